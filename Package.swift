@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-hsa",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "HSA", targets: ["HSA"]),
+        .executable(name: "hsa", targets: ["hsa"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // The only C target: OpenBLAS's CBLAS interface, found through pkg-config.
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "HSACore"),
+        .target(name: "HSACPU", dependencies: ["HSACore", "CBLAS"]),
+        .target(name: "HSAModel", dependencies: ["HSACore", "HSACPU"]),
+        .target(name: "HSAData", dependencies: ["HSACore"]),
+        .target(name: "HSATrain", dependencies: ["HSACore", "HSAModel", "HSAData"]),
+        .target(name: "HSA", dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData", "HSATrain"]),
+        .target(name: "HSATestSupport", dependencies: ["HSACore", "HSACPU", "HSAModel"]),
+        .executableTarget(
+            name: "hsa",
+            dependencies: [
+                "HSA",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "HSACoreTests", dependencies: ["HSACore", "HSATestSupport"]),
+        .testTarget(name: "HSACPUTests", dependencies: ["HSACore", "HSACPU", "HSATestSupport"]),
+        .testTarget(
+            name: "HSAModelTests",
+            dependencies: ["HSACore", "HSACPU", "HSAModel", "HSATestSupport"]
+        ),
+        .testTarget(name: "HSADataTests", dependencies: ["HSACore", "HSAData", "HSATestSupport"]),
+        .testTarget(name: "HSATrainTests", dependencies: ["HSA", "HSATestSupport"]),
+        .testTarget(name: "HSACLITests", dependencies: ["HSA", "HSATestSupport"]),
+    ]
+)

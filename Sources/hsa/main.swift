@@ -1,0 +1,4 @@
+import ArgumentParser
+import HSA
+
+print("hsa")

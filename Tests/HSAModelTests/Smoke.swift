@@ -1,0 +1,3 @@
+import Testing
+
+@Test func HSAModelTestsBuilds() { #expect(Bool(true)) }
