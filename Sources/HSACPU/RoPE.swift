@@ -1,0 +1,99 @@
+import Foundation
+import HSACore
+
+// Rotary position embedding, rotate-half (GPT-NeoX / Llama) convention, in place.
+// Dimension letters: N rows, H heads, HS head size. Pair i of a head is (x[i], x[i + HS/2]),
+// rotated by angle pos * theta^(-2i/HS):
+//   x'[i] = x[i] cos - x[i + HS/2] sin,   x'[i + HS/2] = x[i + HS/2] cos + x[i] sin.
+
+// MARK: - Forward
+
+extension CPU {
+    /// Applies RoPE in place to every head of every row.
+    /// - Parameters:
+    ///   - x: (N, H, HS) query or key rows, rotated in place.
+    ///   - positions: (N) Int32 position of each row.
+    ///   - rows: N.
+    ///   - heads: H.
+    ///   - headDim: HS (even).
+    ///   - theta: the RoPE base (e.g. 10000).
+    public static func ropeForward(
+        _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
+        headDim: Int, theta: Float
+    ) {
+        rope(x, positions: positions, rows: rows, heads: heads, headDim: headDim, theta: theta,
+             direction: 1)
+    }
+}
+
+// MARK: - Backward
+
+extension CPU {
+    /// RoPE backward in place: the transpose of the forward rotation, i.e. rotation by -angle.
+    /// The gradient buffer is OVERWRITTEN with the input gradient.
+    /// - Parameters:
+    ///   - dX: (N, H, HS) output gradient in, input gradient out.
+    ///   - positions: (N) Int32 position of each row.
+    ///   - rows: N.
+    ///   - heads: H.
+    ///   - headDim: HS (even).
+    ///   - theta: the RoPE base.
+    public static func ropeBackward(
+        _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
+        headDim: Int, theta: Float
+    ) {
+        rope(dX, positions: positions, rows: rows, heads: heads, headDim: headDim, theta: theta,
+             direction: -1)
+    }
+}
+
+// MARK: - Helpers
+
+extension CPU {
+    /// Rotates every head by `direction * angle` (+1 forward, -1 backward).
+    private static func rope(
+        _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
+        headDim: Int, theta: Float, direction: Float
+    ) {
+        precondition(headDim % 2 == 0, "RoPE needs an even head size, got \(headDim)")
+        let half = headDim / 2
+        if rows == 0 || heads == 0 || half == 0 { return }
+        // Inverse frequencies theta^(-2i/HS) in Double: fp32 angles lose ~1e-4 rad at long
+        // positions, so angles, cos and sin are computed in Double and rounded once.
+        let inverseFrequencies = (0..<half).map { i in
+            pow(Double(theta), -Double(2 * i) / Double(headDim))
+        }
+        // cos/sin tables (N, HS/2), computed once per call and shared by all heads of a row.
+        var cosines = [Float](repeating: 0, count: rows * half)
+        var sines = [Float](repeating: 0, count: rows * half)
+        inverseFrequencies.withUnsafeBufferPointer { frequencyBuffer in
+            cosines.withUnsafeMutableBufferPointer { cosBuffer in
+                sines.withUnsafeMutableBufferPointer { sinBuffer in
+                    guard let frequency = frequencyBuffer.baseAddress,
+                        let cosTable = cosBuffer.baseAddress, let sinTable = sinBuffer.baseAddress
+                    else { return }
+                    rowParallel(rows, workPerRow: heads * headDim + 8 * half) { n in
+                        let position = Double(positions[n])
+                        let cosRow = cosTable + n * half
+                        let sinRow = sinTable + n * half
+                        for i in 0..<half {
+                            let angle = position * frequency[i]
+                            cosRow[i] = Float(cos(angle))
+                            sinRow[i] = direction * Float(sin(angle))
+                        }
+                        for h in 0..<heads {
+                            let head = x + (n * heads + h) * headDim
+                            let second = head + half
+                            for i in 0..<half {
+                                let a = head[i]
+                                let b = second[i]
+                                head[i] = a * cosRow[i] - b * sinRow[i]
+                                second[i] = b * cosRow[i] + a * sinRow[i]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import HSACPU
+import HSACore
+
+/// `y = x + o_proj(Attention(RMSNorm(x)))` with grouped heads, optional QK-norm, RoPE and a
+/// sliding-window, causal or bidirectional mask. Used by decoder and encoder layers.
+struct AttentionSublayer {
+    let config: ModelConfig
+    let mask: AttentionMask
+
+    /// Activations kept for the backward pass; N = batch * sequenceLength rows.
+    struct Cache {
+        let normed: Tensor  // (N, C)
+        let rstd: Tensor  // (N)
+        let queryRaw: Tensor  // (N, NH*HS) before QK-norm
+        let keyRaw: Tensor  // (N, NKV*HS)
+        let queryRstd: Tensor  // (N*NH)
+        let keyRstd: Tensor  // (N*NKV)
+        let query: Tensor  // (N, NH*HS) normed and rotated
+        let key: Tensor  // (N, NKV*HS)
+        let value: Tensor  // (N, NKV*HS)
+        let attention: Tensor  // (N, NH*HS)
+        let logSumExp: Tensor  // (N, NH)
+    }
+
+    // MARK: - Forward
+
+    /// Writes `out` (N, C) = x + attention(x). `positions` (N) are the RoPE positions.
+    func forward(
+        out: Tensor, input x: Tensor, weights w: DecoderLayerWeights, positions: [Int32],
+        batch: Int, sequenceLength: Int
+    ) -> Cache {
+        let n = batch * sequenceLength
+        let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
+        let cache = Cache(
+            normed: Tensor(shape: [n, config.dModel]), rstd: Tensor(shape: [n]),
+            queryRaw: Tensor(shape: [n, nh * hs]), keyRaw: Tensor(shape: [n, nkv * hs]),
+            queryRstd: Tensor(shape: [n * nh]), keyRstd: Tensor(shape: [n * nkv]),
+            query: Tensor(shape: [n, nh * hs]), key: Tensor(shape: [n, nkv * hs]),
+            value: Tensor(shape: [n, nkv * hs]), attention: Tensor(shape: [n, nh * hs]),
+            logSumExp: Tensor(shape: [n, nh]))
+        TensorOps.rmsNorm(cache.normed, rstd: cache.rstd, x, w.attentionNorm, rows: n)
+        TensorOps.linear(cache.queryRaw, cache.normed, w.query, bias: w.queryBias, rows: n)
+        TensorOps.linear(cache.keyRaw, cache.normed, w.key, bias: w.keyBias, rows: n)
+        TensorOps.linear(cache.value, cache.normed, w.value, bias: w.valueBias, rows: n)
+        if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm {
+            TensorOps.rmsNorm(cache.query, rstd: cache.queryRstd, cache.queryRaw, queryNorm, rows: n * nh)
+            TensorOps.rmsNorm(cache.key, rstd: cache.keyRstd, cache.keyRaw, keyNorm, rows: n * nkv)
+        } else {
+            cache.query.copy(from: cache.queryRaw)
+            cache.key.copy(from: cache.keyRaw)
+        }
+        let theta = Float(config.ropeTheta)
+        positions.withUnsafeBufferPointer { pos in
+            guard let p = pos.baseAddress else { return }
+            CPU.ropeForward(cache.query.data, positions: p, rows: n, heads: nh, headDim: hs, theta: theta)
+            CPU.ropeForward(cache.key.data, positions: p, rows: n, heads: nkv, headDim: hs, theta: theta)
+        }
+        CPU.attentionForward(
+            out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
+            k: cache.key.data, v: cache.value.data, batch: batch, sequenceLength: sequenceLength,
+            heads: nh, kvHeads: nkv, headDim: hs, mask: mask)
+        TensorOps.linear(out, cache.attention, w.output, rows: n)
+        TensorOps.accumulate(out, x)
+        return cache
+    }
+
+    // MARK: - Backward
+
+    /// dInput (N, C) += dOut + the gradient through the attention branch; parameter gradients
+    /// accumulate into `grads`.
+    func backward(
+        dInput: Tensor, dOut: Tensor, input x: Tensor, cache: Cache, weights w: DecoderLayerWeights,
+        grads g: DecoderLayerWeights, positions: [Int32], batch: Int, sequenceLength: Int
+    ) {
+        let n = batch * sequenceLength
+        let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
+        TensorOps.accumulate(dInput, dOut)
+        let dAttention = Tensor(shape: [n, nh * hs])
+        TensorOps.linearBackward(
+            dInput: dAttention, dWeight: g.output, dOut: dOut, input: cache.attention,
+            weight: w.output, rows: n)
+        let dQuery = Tensor(shape: [n, nh * hs])
+        let dKey = Tensor(shape: [n, nkv * hs])
+        let dValue = Tensor(shape: [n, nkv * hs])
+        CPU.attentionBackward(
+            dQ: dQuery.data, dK: dKey.data, dV: dValue.data, dOut: dAttention.data,
+            out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
+            k: cache.key.data, v: cache.value.data, batch: batch, sequenceLength: sequenceLength,
+            heads: nh, kvHeads: nkv, headDim: hs, mask: mask)
+        let theta = Float(config.ropeTheta)
+        positions.withUnsafeBufferPointer { pos in
+            guard let p = pos.baseAddress else { return }
+            CPU.ropeBackward(dQuery.data, positions: p, rows: n, heads: nh, headDim: hs, theta: theta)
+            CPU.ropeBackward(dKey.data, positions: p, rows: n, heads: nkv, headDim: hs, theta: theta)
+        }
+        let dQueryRaw: Tensor
+        let dKeyRaw: Tensor
+        if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm, let gq = g.queryNorm,
+            let gk = g.keyNorm
+        {
+            dQueryRaw = Tensor(shape: [n, nh * hs])
+            dKeyRaw = Tensor(shape: [n, nkv * hs])
+            TensorOps.rmsNormBackward(
+                dInput: dQueryRaw, dWeight: gq, dOut: dQuery, input: cache.queryRaw,
+                weight: queryNorm, rstd: cache.queryRstd, rows: n * nh)
+            TensorOps.rmsNormBackward(
+                dInput: dKeyRaw, dWeight: gk, dOut: dKey, input: cache.keyRaw, weight: keyNorm,
+                rstd: cache.keyRstd, rows: n * nkv)
+        } else {
+            dQueryRaw = dQuery
+            dKeyRaw = dKey
+        }
+        let dNormed = Tensor(shape: [n, config.dModel])
+        TensorOps.linearBackward(
+            dInput: dNormed, dWeight: g.query, dBias: g.queryBias, dOut: dQueryRaw,
+            input: cache.normed, weight: w.query, rows: n)
+        TensorOps.linearBackward(
+            dInput: dNormed, dWeight: g.key, dBias: g.keyBias, dOut: dKeyRaw, input: cache.normed,
+            weight: w.key, rows: n)
+        TensorOps.linearBackward(
+            dInput: dNormed, dWeight: g.value, dBias: g.valueBias, dOut: dValue,
+            input: cache.normed, weight: w.value, rows: n)
+        TensorOps.rmsNormBackward(
+            dInput: dInput, dWeight: g.attentionNorm, dOut: dNormed, input: x,
+            weight: w.attentionNorm, rstd: cache.rstd, rows: n)
+    }
+}

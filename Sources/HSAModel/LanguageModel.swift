@@ -1,0 +1,284 @@
+import HSACPU
+import HSACore
+
+/// The whole hsa language model on the CPU backend: parameters, gradients and the explicit
+/// forward and backward call lists (MODEL.md "Layout").
+public final class LanguageModel: @unchecked Sendable {
+    public let config: ModelConfig
+    public let layout: ParameterLayout
+    public let parameters: ParameterStore
+    /// Same layout as `parameters`; `backward` accumulates into it.
+    public let gradients: ParameterStore
+    let weights: ModelWeights
+    let gradientWeights: ModelWeights
+
+    let lowerLayer: DecoderLayer
+    let upperLayer: DecoderLayer
+    let hsaLayer: HSADecoderLayer
+    let encoder: ChunkEncoder
+
+    /// A model with parameters initialised from `seed` (MODEL.md initialisation).
+    public init(config: ModelConfig, seed: UInt64 = 0) {
+        self.config = config
+        layout = ParameterLayout(config: config)
+        parameters = ParameterStore(layout: layout)
+        gradients = ParameterStore(layout: layout)
+        parameters.initialize(seed: seed)
+        weights = ModelWeights(parameters, config: config)
+        gradientWeights = ModelWeights(gradients, config: config)
+        let window = AttentionMask.causal(window: config.effectiveWindow)
+        lowerLayer = DecoderLayer(config: config, mask: window)
+        upperLayer = DecoderLayer(config: config, mask: window)
+        hsaLayer = HSADecoderLayer(config: config)
+        encoder = ChunkEncoder(config: config)
+    }
+
+    /// One forward pass over a (B, T) batch, with everything the backward pass needs.
+    public final class Pass: @unchecked Sendable {
+        public let batch: Int
+        public let sequenceLength: Int
+        let tokens: [Int32]  // (B*T)
+        let targets: [Int32]  // (B*T), -1 where the loss mask is 0
+        let positions: [Int32]  // (B*T)
+        /// Residual stream entering each lower layer, then H, then entering each upper layer.
+        let streams: [Tensor]  // (LL + LU + 1) x (B*T, C)
+        let lowerCaches: [DecoderLayer.Cache]
+        let upperCaches: [UpperCache]
+        /// The chunk memory (nil without HSA).
+        public let memory: ChunkMemoryTensors?
+        let encoderCache: ChunkEncoder.Cache?
+        let finalNormed: Tensor  // (B*T, C)
+        let finalRstd: Tensor  // (B*T)
+        /// (B*T, V) next-token logits.
+        public let logits: Tensor
+        /// (B*T) per-position loss (0 where masked).
+        public let losses: Tensor
+        /// Number of positions that count towards the loss.
+        public let targetCount: Int
+        /// Mean loss over counted positions.
+        public let loss: Float
+
+        /// The output of lower layer `l` (B*T, C).
+        public func lowerOutput(_ l: Int) -> Tensor { streams[l + 1] }
+        /// H, the input of the chunk memory (B*T, C).
+        public var middle: Tensor { streams[lowerCaches.count] }
+        /// The output of upper layer `l` (B*T, C).
+        public func upperOutput(_ l: Int) -> Tensor { streams[lowerCaches.count + l + 1] }
+        /// The selected chunk indices (B*T, NKV, K) of every HSA layer, bottom to top.
+        public var selections: [[Int32]] {
+            upperCaches.compactMap {
+                if case .hsa(let cache) = $0 { return cache.hsa.indices }
+                return nil
+            }
+        }
+
+        init(
+            batch: Int, sequenceLength: Int, tokens: [Int32], targets: [Int32],
+            positions: [Int32], streams: [Tensor], lowerCaches: [DecoderLayer.Cache],
+            upperCaches: [UpperCache], memory: ChunkMemoryTensors?,
+            encoderCache: ChunkEncoder.Cache?, finalNormed: Tensor, finalRstd: Tensor,
+            logits: Tensor, losses: Tensor, targetCount: Int, loss: Float
+        ) {
+            self.batch = batch
+            self.sequenceLength = sequenceLength
+            self.tokens = tokens
+            self.targets = targets
+            self.positions = positions
+            self.streams = streams
+            self.lowerCaches = lowerCaches
+            self.upperCaches = upperCaches
+            self.memory = memory
+            self.encoderCache = encoderCache
+            self.finalNormed = finalNormed
+            self.finalRstd = finalRstd
+            self.logits = logits
+            self.losses = losses
+            self.targetCount = targetCount
+            self.loss = loss
+        }
+    }
+
+    enum UpperCache {
+        case plain(DecoderLayer.Cache)
+        case hsa(HSADecoderLayer.Cache)
+    }
+}
+
+// MARK: - Forward
+
+extension LanguageModel {
+    /// Runs the model over `tokens` (B*T). With `targets` (B*T, -1 = ignore) and an optional
+    /// `lossMask` (B*T, 1 = counts), it also computes the mean cross-entropy.
+    public func forward(
+        tokens: [Int32], targets: [Int32]? = nil, lossMask: [Float]? = nil, batch: Int,
+        sequenceLength: Int
+    ) -> Pass {
+        let n = batch * sequenceLength
+        let c = config.dModel
+        precondition(tokens.count == n, "\(tokens.count) tokens for batch \(batch) x \(sequenceLength)")
+        let positions = sequencePositions(batch: batch, length: sequenceLength)
+        var streams: [Tensor] = [Tensor(shape: [n, c])]
+        tokens.withUnsafeBufferPointer { ids in
+            guard let ids = ids.baseAddress else { return }
+            CPU.embeddingForward(
+                out: streams[0].data, tokens: ids, table: weights.embedding.data, rows: n, channels: c)
+        }
+
+        var lowerCaches: [DecoderLayer.Cache] = []
+        for layerWeights in weights.lower {
+            let out = Tensor(shape: [n, c])
+            lowerCaches.append(
+                lowerLayer.forward(
+                    out: out, input: streams[streams.count - 1], weights: layerWeights,
+                    positions: positions, batch: batch, sequenceLength: sequenceLength))
+            streams.append(out)
+        }
+
+        var memory: ChunkMemoryTensors?
+        var encoderCache: ChunkEncoder.Cache?
+        if let encoderWeights = weights.encoder {
+            let (built, cache) = encoder.forward(
+                hidden: streams[streams.count - 1], weights: encoderWeights, batch: batch,
+                sequenceLength: sequenceLength)
+            memory = built
+            encoderCache = cache
+        }
+
+        var upperCaches: [UpperCache] = []
+        for (j, layerWeights) in weights.upper.enumerated() {
+            let out = Tensor(shape: [n, c])
+            let input = streams[streams.count - 1]
+            if let hsaWeights = weights.hsa[j], let memory {
+                upperCaches.append(
+                    .hsa(
+                        hsaLayer.forward(
+                            out: out, input: input, memory: memory, weights: layerWeights,
+                            hsaWeights: hsaWeights, positions: positions, batch: batch,
+                            sequenceLength: sequenceLength)))
+            } else {
+                upperCaches.append(
+                    .plain(
+                        upperLayer.forward(
+                            out: out, input: input, weights: layerWeights, positions: positions,
+                            batch: batch, sequenceLength: sequenceLength)))
+            }
+            streams.append(out)
+        }
+
+        let finalNormed = Tensor(shape: [n, c])
+        let finalRstd = Tensor(shape: [n])
+        TensorOps.rmsNorm(
+            finalNormed, rstd: finalRstd, streams[streams.count - 1], weights.finalNorm, rows: n)
+        let logits = Tensor(shape: [n, config.vocabSize])
+        TensorOps.linear(logits, finalNormed, weights.head, rows: n)
+
+        // Targets whose mask is 0 become -1 so the loss ops skip them.
+        var maskedTargets = targets ?? [Int32](repeating: -1, count: n)
+        if let lossMask {
+            for i in 0..<n where lossMask[i] == 0 { maskedTargets[i] = -1 }
+        }
+        let losses = Tensor(shape: [n])
+        maskedTargets.withUnsafeBufferPointer { ids in
+            guard let ids = ids.baseAddress else { return }
+            CPU.crossEntropyForward(
+                losses: losses.data, logits: logits.data, targets: ids, rows: n,
+                vocab: config.vocabSize)
+        }
+        let targetCount = maskedTargets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
+        var total = 0.0
+        for i in 0..<n { total += Double(losses[i]) }
+        let loss = targetCount > 0 ? Float(total / Double(targetCount)) : 0
+
+        return Pass(
+            batch: batch, sequenceLength: sequenceLength, tokens: tokens, targets: maskedTargets,
+            positions: positions, streams: streams, lowerCaches: lowerCaches,
+            upperCaches: upperCaches, memory: memory, encoderCache: encoderCache,
+            finalNormed: finalNormed, finalRstd: finalRstd, logits: logits, losses: losses,
+            targetCount: targetCount, loss: loss)
+    }
+}
+
+// MARK: - Backward
+
+extension LanguageModel {
+    /// Accumulates into `gradients` the gradient of `pass.loss` scaled by `lossScale` (use
+    /// 1/accumulationSteps for gradient accumulation).
+    public func backward(_ pass: Pass, lossScale: Float = 1) {
+        let n = pass.batch * pass.sequenceLength
+        let c = config.dModel
+        let (batch, length) = (pass.batch, pass.sequenceLength)
+        guard pass.targetCount > 0 else { return }
+
+        let rowScale = [Float](repeating: lossScale / Float(pass.targetCount), count: n)
+        let dLogits = Tensor(shape: [n, config.vocabSize])
+        pass.targets.withUnsafeBufferPointer { ids in
+            rowScale.withUnsafeBufferPointer { scale in
+                guard let ids = ids.baseAddress, let scale = scale.baseAddress else { return }
+                CPU.crossEntropyBackward(
+                    dLogits: dLogits.data, logits: pass.logits.data, targets: ids,
+                    rowScale: scale, rows: n, vocab: config.vocabSize)
+            }
+        }
+        let dFinalNormed = Tensor(shape: [n, c])
+        TensorOps.linearBackward(
+            dInput: dFinalNormed, dWeight: gradientWeights.head, dOut: dLogits,
+            input: pass.finalNormed, weight: weights.head, rows: n)
+        var dStream = Tensor(shape: [n, c])
+        TensorOps.rmsNormBackward(
+            dInput: dStream, dWeight: gradientWeights.finalNorm, dOut: dFinalNormed,
+            input: pass.streams[pass.streams.count - 1], weight: weights.finalNorm,
+            rstd: pass.finalRstd, rows: n)
+
+        let lowerCount = weights.lower.count
+        let dMemory = pass.memory.map {
+            ChunkMemoryTensors(config: config, batch: batch, chunkCount: $0.chunkCount)
+        }
+        for j in stride(from: weights.upper.count - 1, through: 0, by: -1) {
+            let input = pass.streams[lowerCount + j]
+            let dInput = Tensor(shape: [n, c])
+            switch pass.upperCaches[j] {
+            case .plain(let cache):
+                upperLayer.backward(
+                    dInput: dInput, dOut: dStream, input: input, cache: cache,
+                    weights: weights.upper[j], grads: gradientWeights.upper[j],
+                    positions: pass.positions, batch: batch, sequenceLength: length)
+            case .hsa(let cache):
+                guard let memory = pass.memory, let dMemory, let hsaWeights = weights.hsa[j],
+                    let hsaGrads = gradientWeights.hsa[j]
+                else { preconditionFailure("HSA layer \(j) without chunk memory") }
+                hsaLayer.backward(
+                    dInput: dInput, dMemory: dMemory, dOut: dStream, input: input,
+                    memory: memory, cache: cache, weights: weights.upper[j],
+                    grads: gradientWeights.upper[j], hsaWeights: hsaWeights, hsaGrads: hsaGrads,
+                    positions: pass.positions, batch: batch, sequenceLength: length)
+            }
+            dStream = dInput
+        }
+
+        if let dMemory, let cache = pass.encoderCache, let encoderWeights = weights.encoder,
+            let encoderGrads = gradientWeights.encoder
+        {
+            encoder.backward(
+                dHidden: dStream, dMemory: dMemory, cache: cache, weights: encoderWeights,
+                grads: encoderGrads, batch: batch, sequenceLength: length)
+        }
+
+        for l in stride(from: lowerCount - 1, through: 0, by: -1) {
+            let dInput = Tensor(shape: [n, c])
+            lowerLayer.backward(
+                dInput: dInput, dOut: dStream, input: pass.streams[l], cache: pass.lowerCaches[l],
+                weights: weights.lower[l], grads: gradientWeights.lower[l],
+                positions: pass.positions, batch: batch, sequenceLength: length)
+            dStream = dInput
+        }
+        pass.tokens.withUnsafeBufferPointer { ids in
+            guard let ids = ids.baseAddress else { return }
+            CPU.embeddingBackward(
+                dTable: gradientWeights.embedding.data, dOut: dStream.data, tokens: ids, rows: n,
+                channels: c)
+        }
+    }
+
+    /// Zeroes every gradient.
+    public func zeroGradients() { gradients.storage.zero() }
+}

@@ -1,0 +1,132 @@
+import Foundation
+
+/// Why a model configuration was rejected.
+public enum ConfigError: Error, CustomStringConvertible, Equatable {
+    case unknownPreset(String)
+    case unknownFields(file: String, fields: [String])
+    case invalid(field: String, reason: String)
+    case unreadable(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unknownPreset(let name):
+            return "unknown preset '\(name)'; hint: use one of "
+                + ModelConfig.presetNames.joined(separator: ", ")
+        case .unknownFields(let file, let fields):
+            return "\(file): unknown config field(s) \(fields.joined(separator: ", ")); "
+                + "hint: check the spelling against MODEL.md's config fields"
+        case .invalid(let field, let reason):
+            return "config field '\(field)': \(reason)"
+        case .unreadable(let file, let reason):
+            return "\(file): \(reason)"
+        }
+    }
+}
+
+extension ModelConfig {
+    /// Rejects inconsistent values with an error naming the field.
+    public func validate() throws {
+        func require(_ ok: Bool, _ field: String, _ reason: @autoclosure () -> String) throws {
+            if !ok { throw ConfigError.invalid(field: field, reason: reason()) }
+        }
+        try require(vocabSize > 0, "vocab_size", "must be positive, got \(vocabSize)")
+        try require(dModel > 0, "d_model", "must be positive, got \(dModel)")
+        try require(nLowerLayers >= 0, "n_lower_layers", "must be >= 0, got \(nLowerLayers)")
+        try require(nUpperLayers >= 0, "n_upper_layers", "must be >= 0, got \(nUpperLayers)")
+        try require(nHeads > 0, "n_heads", "must be positive, got \(nHeads)")
+        try require(
+            nKvHeads > 0 && nHeads % nKvHeads == 0, "n_kv_heads",
+            "must divide n_heads (\(nHeads)), got \(nKvHeads)")
+        try require(
+            headDim > 0 && headDim % 2 == 0, "head_dim", "must be positive and even, got \(headDim)")
+        try require(dFf > 0, "d_ff", "must be positive, got \(dFf)")
+        try require(window > 0, "window", "must be positive, got \(window)")
+        try require(ropeTheta > 0, "rope_theta", "must be positive, got \(ropeTheta)")
+        try require(maxTrainLen > 0, "max_train_len", "must be positive, got \(maxTrainLen)")
+        guard usesHSA else { return }
+        try require(chunkSize > 0, "chunk_size", "must be positive, got \(chunkSize)")
+        try require(topK > 0, "top_k", "must be positive, got \(topK)")
+        try require(encoderLayers >= 0, "encoder_layers", "must be >= 0, got \(encoderLayers)")
+        try require(
+            !hsaLayers.isEmpty, "hsa_layers", "attention 'hsa' needs at least one HSA layer")
+        for j in hsaLayers {
+            try require(
+                (0..<nUpperLayers).contains(j), "hsa_layers",
+                "layer \(j) is not an upper layer (0..<\(nUpperLayers))")
+        }
+        try require(
+            Set(hsaLayers).count == hsaLayers.count, "hsa_layers", "contains duplicates")
+        try require(
+            resolvedRetrievalDim > 0 && resolvedRetrievalDim % nKvHeads == 0, "retrieval_dim",
+            "must be a positive multiple of n_kv_heads (\(nKvHeads)), got \(resolvedRetrievalDim)")
+        if !separateRetrievalQuery {
+            try require(
+                retrievalHeadDim == headDim, "retrieval_dim",
+                "without separate_retrieval_query, retrieval_dim / n_kv_heads must equal head_dim "
+                    + "(\(headDim)), got \(retrievalHeadDim)")
+        }
+        if encoderLayers == 0 {
+            try require(
+                landmark == .mean, "landmark",
+                "'\(landmark.rawValue)' needs encoder_layers > 0; hint: use landmark 'mean'")
+            try require(
+                chunkKv == .identity, "chunk_kv",
+                "'\(chunkKv.rawValue)' needs encoder_layers > 0; hint: use chunk_kv 'identity'")
+        }
+    }
+
+    /// Reads and validates `config.json`, rejecting unknown fields by name.
+    public static func load(from url: URL) throws -> ModelConfig {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ConfigError.unreadable(file: url.path, reason: "cannot read (\(error))")
+        }
+        return try decode(data, source: url.path)
+    }
+
+    /// Decodes and validates a JSON config; `source` names it in errors.
+    public static func decode(_ data: Data, source: String) throws -> ModelConfig {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            throw ConfigError.unreadable(file: source, reason: "not valid JSON (\(error))")
+        }
+        guard let fields = object as? [String: Any] else {
+            throw ConfigError.unreadable(file: source, reason: "expected a JSON object")
+        }
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        let unknown = fields.keys.filter { !known.contains($0) }.sorted()
+        if !unknown.isEmpty { throw ConfigError.unknownFields(file: source, fields: unknown) }
+        let config: ModelConfig
+        do { config = try JSONDecoder().decode(ModelConfig.self, from: data) } catch let error
+            as DecodingError
+        {
+            throw ConfigError.unreadable(file: source, reason: describe(error))
+        }
+        try config.validate()
+        return config
+    }
+
+    /// The config as pretty, key-sorted JSON.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}
+
+/// A one-line account of a decoding error that names the field.
+private func describe(_ error: DecodingError) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        context.codingPath.map(\.stringValue).joined(separator: ".")
+    }
+    switch error {
+    case .keyNotFound(let key, _):
+        return "missing config field '\(key.stringValue)'"
+    case .typeMismatch(_, let context), .valueNotFound(_, let context):
+        return "config field '\(path(context))': \(context.debugDescription)"
+    case .dataCorrupted(let context):
+        return "config field '\(path(context))': \(context.debugDescription)"
+    @unknown default:
+        return "\(error)"
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import HSACPU
+
+/// How a chunk's landmark (its retrieval key) is computed.
+public enum LandmarkKind: String, Codable, Sendable, CaseIterable {
+    /// The chunk encoder's output at the learned CLS position.
+    case cls
+    /// The mean of the chunk encoder's token outputs (no CLS token).
+    case encoderMean = "encoder_mean"
+    /// The mean of the normalised raw chunk rows (no encoder needed).
+    case mean
+}
+
+/// Where a chunk's keys and values come from.
+public enum ChunkKVKind: String, Codable, Sendable, CaseIterable {
+    /// The chunk encoder's token outputs.
+    case encoder
+    /// The normalised raw chunk rows.
+    case identity
+}
+
+/// How retrieved content reaches the residual stream of an HSA layer.
+public enum ResidualKind: String, Codable, Sendable, CaseIterable {
+    /// Retrieved content enters only through the MLP input (the paper's Eq. 6b).
+    case bypass
+    /// Retrieved content is added to the residual stream before the MLP (Eq. 6a).
+    case sequential
+}
+
+/// The attention of the whole model.
+public enum AttentionKind: String, Codable, Sendable, CaseIterable {
+    /// Sliding-window attention everywhere plus hierarchical sparse attention in `hsa_layers`.
+    case hsa
+    /// Sliding-window attention only.
+    case swa
+    /// Dense causal attention in every layer.
+    case full
+}
+
+/// The model's hyper-parameters, stored as `config.json` with the snake_case keys of MODEL.md.
+public struct ModelConfig: Codable, Sendable, Equatable {
+    public var vocabSize: Int
+    /// C, the residual width.
+    public var dModel: Int
+    /// LL, sliding-window layers below the chunk memory.
+    public var nLowerLayers: Int
+    /// LU, layers above it.
+    public var nUpperLayers: Int
+    /// Indices (0-based, among the upper layers) of the layers with HSA.
+    public var hsaLayers: [Int]
+    /// NH, query heads.
+    public var nHeads: Int
+    /// NKV, key/value heads (and retrieval groups).
+    public var nKvHeads: Int
+    /// HS, head size.
+    public var headDim: Int
+    /// F, MLP hidden width.
+    public var dFf: Int
+    /// W, sliding window in tokens.
+    public var window: Int
+    public var ropeTheta: Double
+    /// S, tokens per chunk.
+    public var chunkSize: Int
+    /// E, chunk-encoder layers.
+    public var encoderLayers: Int
+    /// K, chunks retrieved per token and KV head.
+    public var topK: Int
+    public var landmark: LandmarkKind
+    public var chunkKv: ChunkKVKind
+    public var fusion: FusionKind
+    public var retrieval: RetrievalGranularity
+    public var residual: ResidualKind
+    public var separateRetrievalQuery: Bool
+    public var qkNorm: Bool
+    public var attention: AttentionKind
+    public var tieEmbeddings: Bool
+    public var maxTrainLen: Int
+    /// NKV * DR, the width of landmarks and retrieval queries; nil means `dModel`.
+    public var retrievalDim: Int?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case vocabSize = "vocab_size"
+        case dModel = "d_model"
+        case nLowerLayers = "n_lower_layers"
+        case nUpperLayers = "n_upper_layers"
+        case hsaLayers = "hsa_layers"
+        case nHeads = "n_heads"
+        case nKvHeads = "n_kv_heads"
+        case headDim = "head_dim"
+        case dFf = "d_ff"
+        case window
+        case ropeTheta = "rope_theta"
+        case chunkSize = "chunk_size"
+        case encoderLayers = "encoder_layers"
+        case topK = "top_k"
+        case landmark
+        case chunkKv = "chunk_kv"
+        case fusion
+        case retrieval
+        case residual
+        case separateRetrievalQuery = "separate_retrieval_query"
+        case qkNorm = "qk_norm"
+        case attention
+        case tieEmbeddings = "tie_embeddings"
+        case maxTrainLen = "max_train_len"
+        case retrievalDim = "retrieval_dim"
+    }
+
+    // MARK: - Derived sizes
+
+    /// NKV * DR.
+    public var resolvedRetrievalDim: Int { retrievalDim ?? dModel }
+    /// DR, retrieval width per KV head.
+    public var retrievalHeadDim: Int { resolvedRetrievalDim / nKvHeads }
+    /// Whether the model has a chunk memory and HSA sublayers.
+    public var usesHSA: Bool { attention == .hsa }
+    /// Whether a chunk encoder (with layers) exists.
+    public var hasEncoder: Bool { usesHSA && encoderLayers > 0 }
+    /// Whether the encoder appends a learned CLS token.
+    public var hasCLS: Bool { hasEncoder && landmark == .cls }
+    /// The window the decoder's attention uses (`full` attention never drops a key).
+    public var effectiveWindow: Int { attention == .full ? Int.max / 2 : window }
+    /// Whether upper layer `j` has an HSA sublayer.
+    public func isHSALayer(_ j: Int) -> Bool { usesHSA && hsaLayers.contains(j) }
+}
+
+// MARK: - Presets
+
+extension ModelConfig {
+    /// Names accepted by `preset(named:)`.
+    public static let presetNames = ["tiny", "small", "paper"]
+
+    /// The reference sizes of MODEL.md, with the byte-level vocabulary.
+    public static func preset(named name: String) throws -> ModelConfig {
+        switch name {
+        case "tiny": return .tiny
+        case "small": return .small
+        case "paper": return .paper
+        default:
+            throw ConfigError.unknownPreset(name)
+        }
+    }
+
+    /// For tests: C 32, 1+1 layers, 2:1 heads, HS 16, F 64, W 16, S 8, K 2, E 1.
+    public static let tiny = ModelConfig(
+        vocabSize: 259, dModel: 32, nLowerLayers: 1, nUpperLayers: 1, hsaLayers: [0], nHeads: 2,
+        nKvHeads: 1, headDim: 16, dFf: 64, window: 16, ropeTheta: 10_000, chunkSize: 8,
+        encoderLayers: 1, topK: 2, landmark: .cls, chunkKv: .encoder, fusion: .stickBreaking,
+        retrieval: .perToken, residual: .bypass, separateRetrievalQuery: true, qkNorm: true,
+        attention: .hsa, tieEmbeddings: false, maxTrainLen: 256, retrievalDim: nil)
+
+    /// For CPU demos: C 256, 4+4 layers, 8:2 heads, HS 32, F 768, W 512, S 64, K 8, E 2.
+    public static let small = ModelConfig(
+        vocabSize: 259, dModel: 256, nLowerLayers: 4, nUpperLayers: 4, hsaLayers: [0, 2],
+        nHeads: 8, nKvHeads: 2, headDim: 32, dFf: 768, window: 512, ropeTheta: 10_000,
+        chunkSize: 64, encoderLayers: 2, topK: 8, landmark: .cls, chunkKv: .encoder,
+        fusion: .stickBreaking, retrieval: .perToken, residual: .bypass,
+        separateRetrievalQuery: true, qkNorm: true, attention: .hsa, tieEmbeddings: false,
+        maxTrainLen: 4096, retrievalDim: nil)
+
+    /// The paper's size: C 1024, 8+8 layers, 16:4 heads, HS 64, F 2816, W 512, S 64, K 8, E 2.
+    public static let paper = ModelConfig(
+        vocabSize: 259, dModel: 1024, nLowerLayers: 8, nUpperLayers: 8, hsaLayers: [0, 2, 4, 6],
+        nHeads: 16, nKvHeads: 4, headDim: 64, dFf: 2816, window: 512, ropeTheta: 10_000,
+        chunkSize: 64, encoderLayers: 2, topK: 8, landmark: .cls, chunkKv: .encoder,
+        fusion: .stickBreaking, retrieval: .perToken, residual: .bypass,
+        separateRetrievalQuery: true, qkNorm: true, attention: .hsa, tieEmbeddings: false,
+        maxTrainLen: 4096, retrievalDim: nil)
+}

@@ -1,0 +1,56 @@
+import HSACPU
+import HSACore
+
+/// Thin wrappers of the CPU ops over `Tensor`s, so the model code reads as a list of layer calls.
+/// Shapes come from the tensors; `rows` is the number of leading rows (tokens) involved.
+enum TensorOps {
+    /// out (N, O) = input (N, I) @ weight (O, I)^T + bias (O)
+    static func linear(_ out: Tensor, _ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, rows: Int)
+    {
+        CPU.matmulForward(
+            out: out.data, input: input.data, weight: weight.data, bias: bias?.data, rows: rows,
+            inputChannels: weight.shape[1], outputChannels: weight.shape[0])
+    }
+
+    /// dInput (N, I) +=, dWeight (O, I) +=, dBias (O) +=.
+    static func linearBackward(
+        dInput: Tensor?, dWeight: Tensor, dBias: Tensor? = nil, dOut: Tensor, input: Tensor,
+        weight: Tensor, rows: Int
+    ) {
+        CPU.matmulBackward(
+            dInput: dInput?.data, dWeight: dWeight.data, dBias: dBias?.data, dOut: dOut.data,
+            input: input.data, weight: weight.data, rows: rows, inputChannels: weight.shape[1],
+            outputChannels: weight.shape[0])
+    }
+
+    /// out (N, C), rstd (N) over rows of width `weight.count`.
+    static func rmsNorm(_ out: Tensor, rstd: Tensor, _ input: Tensor, _ weight: Tensor, rows: Int) {
+        CPU.rmsNormForward(
+            out: out.data, rstd: rstd.data, input: input.data, weight: weight.data, rows: rows,
+            channels: weight.count)
+    }
+
+    /// dInput (N, C) +=, dWeight (C) +=.
+    static func rmsNormBackward(
+        dInput: Tensor, dWeight: Tensor, dOut: Tensor, input: Tensor, weight: Tensor, rstd: Tensor,
+        rows: Int
+    ) {
+        CPU.rmsNormBackward(
+            dInput: dInput.data, dWeight: dWeight.data, dOut: dOut.data, input: input.data,
+            weight: weight.data, rstd: rstd.data, rows: rows, channels: weight.count)
+    }
+
+    /// dst += src over all elements.
+    static func accumulate(_ dst: Tensor, _ src: Tensor) {
+        CPU.accumulate(dst.data, src.data, count: dst.count)
+    }
+}
+
+/// Positions of the tokens of a (B, T) batch: 0..<T for every sequence, `offset` added.
+func sequencePositions(batch: Int, length: Int, offset: Int = 0) -> [Int32] {
+    var positions = [Int32](repeating: 0, count: batch * length)
+    for b in 0..<batch {
+        for t in 0..<length { positions[b * length + t] = Int32(t + offset) }
+    }
+    return positions
+}

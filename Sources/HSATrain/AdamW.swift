@@ -1,0 +1,57 @@
+import HSACPU
+import HSACore
+import HSAModel
+
+/// AdamW over every parameter of a model (β 0.9/0.95, decoupled weight decay on matrices only)
+/// with global gradient-norm clipping, as in docs/MODEL-NOTES.md "Training step".
+public final class AdamWOptimizer: @unchecked Sendable {
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.95
+    public var epsilon: Float = 1e-8
+    public var weightDecay: Float
+    /// Clip the global gradient norm to this value; nil disables clipping.
+    public var maxGradientNorm: Float?
+    /// First and second moments, same layout as the parameters.
+    public let m: ParameterStore
+    public let v: ParameterStore
+    /// Updates taken so far (AdamW's bias correction uses step + 1).
+    public var step: Int = 0
+
+    public init(layout: ParameterLayout, weightDecay: Float = 0.1, maxGradientNorm: Float? = 1.0) {
+        self.weightDecay = weightDecay
+        self.maxGradientNorm = maxGradientNorm
+        m = ParameterStore(layout: layout)
+        v = ParameterStore(layout: layout)
+    }
+
+    /// The L2 norm of all gradients (accumulated in Double).
+    public static func gradientNorm(_ gradients: ParameterStore) -> Double {
+        CPU.sumOfSquares(gradients.storage.data, count: gradients.storage.count).squareRoot()
+    }
+
+    /// Clips, then applies one update with `learningRate`. Returns the pre-clip gradient norm.
+    @discardableResult
+    public func update(
+        parameters: ParameterStore, gradients: ParameterStore, learningRate: Float
+    ) -> Double {
+        let norm = Self.gradientNorm(gradients)
+        if let maxGradientNorm {
+            let scale = min(1, maxGradientNorm / Float(norm + 1e-6))
+            if scale < 1 {
+                CPU.scale(gradients.storage.data, by: scale, count: gradients.storage.count)
+            }
+        }
+        step += 1
+        let layout = parameters.layout
+        for spec in layout.specs {
+            guard let offset = layout.offsets[spec.name] else { continue }
+            CPU.adamWUpdate(
+                parameters: parameters.storage.data + offset,
+                gradients: gradients.storage.data + offset, m: m.storage.data + offset,
+                v: v.storage.data + offset, count: spec.count, learningRate: learningRate,
+                beta1: beta1, beta2: beta2, epsilon: epsilon,
+                weightDecay: spec.decays ? weightDecay : 0, step: step)
+        }
+        return norm
+    }
+}

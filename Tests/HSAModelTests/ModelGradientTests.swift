@@ -1,0 +1,110 @@
+import HSACore
+import HSAModel
+import HSATestSupport
+import Testing
+
+/// Whole-model gradient checks: for every parameter tensor, the analytic directional derivative
+/// along a random direction inside that tensor must match central differences of the fp32 loss.
+/// Top-k selection is part of the forward pass; a direction whose perturbation changes any
+/// selection is redrawn (selection is not differentiable).
+@Suite struct ModelGradientTests {
+    /// A tiny config with enough tokens for several chunks, plus one knob changed.
+    static func config(_ change: (inout ModelConfig) -> Void = { _ in }) -> ModelConfig {
+        var config = ModelConfig.tiny
+        config.window = 8
+        config.chunkSize = 4
+        config.nUpperLayers = 2
+        config.hsaLayers = [0, 1]
+        change(&config)
+        return config
+    }
+
+    static let knobs: [(String, ModelConfig)] = [
+        ("default", config()),
+        ("landmark encoder_mean", config { $0.landmark = .encoderMean }),
+        ("landmark mean", config { $0.landmark = .mean }),
+        ("chunk_kv identity", config { $0.chunkKv = .identity }),
+        (
+            "encoder_layers 0",
+            config {
+                $0.encoderLayers = 0
+                $0.landmark = .mean
+                $0.chunkKv = .identity
+            }
+        ),
+        ("encoder_layers 2", config { $0.encoderLayers = 2 }),
+        ("fusion softmax", config { $0.fusion = .softmax }),
+        ("fusion joint", config { $0.fusion = .joint }),
+        ("retrieval per_chunk", config { $0.retrieval = .perChunk }),
+        ("residual sequential", config { $0.residual = .sequential }),
+        (
+            "shared retrieval query",
+            config {
+                $0.separateRetrievalQuery = false
+                $0.retrievalDim = $0.headDim * $0.nKvHeads
+            }
+        ),
+        ("qk_norm off", config { $0.qkNorm = false }),
+        ("attention swa", config { $0.attention = .swa }),
+        ("attention full", config { $0.attention = .full }),
+        ("tie_embeddings", config { $0.tieEmbeddings = true }),
+        ("hsa_layers [1]", config { $0.hsaLayers = [1] }),
+        ("retrieval_dim 16", config { $0.retrievalDim = 16 }),
+    ]
+
+    @Test(arguments: knobs.map(\.0))
+    func directionalDerivativesMatchFiniteDifferences(knob: String) throws {
+        let config = try #require(Self.knobs.first { $0.0 == knob }?.1)
+        try config.validate()
+        let model = LanguageModel(config: config, seed: 7)
+        let (batch, length) = (2, 23)
+        var rng = SplitMix64(seed: 11)
+        let tokens = (0..<(batch * length)).map { _ in Int32(rng.next() % 259) }
+        let targets = (0..<(batch * length)).map { _ in Int32(rng.next() % 259) }
+        var mask = [Float](repeating: 1, count: batch * length)
+        mask[3] = 0
+        mask[30] = 0
+
+        func run() -> LanguageModel.Pass {
+            model.forward(
+                tokens: tokens, targets: targets, lossMask: mask, batch: batch,
+                sequenceLength: length)
+        }
+        let base = run()
+        model.zeroGradients()
+        model.backward(base)
+        let selection = base.selections
+
+        let epsilon: Float = 1e-3
+        var failures: [String] = []
+        var unchecked: [String] = []
+        for spec in model.layout.specs {
+            let parameter = model.parameters.tensor(spec.name)
+            let gradient = model.gradients.tensor(spec.name)
+            var checked = false
+            for _ in 0..<4 where !checked {
+                // A random sign on every coordinate of this tensor.
+                let direction = (0..<spec.count).map { _ in Float(rng.next() % 2 == 0 ? 1 : -1) }
+                let analytic = (0..<spec.count).reduce(0.0) {
+                    $0 + Double(gradient[$1]) * Double(direction[$1])
+                }
+                let saved = parameter.toArray()
+                for i in 0..<spec.count { parameter[i] = saved[i] + epsilon * direction[i] }
+                let plus = run()
+                for i in 0..<spec.count { parameter[i] = saved[i] - epsilon * direction[i] }
+                let minus = run()
+                for i in 0..<spec.count { parameter[i] = saved[i] }
+                guard plus.selections == selection, minus.selections == selection else { continue }
+                checked = true
+                let numeric = (Double(plus.loss) - Double(minus.loss)) / (2 * Double(epsilon))
+                let error = abs(numeric - analytic)
+                if error > 1e-3 + 1e-2 * abs(analytic) {
+                    failures.append("\(spec.name): analytic \(analytic) numeric \(numeric)")
+                }
+            }
+            if !checked { unchecked.append(spec.name) }
+        }
+        #expect(unchecked.isEmpty, "\(knob): selection changed for every direction of \(unchecked)")
+        #expect(failures.isEmpty, "\(knob): \(failures.joined(separator: "; "))")
+    }
+}
