@@ -30,7 +30,8 @@ struct HSADecoderLayer {
 
     func forward(
         out: Tensor, input x: Tensor, memory: ChunkMemoryTensors, weights w: DecoderLayerWeights,
-        hsaWeights: HSAWeights, positions: [Int32], batch: Int, sequenceLength: Int
+        hsaWeights: HSAWeights, positions: [Int32], batch: Int, sequenceLength: Int,
+        fixedIndices: [Int32]? = nil
     ) -> Cache {
         let n = batch * sequenceLength
         let y = Tensor(shape: x.shape)
@@ -40,7 +41,7 @@ struct HSADecoderLayer {
         let mlpInput = Tensor(shape: x.shape)
         let hsaCache = hsa.forward(
             out: mlpInput, input: y, memory: memory, weights: hsaWeights, batch: batch,
-            sequenceLength: sequenceLength)
+            sequenceLength: sequenceLength, fixedIndices: fixedIndices)
         TensorOps.accumulate(mlpInput, y)
         let residual = config.residual == .bypass ? y : mlpInput
         let mlpCache = mlp.forward(

@@ -35,9 +35,11 @@ struct HSASublayer {
     // MARK: - Forward
 
     /// Writes `out` (N, C) = hsa_out(y).
+    /// `fixedIndices` (N, NKV, K), when given, replaces the top-k selection (gradient checks hold
+    /// the non-differentiable selection fixed this way); scores are still computed from it.
     func forward(
         out: Tensor, input y: Tensor, memory: ChunkMemoryTensors, weights w: HSAWeights,
-        batch: Int, sequenceLength: Int
+        batch: Int, sequenceLength: Int, fixedIndices: [Int32]? = nil
     ) -> Cache {
         let n = batch * sequenceLength
         let (nh, nkv, hs, dr, k, s) = dims
@@ -68,13 +70,21 @@ struct HSASublayer {
 
         var indices = [Int32](repeating: -1, count: n * nkv * k)
         let scores = Tensor(shape: [n, nkv, k])
-        indices.withUnsafeMutableBufferPointer { idx in
-            guard let idx = idx.baseAddress else { return }
-            CPU.chunkSelectForward(
-                indices: idx, scores: scores.data, retrievalQuery: retrievalQuery.data,
-                landmarks: memory.landmarks.data, batch: batch, sequenceLength: sequenceLength,
-                kvHeads: nkv, retrievalDim: dr, chunkSize: s, chunkCount: nc, topK: k,
-                granularity: config.retrieval)
+        if let fixedIndices {
+            indices = fixedIndices
+            fixedSelectionScores(
+                scores: scores, indices: indices, retrievalQuery: retrievalQuery,
+                landmarks: memory.landmarks, batch: batch, sequenceLength: sequenceLength,
+                chunkCount: nc)
+        } else {
+            indices.withUnsafeMutableBufferPointer { idx in
+                guard let idx = idx.baseAddress else { return }
+                CPU.chunkSelectForward(
+                    indices: idx, scores: scores.data, retrievalQuery: retrievalQuery.data,
+                    landmarks: memory.landmarks.data, batch: batch, sequenceLength: sequenceLength,
+                    kvHeads: nkv, retrievalDim: dr, chunkSize: s, chunkCount: nc, topK: k,
+                    granularity: config.retrieval)
+            }
         }
         let fusionWeights = Tensor(shape: [n, nkv, k])
         let chunkOutputs = Tensor(shape: [n, nh, k, hs])
@@ -172,6 +182,33 @@ struct HSASublayer {
     }
 
     // MARK: - Helpers
+
+    /// scores (N, NKV, K) of the chunks in `indices` (-1 slots score 0), from the query row that
+    /// the retrieval granularity assigns to each token.
+    private func fixedSelectionScores(
+        scores: Tensor, indices: [Int32], retrievalQuery: Tensor, landmarks: Tensor, batch: Int,
+        sequenceLength: Int, chunkCount: Int
+    ) {
+        let (_, nkv, _, dr, k, s) = dims
+        let scale = 1 / Float(dr).squareRoot()
+        for b in 0..<batch {
+            for t in 0..<sequenceLength {
+                let queryRow = config.retrieval == .perChunk ? max(0, (t / s) * s - 1) : t
+                for g in 0..<nkv {
+                    let q = retrievalQuery.data + ((b * sequenceLength + queryRow) * nkv + g) * dr
+                    for slot in 0..<k {
+                        let at = ((b * sequenceLength + t) * nkv + g) * k + slot
+                        let chunk = Int(indices[at])
+                        guard chunk >= 0 else { continue }
+                        let l = landmarks.data + ((b * chunkCount + chunk) * nkv + g) * dr
+                        var dot: Float = 0
+                        for d in 0..<dr { dot += q[d] * l[d] }
+                        scores[at] = dot * scale
+                    }
+                }
+            }
+        }
+    }
 
     /// out (N, NKV, HS) = mean of the query heads of each group of `heads` (N, NH, HS): the
     /// retrieval query when it has no projection of its own.

@@ -12,6 +12,10 @@ public final class LanguageModel: @unchecked Sendable {
     let weights: ModelWeights
     let gradientWeights: ModelWeights
 
+    /// When set, HSA layer i (bottom to top) uses `fixedSelections[i]` (B*T, NKV, K) instead of
+    /// its top-k selection. Only gradient checks set it: selection is not differentiable.
+    public var fixedSelections: [[Int32]]?
+
     let lowerLayer: DecoderLayer
     let upperLayer: DecoderLayer
     let hsaLayer: HSADecoderLayer
@@ -145,16 +149,19 @@ extension LanguageModel {
         }
 
         var upperCaches: [UpperCache] = []
+        var hsaLayerIndex = 0
         for (j, layerWeights) in weights.upper.enumerated() {
             let out = Tensor(shape: [n, c])
             let input = streams[streams.count - 1]
             if let hsaWeights = weights.hsa[j], let memory {
+                let fixed = fixedSelections?[hsaLayerIndex]
+                hsaLayerIndex += 1
                 upperCaches.append(
                     .hsa(
                         hsaLayer.forward(
                             out: out, input: input, memory: memory, weights: layerWeights,
                             hsaWeights: hsaWeights, positions: positions, batch: batch,
-                            sequenceLength: sequenceLength)))
+                            sequenceLength: sequenceLength, fixedIndices: fixed)))
             } else {
                 upperCaches.append(
                     .plain(

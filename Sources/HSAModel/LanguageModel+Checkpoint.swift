@@ -1,0 +1,83 @@
+import Foundation
+import HSACore
+
+/// Why a model checkpoint could not be loaded.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    case missingFile(String)
+    case missingTensor(file: String, name: String)
+    case unexpectedTensor(file: String, name: String)
+    case shapeMismatch(file: String, name: String, expected: [Int], actual: [Int])
+    case invalid(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let path):
+            return "\(path): not found; hint: a checkpoint directory holds config.json and "
+                + "model.safetensors (or its shards and index)"
+        case .missingTensor(let file, let name):
+            return "\(file): tensor '\(name)' is missing; hint: was it saved with another config?"
+        case .unexpectedTensor(let file, let name):
+            return "\(file): tensor '\(name)' does not belong to this config"
+        case .shapeMismatch(let file, let name, let expected, let actual):
+            return "\(file): tensor '\(name)' has shape \(actual), config needs \(expected)"
+        case .invalid(let file, let reason):
+            return "\(file): \(reason)"
+        }
+    }
+}
+
+extension ParameterStore {
+    /// One F32 safetensors entry per parameter, in layout order, with `prefix` on each name.
+    public func safetensorsEntries(prefix: String = "") -> [SafetensorsEntry] {
+        layout.specs.map { SafetensorsEntry(name: prefix + $0.name, tensor: tensor($0.name)) }
+    }
+
+    /// Fills every parameter from `collection` (names with `prefix`), which must hold exactly
+    /// this layout's tensors with matching shapes.
+    public func load(from collection: SafetensorsCollection, prefix: String = "", source: String)
+        throws
+    {
+        var expected = Set<String>()
+        for spec in layout.specs {
+            let name = prefix + spec.name
+            expected.insert(name)
+            guard let info = collection.tensors[name] else {
+                throw CheckpointError.missingTensor(file: source, name: name)
+            }
+            guard info.shape == spec.shape else {
+                throw CheckpointError.shapeMismatch(
+                    file: source, name: name, expected: spec.shape, actual: info.shape)
+            }
+            let values = try collection.floats(name)
+            tensor(spec.name).buffer.update(fromContentsOf: values)
+        }
+        for name in collection.names where name.hasPrefix(prefix) && !expected.contains(name) {
+            throw CheckpointError.unexpectedTensor(file: source, name: name)
+        }
+    }
+}
+
+extension LanguageModel {
+    /// Writes `config.json` and `model.safetensors` (or shards of at most `maxShardBytes`)
+    /// into `directory`, creating it.
+    public func save(to directory: URL, maxShardBytes: Int? = nil) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicFile.write(config.encoded(), to: directory.appendingPathComponent("config.json"))
+        try SafetensorsShards.write(
+            parameters.safetensorsEntries(), metadata: ["format": "pt", "producer": "hsa"],
+            directory: directory, baseName: "model", maxShardBytes: maxShardBytes)
+    }
+
+    /// Loads `config.json` and the model weights from a checkpoint directory.
+    public static func load(from directory: URL) throws -> LanguageModel {
+        let configURL = directory.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: configURL.path) else {
+            throw CheckpointError.missingFile(configURL.path)
+        }
+        let config = try ModelConfig.load(from: configURL)
+        let model = LanguageModel(config: config)
+        let collection = try SafetensorsShards.read(directory: directory, baseName: "model")
+        try model.parameters.load(from: collection, source: directory.path)
+        return model
+    }
+}

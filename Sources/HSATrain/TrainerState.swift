@@ -1,0 +1,101 @@
+import Foundation
+import HSACore
+import HSAModel
+
+/// The part of a training checkpoint that is not tensors: `trainer_state.json`.
+public struct TrainerState: Codable, Sendable, Equatable {
+    /// Optimizer steps completed.
+    public var step: Int
+    /// The batch source's position (opaque, base64 in JSON).
+    public var dataState: Data
+    /// Tokens consumed so far.
+    public var tokensSeen: Int
+    public var options: TrainingOptions
+
+    enum CodingKeys: String, CodingKey {
+        case step
+        case dataState = "data_state"
+        case tokensSeen = "tokens_seen"
+        case options
+    }
+}
+
+/// A training checkpoint directory: the model files of MODEL.md plus `optimizer.safetensors`
+/// (AdamW moments as `m.<name>` / `v.<name>`, sharded like the model) and `trainer_state.json`.
+/// Written into a temporary directory and renamed into place, so a crash never leaves a
+/// half-written checkpoint under the final name.
+public enum TrainingCheckpoint {
+    /// The directory name of the checkpoint after `step` steps.
+    public static func name(step: Int) -> String { String(format: "step-%08d", step) }
+
+    /// Writes a complete checkpoint to `checkpoints/step-N` under `runDirectory`.
+    public static func save(
+        model: LanguageModel, optimizer: AdamWOptimizer, state: TrainerState, tokenizerJSON: Data?,
+        runDirectory: URL, maxShardBytes: Int?
+    ) throws -> URL {
+        let fileManager = FileManager.default
+        let parent = runDirectory.appendingPathComponent("checkpoints")
+        try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
+        let final = parent.appendingPathComponent(name(step: state.step))
+        let temporary = parent.appendingPathComponent(
+            ".\(name(step: state.step)).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        try? fileManager.removeItem(at: temporary)
+        do {
+            try model.save(to: temporary, maxShardBytes: maxShardBytes)
+            if let tokenizerJSON {
+                try AtomicFile.write(tokenizerJSON, to: temporary.appendingPathComponent("tokenizer.json"))
+            }
+            try SafetensorsShards.write(
+                optimizer.m.safetensorsEntries(prefix: "m.")
+                    + optimizer.v.safetensorsEntries(prefix: "v."),
+                metadata: ["adamw_step": String(optimizer.step)], directory: temporary,
+                baseName: "optimizer", maxShardBytes: maxShardBytes)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(
+                encoder.encode(state), to: temporary.appendingPathComponent("trainer_state.json"))
+            try? fileManager.removeItem(at: final)
+            try fileManager.moveItem(at: temporary, to: final)
+        } catch {
+            try? fileManager.removeItem(at: temporary)
+            throw error
+        }
+        return final
+    }
+
+    /// Checkpoint directories under `runDirectory`, oldest first.
+    public static func list(runDirectory: URL) -> [URL] {
+        let parent = runDirectory.appendingPathComponent("checkpoints")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
+        return names.filter { $0.hasPrefix("step-") }.sorted().map {
+            parent.appendingPathComponent($0)
+        }
+    }
+
+    /// Deletes all but the newest `keep` checkpoints.
+    public static func prune(runDirectory: URL, keep: Int) {
+        let all = list(runDirectory: runDirectory)
+        for url in all.dropLast(max(keep, 1)) { try? FileManager.default.removeItem(at: url) }
+    }
+
+    /// Restores model parameters, optimizer moments and the trainer state from `directory`.
+    public static func load(
+        from directory: URL, into model: LanguageModel, optimizer: AdamWOptimizer
+    ) throws -> TrainerState {
+        let collection = try SafetensorsShards.read(directory: directory, baseName: "model")
+        try model.parameters.load(from: collection, source: directory.path)
+        let moments = try SafetensorsShards.read(directory: directory, baseName: "optimizer")
+        try optimizer.m.load(from: moments, prefix: "m.", source: directory.path)
+        try optimizer.v.load(from: moments, prefix: "v.", source: directory.path)
+        let stateURL = directory.appendingPathComponent("trainer_state.json")
+        guard let data = try? Data(contentsOf: stateURL) else {
+            throw CheckpointError.missingFile(stateURL.path)
+        }
+        let state: TrainerState
+        do { state = try JSONDecoder().decode(TrainerState.self, from: data) } catch {
+            throw CheckpointError.invalid(file: stateURL.path, reason: "\(error)")
+        }
+        optimizer.step = state.step
+        return state
+    }
+}

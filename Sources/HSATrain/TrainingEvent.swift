@@ -1,0 +1,26 @@
+import Foundation
+
+/// What the trainer reports while it runs; the CLI turns these into lines, a progress bar,
+/// a JSONL log and plots.
+public enum TrainingEvent: Sendable {
+    case step(StepReport)
+    case evaluation(EvaluationReport)
+    case checkpoint(step: Int, directory: URL)
+}
+
+/// One optimizer step.
+public struct StepReport: Codable, Sendable {
+    public var step: Int
+    public var totalSteps: Int
+    public var loss: Double
+    public var learningRate: Double
+    public var gradientNorm: Double
+    public var tokensPerSecond: Double
+    public var milliseconds: Double
+}
+
+/// One validation pass.
+public struct EvaluationReport: Codable, Sendable {
+    public var step: Int
+    public var validationLoss: Double
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Everything about a training run that is not the model config; stored as `training.json`.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    public var steps: Int = 200
+    public var batchSize: Int = 4
+    public var sequenceLength: Int = 256
+    /// Micro-batches per optimizer step.
+    public var gradientAccumulation: Int = 1
+    public var learningRate: Double = 1e-3
+    public var minLearningRate: Double = 1e-4
+    public var warmupSteps: Int = 20
+    public var weightDecay: Double = 0.1
+    /// Global gradient-norm clip; 0 disables it.
+    public var gradientClip: Double = 1.0
+    /// Validate every this many steps (0: never).
+    public var evalEvery: Int = 50
+    public var evalBatches: Int = 4
+    /// Checkpoint every this many steps (0: only at the end).
+    public var checkpointEvery: Int = 100
+    /// Checkpoints kept; older ones are deleted.
+    public var keepCheckpoints: Int = 2
+    /// Shard size limit for checkpoint files (nil: one file).
+    public var maxShardBytes: Int?
+    public var seed: UInt64 = 1234
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case steps
+        case batchSize = "batch_size"
+        case sequenceLength = "seq_len"
+        case gradientAccumulation = "grad_accum"
+        case learningRate = "lr"
+        case minLearningRate = "min_lr"
+        case warmupSteps = "warmup_steps"
+        case weightDecay = "weight_decay"
+        case gradientClip = "grad_clip"
+        case evalEvery = "eval_every"
+        case evalBatches = "eval_batches"
+        case checkpointEvery = "checkpoint_every"
+        case keepCheckpoints = "keep_checkpoints"
+        case maxShardBytes = "max_shard_bytes"
+        case seed
+    }
+
+    /// The warm-up + cosine schedule these options describe.
+    public var schedule: LearningRateSchedule {
+        LearningRateSchedule(
+            peak: learningRate, minimum: minLearningRate, warmupSteps: warmupSteps,
+            totalSteps: steps)
+    }
+}
