@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import HSA
+
+@main
+struct HSACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hsa",
+        abstract: "Train, run and evaluate language models with hierarchical sparse attention.",
+        version: "0.1.0",
+        subcommands: [])
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// An error already explained to the user; exits with status 1 and a one-line message.
+struct UserError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}

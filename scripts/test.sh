@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command: installs dependencies, builds, runs the default test suite (GPU tests are
+# skipped visibly on machines without one), then checks that the static release binary links.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+swift build
+# Hide the per-file compile lines; keep every test line and the runner's summary.
+set +e
+swift test 2>&1 | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] '
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+    echo "swift test failed with status $status"
+    exit "$status"
+fi
+swift build -c release --static-swift-stdlib --product hsa
+echo "static release binary: $(stat -c %s .build/release/hsa) bytes"
