@@ -49,7 +49,7 @@ extension ParameterStore {
                     file: source, name: name, expected: spec.shape, actual: info.shape)
             }
             let values = try collection.floats(name)
-            tensor(spec.name).buffer.update(fromContentsOf: values)
+            _ = tensor(spec.name).buffer.update(fromContentsOf: values)
         }
         for name in collection.names where name.hasPrefix(prefix) && !expected.contains(name) {
             throw CheckpointError.unexpectedTensor(file: source, name: name)

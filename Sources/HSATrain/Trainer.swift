@@ -1,5 +1,6 @@
 import Foundation
 import HSACore
+import HSAData
 import HSAModel
 
 /// The training loop: gradient accumulation, AdamW with the warm-up + cosine schedule,
@@ -11,7 +12,7 @@ public final class Trainer {
     public let runDirectory: URL
     let source: BatchSource
     let validation: [TrainingBatch]
-    let tokenizerJSON: Data?
+    let tokenizer: (any Tokenizer)?
     /// Optimizer steps completed.
     public private(set) var step = 0
     /// Tokens consumed so far.
@@ -19,14 +20,14 @@ public final class Trainer {
 
     public init(
         model: LanguageModel, options: TrainingOptions, source: BatchSource,
-        validation: [TrainingBatch], runDirectory: URL, tokenizerJSON: Data?
+        validation: [TrainingBatch], runDirectory: URL, tokenizer: (any Tokenizer)?
     ) {
         self.model = model
         self.options = options
         self.source = source
         self.validation = validation
         self.runDirectory = runDirectory
-        self.tokenizerJSON = tokenizerJSON
+        self.tokenizer = tokenizer
         optimizer = AdamWOptimizer(
             layout: model.layout, weightDecay: Float(options.weightDecay),
             maxGradientNorm: options.gradientClip > 0 ? Float(options.gradientClip) : nil)
@@ -106,7 +107,7 @@ public final class Trainer {
             step: step, dataState: try source.saveState(), tokensSeen: tokensSeen,
             options: options)
         let url = try TrainingCheckpoint.save(
-            model: model, optimizer: optimizer, state: state, tokenizerJSON: tokenizerJSON,
+            model: model, optimizer: optimizer, state: state, tokenizer: tokenizer,
             runDirectory: runDirectory, maxShardBytes: options.maxShardBytes)
         TrainingCheckpoint.prune(runDirectory: runDirectory, keep: options.keepCheckpoints)
         return url

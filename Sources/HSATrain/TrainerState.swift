@@ -1,5 +1,6 @@
 import Foundation
 import HSACore
+import HSAData
 import HSAModel
 
 /// The part of a training checkpoint that is not tensors: `trainer_state.json`.
@@ -30,7 +31,7 @@ public enum TrainingCheckpoint {
 
     /// Writes a complete checkpoint to `checkpoints/step-N` under `runDirectory`.
     public static func save(
-        model: LanguageModel, optimizer: AdamWOptimizer, state: TrainerState, tokenizerJSON: Data?,
+        model: LanguageModel, optimizer: AdamWOptimizer, state: TrainerState, tokenizer: (any Tokenizer)?,
         runDirectory: URL, maxShardBytes: Int?
     ) throws -> URL {
         let fileManager = FileManager.default
@@ -42,9 +43,7 @@ public enum TrainingCheckpoint {
         try? fileManager.removeItem(at: temporary)
         do {
             try model.save(to: temporary, maxShardBytes: maxShardBytes)
-            if let tokenizerJSON {
-                try AtomicFile.write(tokenizerJSON, to: temporary.appendingPathComponent("tokenizer.json"))
-            }
+            try tokenizer?.save(to: temporary.appendingPathComponent("tokenizer.json"))
             try SafetensorsShards.write(
                 optimizer.m.safetensorsEntries(prefix: "m.")
                     + optimizer.v.safetensorsEntries(prefix: "v."),

@@ -1,0 +1,55 @@
+import Foundation
+import HSACore
+
+/// Writes a run's `log.jsonl` (one object per step, evaluation and checkpoint) and draws
+/// `loss.svg` from it, so the plot also covers steps logged before a resume.
+public final class TrainingRecorder {
+    public let runDirectory: URL
+    let log: JSONLinesWriter
+
+    /// Opens (appending when resuming) `log.jsonl` in `runDirectory`.
+    public init(runDirectory: URL, append: Bool) throws {
+        self.runDirectory = runDirectory
+        let url = runDirectory.appendingPathComponent("log.jsonl")
+        if !append { try? FileManager.default.removeItem(at: url) }
+        log = try JSONLinesWriter(url: url, append: append)
+    }
+
+    /// Appends one event to the log.
+    public func record(_ event: TrainingEvent) throws {
+        switch event {
+        case .step(let report):
+            try log.write(dictionary: [
+                "event": "step", "step": report.step, "loss": report.loss,
+                "lr": report.learningRate, "grad_norm": report.gradientNorm,
+                "tokens_per_s": report.tokensPerSecond, "ms": report.milliseconds,
+            ])
+        case .evaluation(let report):
+            try log.write(dictionary: [
+                "event": "eval", "step": report.step, "val_loss": report.validationLoss,
+            ])
+        case .checkpoint(let step, let directory):
+            try log.write(dictionary: ["event": "checkpoint", "step": step, "path": directory.path])
+        }
+    }
+
+    /// Draws training and validation loss against step into `loss.svg`.
+    public func writePlot() throws {
+        let rows = try JSONLines.read(runDirectory.appendingPathComponent("log.jsonl"))
+        func points(_ event: String, _ key: String) -> [(x: Double, y: Double)] {
+            rows.compactMap { row in
+                guard row["event"] as? String == event, let step = row["step"] as? Double ?? (row["step"] as? Int).map(Double.init),
+                    let value = row[key] as? Double, value.isFinite
+                else { return nil }
+                return (step, value)
+            }
+        }
+        let plot = LinePlot(
+            title: "Training loss", xLabel: "step", yLabel: "cross-entropy (nats/token)",
+            series: [
+                .init(name: "train", points: points("step", "loss")),
+                .init(name: "validation", points: points("eval", "val_loss")),
+            ])
+        try plot.write(to: runDirectory.appendingPathComponent("loss.svg"))
+    }
+}

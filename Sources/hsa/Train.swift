@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import HSA
+
+extension HSACommand {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a model on prepared token shards.",
+            discussion: """
+                Writes into --out: config.json, training.json, log.jsonl (one JSON object per \
+                step and evaluation), loss.svg, and checkpoints/step-N (model, optimizer and \
+                trainer state, written atomically). --resume continues from the newest \
+                checkpoint, bit-for-bit as if never interrupted (same thread count).
+                """)
+
+        @OptionGroup var model: ModelOptions
+
+        @Option(help: "Directory of token shards made by `hsa data prepare`.")
+        var data: String
+        @Option(help: "Run directory.")
+        var out: String = "runs/train"
+        @Flag(help: "Continue from the newest checkpoint in --out.")
+        var resume = false
+
+        @Option var steps: Int = 200
+        @Option var batchSize: Int = 4
+        @Option var seqLen: Int = 256
+        @Option(help: "Micro-batches per optimizer step.")
+        var gradAccum: Int = 1
+        @Option var lr: Double = 1e-3
+        @Option var minLr: Double = 1e-4
+        @Option var warmupSteps: Int = 20
+        @Option var weightDecay: Double = 0.1
+        @Option(help: "Gradient-norm clip (0: off).")
+        var gradClip: Double = 1.0
+        @Option(help: "Validate every N steps (0: never).")
+        var evalEvery: Int = 50
+        @Option var evalBatches: Int = 4
+        @Option(help: "Checkpoint every N steps (0: only at the end).")
+        var checkpointEvery: Int = 100
+        @Option(help: "Checkpoints to keep.")
+        var keepCheckpoints: Int = 2
+        @Option(help: "Largest checkpoint file in bytes, e.g. 16000000 (default: one file).")
+        var maxShardSize: Int?
+        @Option var seed: UInt64 = 1234
+        @Option(help: "Print a line every N steps.")
+        var reportEvery: Int = 10
+        @Option(help: "Stop after this many steps of this invocation (resumable later).")
+        var stopAfter: Int?
+
+        func validate() throws {
+            guard steps > 0, batchSize > 0, seqLen > 1, gradAccum > 0 else {
+                throw ValidationError("--steps, --batch-size, --grad-accum must be > 0, --seq-len > 1")
+            }
+        }
+
+        var options: TrainingOptions {
+            var o = TrainingOptions()
+            o.steps = steps
+            o.batchSize = batchSize
+            o.sequenceLength = seqLen
+            o.gradientAccumulation = gradAccum
+            o.learningRate = lr
+            o.minLearningRate = minLr
+            o.warmupSteps = warmupSteps
+            o.weightDecay = weightDecay
+            o.gradientClip = gradClip
+            o.evalEvery = evalEvery
+            o.evalBatches = evalBatches
+            o.checkpointEvery = checkpointEvery
+            o.keepCheckpoints = keepCheckpoints
+            o.maxShardBytes = maxShardSize
+            o.seed = seed
+            return o
+        }
+
+        func run() throws {
+            let runDirectory = URL(fileURLWithPath: out)
+            let dataDirectory = URL(fileURLWithPath: data)
+            let config: ModelConfig
+            if resume, FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent("config.json").path) {
+                config = try ModelConfig.load(from: runDirectory.appendingPathComponent("config.json"))
+            } else {
+                config = try model.resolve()
+            }
+            let manifest = try DataManifest.load(from: dataDirectory)
+            guard manifest.tokenizer.vocabSize <= config.vocabSize else {
+                throw UserError(
+                    "\(data): tokens go up to \(manifest.tokenizer.vocabSize - 1) but vocab_size "
+                        + "is \(config.vocabSize)")
+            }
+            let options = self.options
+            let loader = try TokenDataLoader(
+                directory: dataDirectory, split: .train, batchSize: options.batchSize,
+                sequenceLength: options.sequenceLength, seed: options.seed)
+            let validationLoader = try? TokenDataLoader(
+                directory: dataDirectory, split: .val, batchSize: options.batchSize,
+                sequenceLength: options.sequenceLength, seed: options.seed)
+            let validation = (validationLoader?.validationBatches(count: options.evalBatches) ?? [])
+                .map(TrainingBatch.init)
+
+            try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+            let model = LanguageModel(config: config, seed: options.seed)
+            let trainer = Trainer(
+                model: model, options: options, source: loader, validation: validation,
+                runDirectory: runDirectory, tokenizer: ByteTokenizer())
+            if resume, let step = try trainer.resumeFromLatestCheckpoint() {
+                Terminal.printLine("resumed from step \(step)")
+            } else if resume {
+                Terminal.printLine("no checkpoint in \(out); starting from step 0")
+            }
+            try AtomicFile.write(config.encoded(), to: runDirectory.appendingPathComponent("config.json"))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(encoder.encode(options), to: runDirectory.appendingPathComponent("training.json"))
+
+            let parameterCount = model.layout.totalCount
+            Terminal.printLine(
+                "model: \(parameterCount) parameters, attention \(config.attention.rawValue); "
+                    + "data: \(manifest.trainTokens) train tokens; threads: \(Threads.count), "
+                    + "BLAS: \(BLAS.configuration)")
+            let recorder = try TrainingRecorder(runDirectory: runDirectory, append: trainer.step > 0)
+            let progress = ProgressBar(total: options.steps)
+            try trainer.run(stopAfter: stopAfter) { event in
+                try recorder.record(event)
+                switch event {
+                case .step(let report):
+                    progress.update(
+                        completed: report.step,
+                        text: String(format: "loss %.4f", report.loss))
+                    if report.step % reportEvery == 0 || report.step == options.steps {
+                                                printAboveProgress(report.line)
+                    }
+                case .evaluation(let report):
+                                        printAboveProgress(String(format: "step=%d val_loss=%.4f", report.step, report.validationLoss))
+                case .checkpoint(let step, let directory):
+                                        printAboveProgress("step=\(step) checkpoint=\(directory.path)")
+                }
+            }
+            progress.finish()
+            try recorder.writePlot()
+            Terminal.printLine("loss plot: \(runDirectory.appendingPathComponent("loss.svg").path)")
+        }
+    }
+}
