@@ -8,7 +8,7 @@ struct HSACommand: ParsableCommand {
         commandName: "hsa",
         abstract: "Train, run and evaluate language models with hierarchical sparse attention.",
         version: "0.1.0",
-        subcommands: [Train.self])
+        subcommands: [Train.self, DataCommand.self])
 
     static func main() {
         do {
