@@ -8,7 +8,9 @@ struct HSACommand: ParsableCommand {
         commandName: "hsa",
         abstract: "Train, run and evaluate language models with hierarchical sparse attention.",
         version: "0.1.0",
-        subcommands: [Train.self, DataCommand.self])
+        subcommands: [
+            Train.self, Generate.self, Inspect.self, DataCommand.self, Doctor.self,
+        ])
 
     static func main() {
         do {

@@ -21,6 +21,12 @@ public enum Terminal {
         fflush(nil)
     }
 
+    /// Writes `text` to standard output without a newline, then flushes it (streamed tokens).
+    public static func writeOutput(_ text: String) {
+        print(text, terminator: "")
+        fflush(nil)
+    }
+
     /// Writes `line` and a newline to standard error (unbuffered).
     public static func printError(_ line: String) {
         writeError(line + "\n")

