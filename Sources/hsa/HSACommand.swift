@@ -9,10 +9,11 @@ struct HSACommand: ParsableCommand {
         abstract: "Train, run and evaluate language models with hierarchical sparse attention.",
         version: "0.1.0",
         subcommands: [
-            Train.self, Generate.self, Inspect.self, DataCommand.self, Doctor.self,
+            Train.self, Generate.self, Inspect.self, DataCommand.self, Bench.self, Doctor.self,
         ])
 
     static func main() {
+        BLASCoreSelection.upgradeIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()

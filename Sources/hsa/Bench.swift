@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import HSA
+
+extension HSACommand {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Benchmarks that write JSON.", subcommands: [TrainStep.self])
+    }
+}
+
+extension HSACommand.Bench {
+    struct TrainStep: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "train",
+            abstract: "Time forward+backward training steps on random tokens.")
+
+        @OptionGroup var model: ModelOptions
+        @Option var seqLen: Int = 4096
+        @Option var batchSize: Int = 1
+        @Option var warmup: Int = 1
+        @Option var steps: Int = 3
+        @Option(help: "JSON output file.")
+        var out: String = "bench-train.json"
+
+        func run() throws {
+            let config = try model.resolve()
+            let network = LanguageModel(config: config, seed: 1)
+            var rng = SplitMix64(seed: 2)
+            let n = batchSize * seqLen
+            let tokens = (0..<n).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }
+            let targets = (0..<n).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }
+            var timings: [Double] = []
+            for step in 0..<(warmup + steps) {
+                let start = Date()
+                network.zeroGradients()
+                let pass = network.forward(
+                    tokens: tokens, targets: targets, batch: batchSize, sequenceLength: seqLen)
+                network.backward(pass)
+                let seconds = Date().timeIntervalSince(start)
+                if step >= warmup { timings.append(seconds) }
+                Terminal.printLine(
+                    String(format: "step %d: %.0f ms%@", step, seconds * 1000, step < warmup ? " (warm-up)" : ""))
+            }
+            let median = timings.sorted()[timings.count / 2]
+            let result: [String: Any] = [
+                "impl": "swift-cpu",
+                "preset": model.config == nil ? model.preset : "custom",
+                "seq_len": seqLen,
+                "batch_size": batchSize,
+                "parameters": network.layout.totalCount,
+                "step_ms": median * 1000,
+                "tokens_per_s": Double(n) / median,
+                "peak_rss_mb": Double(peakResidentBytes()) / 1e6,
+                "threads": Threads.count,
+                "blas": BLAS.configuration,
+                "machine": machineDescription(),
+            ]
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
+            try AtomicFile.write(data, to: URL(fileURLWithPath: out))
+            Terminal.printLine(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
+
+/// Peak resident set size of this process (VmHWM), in bytes; 0 where /proc is missing.
+func peakResidentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+        return 0
+    }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kilobytes * 1024
+    }
+    return 0
+}
+
+/// CPU model and core count, for benchmark records.
+func machineDescription() -> String {
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let model =
+        cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+        .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) }
+        ?? "unknown CPU"
+    return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+}

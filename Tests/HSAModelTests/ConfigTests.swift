@@ -1,0 +1,63 @@
+import Foundation
+import HSAModel
+import Testing
+
+/// config.json parsing and validation: every bad input gets an error naming the field.
+@Suite struct ConfigTests {
+    static func json(_ change: (inout [String: Any]) -> Void) throws -> Data {
+        var object = try #require(
+            JSONSerialization.jsonObject(with: ModelConfig.tiny.encoded()) as? [String: Any])
+        change(&object)
+        return try JSONSerialization.data(withJSONObject: object)
+    }
+
+    @Test func roundTripsThroughJSON() throws {
+        for name in ModelConfig.presetNames {
+            let config = try ModelConfig.preset(named: name)
+            #expect(try ModelConfig.decode(config.encoded(), source: name) == config)
+        }
+    }
+
+    @Test func rejectsUnknownFields() throws {
+        let data = try Self.json { $0["windoww"] = 3 }
+        #expect(throws: ConfigError.unknownFields(file: "c.json", fields: ["windoww"])) {
+            try ModelConfig.decode(data, source: "c.json")
+        }
+    }
+
+    /// (field, its bad value as JSON, the field the error must name)
+    @Test(arguments: [
+        ("n_kv_heads", "3", "n_kv_heads"),
+        ("head_dim", "15", "head_dim"),
+        ("hsa_layers", "[5]", "hsa_layers"),
+        ("landmark", "\"median\"", "landmark"),
+        ("encoder_layers", "0", "landmark"),
+        ("fusion", "3", "fusion"),
+        ("retrieval_dim", "0", "retrieval_dim"),
+    ])
+    func rejectsInvalidValuesNamingTheField(field: String, value: String, named: String) throws {
+        let parsed = try JSONSerialization.jsonObject(
+            with: Data(value.utf8), options: .fragmentsAllowed)
+        let data = try Self.json { $0[field] = parsed }
+        do {
+            _ = try ModelConfig.decode(data, source: "c.json")
+            Issue.record("\(field) = \(value) was accepted")
+        } catch {
+            #expect("\(error)".contains(named), "\(error)")
+        }
+    }
+
+    @Test func rejectsMissingFieldsAndBadJSON() throws {
+        let missing = try Self.json { $0.removeValue(forKey: "d_model") }
+        #expect(throws: ConfigError.self) { try ModelConfig.decode(missing, source: "c.json") }
+        #expect(throws: ConfigError.self) { try ModelConfig.decode(Data("{".utf8), source: "c.json") }
+    }
+
+    @Test func presetCountsMatchTheSpec() throws {
+        // `paper` is about 240M parameters with a 32K vocabulary (MODEL.md; 283M untied).
+        var paper = ModelConfig.paper
+        paper.vocabSize = 32_000
+        let count = ParameterLayout(config: paper).totalCount
+        #expect((230_000_000...290_000_000).contains(count), "\(count)")
+    }
+}
