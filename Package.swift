@@ -23,7 +23,15 @@ let package = Package(
         .target(name: "HSAModel", dependencies: ["HSACore", "HSACPU"]),
         .target(name: "HSAData", dependencies: ["HSACore"]),
         .target(name: "HSATrain", dependencies: ["HSACore", "HSAModel", "HSAData"]),
-        .target(name: "HSA", dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData", "HSATrain"]),
+        .target(name: "HSAInference", dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData"]),
+        .target(name: "HSAEval", dependencies: ["HSACore", "HSAData", "HSAModel", "HSAInference"]),
+        .target(name: "HSACUDA", dependencies: ["HSACore"]),
+        .target(
+            name: "HSA",
+            dependencies: [
+                "HSACore", "HSACPU", "HSAModel", "HSAData", "HSATrain", "HSAInference", "HSAEval",
+                "HSACUDA",
+            ]),
         .target(name: "HSATestSupport", dependencies: ["HSACore", "HSACPU", "HSAModel"]),
         .executableTarget(
             name: "hsa",
@@ -40,6 +48,9 @@ let package = Package(
         ),
         .testTarget(name: "HSADataTests", dependencies: ["HSACore", "HSAData", "HSATestSupport"]),
         .testTarget(name: "HSATrainTests", dependencies: ["HSA", "HSATestSupport"]),
+        .testTarget(name: "HSAInferenceTests", dependencies: ["HSA", "HSATestSupport"]),
+        .testTarget(name: "HSAEvalTests", dependencies: ["HSA", "HSATestSupport"]),
+        .testTarget(name: "HSACUDATests", dependencies: ["HSA", "HSATestSupport"]),
         .testTarget(name: "HSACLITests", dependencies: ["HSA", "HSATestSupport"]),
     ]
 )
