@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+/// End-to-end runs of the built `hsa` binary on tiny inputs: exit codes, the keys of the
+/// progress lines, the files a run leaves behind, and one-line errors for bad input.
+@Suite(.serialized) struct CLITests {
+    /// The `hsa` executable next to the test bundle (SwiftPM builds it with the tests).
+    static var binary: URL {
+        var directory = Bundle.main.bundleURL
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("hsa")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/hsa")
+    }
+
+    struct Result {
+        let status: Int32
+        let output: String
+        let error: String
+    }
+
+    @discardableResult
+    static func hsa(_ arguments: [String], input: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        if let input {
+            let pipe = Pipe()
+            process.standardInput = pipe
+            try process.run()
+            pipe.fileHandleForWriting.write(Data(input.utf8))
+            try pipe.fileHandleForWriting.close()
+        } else {
+            try process.run()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
+            error: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("hsa-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func prepareTrainResumeGenerateInspect() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let text = root.appendingPathComponent("text")
+        try FileManager.default.createDirectory(at: text, withIntermediateDirectories: true)
+        for i in 0..<4 {
+            try String(repeating: "It is a truth universally acknowledged. ", count: 60 + i)
+                .write(to: text.appendingPathComponent("d\(i).txt"), atomically: true, encoding: .utf8)
+        }
+        let tokens = root.appendingPathComponent("tokens").path
+        let prepare = try Self.hsa(["data", "prepare", text.path, "--out", tokens, "--validation-fraction", "0.25"])
+        #expect(prepare.status == 0, "\(prepare.error)")
+        #expect(prepare.output.contains("train_tokens="))
+
+        let run = root.appendingPathComponent("run").path
+        let common = [
+            "train", "--data", tokens, "--out", run, "--preset", "tiny", "--steps", "4",
+            "--seq-len", "32", "--batch-size", "2", "--eval-every", "2", "--report-every", "1",
+            "--checkpoint-every", "2", "--max-shard-size", "50000",
+        ]
+        let first = try Self.hsa(common + ["--stop-after", "2"])
+        #expect(first.status == 0, "\(first.error)")
+        for key in ["step=1/4", "loss=", "lr=", "norm=", "tok/s=", "ms=", "val_loss="] {
+            #expect(first.output.contains(key), "missing \(key) in \(first.output)")
+        }
+        let second = try Self.hsa(common + ["--resume"])
+        #expect(second.status == 0, "\(second.error)")
+        #expect(second.output.contains("resumed from step 2"))
+        #expect(second.output.contains("step=4/4"))
+        for file in ["config.json", "training.json", "log.jsonl", "loss.svg"] {
+            #expect(FileManager.default.fileExists(atPath: "\(run)/\(file)"), "\(file)")
+        }
+        let log = try String(contentsOfFile: "\(run)/log.jsonl", encoding: .utf8)
+        #expect(log.split(separator: "\n").filter { $0.contains("\"step\"") && $0.contains("\"loss\"") }.count == 4)
+
+        let checkpoint = "\(run)/checkpoints/step-00000004"
+        let generate = try Self.hsa(["generate", "--model", checkpoint, "--prompt", "It is", "--max-tokens", "8"])
+        #expect(generate.status == 0, "\(generate.error)")
+        let fromStdin = try Self.hsa(
+            ["generate", "--model", checkpoint, "--prompt-file", "-", "--max-tokens", "4",
+             "--temperature", "0.8", "--top-k", "20", "--top-p", "0.9"], input: "It is")
+        #expect(fromStdin.status == 0, "\(fromStdin.error)")
+
+        let inspect = try Self.hsa(["inspect", "--model", checkpoint])
+        #expect(inspect.status == 0)
+        #expect(inspect.output.contains("\"d_model\" : 32"))
+        #expect(inspect.output.contains("total"))
+    }
+
+    @Test func badInputGivesOneLineErrors() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Unknown preset.
+        let preset = try Self.hsa(["inspect", "--preset", "huge"])
+        #expect(preset.status != 0)
+        #expect(preset.error.contains("unknown preset 'huge'"))
+        // Invalid knob value names the field.
+        let knob = try Self.hsa(["inspect", "--fusion", "max"])
+        #expect(knob.status != 0)
+        #expect(knob.error.contains("fusion"))
+        // Config file with an unknown field.
+        let config = root.appendingPathComponent("config.json")
+        try Data(#"{"vocab_size": 259, "colour": 3}"#.utf8).write(to: config)
+        let unknown = try Self.hsa(["inspect", "--config", config.path])
+        #expect(unknown.status != 0)
+        #expect(unknown.error.contains("colour"))
+        // Empty input directory.
+        let empty = root.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let prepare = try Self.hsa(["data", "prepare", empty.path, "--out", root.appendingPathComponent("t").path])
+        #expect(prepare.status != 0)
+        #expect(prepare.error.contains(empty.lastPathComponent))
+        // A checkpoint whose weights file is truncated.
+        let model = root.appendingPathComponent("model")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        try Data(#"{"vocab_size":259}"#.utf8).write(to: root.appendingPathComponent("x"))
+        let tinyConfig = try Self.hsa(["inspect", "--preset", "tiny"]).output
+        let json = String(tinyConfig[..<(tinyConfig.range(of: "\n}")?.upperBound ?? tinyConfig.endIndex)])
+        try Data(json.utf8).write(to: model.appendingPathComponent("config.json"))
+        try Data([1, 2, 3]).write(to: model.appendingPathComponent("model.safetensors"))
+        let truncated = try Self.hsa(["generate", "--model", model.path, "--prompt", "a"])
+        #expect(truncated.status != 0)
+        #expect(truncated.error.contains("model.safetensors"))
+        #expect(truncated.error.split(separator: "\n").count <= 2)
+        // Missing data directory.
+        let missing = try Self.hsa(["train", "--data", root.appendingPathComponent("nope").path, "--out", root.path])
+        #expect(missing.status != 0)
+        #expect(missing.error.contains("nope"))
+    }
+
+    @Test func helpListsTheCommands() throws {
+        let help = try Self.hsa(["--help"])
+        for command in ["train", "generate", "inspect", "data", "bench", "doctor"] {
+            #expect(help.output.contains(command), "\(command)")
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func HSACLITestsBuilds() { #expect(Bool(true)) }
