@@ -83,6 +83,12 @@ extension HSACommand {
             } else {
                 config = try model.resolve()
             }
+            let manifestURL = dataDirectory.appendingPathComponent(DataManifest.fileName)
+            guard FileManager.default.fileExists(atPath: manifestURL.path) else {
+                throw UserError(
+                    "\(data): no \(DataManifest.fileName) here; hint: make token shards with "
+                        + "`hsa data prepare TEXT... --out \(data)`")
+            }
             let manifest = try DataManifest.load(from: dataDirectory)
             guard manifest.tokenizer.vocabSize <= config.vocabSize else {
                 throw UserError(
