@@ -512,14 +512,10 @@ private let shapes: [(Int, Int)] = [(3, 13), (130, 130)]
         #expect(squaresSerial == squaresParallel)
     }
 
-    /// BLAS thread control round-trips and the configuration names the library.
-    @Test func blasThreadControl() {
-        let previous = BLAS.threads
-        #expect(previous >= 1)
-        BLAS.setThreads(1)
-        #expect(BLAS.threads == 1)
-        BLAS.setThreads(previous)
-        #expect(BLAS.threads == previous)
+    /// BLAS reports its threads and names the library. (Its thread count is not changed here:
+    /// doing so while other tests of this process run GEMMs is a race inside OpenBLAS.)
+    @Test func blasReportsItsConfiguration() {
+        #expect(BLAS.threads >= 1)
         #expect(BLAS.configuration.contains("OpenBLAS"))
     }
 }

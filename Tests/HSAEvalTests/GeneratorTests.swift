@@ -1,0 +1,145 @@
+import Foundation
+import HSA
+import Testing
+
+@Suite struct GeneratorTests {
+    @Test func everyTaskIsDeterministicPerSeedAndDiffersAcrossSeeds() throws {
+        for task in EvalSuite.ruler.tasks + EvalSuite.babilong.tasks {
+            let a = try builtInGenerator.sample(task, length: 2048, index: 3, seed: 7)
+            let b = try builtInGenerator.sample(task, length: 2048, index: 3, seed: 7)
+            let c = try builtInGenerator.sample(task, length: 2048, index: 3, seed: 8)
+            #expect(a == b, "\(task) not deterministic")
+            #expect(a.input != c.input || a.outputs != c.outputs, "\(task) ignores the seed")
+        }
+    }
+
+    @Test func everyTaskFillsTheLengthExactly() throws {
+        for task in EvalSuite.ruler.tasks + EvalSuite.babilong.tasks {
+            for length in [1500, 4096, 5000] {
+                let sample = try builtInGenerator.sample(task, length: length, index: 0, seed: 1)
+                #expect(
+                    promptTokenCount(sample) + sample.tokensToGenerate == length,
+                    "\(task) at \(length)")
+                #expect(sample.length == length)
+                #expect(!sample.outputs.isEmpty)
+                #expect(sample.input.utf8.allSatisfy { $0 < 128 }, "\(task) is not ASCII")
+            }
+        }
+    }
+
+    @Test func tooShortLengthIsAClearError() {
+        #expect(throws: EvalError.self) {
+            try builtInGenerator.sample(.ruler(.niahSingle1), length: 100, index: 0, seed: 1)
+        }
+    }
+
+    @Test func needlesSitAtTheRequestedDepth() throws {
+        let tokenizer = ByteTokenizer()
+        for task in [RulerTask.niahSingle1, .niahSingle2, .niahMultikey2] {
+            for depth in [0.0, 25, 50, 75, 100] {
+                let sample = try builtInGenerator.sample(
+                    .ruler(task), length: 8192, index: 1, seed: 3, depth: depth)
+                #expect(sample.depth == depth)
+                // The queried needle: the one whose value is the answer.
+                let prompt = [tokenizer.bos] + tokenizer.encode(sample.promptText)
+                let positions = sample.needlePositions
+                let hit = positions.first { position in
+                    let text = tokenizer.decode(Array(prompt[position..<min(prompt.count, position + 200)]))
+                    return text.hasPrefix("One of the special magic")
+                        && text.contains("is: \(sample.outputs[0]).")
+                }
+                let position = try #require(hit, "\(task) depth \(depth): needle not found")
+                // Depth relative to the context span (between the template's prefix and suffix).
+                let contextStart = 1 + (sample.input.range(of: "afterwards.\n").map {
+                    sample.input.utf8.distance(from: sample.input.startIndex, to: $0.upperBound)
+                } ?? 0)
+                let contextEnd = 1 + (sample.input.range(of: "\nWhat ", options: .backwards).map {
+                    sample.input.utf8.distance(from: sample.input.startIndex, to: $0.lowerBound)
+                } ?? 0)
+                let relative = Double(position - contextStart) / Double(contextEnd - contextStart)
+                // Within one sentence (or distractor needle) of the requested depth.
+                #expect(abs(relative * 100 - depth) < 3, "\(task) depth \(depth): \(relative)")
+            }
+        }
+    }
+
+    @Test func niahTemplatesFollowRuler() throws {
+        let single = try builtInGenerator.sample(.ruler(.niahSingle1), length: 4096, index: 0, seed: 2)
+        #expect(single.input.hasPrefix("A special magic number is hidden within the following text."))
+        #expect(single.answerPrefix.hasSuffix("mentioned in the provided text is"))
+        #expect(single.input.contains("The grass is green. The sky is blue."))
+        let multi = try builtInGenerator.sample(.ruler(.niahMultiquery), length: 4096, index: 0, seed: 2)
+        #expect(multi.input.hasPrefix("Some special magic numbers are hidden"))
+        #expect(multi.outputs.count == 4)
+        #expect(multi.needlePositions.count == 4)
+        let values = try builtInGenerator.sample(.ruler(.niahMultivalue), length: 4096, index: 0, seed: 2)
+        #expect(values.outputs.count == 4)
+        let uuid = try builtInGenerator.sample(.ruler(.niahSingle3), length: 4096, index: 0, seed: 2)
+        #expect(uuid.outputs[0].count == 36)
+        #expect(Array(uuid.outputs[0])[14] == "4")
+        for sample in [single, multi, values, uuid] {
+            #expect(sample.outputs.allSatisfy { sample.input.contains("is: \($0).") })
+        }
+    }
+
+    @Test func variableTrackingChainIsInOrderAndComplete() throws {
+        let sample = try builtInGenerator.sample(.ruler(.vt), length: 4096, index: 0, seed: 5)
+        #expect(sample.outputs.count == 5)
+        let positions = sample.needlePositions
+        #expect(positions == positions.sorted())
+        let first = try #require(sample.input.range(of: "VAR \(sample.outputs[0]) = "))
+        #expect(sample.input[first.upperBound...].prefix(5).allSatisfy(\.isNumber))
+        for (a, b) in zip(sample.outputs, sample.outputs.dropFirst()) {
+            #expect(sample.input.contains("VAR \(b) = VAR \(a) "))
+        }
+    }
+
+    @Test func commonAndFrequentWordsAreTheMostFrequent() throws {
+        for task in [RulerTask.cwe, .fwe] {
+            for length in [2048, 8192] {
+                let sample = try builtInGenerator.sample(.ruler(task), length: length, index: 0, seed: 9)
+                // Count words in the final list (after the last template prefix).
+                let marker = task == .cwe ? "most often.\n" : "coded words. "
+                let body = try #require(sample.input.range(of: marker, options: .backwards))
+                let text = sample.input[body.upperBound...].components(separatedBy: "\nQuestion")[0]
+                var counts: [String: Int] = [:]
+                for word in text.split(separator: " ") where !word.hasSuffix(".") || word == "..." {
+                    counts[String(word), default: 0] += 1
+                }
+                counts["..."] = nil
+                let ranked = counts.sorted { $0.value > $1.value }
+                let k = sample.outputs.count
+                #expect(Set(ranked.prefix(k).map(\.key)) == Set(sample.outputs), "\(task) \(length)")
+                #expect(ranked[k - 1].value > ranked[k].value, "\(task) \(length): tie")
+            }
+        }
+    }
+
+    @Test func trainingAndEvaluationValuesAreDisjoint() throws {
+        let training = TaskGenerator(sources: .builtIn, space: .training)
+        for index in 0..<5 {
+            let eval = try builtInGenerator.sample(.ruler(.niahSingle1), length: 2048, index: index, seed: 1)
+            let train = try training.sample(.ruler(.niahSingle1), length: 2048, index: index, seed: 1)
+            #expect(Int(eval.outputs[0]).map { $0 <= 5_500_000 } == true)
+            #expect(Int(train.outputs[0]).map { $0 > 5_500_000 } == true)
+            let evalKey = try #require(eval.input.range(of: "for ", options: .backwards))
+            let trainKey = try #require(train.input.range(of: "for ", options: .backwards))
+            #expect(eval.input[evalKey.upperBound...] != train.input[trainKey.upperBound...])
+        }
+        let nouns = EvalTextSources.builtIn.nouns
+        #expect(Set(ValueSpace.evaluation.half(of: nouns)).isDisjoint(with: ValueSpace.training.half(of: nouns)))
+    }
+
+    @Test func lengthsParseAndFormat() throws {
+        #expect(try ContextLength.parse("4K") == 4096)
+        #expect(try ContextLength.parse("1m") == 1_048_576)
+        #expect(try ContextLength.parse("32M") == 33_554_432)
+        #expect(try ContextLength.parse("1000") == 1000)
+        #expect(try ContextLength.parseList("4K,16K") == [4096, 16384])
+        #expect(ContextLength.format(65536) == "64K")
+        #expect(ContextLength.format(1000) == "1000")
+        for bad in ["", "K", "-4K", "4X", "1.5K"] {
+            #expect(throws: EvalError.self) { try ContextLength.parse(bad) }
+        }
+    }
+}
