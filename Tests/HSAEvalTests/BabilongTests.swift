@@ -88,7 +88,8 @@ private struct StoryReader {
     @Test func factsAreSpreadInOrderThroughTheBookAtTheRecordedPositions() throws {
         let tokenizer = ByteTokenizer()
         for task in BabilongTask.allCases {
-            let sample = try builtInGenerator.sample(.babilong(task), length: 6000, index: 2, seed: 4)
+            let sample = try builtInGenerator.sample(
+                .babilong(task), length: 6000, index: 2, seed: 4)
             let prompt = [tokenizer.bos] + tokenizer.encode(sample.promptText)
             var reader = StoryReader()
             for position in sample.needlePositions {

@@ -15,7 +15,7 @@ import Testing
 
     @Test func everyTaskFillsTheLengthExactly() throws {
         for task in EvalSuite.ruler.tasks + EvalSuite.babilong.tasks {
-            for length in [1500, 4096, 5000] {
+            for length in [2048, 5000, 16384] {
                 let sample = try builtInGenerator.sample(task, length: length, index: 0, seed: 1)
                 #expect(
                     promptTokenCount(sample) + sample.tokensToGenerate == length,
@@ -44,18 +44,23 @@ import Testing
                 let prompt = [tokenizer.bos] + tokenizer.encode(sample.promptText)
                 let positions = sample.needlePositions
                 let hit = positions.first { position in
-                    let text = tokenizer.decode(Array(prompt[position..<min(prompt.count, position + 200)]))
+                    let text = tokenizer.decode(
+                        Array(prompt[position..<min(prompt.count, position + 200)]))
                     return text.hasPrefix("One of the special magic")
                         && text.contains("is: \(sample.outputs[0]).")
                 }
                 let position = try #require(hit, "\(task) depth \(depth): needle not found")
                 // Depth relative to the context span (between the template's prefix and suffix).
-                let contextStart = 1 + (sample.input.range(of: "afterwards.\n").map {
-                    sample.input.utf8.distance(from: sample.input.startIndex, to: $0.upperBound)
-                } ?? 0)
-                let contextEnd = 1 + (sample.input.range(of: "\nWhat ", options: .backwards).map {
-                    sample.input.utf8.distance(from: sample.input.startIndex, to: $0.lowerBound)
-                } ?? 0)
+                let contextStart =
+                    1
+                    + (sample.input.range(of: "afterwards.\n").map {
+                        sample.input.utf8.distance(from: sample.input.startIndex, to: $0.upperBound)
+                    } ?? 0)
+                let contextEnd =
+                    1
+                    + (sample.input.range(of: "\nWhat ", options: .backwards).map {
+                        sample.input.utf8.distance(from: sample.input.startIndex, to: $0.lowerBound)
+                    } ?? 0)
                 let relative = Double(position - contextStart) / Double(contextEnd - contextStart)
                 // Within one sentence (or distractor needle) of the requested depth.
                 #expect(abs(relative * 100 - depth) < 3, "\(task) depth \(depth): \(relative)")
@@ -64,17 +69,22 @@ import Testing
     }
 
     @Test func niahTemplatesFollowRuler() throws {
-        let single = try builtInGenerator.sample(.ruler(.niahSingle1), length: 4096, index: 0, seed: 2)
-        #expect(single.input.hasPrefix("A special magic number is hidden within the following text."))
+        let single = try builtInGenerator.sample(
+            .ruler(.niahSingle1), length: 4096, index: 0, seed: 2)
+        #expect(
+            single.input.hasPrefix("A special magic number is hidden within the following text."))
         #expect(single.answerPrefix.hasSuffix("mentioned in the provided text is"))
         #expect(single.input.contains("The grass is green. The sky is blue."))
-        let multi = try builtInGenerator.sample(.ruler(.niahMultiquery), length: 4096, index: 0, seed: 2)
+        let multi = try builtInGenerator.sample(
+            .ruler(.niahMultiquery), length: 4096, index: 0, seed: 2)
         #expect(multi.input.hasPrefix("Some special magic numbers are hidden"))
         #expect(multi.outputs.count == 4)
         #expect(multi.needlePositions.count == 4)
-        let values = try builtInGenerator.sample(.ruler(.niahMultivalue), length: 4096, index: 0, seed: 2)
+        let values = try builtInGenerator.sample(
+            .ruler(.niahMultivalue), length: 4096, index: 0, seed: 2)
         #expect(values.outputs.count == 4)
-        let uuid = try builtInGenerator.sample(.ruler(.niahSingle3), length: 4096, index: 0, seed: 2)
+        let uuid = try builtInGenerator.sample(
+            .ruler(.niahSingle3), length: 4096, index: 0, seed: 2)
         #expect(uuid.outputs[0].count == 36)
         #expect(Array(uuid.outputs[0])[14] == "4")
         for sample in [single, multi, values, uuid] {
@@ -88,7 +98,8 @@ import Testing
         let positions = sample.needlePositions
         #expect(positions == positions.sorted())
         let first = try #require(sample.input.range(of: "VAR \(sample.outputs[0]) = "))
-        #expect(sample.input[first.upperBound...].prefix(5).allSatisfy(\.isNumber))
+        let digits = sample.input[first.upperBound...].prefix(5)
+        #expect(digits.allSatisfy { $0.isNumber })
         for (a, b) in zip(sample.outputs, sample.outputs.dropFirst()) {
             #expect(sample.input.contains("VAR \(b) = VAR \(a) "))
         }
@@ -96,8 +107,9 @@ import Testing
 
     @Test func commonAndFrequentWordsAreTheMostFrequent() throws {
         for task in [RulerTask.cwe, .fwe] {
-            for length in [2048, 8192] {
-                let sample = try builtInGenerator.sample(.ruler(task), length: length, index: 0, seed: 9)
+            for length in [2048, 16384] {
+                let sample = try builtInGenerator.sample(
+                    .ruler(task), length: length, index: 0, seed: 9)
                 // Count words in the final list (after the last template prefix).
                 let marker = task == .cwe ? "most often.\n" : "coded words. "
                 let body = try #require(sample.input.range(of: marker, options: .backwards))
@@ -109,7 +121,8 @@ import Testing
                 counts["..."] = nil
                 let ranked = counts.sorted { $0.value > $1.value }
                 let k = sample.outputs.count
-                #expect(Set(ranked.prefix(k).map(\.key)) == Set(sample.outputs), "\(task) \(length)")
+                #expect(
+                    Set(ranked.prefix(k).map(\.key)) == Set(sample.outputs), "\(task) \(length)")
                 #expect(ranked[k - 1].value > ranked[k].value, "\(task) \(length): tie")
             }
         }
@@ -118,8 +131,10 @@ import Testing
     @Test func trainingAndEvaluationValuesAreDisjoint() throws {
         let training = TaskGenerator(sources: .builtIn, space: .training)
         for index in 0..<5 {
-            let eval = try builtInGenerator.sample(.ruler(.niahSingle1), length: 2048, index: index, seed: 1)
-            let train = try training.sample(.ruler(.niahSingle1), length: 2048, index: index, seed: 1)
+            let eval = try builtInGenerator.sample(
+                .ruler(.niahSingle1), length: 2048, index: index, seed: 1)
+            let train = try training.sample(
+                .ruler(.niahSingle1), length: 2048, index: index, seed: 1)
             #expect(Int(eval.outputs[0]).map { $0 <= 5_500_000 } == true)
             #expect(Int(train.outputs[0]).map { $0 > 5_500_000 } == true)
             let evalKey = try #require(eval.input.range(of: "for ", options: .backwards))
@@ -127,7 +142,9 @@ import Testing
             #expect(eval.input[evalKey.upperBound...] != train.input[trainKey.upperBound...])
         }
         let nouns = EvalTextSources.builtIn.nouns
-        #expect(Set(ValueSpace.evaluation.half(of: nouns)).isDisjoint(with: ValueSpace.training.half(of: nouns)))
+        #expect(
+            Set(ValueSpace.evaluation.half(of: nouns)).isDisjoint(
+                with: ValueSpace.training.half(of: nouns)))
     }
 
     @Test func lengthsParseAndFormat() throws {

@@ -4,15 +4,18 @@ import Testing
 
 @Suite struct ScoringTests {
     @Test func stringMatchAllCountsFoundReferences() {
-        #expect(Scoring.stringMatchAll(prediction: "1234 and 5678", references: ["1234", "5678"]) == 1)
-        #expect(Scoring.stringMatchAll(prediction: "only 1234", references: ["1234", "5678"]) == 0.5)
+        #expect(
+            Scoring.stringMatchAll(prediction: "1234 and 5678", references: ["1234", "5678"]) == 1)
+        #expect(
+            Scoring.stringMatchAll(prediction: "only 1234", references: ["1234", "5678"]) == 0.5)
         #expect(Scoring.stringMatchAll(prediction: "FANCY-Otter", references: ["fancy-otter"]) == 1)
         #expect(Scoring.stringMatchAll(prediction: "", references: ["a"]) == 0)
         #expect(Scoring.stringMatchAll(prediction: "anything", references: []) == 0)
     }
 
     @Test func stringMatchPartTakesTheBestReference() {
-        #expect(Scoring.stringMatchPart(prediction: "Paris.", references: ["London", "paris"]) == 1)
+        #expect(
+            Scoring.stringMatchPart(prediction: "Paris.", references: ["London", "paris"]) == 1)
         #expect(Scoring.stringMatchPart(prediction: "Rome", references: ["London", "Paris"]) == 0)
     }
 
@@ -20,7 +23,8 @@ import Testing
         let labels = BabilongTask.qa1.labels
         let question = "Where is Mary?"
         func score(_ text: String) -> Double {
-            Scoring.babilongExact(prediction: text, target: "kitchen", question: question, labels: labels)
+            Scoring.babilongExact(
+                prediction: text, target: "kitchen", question: question, labels: labels)
         }
         #expect(score(" The most recent location of Mary is kitchen.") == 1)
         #expect(score("KITCHEN") == 1)

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Failures of the evaluation suites: task generation, task files, models and reports.
+public enum EvalError: Error, CustomStringConvertible, Equatable {
+    /// A context length such as "4K" could not be parsed.
+    case invalidLength(String)
+    /// A task name is not part of the suite.
+    case unknownTask(name: String, suite: String, known: [String])
+    /// A suite name is neither "ruler" nor "babilong".
+    case unknownSuite(String)
+    /// The requested length leaves no room for the task's template and needles.
+    case lengthTooShort(task: String, length: Int, minimum: Int)
+    /// A task file line lacks a field or has the wrong type.
+    case invalidTaskFile(path: String, line: Int, reason: String)
+    /// The prompt is longer than the full-recompute adapter allows.
+    case needsStreamingEngine(length: Int, maximum: Int)
+    /// A prompt token is outside the model's vocabulary.
+    case tokenOutOfVocabulary(token: Int32, vocabularySize: Int)
+    /// A text resource file could not be read.
+    case cannotRead(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidLength(let text):
+            return "invalid length '\(text)': expected a positive integer with an optional K, M "
+                + "or G suffix (powers of 1024); hint: 4K = 4096, 1M = 1048576"
+        case .unknownTask(let name, let suite, let known):
+            return "unknown \(suite) task '\(name)'; hint: known tasks are "
+                + known.joined(separator: ", ")
+        case .unknownSuite(let name):
+            return "unknown suite '\(name)'; hint: use ruler or babilong"
+        case .lengthTooShort(let task, let length, let minimum):
+            return "\(task): length \(length) tokens is too short, the template, question and "
+                + "needles alone need \(minimum); hint: use a length of at least \(minimum)"
+        case .invalidTaskFile(let path, let line, let reason):
+            return "\(path):\(line): \(reason); hint: each line needs 'input' (string), "
+                + "'outputs' (array of strings) and 'length' (integer)"
+        case .needsStreamingEngine(let length, let maximum):
+            return "prompt plus answer is \(length) tokens, above the full-recompute limit of "
+                + "\(maximum); the streaming inference engine is needed for this length; hint: "
+                + "lower --lengths or raise --max-full-length (slow: one full forward per token)"
+        case .tokenOutOfVocabulary(let token, let vocabularySize):
+            return "prompt token \(token) is outside the model's vocabulary of \(vocabularySize)"
+                + "; hint: evaluate with the tokenizer the model was trained with"
+        case .cannotRead(let path, let reason):
+            return "cannot read \(path): \(reason)"
+        }
+    }
+}

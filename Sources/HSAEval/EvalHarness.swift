@@ -1,0 +1,104 @@
+import Foundation
+import HSACore
+import HSAData
+
+/// Runs samples through an ``EvaluationModel`` and records every score in
+/// `results.jsonl` as it goes; samples already in that file are skipped, so an interrupted
+/// sweep resumes where it stopped. `summary.json`, `results.md` and plots are written at the end
+/// (``EvalReport``).
+public final class EvalHarness {
+    /// The model under test.
+    public let model: any EvaluationModel
+    /// Directory of results.jsonl, summary.json, results.md and the plots.
+    public let outputDirectory: URL
+    /// Generates samples for sweeps.
+    public let generator: TaskGenerator
+    /// Whether to draw a progress bar on standard error.
+    public var showProgress: Bool
+    /// Whether to ask the model for retrieval diagnostics on samples with needles.
+    public var collectDiagnostics: Bool
+    private let tokenizer = ByteTokenizer()
+
+    /// The results file.
+    public var resultsURL: URL { outputDirectory.appendingPathComponent("results.jsonl") }
+
+    /// Creates a harness writing into `outputDirectory` (created when missing).
+    public init(
+        model: any EvaluationModel, outputDirectory: URL, generator: TaskGenerator,
+        showProgress: Bool = Terminal.isInteractive, collectDiagnostics: Bool = false
+    ) throws {
+        self.model = model
+        self.outputDirectory = outputDirectory
+        self.generator = generator
+        self.showProgress = showProgress
+        self.collectDiagnostics = collectDiagnostics
+        try FileManager.default.createDirectory(
+            at: outputDirectory, withIntermediateDirectories: true)
+    }
+
+    /// Results already recorded, by key (an unparsable last line from a crash is ignored).
+    public func existingResults() throws -> [String: EvalResult] {
+        guard FileManager.default.fileExists(atPath: resultsURL.path) else { return [:] }
+        let results = try JSONLines.read(EvalResult.self, from: resultsURL)
+        return Dictionary(results.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Generates and scores every job not yet in results.jsonl, then writes the reports.
+    /// - Returns: the summary over all jobs (resumed and new).
+    @discardableResult
+    public func run(jobs: [EvalJob]) throws -> EvalSummary {
+        try process(keys: jobs.map(\.key), count: jobs.count) { position in
+            let job = jobs[position]
+            return try generator.sample(
+                job.task, length: job.length, index: job.index, seed: job.seed, depth: job.depth)
+        }
+    }
+
+    /// Scores every sample (from a task file) not yet in results.jsonl, then writes reports.
+    @discardableResult
+    public func run(samples: [EvalSample]) throws -> EvalSummary {
+        try process(keys: samples.map(\.resultKey), count: samples.count) { samples[$0] }
+    }
+
+    /// Scores one sample.
+    public func evaluate(_ sample: EvalSample) throws -> EvalResult {
+        let start = Date()
+        let prompt = [tokenizer.bos] + tokenizer.encode(sample.promptText)
+        let output = try model.generate(prompt: prompt, maxTokens: sample.tokensToGenerate)
+        let prediction = tokenizer.decode(output.filter { !tokenizer.isSpecial($0) })
+        let score = Scoring.score(prediction, for: sample)
+        var diagnostics: [String: Double]?
+        if collectDiagnostics, !sample.needlePositions.isEmpty {
+            diagnostics = try model.retrievalDiagnostics(
+                prompt: prompt, needlePositions: sample.needlePositions)
+        }
+        return EvalResult(
+            suite: sample.suite, task: sample.task, length: sample.length, index: sample.index,
+            depth: sample.depth, score: score, prediction: prediction, outputs: sample.outputs,
+            promptTokens: prompt.count, seconds: Date().timeIntervalSince(start),
+            needlePositions: sample.needlePositions, diagnostics: diagnostics)
+    }
+
+    private func process(
+        keys: [String], count: Int, sample: (Int) throws -> EvalSample
+    ) throws -> EvalSummary {
+        var done = try existingResults()
+        let writer = try JSONLinesWriter(url: resultsURL, append: true)
+        let pending = (0..<count).filter { done[keys[$0]] == nil }
+        let bar = ProgressBar(total: pending.count, enabled: showProgress)
+        for (finished, position) in pending.enumerated() {
+            let current = try sample(position)
+            let result = try evaluate(current)
+            try writer.write(result)
+            done[result.key] = result
+            bar.update(
+                completed: finished + 1,
+                text: "\(current.task) \(ContextLength.format(current.length)) #\(current.index)")
+        }
+        bar.finish()
+        let results = keys.compactMap { done[$0] }
+        let summary = EvalSummary(results: results)
+        try EvalReport.write(summary: summary, results: results, to: outputDirectory)
+        return summary
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import HSACore
+
+/// Writes summary.json, results.md, accuracy_vs_length.svg and, when NIAH samples have
+/// controlled depths, niah_depth_heatmap.svg.
+public enum EvalReport {
+    /// Writes every report of `summary` into `directory`.
+    public static func write(
+        summary: EvalSummary, results: [EvalResult], to directory: URL
+    ) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(
+            try encoder.encode(summary), to: directory.appendingPathComponent("summary.json"))
+        try AtomicFile.write(
+            Data(markdown(summary).utf8), to: directory.appendingPathComponent("results.md"))
+        try accuracyPlot(summary).write(
+            to: directory.appendingPathComponent("accuracy_vs_length.svg"))
+        if let heatMap = depthHeatMap(summary) {
+            try heatMap.write(to: directory.appendingPathComponent("niah_depth_heatmap.svg"))
+        }
+    }
+
+    /// A task x length table of mean scores in percent, with an average row.
+    public static func markdown(_ summary: EvalSummary) -> String {
+        let header = ["task"] + summary.lengths.map(ContextLength.format)
+        var lines = [
+            "| " + header.joined(separator: " | ") + " |",
+            "|" + Array(repeating: "---|", count: header.count).joined(),
+        ]
+        func percent(_ value: Double?) -> String {
+            guard let value else { return "-" }
+            return String(format: "%.1f", value * 100)
+        }
+        for task in summary.tasks {
+            let row = summary.lengths.map { percent(summary.score(task: task, length: $0)) }
+            lines.append("| " + ([task] + row).joined(separator: " | ") + " |")
+        }
+        let averages = summary.lengths.map { length -> String in
+            let scores = summary.cells.filter { $0.length == length }.map(\.score)
+            return percent(scores.isEmpty ? nil : scores.reduce(0, +) / Double(scores.count))
+        }
+        lines.append("| **average** | " + averages.joined(separator: " | ") + " |")
+        var text = lines.joined(separator: "\n") + "\n\n"
+        text += "Scores in percent (mean over samples); \(summary.samples) samples, overall "
+        text += percent(summary.overall) + ".\n"
+        for (name, value) in summary.diagnostics.sorted(by: { $0.key < $1.key }) {
+            text += "\nMean \(name): " + String(format: "%.3f", value) + "\n"
+        }
+        return text
+    }
+
+    /// Mean score against length (log axis), one line per task.
+    public static func accuracyPlot(_ summary: EvalSummary) -> LinePlot {
+        let series = summary.tasks.map { task in
+            LinePlot.Series(
+                name: task,
+                points: summary.cells.filter { $0.task == task }.map {
+                    (x: Double($0.length), y: $0.score)
+                })
+        }
+        return LinePlot(
+            title: "Accuracy vs context length", xLabel: "context length (tokens)",
+            yLabel: "score", xLog: true, series: series)
+    }
+
+    /// Mean NIAH score by depth (rows) and length (columns) over all tasks with depths.
+    public static func depthHeatMap(_ summary: EvalSummary) -> HeatMap? {
+        let cells = summary.depthCells
+        guard !cells.isEmpty else { return nil }
+        let depths = Array(Set(cells.map(\.depth))).sorted()
+        let lengths = Array(Set(cells.map(\.length))).sorted()
+        let values = depths.map { depth in
+            lengths.map { length -> Double in
+                let group = cells.filter { $0.depth == depth && $0.length == length }
+                let count = group.reduce(0) { $0 + $1.samples }
+                guard count > 0 else { return .nan }
+                return group.reduce(0) { $0 + $1.score * Double($1.samples) } / Double(count)
+            }
+        }
+        return HeatMap(
+            title: "Needle retrieval by depth and length", xLabel: "context length",
+            yLabel: "needle depth (%)", rowLabels: depths.map { String(format: "%.0f", $0) },
+            columnLabels: lengths.map(ContextLength.format), values: values)
+    }
+}

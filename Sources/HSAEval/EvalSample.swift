@@ -1,0 +1,145 @@
+import Foundation
+import HSACore
+
+/// How a prediction is scored against a sample's references.
+public enum ScoringMetric: String, Codable, Sendable {
+    /// RULER: fraction of references found in the prediction (case-insensitive).
+    case stringMatchAll = "string_match_all"
+    /// RULER: 1 when any reference is found in the prediction.
+    case stringMatchPart = "string_match_part"
+    /// BABILong: the target is the only task label in the prediction's first sentence.
+    case babilongExact = "babilong_exact"
+}
+
+/// One evaluation sample, compatible with RULER's prepared JSONL (`index`, `input`, `outputs`,
+/// `length`, `answer_prefix`) plus this project's metadata.
+///
+/// The model's prompt is `[BOS] + tokens(input + answer_prefix)`; for generated samples
+/// `1 + bytes(input + answer_prefix) + tokens_to_generate == length` exactly (byte tokenizer).
+public struct EvalSample: Codable, Sendable, Equatable {
+    /// Sample number within its task and length.
+    public var index: Int
+    /// The prompt text up to the answer prefix.
+    public var input: String
+    /// Reference answers.
+    public var outputs: [String]
+    /// Target total length in tokens: prompt (with BOS) plus tokens to generate.
+    public var length: Int
+    /// Text appended to `input` that starts the answer (may be empty).
+    public var answerPrefix: String
+    /// Task name ("niah_single_1", "qa2", or "file" for task files without one).
+    public var task: String
+    /// Suite name ("ruler", "babilong" or "file").
+    public var suite: String
+    /// Depth of the queried needle in percent (0 = start, 100 = end), when controlled.
+    public var depth: Double?
+    /// The base seed it was generated from.
+    public var seed: UInt64?
+    /// Token positions in the prompt (BOS = position 0) where each needle / fact starts.
+    public var needlePositions: [Int]
+    /// Answer length limit in tokens (RULER's tokens_to_generate).
+    public var tokensToGenerate: Int
+    /// How it is scored.
+    public var metric: ScoringMetric
+    /// BABILong: the question (labels it mentions never count as answers).
+    public var question: String?
+    /// BABILong: the task's label set.
+    public var labels: [String]?
+
+    /// Creates a sample.
+    public init(
+        index: Int, input: String, outputs: [String], length: Int, answerPrefix: String,
+        task: String, suite: String, depth: Double? = nil, seed: UInt64? = nil,
+        needlePositions: [Int] = [], tokensToGenerate: Int, metric: ScoringMetric,
+        question: String? = nil, labels: [String]? = nil
+    ) {
+        self.index = index
+        self.input = input
+        self.outputs = outputs
+        self.length = length
+        self.answerPrefix = answerPrefix
+        self.task = task
+        self.suite = suite
+        self.depth = depth
+        self.seed = seed
+        self.needlePositions = needlePositions
+        self.tokensToGenerate = tokensToGenerate
+        self.metric = metric
+        self.question = question
+        self.labels = labels
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case index, input, outputs, length, task, suite, depth, seed, metric, question, labels
+        case answerPrefix = "answer_prefix"
+        case needlePositions = "needle_positions"
+        case tokensToGenerate = "tokens_to_generate"
+    }
+
+    /// Decodes RULER's fields (required: `input`, `outputs`, `length`) and ours (optional).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        index = try c.decodeIfPresent(Int.self, forKey: .index) ?? 0
+        input = try c.decode(String.self, forKey: .input)
+        outputs = try c.decode([String].self, forKey: .outputs)
+        length = try c.decode(Int.self, forKey: .length)
+        answerPrefix = try c.decodeIfPresent(String.self, forKey: .answerPrefix) ?? ""
+        task = try c.decodeIfPresent(String.self, forKey: .task) ?? "file"
+        suite = try c.decodeIfPresent(String.self, forKey: .suite) ?? "file"
+        depth = try c.decodeIfPresent(Double.self, forKey: .depth)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        needlePositions = try c.decodeIfPresent([Int].self, forKey: .needlePositions) ?? []
+        metric = try c.decodeIfPresent(ScoringMetric.self, forKey: .metric) ?? .stringMatchAll
+        tokensToGenerate =
+            try c.decodeIfPresent(Int.self, forKey: .tokensToGenerate)
+            ?? Self.defaultTokensToGenerate(task: task)
+        question = try c.decodeIfPresent(String.self, forKey: .question)
+        labels = try c.decodeIfPresent([String].self, forKey: .labels)
+    }
+
+    /// The full prompt text the model continues.
+    public var promptText: String { input + answerPrefix }
+
+    /// Key identifying the sample in a results file: task, length and index.
+    public var resultKey: String { "\(task)|\(length)|\(index)" }
+
+    /// RULER's tokens_to_generate for a task name (128 when unknown, as for NIAH).
+    public static func defaultTokensToGenerate(task: String) -> Int {
+        if let ruler = RulerTask(rawValue: task) { return ruler.tokensToGenerate }
+        if BabilongTask(rawValue: task) != nil { return BabilongTask.tokensToGenerate }
+        return 128
+    }
+}
+
+// MARK: - Task files
+
+/// Reading and writing sample files (RULER-compatible JSON Lines).
+public enum EvalTaskFile {
+    /// Every sample of `url`, one per line.
+    /// - Throws: ``EvalError/invalidTaskFile(path:line:reason:)`` naming the bad line.
+    public static func read(_ url: URL) throws -> [EvalSample] {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw EvalError.cannotRead(path: url.path, reason: error.localizedDescription)
+        }
+        let decoder = JSONDecoder()
+        var samples: [EvalSample] = []
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (number, line) in lines.enumerated() {
+            guard line.contains(where: { $0 > 0x20 }) else { continue }
+            do {
+                samples.append(try decoder.decode(EvalSample.self, from: Data(line)))
+            } catch {
+                throw EvalError.invalidTaskFile(
+                    path: url.path, line: number + 1, reason: "\(error)")
+            }
+        }
+        return samples
+    }
+
+    /// Writes `samples` to `url`, one JSON object per line (replacing the file).
+    public static func write(_ samples: [EvalSample], to url: URL) throws {
+        let writer = try JSONLinesWriter(url: url, append: false)
+        for sample in samples { try writer.write(sample) }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import HSACore
+import HSAData
+
+/// Writes a training mixture of the evaluation tasks as token shards with a loss mask that is 1
+/// only on answer tokens. Samples come from a ``TaskGenerator`` in the training
+/// ``ValueSpace``, so seeds and values never overlap evaluation's.
+public enum SynthMixture {
+    /// What was written.
+    public struct Manifest: Codable, Sendable, Equatable {
+        /// Shard file names, in order.
+        public var shards: [String]
+        /// Samples written.
+        public var samples: Int
+        /// Tokens written.
+        public var tokens: Int
+        /// Tokens with loss mask 1.
+        public var answerTokens: Int
+        /// Samples per task name.
+        public var samplesPerTask: [String: Int]
+    }
+
+    /// The answer text a training sample teaches: " a, b, c." (one label for BABILong).
+    public static func answerText(_ sample: EvalSample) -> String {
+        if sample.metric == .babilongExact { return " " + (sample.outputs.first ?? "") }
+        return " " + sample.outputs.joined(separator: ", ") + "."
+    }
+
+    /// Tokens `[BOS] prompt answer [EOS]` and mask (0 on BOS and prompt, 1 on answer and EOS).
+    public static func tokens(_ sample: EvalSample) -> (tokens: [Int32], mask: [UInt8]) {
+        let tokenizer = ByteTokenizer()
+        let prompt = [tokenizer.bos] + tokenizer.encode(sample.promptText)
+        let answer = tokenizer.encode(answerText(sample)) + [tokenizer.eos]
+        return (
+            prompt + answer,
+            [UInt8](repeating: 0, count: prompt.count) + [UInt8](repeating: 1, count: answer.count)
+        )
+    }
+
+    /// Writes `samples` samples of every (task, length) into `directory` as
+    /// `synth-NNNNN.bin` shards of at most about `shardTokens` tokens, plus `synth.json`.
+    /// Lengths that are too short for a task are skipped for that task.
+    @discardableResult
+    public static func write(
+        tasks: [EvalTask], lengths: [Int], samples: Int, seed: UInt64, generator: TaskGenerator,
+        to directory: URL, shardTokens: Int = 16 << 20, progress: ProgressBar? = nil
+    ) throws -> Manifest {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var manifest = Manifest(
+            shards: [], samples: 0, tokens: 0, answerTokens: 0, samplesPerTask: [:])
+        var writer: TokenShardWriter?
+        var done = 0
+        for length in lengths {
+            for task in tasks {
+                for index in 0..<samples {
+                    defer {
+                        done += 1
+                        progress?.update(completed: done)
+                    }
+                    let sample: EvalSample
+                    do {
+                        sample = try generator.sample(
+                            task, length: length, index: index, seed: seed)
+                    } catch EvalError.lengthTooShort {
+                        continue
+                    }
+                    let (tokens, mask) = Self.tokens(sample)
+                    if writer == nil {
+                        let name = String(format: "synth-%05d.bin", manifest.shards.count)
+                        writer = try TokenShardWriter(
+                            url: directory.appendingPathComponent(name),
+                            vocabularySize: ByteTokenizer().vocabularySize, hasLossMask: true)
+                        manifest.shards.append(name)
+                    }
+                    guard let current = writer else { continue }
+                    try current.append(tokens, lossMask: mask)
+                    manifest.samples += 1
+                    manifest.tokens += tokens.count
+                    manifest.answerTokens += mask.reduce(0) { $0 + Int($1) }
+                    manifest.samplesPerTask[task.name, default: 0] += 1
+                    if current.tokenCount >= shardTokens {
+                        try current.finish()
+                        writer = nil
+                    }
+                }
+            }
+        }
+        try writer?.finish()
+        progress?.finish()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(
+            try encoder.encode(manifest), to: directory.appendingPathComponent("synth.json"))
+        return manifest
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import HSA
+
+extension HSACommand.DataCommand {
+    /// `hsa data synth`: a training mixture of the evaluation tasks.
+    struct DataSynth: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "synth",
+            abstract: "Write RULER/BABILong-style training samples as token shards.",
+            discussion: """
+                The loss mask is 1 only on answer tokens. Samples use the training value space \
+                (seeds offset by 2^40, the other half of every number range and word list), so \
+                they never repeat an evaluation needle. Writes synth-NNNNN.bin and synth.json.
+                """)
+
+        @Option(help: "Comma-separated task names of both suites, or 'all'.")
+        var tasks: String = "all"
+        @Option(help: "Comma-separated lengths in tokens (at most 4K each).")
+        var lengths: String = "1K,2K,4K"
+        @Option(help: "Samples per task and length.")
+        var samples: Int = 100
+        @Option var seed: UInt64 = 0
+        @Option(help: "Value space: training (disjoint from evaluation) or evaluation.")
+        var space: String = "training"
+        @Option(help: "Output directory.")
+        var out: String = "data/synth"
+        @Option(help: "Data directory with eval/ and heldout/ texts.")
+        var data: String = "data"
+        @Option(help: "Tokens per shard file.")
+        var shardTokens: Int = 16 << 20
+
+        func run() throws {
+            guard let valueSpace = ValueSpace(rawValue: space) else {
+                throw ValidationError("--space must be training or evaluation")
+            }
+            let lengthList = try ContextLength.parseList(lengths)
+            if let long = lengthList.first(where: { $0 > 4096 }) {
+                throw ValidationError("--lengths: \(long) is above 4K, the synth limit")
+            }
+            var taskList: [EvalTask] = []
+            if tasks == "all" {
+                taskList = EvalSuite.ruler.tasks + EvalSuite.babilong.tasks
+            } else {
+                for name in tasks.split(separator: ",").map(String.init) {
+                    let task = EvalSuite.allCases.flatMap(\.tasks).first { $0.name == name }
+                    guard let task else {
+                        throw EvalError.unknownTask(
+                            name: name, suite: "ruler or babilong",
+                            known: EvalSuite.allCases.flatMap(\.tasks).map(\.name))
+                    }
+                    taskList.append(task)
+                }
+            }
+            let sources = EvalTextSources.load(dataDirectory: URL(fileURLWithPath: data))
+            let total = taskList.count * lengthList.count * samples
+            let manifest = try SynthMixture.write(
+                tasks: taskList, lengths: lengthList, samples: samples, seed: seed,
+                generator: TaskGenerator(sources: sources, space: valueSpace),
+                to: URL(fileURLWithPath: out), shardTokens: shardTokens,
+                progress: ProgressBar(total: total))
+            Terminal.printLine(
+                "wrote \(manifest.samples) samples, \(manifest.tokens) tokens "
+                    + "(\(manifest.answerTokens) answer tokens) in \(manifest.shards.count) "
+                    + "shards to \(out)")
+            if manifest.samples < total {
+                Terminal.printLine(
+                    "skipped \(total - manifest.samples) samples whose length is too short "
+                        + "for their task")
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import HSA
+
+extension HSACommand {
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate a model on RULER or BABILong tasks over a sweep of lengths.",
+            discussion: """
+                Writes results.jsonl (one line per sample, appended as it goes; samples already \
+                there are skipped, so an interrupted sweep resumes), summary.json, results.md \
+                (task x length), accuracy_vs_length.svg and niah_depth_heatmap.svg into --out. \
+                Lengths accept K/M suffixes (4K = 4096). See docs/EVAL.md.
+                """)
+
+        @Option(help: "Checkpoint directory (config.json + model.safetensors).")
+        var model: String?
+        @Option(help: "Instead of --model: 'needle-search' (cheats on NIAH) or 'wrong'.")
+        var referenceModel: String?
+        @Option(help: "ruler or babilong.")
+        var suite: String = "ruler"
+        @Option(help: "Comma-separated task names, or 'all'.")
+        var tasks: String = "all"
+        @Option(help: "Comma-separated context lengths in tokens (4K, 16K, 1M, ...).")
+        var lengths: String = "4K"
+        @Option(help: "Samples per task and length.")
+        var samples: Int = 10
+        @Option(help: "Needle depths in percent for NIAH samples (cycled over samples).")
+        var depths: String = "0,25,50,75,100"
+        @Option(help: "Base seed of the generated samples.")
+        var seed: UInt64 = 0
+        @Option(help: "Output directory.")
+        var out: String = "runs/eval"
+        @Option(help: "Evaluate the samples of this JSONL file (RULER format) instead.")
+        var tasksFile: String?
+        @Option(help: "Only write the generated samples to this JSONL file; run no model.")
+        var writeTasks: String?
+        @Option(help: "Data directory with eval/ and heldout/ texts (see install_eval_data.sh).")
+        var data: String = "data"
+        @Option(help: "Longest prompt + answer the full-recompute decoder accepts.")
+        var maxFullLength: String = "16K"
+        @Flag(help: "Record HSA retrieval diagnostics (one extra forward pass per sample).")
+        var diagnostics = false
+
+        func validate() throws {
+            guard samples > 0 else { throw ValidationError("--samples must be > 0") }
+        }
+
+        func run() throws {
+            let sources = EvalTextSources.load(dataDirectory: URL(fileURLWithPath: data))
+            let generator = TaskGenerator(sources: sources, space: .evaluation)
+            let samplesToRun = try tasksFile.map { try EvalTaskFile.read(URL(fileURLWithPath: $0)) }
+            var jobs: [EvalJob] = []
+            if samplesToRun == nil {
+                guard let evalSuite = EvalSuite(rawValue: suite) else {
+                    throw EvalError.unknownSuite(suite)
+                }
+                let depthList = try depths.split(separator: ",").map { part -> Double in
+                    guard let value = Double(part.trimmingCharacters(in: .whitespaces)),
+                        (0...100).contains(value)
+                    else { throw ValidationError("--depths: '\(part)' is not a percent 0...100") }
+                    return value
+                }
+                jobs = EvalJob.sweep(
+                    tasks: try evalSuite.tasks(named: tasks),
+                    lengths: try ContextLength.parseList(lengths), samples: samples, seed: seed,
+                    depths: depthList)
+            }
+            if let writeTasks {
+                let generated = try jobs.map {
+                    try generator.sample(
+                        $0.task, length: $0.length, index: $0.index, seed: $0.seed, depth: $0.depth)
+                }
+                try EvalTaskFile.write(generated, to: URL(fileURLWithPath: writeTasks))
+                Terminal.printLine("wrote \(generated.count) samples to \(writeTasks)")
+                return
+            }
+            Terminal.printLine(
+                "texts: essays=\(sources.essaySource) book=\(sources.bookSource) "
+                    + "words=\(sources.wordSource)")
+            let harness = try EvalHarness(
+                model: try loadModel(), outputDirectory: URL(fileURLWithPath: out),
+                generator: generator, collectDiagnostics: diagnostics)
+            let summary =
+                try samplesToRun.map { try harness.run(samples: $0) } ?? harness.run(jobs: jobs)
+            Terminal.printLine(EvalReport.markdown(summary))
+            Terminal.printLine("results in \(out)")
+        }
+
+        private func loadModel() throws -> any EvaluationModel {
+            switch (model, referenceModel) {
+            case (let path?, nil):
+                let directory = URL(fileURLWithPath: path)
+                let network = try LanguageModel.load(from: directory)
+                let tokenizer = try loadTokenizer(directory: directory)
+                guard tokenizer is ByteTokenizer else {
+                    throw UserError(
+                        "\(path): hsa eval builds contexts in byte tokens; this checkpoint has a "
+                            + "different tokenizer")
+                }
+                return LanguageModelEvaluator(
+                    model: network, stopToken: tokenizer.eos,
+                    maximumLength: try ContextLength.parse(maxFullLength))
+            case (nil, "needle-search"?):
+                return TextFunctionModel.needleSearch()
+            case (nil, "wrong"?):
+                return TextFunctionModel.constant(" I do not remember.")
+            default:
+                throw UserError(
+                    "give exactly one of --model DIR or --reference-model needle-search|wrong")
+            }
+        }
+    }
+}
