@@ -10,7 +10,7 @@ struct HSACommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Train.self, Generate.self, Eval.self, Inspect.self, DataCommand.self, Bench.self,
-            Doctor.self,
+            Doctor.self, Selftest.self,
         ])
 
     static func main() {

@@ -1,0 +1,96 @@
+// Elementwise kernels: RoPE, SwiGLU, AdamW, embedding gather/scatter. Grid-stride loops.
+
+extension KernelSource {
+    /// RoPE (rotate-half), SwiGLU, AdamW and embeddings.
+    static let elementwise = KernelSource(
+        name: "elementwise.cu",
+        body: #"""
+            #define HSA_GRID_STRIDE(i, total) \
+                for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (total); \
+                     i += (size_t)gridDim.x * blockDim.x)
+
+            // x (N, H, HS) rotated in place by direction * pos * theta^(-2i/HS); angles, cos and
+            // sin in double like the CPU, rounded once.
+            extern "C" __global__ void __launch_bounds__(256)
+            hsa_rope_apply_v1(float* x, const int* positions, int N, int H, int HS, float theta,
+                              float direction) {
+                const int half = HS / 2;
+                HSA_GRID_STRIDE(idx, (size_t)N * H * half) {
+                    const int i = (int)(idx % half);
+                    const size_t head = idx / half;
+                    const int n = (int)(head / H);
+                    const double frequency = pow((double)theta, -(double)(2 * i) / (double)HS);
+                    const double angle = (double)positions[n] * frequency;
+                    const float c = (float)cos(angle);
+                    const float s = direction * (float)sin(angle);
+                    float* row = x + head * HS;
+                    const float a = row[i], b = row[i + half];
+                    row[i] = a * c - b * s;
+                    row[i + half] = b * c + a * s;
+                }
+            }
+
+            extern "C" __global__ void __launch_bounds__(256)
+            hsa_swiglu_forward_v1(float* out, const float* gate, const float* up, long long count) {
+                HSA_GRID_STRIDE(i, (size_t)count) {
+                    const float g = gate[i];
+                    out[i] = g * (1.0f / (1.0f + expf(-g))) * up[i];
+                }
+            }
+
+            extern "C" __global__ void __launch_bounds__(256)
+            hsa_swiglu_backward_v1(float* dGate, float* dUp, const float* dOut, const float* gate,
+                                   const float* up, long long count) {
+                HSA_GRID_STRIDE(i, (size_t)count) {
+                    const float g = gate[i];
+                    const float s = 1.0f / (1.0f + expf(-g));
+                    const float d = dOut[i];
+                    dGate[i] = d * up[i] * s * (1.0f + g * (1.0f - s));
+                    dUp[i] = d * g * s;
+                }
+            }
+
+            // torch.optim.AdamW; corrections are 1 - beta^step computed on the host in double.
+            extern "C" __global__ void __launch_bounds__(256)
+            hsa_adamw_update_v1(float* p, const float* grad, float* m, float* v, long long count,
+                                float lr, float beta1, float beta2, float eps, float decayFactor,
+                                float correction1, float correction2) {
+                HSA_GRID_STRIDE(i, (size_t)count) {
+                    const float g = grad[i];
+                    const float mi = beta1 * m[i] + (1.0f - beta1) * g;
+                    const float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+                    m[i] = mi;
+                    v[i] = vi;
+                    const float mHat = mi / correction1;
+                    const float vHat = vi / correction2;
+                    p[i] = p[i] * decayFactor - lr * mHat / (sqrtf(vHat) + eps);
+                }
+            }
+
+            // out (N, C) = table[tokens[n]]; one block per row.
+            extern "C" __global__ void __launch_bounds__(256)
+            hsa_embedding_forward_v1(float* out, const int* tokens, const float* table, int N,
+                                     int C) {
+                const int n = blockIdx.x;
+                const float* source = table + (size_t)tokens[n] * C;
+                float* target = out + (size_t)n * C;
+                for (int c = threadIdx.x; c < C; c += blockDim.x) target[c] = source[c];
+            }
+
+            // Deterministic scatter: block (u, channel tile) owns table row uniqueTokens[u] and
+            // adds its rows order[offsets[u] ..< offsets[u+1]] (ascending row order) one by one,
+            // exactly like the CPU loop, so results match bit for bit.
+            extern "C" __global__ void __launch_bounds__(256)
+            hsa_embedding_backward_v1(float* dTable, const float* dOut, const int* uniqueTokens,
+                                      const int* offsets, const int* order, int C) {
+                const int u = blockIdx.x;
+                const int c = blockIdx.y * blockDim.x + threadIdx.x;
+                if (c >= C) return;
+                float* target = dTable + (size_t)uniqueTokens[u] * C + c;
+                float sum = *target;
+                for (int k = offsets[u]; k < offsets[u + 1]; k++)
+                    sum += dOut[(size_t)order[k] * C + c];
+                *target = sum;
+            }
+            """#)
+}

@@ -1,0 +1,129 @@
+// Attention launchers. Letters: B batch, T sequence, NH query heads, NKV key/value heads,
+// HS head size (<= 256, the v1 kernels keep 8 values per lane).
+
+/// Which keys a query sees (mirrors HSACPU's `AttentionMask`, which HSACUDA cannot import).
+public enum CUDAAttentionMask: Sendable, Equatable {
+    /// Query t sees keys max(0, t - window + 1) ... t.
+    case causal(window: Int)
+    /// Every query sees every key.
+    case bidirectional
+}
+
+extension CUDABackend {
+    /// Attention forward (same contract as `CPU.attentionForward`): online softmax, one warp
+    /// per query row.
+    /// - Parameters:
+    ///   - out: (B, T, NH, HS) overwritten.
+    ///   - logSumExp: (B, T, NH) overwritten.
+    ///   - q: (B, T, NH, HS).
+    ///   - k: (B, T, NKV, HS).
+    ///   - v: (B, T, NKV, HS).
+    ///   - batch: B.
+    ///   - sequenceLength: T.
+    ///   - heads: NH.
+    ///   - kvHeads: NKV.
+    ///   - headDim: HS.
+    ///   - mask: which keys each query sees.
+    public func attentionForward(
+        out: DeviceBuffer, logSumExp: DeviceBuffer, q: DeviceBuffer, k: DeviceBuffer,
+        v: DeviceBuffer, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
+        headDim: Int, mask: CUDAAttentionMask
+    ) throws {
+        let shape = try attentionShape(batch, sequenceLength, heads, kvHeads, headDim, mask)
+        let rows = batch * sequenceLength * heads
+        try require(out, rows * headDim, "out")
+        try require(logSumExp, rows, "logSumExp")
+        try require(q, rows * headDim, "q")
+        try require(k, batch * sequenceLength * kvHeads * headDim, "k")
+        try require(v, batch * sequenceLength * kvHeads * headDim, "v")
+        try launch(
+            "hsa_attention_forward_v1", in: .attention, grid: ((rows + 3) / 4, 1), block: 128,
+            [
+                .buffer(out), .buffer(logSumExp), .buffer(q), .buffer(k), .buffer(v),
+                .int32Struct(shape),
+            ])
+    }
+
+    /// Attention backward (same contract as `CPU.attentionBackward`); OVERWRITES dQ, dK, dV.
+    /// Three launches: D = rowsum(dOut * out); dQ (warp per query row); dK, dV (warp per key
+    /// row, visiting queries in ascending order, so no atomics and a fixed summation order).
+    /// - Parameters:
+    ///   - dQ: (B, T, NH, HS) overwritten.
+    ///   - dK: (B, T, NKV, HS) overwritten.
+    ///   - dV: (B, T, NKV, HS) overwritten.
+    ///   - dOut: (B, T, NH, HS).
+    ///   - out: (B, T, NH, HS) the forward's output.
+    ///   - logSumExp: (B, T, NH) the forward's.
+    ///   - q: (B, T, NH, HS).
+    ///   - k: (B, T, NKV, HS).
+    ///   - v: (B, T, NKV, HS).
+    ///   - batch: B.
+    ///   - sequenceLength: T.
+    ///   - heads: NH.
+    ///   - kvHeads: NKV.
+    ///   - headDim: HS.
+    ///   - mask: the forward's mask.
+    public func attentionBackward(
+        dQ: DeviceBuffer, dK: DeviceBuffer, dV: DeviceBuffer, dOut: DeviceBuffer,
+        out: DeviceBuffer, logSumExp: DeviceBuffer, q: DeviceBuffer, k: DeviceBuffer,
+        v: DeviceBuffer, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
+        headDim: Int, mask: CUDAAttentionMask
+    ) throws {
+        let shape = try attentionShape(batch, sequenceLength, heads, kvHeads, headDim, mask)
+        let rows = batch * sequenceLength * heads
+        let keyRows = batch * sequenceLength * kvHeads
+        for (buffer, name) in [(dQ, "dQ"), (dOut, "dOut"), (out, "out"), (q, "q")] {
+            try require(buffer, rows * headDim, name)
+        }
+        for (buffer, name) in [(dK, "dK"), (dV, "dV"), (k, "k"), (v, "v")] {
+            try require(buffer, keyRows * headDim, name)
+        }
+        try require(logSumExp, rows, "logSumExp")
+        let delta = try DeviceBuffer(device: device, byteCount: rows * 4)  // (B, T, NH)
+        try launch(
+            "hsa_attention_delta_v1", in: .attention, grid: ((rows + 3) / 4, 1), block: 128,
+            [
+                .buffer(delta), .buffer(dOut), .buffer(out), .int(Int32(rows)),
+                .int(Int32(headDim)),
+            ])
+        try launch(
+            "hsa_attention_backward_query_v1", in: .attention, grid: ((rows + 3) / 4, 1),
+            block: 128,
+            [
+                .buffer(dQ), .buffer(dOut), .buffer(delta), .buffer(logSumExp), .buffer(q),
+                .buffer(k), .buffer(v), .int32Struct(shape),
+            ])
+        try launch(
+            "hsa_attention_backward_key_v1", in: .attention, grid: ((keyRows + 3) / 4, 1),
+            block: 128,
+            [
+                .buffer(dK), .buffer(dV), .buffer(dOut), .buffer(delta), .buffer(logSumExp),
+                .buffer(q), .buffer(k), .buffer(v), .int32Struct(shape),
+            ])
+        // `delta` is freed on return: wait for the kernels that read it.
+        try synchronize()
+    }
+
+    /// Validates dimensions and packs `HsaAttentionShape {B, T, NH, NKV, HS, causal, window}`.
+    private func attentionShape(
+        _ batch: Int, _ length: Int, _ heads: Int, _ kvHeads: Int, _ headDim: Int,
+        _ mask: CUDAAttentionMask
+    ) throws -> [Int32] {
+        guard kvHeads > 0, heads % kvHeads == 0 else {
+            throw CUDAError.invalidArgument(
+                "heads \(heads) must be a multiple of kvHeads \(kvHeads)")
+        }
+        guard headDim > 0, headDim <= 256 else {
+            throw CUDAError.invalidArgument(
+                "attention v1 supports head sizes 1...256, got \(headDim)")
+        }
+        var causal: Int32 = 0
+        var window: Int32 = 0
+        if case .causal(let w) = mask {
+            guard w >= 1 else { throw CUDAError.invalidArgument("causal window \(w) < 1") }
+            causal = 1
+            window = Int32(min(w, Int(Int32.max)))
+        }
+        return [batch, length, heads, kvHeads, headDim].map { Int32($0) } + [causal, window]
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+
+// RoPE, SwiGLU, AdamW and embedding launchers.
+
+// MARK: - RoPE
+
+extension CUDABackend {
+    /// RoPE forward in place (same contract as `CPU.ropeForward`).
+    /// - Parameters:
+    ///   - x: (N, H, HS) rotated in place.
+    ///   - positions: (N) Int32 positions.
+    ///   - rows: N.
+    ///   - heads: H.
+    ///   - headDim: HS (even).
+    ///   - theta: RoPE base.
+    public func ropeForward(
+        _ x: DeviceBuffer, positions: DeviceBuffer, rows: Int, heads: Int, headDim: Int,
+        theta: Float
+    ) throws {
+        try rope(
+            x, positions: positions, rows: rows, heads: heads, headDim: headDim,
+            theta: theta, direction: 1)
+    }
+
+    /// RoPE backward in place: rotation by -angle; `dX` is OVERWRITTEN with the input gradient.
+    /// - Parameters:
+    ///   - dX: (N, H, HS) output gradient in, input gradient out.
+    ///   - positions: (N) Int32 positions.
+    ///   - rows: N.
+    ///   - heads: H.
+    ///   - headDim: HS (even).
+    ///   - theta: RoPE base.
+    public func ropeBackward(
+        _ dX: DeviceBuffer, positions: DeviceBuffer, rows: Int, heads: Int, headDim: Int,
+        theta: Float
+    ) throws {
+        try rope(
+            dX, positions: positions, rows: rows, heads: heads, headDim: headDim,
+            theta: theta, direction: -1)
+    }
+
+    private func rope(
+        _ x: DeviceBuffer, positions: DeviceBuffer, rows: Int, heads: Int, headDim: Int,
+        theta: Float, direction: Float
+    ) throws {
+        guard headDim % 2 == 0 else {
+            throw CUDAError.invalidArgument("RoPE needs an even head size, got \(headDim)")
+        }
+        try require(x, rows * heads * headDim, "x")
+        try require(positions, rows, "positions")
+        let pairs = rows * heads * headDim / 2
+        try launch(
+            "hsa_rope_apply_v1", in: .elementwise, grid: (gridStrideBlocks(pairs), 1), block: 256,
+            [
+                .buffer(x), .buffer(positions), .int(Int32(rows)), .int(Int32(heads)),
+                .int(Int32(headDim)), .float(theta), .float(direction),
+            ])
+    }
+}
+
+// MARK: - SwiGLU
+
+extension CUDABackend {
+    /// SwiGLU forward: `out = silu(gate) * up` (same contract as `CPU.swigluForward`).
+    /// - Parameters:
+    ///   - out: (n) overwritten.
+    ///   - gate: (n).
+    ///   - up: (n).
+    ///   - count: n.
+    public func swigluForward(
+        out: DeviceBuffer, gate: DeviceBuffer, up: DeviceBuffer, count: Int
+    ) throws {
+        for (buffer, name) in [(out, "out"), (gate, "gate"), (up, "up")] {
+            try require(buffer, count, name)
+        }
+        try launch(
+            "hsa_swiglu_forward_v1", in: .elementwise, grid: (gridStrideBlocks(count), 1),
+            block: 256, [.buffer(out), .buffer(gate), .buffer(up), .int64(Int64(count))])
+    }
+
+    /// SwiGLU backward; `dGate` and `dUp` are OVERWRITTEN (same contract as
+    /// `CPU.swigluBackward`).
+    /// - Parameters:
+    ///   - dGate: (n) overwritten.
+    ///   - dUp: (n) overwritten.
+    ///   - dOut: (n).
+    ///   - gate: (n).
+    ///   - up: (n).
+    ///   - count: n.
+    public func swigluBackward(
+        dGate: DeviceBuffer, dUp: DeviceBuffer, dOut: DeviceBuffer, gate: DeviceBuffer,
+        up: DeviceBuffer, count: Int
+    ) throws {
+        for (buffer, name) in [
+            (dGate, "dGate"), (dUp, "dUp"), (dOut, "dOut"), (gate, "gate"),
+            (up, "up"),
+        ] {
+            try require(buffer, count, name)
+        }
+        try launch(
+            "hsa_swiglu_backward_v1", in: .elementwise, grid: (gridStrideBlocks(count), 1),
+            block: 256,
+            [
+                .buffer(dGate), .buffer(dUp), .buffer(dOut), .buffer(gate), .buffer(up),
+                .int64(Int64(count)),
+            ])
+    }
+}
+
+// MARK: - AdamW
+
+extension CUDABackend {
+    /// One AdamW step in place (same contract as `CPU.adamWUpdate`).
+    /// - Parameters:
+    ///   - parameters: (n) updated in place.
+    ///   - gradients: (n).
+    ///   - m: (n) first moment, updated in place.
+    ///   - v: (n) second moment, updated in place.
+    ///   - count: n.
+    ///   - learningRate: lr.
+    ///   - beta1: b1.
+    ///   - beta2: b2.
+    ///   - epsilon: eps.
+    ///   - weightDecay: wd.
+    ///   - step: 1-based step.
+    public func adamWUpdate(
+        parameters: DeviceBuffer, gradients: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer,
+        count: Int, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float,
+        weightDecay: Float, step: Int
+    ) throws {
+        guard step >= 1 else {
+            throw CUDAError.invalidArgument("adamW step is 1-based, got \(step)")
+        }
+        for (buffer, name) in [
+            (parameters, "parameters"), (gradients, "gradients"), (m, "m"),
+            (v, "v"),
+        ] {
+            try require(buffer, count, name)
+        }
+        // Bias corrections in Double, exactly as the CPU computes them.
+        let correction1 = Float(1 - pow(Double(beta1), Double(step)))
+        let correction2 = Float(1 - pow(Double(beta2), Double(step)))
+        try launch(
+            "hsa_adamw_update_v1", in: .elementwise, grid: (gridStrideBlocks(count), 1),
+            block: 256,
+            [
+                .buffer(parameters), .buffer(gradients), .buffer(m), .buffer(v),
+                .int64(Int64(count)), .float(learningRate), .float(beta1), .float(beta2),
+                .float(epsilon), .float(1 - learningRate * weightDecay), .float(correction1),
+                .float(correction2),
+            ])
+    }
+}
+
+// MARK: - Embedding
+
+extension CUDABackend {
+    /// Gathers rows: `out[n] = table[tokens[n]]` (same contract as `CPU.embeddingForward`).
+    /// - Parameters:
+    ///   - out: (N, C) overwritten.
+    ///   - tokens: (N) Int32 ids.
+    ///   - table: (V, C).
+    ///   - rows: N.
+    ///   - channels: C.
+    public func embeddingForward(
+        out: DeviceBuffer, tokens: DeviceBuffer, table: DeviceBuffer, rows: Int, channels: Int
+    ) throws {
+        try require(out, rows * channels, "out")
+        try require(tokens, rows, "tokens")
+        try launch(
+            "hsa_embedding_forward_v1", in: .elementwise, grid: (rows, 1), block: 256,
+            [
+                .buffer(out), .buffer(tokens), .buffer(table), .int(Int32(rows)),
+                .int(Int32(channels)),
+            ])
+    }
+
+    /// Scatters gradients: `dTable[tokens[n]] += dOut[n]` (accumulates; same contract as
+    /// `CPU.embeddingBackward`, bit-identical results).
+    ///
+    /// Deterministic without atomics: the token ids are copied to the host (N Int32s, a
+    /// synchronizing copy) and grouped by a stable counting sort; then one block per distinct
+    /// token (and channel tile) adds its rows in ascending row order.
+    /// - Parameters:
+    ///   - dTable: (V, C) accumulated into.
+    ///   - dOut: (N, C).
+    ///   - tokens: (N) Int32 ids in `0..<V`.
+    ///   - rows: N.
+    ///   - channels: C.
+    public func embeddingBackward(
+        dTable: DeviceBuffer, dOut: DeviceBuffer, tokens: DeviceBuffer, rows: Int, channels: Int
+    ) throws {
+        if rows == 0 || channels == 0 { return }
+        try require(dOut, rows * channels, "dOut")
+        try synchronize()
+        let ids = try tokens.downloadInt32s(count: rows)
+        let vocab = dTable.count32 / channels
+        var counts: [Int32: Int32] = [:]
+        for (n, id) in ids.enumerated() {
+            guard id >= 0, Int(id) < vocab else {
+                throw CUDAError.invalidArgument(
+                    "embeddingBackward: token \(id) at row \(n) "
+                        + "outside 0..<\(vocab)")
+            }
+            counts[id, default: 0] += 1
+        }
+        let unique = counts.keys.sorted()
+        var offsets: [Int32] = [0]
+        var start: [Int32: Int] = [:]
+        for id in unique {
+            start[id] = Int(offsets[offsets.count - 1])
+            offsets.append(offsets[offsets.count - 1] + (counts[id] ?? 0))
+        }
+        var order = [Int32](repeating: 0, count: rows)
+        for (n, id) in ids.enumerated() {
+            let slot = start[id] ?? 0
+            order[slot] = Int32(n)
+            start[id] = slot + 1
+        }
+        let uniqueBuffer = try DeviceBuffer(device: device, int32s: unique)
+        let offsetBuffer = try DeviceBuffer(device: device, int32s: offsets)
+        let orderBuffer = try DeviceBuffer(device: device, int32s: order)
+        try launch(
+            "hsa_embedding_backward_v1", in: .elementwise,
+            grid: (unique.count, (channels + 255) / 256), block: 256,
+            [
+                .buffer(dTable), .buffer(dOut), .buffer(uniqueBuffer), .buffer(offsetBuffer),
+                .buffer(orderBuffer), .int(Int32(channels)),
+            ])
+        // The temporary index buffers are freed on return: wait for the kernel first.
+        try synchronize()
+    }
+}
