@@ -1,4 +1,5 @@
 import Foundation
+import HSATestSupport
 import Testing
 
 @testable import HSACore
@@ -6,7 +7,7 @@ import Testing
 @Suite struct AtomicFileTests {
     @Test func writeReplacesContentsAndLeavesNoTemporaryFile() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let url = directory.file("state.bin")
         try AtomicFile.write(Data("old".utf8), to: url)
         try AtomicFile.write(Data("new contents".utf8), to: url)
@@ -17,7 +18,7 @@ import Testing
     @Test func failedWriteKeepsOldFileAndRemovesTemporary() throws {
         struct Interrupted: Error {}
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let url = directory.file("state.bin")
         try AtomicFile.write(Data("old".utf8), to: url)
         #expect(throws: Interrupted.self) {
@@ -45,7 +46,7 @@ import Testing
 
     @Test func encodableRoundTripWithNonFiniteValues() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let url = directory.file("log.jsonl")
         let events = [
             Event(step: 1, loss: 2.5, note: "a/b"), Event(step: 2, loss: .infinity, note: "é\n"),
@@ -63,7 +64,7 @@ import Testing
 
     @Test func dictionariesAppendAndTruncatedLastLineIsSkipped() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let url = directory.file("log.jsonl")
         try JSONLinesWriter(url: url).write(dictionary: ["step": 1, "loss": 3.25])
         let appended = try JSONLinesWriter(url: url, append: true)
@@ -81,7 +82,7 @@ import Testing
 
     @Test func invalidMiddleLineIsReportedWithItsNumber() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let url = directory.file("bad.jsonl")
         try Data("{\"a\":1}\n\nnot json\n{\"a\":2}\n".utf8).write(to: url)
         #expect(throws: JSONLinesError.invalidLine(path: url.path, line: 3)) {

@@ -1,4 +1,5 @@
 import Foundation
+import HSATestSupport
 import Testing
 
 @testable import HSACore
@@ -74,7 +75,7 @@ private func isWellFormedXML(_ svg: String) -> Bool {
 
     @Test func writeCreatesFile() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let url = directory.file("plot.svg")
         try LinePlot(title: "t").write(to: url)
         #expect(try String(contentsOf: url, encoding: .utf8).hasSuffix("</svg>\n"))

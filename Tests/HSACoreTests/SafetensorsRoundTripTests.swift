@@ -1,4 +1,5 @@
 import Foundation
+import HSATestSupport
 import Testing
 
 @testable import HSACore
@@ -86,7 +87,7 @@ import Testing
 
     @Test func writesAndMapsFileAtomically() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let url = directory.file("model.safetensors")
         let tensor = Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
         try SafetensorsWriter.write(

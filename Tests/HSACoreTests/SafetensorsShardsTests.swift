@@ -1,4 +1,5 @@
 import Foundation
+import HSATestSupport
 import Testing
 
 @testable import HSACore
@@ -15,7 +16,7 @@ import Testing
 
     @Test func shardedRoundTripWithIndex() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let written = try SafetensorsShards.write(
             entries, metadata: ["format": "pt"], directory: directory.url, maxShardBytes: 32)
         // Greedy packing: [a, b] = 32 bytes, [big] = 40 bytes alone (over the limit), [c, d].
@@ -46,7 +47,7 @@ import Testing
 
     @Test func unlimitedWritesSingleFileAndRemovesStaleIndex() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         try SafetensorsShards.write(entries, directory: directory.url, maxShardBytes: 32)
         try SafetensorsShards.write(entries, directory: directory.url, baseName: "model")
         let collection = try SafetensorsShards.read(directory: directory.url)
@@ -56,7 +57,7 @@ import Testing
 
     @Test func missingShardIsNamed() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         try SafetensorsShards.write(entries, directory: directory.url, maxShardBytes: 32)
         let missing = "model-00002-of-00003.safetensors"
         try FileManager.default.removeItem(at: directory.file(missing))
@@ -82,7 +83,7 @@ import Testing
 
     @Test func missingCheckpointIsNamed() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         #expect(
             throws: SafetensorsError.checkpointNotFound(
                 directory: directory.url.path, baseName: "model")

@@ -1,23 +1,5 @@
 import Foundation
-
-/// A fresh empty directory under the system temporary directory, removed by `cleanup()`.
-struct TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("hsa-core-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-
-    func contents() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
-    }
-
-    func cleanup() { try? FileManager.default.removeItem(at: url) }
-}
+import HSATestSupport
 
 /// A safetensors file built by hand: `headerLength` (default: the JSON's byte count), the JSON
 /// text, then `dataBytes` bytes of data.

@@ -1,4 +1,5 @@
 import Foundation
+import HSATestSupport
 import HSAData
 import Testing
 

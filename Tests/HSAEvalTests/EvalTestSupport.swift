@@ -1,20 +1,6 @@
 import Foundation
 import HSA
-
-/// A fresh directory under the system temporary directory.
-struct EvalTemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("hsa-eval-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-
-    func remove() { try? FileManager.default.removeItem(at: url) }
-}
+import HSATestSupport
 
 /// The generator all tests use: built-in texts only, so tests need no data files.
 let builtInGenerator = TaskGenerator(sources: .builtIn)

@@ -1,10 +1,11 @@
 import Foundation
+import HSATestSupport
 import HSA
 import Testing
 
 @Suite struct HarnessTests {
     @Test func taskFilesRoundTripAndReadRulerFiles() throws {
-        let directory = try EvalTemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let samples =
             try [RulerTask.niahSingle2, .vt].map {
@@ -34,7 +35,7 @@ import Testing
         for (model, expected) in [
             (TextFunctionModel.needleSearch(), 1.0), (TextFunctionModel.constant(" zzz."), 0.0),
         ] {
-            let directory = try EvalTemporaryDirectory()
+            let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let harness = try EvalHarness(
                 model: model, outputDirectory: directory.url, generator: builtInGenerator,
@@ -57,7 +58,7 @@ import Testing
     }
 
     @Test func answerKeyModelScoresOneOnEveryTask() throws {
-        let directory = try EvalTemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let tasks = EvalSuite.ruler.tasks + EvalSuite.babilong.tasks
         let samples = try tasks.map {
@@ -72,7 +73,7 @@ import Testing
     }
 
     @Test func interruptedSweepResumesWithoutRedoingSamples() throws {
-        let directory = try EvalTemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let jobs = EvalJob.sweep(
             tasks: [.ruler(.niahSingle1), .babilong(.qa1)], lengths: [2048], samples: 3, seed: 2,
@@ -107,7 +108,7 @@ import Testing
     }
 
     @Test func tinyLanguageModelRunsThroughTheAdapter() throws {
-        let directory = try EvalTemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         var config = ModelConfig.tiny
         config.maxTrainLen = 2048
@@ -133,7 +134,7 @@ import Testing
     }
 
     @Test func synthMixtureMasksOnlyAnswers() throws {
-        let directory = try EvalTemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let generator = TaskGenerator(sources: .builtIn, space: .training)
         let manifest = try SynthMixture.write(
