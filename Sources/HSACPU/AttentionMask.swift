@@ -1,10 +1,6 @@
-/// Which keys each query may see.
-public enum AttentionMask: Sendable, Equatable {
-    /// Token t sees positions max(0, t - window + 1) ... t. `window >= T` is full causal attention.
-    case causal(window: Int)
-    /// Every position sees every position (chunk encoder).
-    case bidirectional
-}
+// AttentionMask itself lives in HSACore (Tensor/HSAKinds.swift); these are the CPU kernels
+// helpers over it.
+import HSACore
 
 // MARK: - Bounds
 

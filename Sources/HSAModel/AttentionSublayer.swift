@@ -50,12 +50,15 @@ struct AttentionSublayer {
             cache.key.copy(from: cache.keyRaw)
         }
         let theta = Float(config.ropeTheta)
+        let backend = TensorOps.backend
         positions.withUnsafeBufferPointer { pos in
             guard let p = pos.baseAddress else { return }
-            CPU.ropeForward(cache.query.data, positions: p, rows: n, heads: nh, headDim: hs, theta: theta)
-            CPU.ropeForward(cache.key.data, positions: p, rows: n, heads: nkv, headDim: hs, theta: theta)
+            backend.ropeForward(
+                cache.query.data, positions: p, rows: n, heads: nh, headDim: hs, theta: theta)
+            backend.ropeForward(
+                cache.key.data, positions: p, rows: n, heads: nkv, headDim: hs, theta: theta)
         }
-        CPU.attentionForward(
+        backend.attentionForward(
             out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
             k: cache.key.data, v: cache.value.data, batch: batch, sequenceLength: sequenceLength,
             heads: nh, kvHeads: nkv, headDim: hs, mask: mask)
@@ -82,7 +85,8 @@ struct AttentionSublayer {
         let dQuery = Tensor(shape: [n, nh * hs])
         let dKey = Tensor(shape: [n, nkv * hs])
         let dValue = Tensor(shape: [n, nkv * hs])
-        CPU.attentionBackward(
+        let backend = TensorOps.backend
+        backend.attentionBackward(
             dQ: dQuery.data, dK: dKey.data, dV: dValue.data, dOut: dAttention.data,
             out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
             k: cache.key.data, v: cache.value.data, batch: batch, sequenceLength: sequenceLength,
@@ -90,8 +94,10 @@ struct AttentionSublayer {
         let theta = Float(config.ropeTheta)
         positions.withUnsafeBufferPointer { pos in
             guard let p = pos.baseAddress else { return }
-            CPU.ropeBackward(dQuery.data, positions: p, rows: n, heads: nh, headDim: hs, theta: theta)
-            CPU.ropeBackward(dKey.data, positions: p, rows: n, heads: nkv, headDim: hs, theta: theta)
+            backend.ropeBackward(
+                dQuery.data, positions: p, rows: n, heads: nh, headDim: hs, theta: theta)
+            backend.ropeBackward(
+                dKey.data, positions: p, rows: n, heads: nkv, headDim: hs, theta: theta)
         }
         let dQueryRaw: Tensor
         let dKeyRaw: Tensor

@@ -50,7 +50,7 @@ struct ChunkEncoder {
         let raw = Tensor(shape: [chunks * s, c])
         for b in 0..<batch {
             let source = hidden.data + b * sequenceLength * c
-            (raw.data + b * chunkCount * s * c).update(from: source, count: chunkCount * s * c)
+            TensorOps.copy(raw.data + b * chunkCount * s * c, source, count: chunkCount * s * c)
         }
 
         var layerInputs: [Tensor] = []
@@ -61,8 +61,10 @@ struct ChunkEncoder {
         if config.hasEncoder {
             var x = Tensor(shape: [chunks * r, c])
             for chunk in 0..<chunks {
-                (x.data + chunk * r * c).update(from: raw.data + chunk * s * c, count: s * c)
-                if let cls = w.cls { (x.data + (chunk * r + s) * c).update(from: cls.data, count: c) }
+                TensorOps.copy(x.data + chunk * r * c, raw.data + chunk * s * c, count: s * c)
+                if let cls = w.cls {
+                    TensorOps.copy(x.data + (chunk * r + s) * c, cls.data, count: c)
+                }
             }
             let positions = sequencePositions(batch: chunks, length: r)
             for layerWeights in w.layers {
@@ -93,12 +95,13 @@ struct ChunkEncoder {
 
         // Landmark input rows (chunks, C).
         let landmarkInput = Tensor(shape: [chunks, c])
+        if config.landmark != .cls { TensorOps.synchronize() }  // host loop below
         for chunk in 0..<chunks {
             let dst = landmarkInput.data + chunk * c
             switch config.landmark {
             case .cls:
                 if let normed = encodedNormed {
-                    dst.update(from: normed.data + (chunk * r + s) * c, count: c)
+                    TensorOps.copy(dst, normed.data + (chunk * r + s) * c, count: c)
                 }
             case .encoderMean, .mean:
                 let source = config.landmark == .mean ? rawNormed : encodedNormed
@@ -123,8 +126,9 @@ struct ChunkEncoder {
             kvInput = Tensor(shape: [chunks * s, c])
             if let encodedNormed {
                 for chunk in 0..<chunks {
-                    (kvInput.data + chunk * s * c).update(
-                        from: encodedNormed.data + chunk * r * c, count: s * c)
+                    TensorOps.copy(
+                        kvInput.data + chunk * s * c, encodedNormed.data + chunk * r * c,
+                        count: s * c)
                 }
             }
         }
@@ -167,13 +171,14 @@ struct ChunkEncoder {
         // Route the gradients of the landmark and key/value inputs to the normed rows.
         let dEncodedNormed = config.hasEncoder ? Tensor(shape: [chunks * r, c]) : nil
         let dRawNormed = needsRawNorm ? Tensor(shape: [chunks * s, c]) : nil
+        if config.landmark != .cls { TensorOps.synchronize() }  // host loop below
         for chunk in 0..<chunks {
             let dLandmark = dLandmarkInput.data + chunk * c
             switch config.landmark {
             case .cls:
                 if let dEncodedNormed {
-                    let dst = dEncodedNormed.data + (chunk * r + s) * c
-                    for k in 0..<c { dst[k] += dLandmark[k] }
+                    TensorOps.accumulate(
+                        dEncodedNormed.data + (chunk * r + s) * c, dLandmark, count: c)
                 }
             case .encoderMean, .mean:
                 let target = config.landmark == .mean ? dRawNormed : dEncodedNormed
@@ -187,9 +192,8 @@ struct ChunkEncoder {
             let target = config.chunkKv == .identity ? dRawNormed : dEncodedNormed
             let stride = config.chunkKv == .identity ? s : r
             if let target {
-                let dst = target.data + chunk * stride * c
-                let src = dKVInput.data + chunk * s * c
-                for k in 0..<(s * c) { dst[k] += src[k] }
+                TensorOps.accumulate(
+                    target.data + chunk * stride * c, dKVInput.data + chunk * s * c, count: s * c)
             }
         }
 
@@ -216,18 +220,14 @@ struct ChunkEncoder {
             }
             for chunk in 0..<chunks {
                 let src = dX.data + chunk * r * c
-                let dst = dRaw.data + chunk * s * c
-                for k in 0..<(s * c) { dst[k] += src[k] }
-                if let dCLS = g.cls {
-                    let row = src + s * c
-                    for k in 0..<c { dCLS.data[k] += row[k] }
-                }
+                TensorOps.accumulate(dRaw.data + chunk * s * c, src, count: s * c)
+                if let dCLS = g.cls { TensorOps.accumulate(dCLS.data, src + s * c, count: c) }
             }
         }
         for b in 0..<batch {
-            let dst = dHidden.data + b * sequenceLength * c
-            let src = dRaw.data + b * chunkCount * s * c
-            for k in 0..<(chunkCount * s * c) { dst[k] += src[k] }
+            TensorOps.accumulate(
+                dHidden.data + b * sequenceLength * c, dRaw.data + b * chunkCount * s * c,
+                count: chunkCount * s * c)
         }
     }
 }

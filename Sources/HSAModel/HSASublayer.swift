@@ -79,7 +79,7 @@ struct HSASublayer {
         } else {
             indices.withUnsafeMutableBufferPointer { idx in
                 guard let idx = idx.baseAddress else { return }
-                CPU.chunkSelectForward(
+                TensorOps.backend.chunkSelectForward(
                     indices: idx, scores: scores.data, retrievalQuery: retrievalQuery.data,
                     landmarks: memory.landmarks.data, batch: batch, sequenceLength: sequenceLength,
                     kvHeads: nkv, retrievalDim: dr, chunkSize: s, chunkCount: nc, topK: k,
@@ -92,7 +92,7 @@ struct HSASublayer {
         let attention = Tensor(shape: [n, nh * hs])
         indices.withUnsafeBufferPointer { idx in
             guard let idx = idx.baseAddress else { return }
-            CPU.sparseAttentionForward(
+            TensorOps.backend.sparseAttentionForward(
                 out: attention.data, fusionWeights: fusionWeights.data,
                 chunkOutputs: chunkOutputs.data, chunkLogSumExp: chunkLogSumExp.data,
                 q: query.data, keys: keys.data, values: memory.values.data, indices: idx,
@@ -130,7 +130,7 @@ struct HSASublayer {
         let dScores = Tensor(shape: [n, nkv, k])
         cache.indices.withUnsafeBufferPointer { idx in
             guard let idx = idx.baseAddress else { return }
-            CPU.sparseAttentionBackward(
+            TensorOps.backend.sparseAttentionBackward(
                 dQ: dQuery.data, dKeys: dKeys.data, dValues: dMemory.values.data,
                 dScores: dScores.data, dOut: dAttention.data, out: cache.attention.data,
                 fusionWeights: cache.fusionWeights.data, chunkOutputs: cache.chunkOutputs.data,
@@ -143,7 +143,7 @@ struct HSASublayer {
         let dRetrievalQuery = Tensor(shape: [n, nkv * dr])
         cache.indices.withUnsafeBufferPointer { idx in
             guard let idx = idx.baseAddress else { return }
-            CPU.chunkScoresBackward(
+            TensorOps.backend.chunkScoresBackward(
                 dRetrievalQuery: dRetrievalQuery.data, dLandmarks: dMemory.landmarks.data,
                 dScores: dScores.data, retrievalQuery: cache.retrievalQuery.data,
                 landmarks: memory.landmarks.data, indices: idx, batch: batch,
@@ -191,6 +191,7 @@ struct HSASublayer {
     ) {
         let (_, nkv, _, dr, k, s) = dims
         let scale = 1 / Float(dr).squareRoot()
+        TensorOps.synchronize()  // host loop over device-written rows
         for b in 0..<batch {
             for t in 0..<sequenceLength {
                 let queryRow = config.retrieval == .perChunk ? max(0, (t / s) * s - 1) : t
@@ -215,6 +216,7 @@ struct HSASublayer {
     private func groupMeans(out: Tensor, heads: Tensor, rows n: Int) {
         let (nh, nkv, hs, _, _, _) = dims
         let group = nh / nkv
+        TensorOps.synchronize()  // host loop over device-written rows
         for row in 0..<n {
             for h in 0..<nh {
                 let src = heads.data + (row * nh + h) * hs
@@ -228,6 +230,7 @@ struct HSASublayer {
     private func groupMeansBackward(dHeads: Tensor, dOut: Tensor, rows n: Int) {
         let (nh, nkv, hs, _, _, _) = dims
         let group = nh / nkv
+        TensorOps.synchronize()  // host loop over device-written rows
         for row in 0..<n {
             for h in 0..<nh {
                 let src = dOut.data + (row * nkv + h / group) * hs

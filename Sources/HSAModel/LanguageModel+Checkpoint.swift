@@ -29,7 +29,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
 extension ParameterStore {
     /// One F32 safetensors entry per parameter, in layout order, with `prefix` on each name.
     public func safetensorsEntries(prefix: String = "") -> [SafetensorsEntry] {
-        layout.specs.map { SafetensorsEntry(name: prefix + $0.name, tensor: tensor($0.name)) }
+        storage.synchronize()  // the entries are read on the host
+        return layout.specs.map {
+            SafetensorsEntry(name: prefix + $0.name, tensor: tensor($0.name))
+        }
     }
 
     /// Fills every parameter from `collection` (names with `prefix`), which must hold exactly
@@ -38,6 +41,7 @@ extension ParameterStore {
         throws
     {
         var expected = Set<String>()
+        storage.synchronize()  // host writes below; device ops on the arena must be done
         for spec in layout.specs {
             let name = prefix + spec.name
             expected.insert(name)

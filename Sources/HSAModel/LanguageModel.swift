@@ -124,8 +124,9 @@ extension LanguageModel {
         var streams: [Tensor] = [Tensor(shape: [n, c])]
         tokens.withUnsafeBufferPointer { ids in
             guard let ids = ids.baseAddress else { return }
-            CPU.embeddingForward(
-                out: streams[0].data, tokens: ids, table: weights.embedding.data, rows: n, channels: c)
+            TensorOps.backend.embeddingForward(
+                out: streams[0].data, tokens: ids, table: weights.embedding.data, rows: n,
+                channels: c)
         }
 
         var lowerCaches: [DecoderLayer.Cache] = []
@@ -187,13 +188,13 @@ extension LanguageModel {
         let losses = Tensor(shape: [n])
         maskedTargets.withUnsafeBufferPointer { ids in
             guard let ids = ids.baseAddress else { return }
-            CPU.crossEntropyForward(
+            TensorOps.backend.crossEntropyForward(
                 losses: losses.data, logits: logits.data, targets: ids, rows: n,
                 vocab: config.vocabSize)
         }
         let targetCount = maskedTargets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
-        var total = 0.0
-        for i in 0..<n { total += Double(losses[i]) }
+        // Summed in index order in Double by every backend (a device syncs first).
+        let total = TensorOps.backend.sum(losses.data, count: n)
         let loss = targetCount > 0 ? Float(total / Double(targetCount)) : 0
 
         return Pass(
@@ -221,7 +222,7 @@ extension LanguageModel {
         pass.targets.withUnsafeBufferPointer { ids in
             rowScale.withUnsafeBufferPointer { scale in
                 guard let ids = ids.baseAddress, let scale = scale.baseAddress else { return }
-                CPU.crossEntropyBackward(
+                TensorOps.backend.crossEntropyBackward(
                     dLogits: dLogits.data, logits: pass.logits.data, targets: ids,
                     rowScale: scale, rows: n, vocab: config.vocabSize)
             }
@@ -280,7 +281,7 @@ extension LanguageModel {
         }
         pass.tokens.withUnsafeBufferPointer { ids in
             guard let ids = ids.baseAddress else { return }
-            CPU.embeddingBackward(
+            TensorOps.backend.embeddingBackward(
                 dTable: gradientWeights.embedding.data, dOut: dStream.data, tokens: ids, rows: n,
                 channels: c)
         }

@@ -29,7 +29,7 @@ struct MLPSublayer {
         TensorOps.rmsNorm(cache.normed, rstd: cache.rstd, normInput, w.mlpNorm, rows: n)
         TensorOps.linear(cache.gate, cache.normed, w.gate, rows: n)
         TensorOps.linear(cache.up, cache.normed, w.up, rows: n)
-        CPU.swigluForward(
+        TensorOps.backend.swigluForward(
             out: cache.hidden.data, gate: cache.gate.data, up: cache.up.data, count: n * f)
         TensorOps.linear(out, cache.hidden, w.down, rows: n)
         TensorOps.accumulate(out, residual)
@@ -50,7 +50,7 @@ struct MLPSublayer {
             dInput: dHidden, dWeight: g.down, dOut: dOut, input: cache.hidden, weight: w.down, rows: n)
         let dGate = Tensor(shape: [n, f])
         let dUp = Tensor(shape: [n, f])
-        CPU.swigluBackward(
+        TensorOps.backend.swigluBackward(
             dGate: dGate.data, dUp: dUp.data, dOut: dHidden.data, gate: cache.gate.data,
             up: cache.up.data, count: n * f)
         let dNormed = Tensor(shape: [n, config.dModel])

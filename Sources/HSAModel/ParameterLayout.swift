@@ -144,6 +144,7 @@ public final class ParameterStore: @unchecked Sendable {
     /// Parameters are drawn in layout order, so the result depends only on the config and seed.
     public func initialize(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
+        storage.synchronize()  // a device may still be zero-filling the arena
         for spec in layout.specs {
             guard let offset = layout.offsets[spec.name] else { continue }
             let values = storage.data + offset

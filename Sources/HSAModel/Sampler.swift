@@ -66,6 +66,7 @@ extension LanguageModel {
             let context = Array(tokens.suffix(contextLimit))
             let pass = forward(tokens: context, batch: 1, sequenceLength: context.count)
             let v = config.vocabSize
+            pass.logits.synchronize()  // the host samples from device-written logits
             let next = sampler.sample(
                 UnsafeBufferPointer(start: pass.logits.data + (context.count - 1) * v, count: v))
             if next == stopToken { return }

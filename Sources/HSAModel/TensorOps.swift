@@ -1,13 +1,16 @@
 import HSACPU
 import HSACore
 
-/// Thin wrappers of the CPU ops over `Tensor`s, so the model code reads as a list of layer calls.
-/// Shapes come from the tensors; `rows` is the number of leading rows (tokens) involved.
+/// Thin wrappers of the backend's ops over `Tensor`s, so the model code reads as a list of layer
+/// calls. Shapes come from the tensors; `rows` is the number of leading rows (tokens) involved.
 enum TensorOps {
+    /// The backend the model runs on: `ComputeBackends.current`, else the CPU.
+    static var backend: any ComputeBackend { ComputeBackends.current ?? CPUBackend.shared }
+
     /// out (N, O) = input (N, I) @ weight (O, I)^T + bias (O)
     static func linear(_ out: Tensor, _ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, rows: Int)
     {
-        CPU.matmulForward(
+        backend.matmulForward(
             out: out.data, input: input.data, weight: weight.data, bias: bias?.data, rows: rows,
             inputChannels: weight.shape[1], outputChannels: weight.shape[0])
     }
@@ -17,7 +20,7 @@ enum TensorOps {
         dInput: Tensor?, dWeight: Tensor, dBias: Tensor? = nil, dOut: Tensor, input: Tensor,
         weight: Tensor, rows: Int
     ) {
-        CPU.matmulBackward(
+        backend.matmulBackward(
             dInput: dInput?.data, dWeight: dWeight.data, dBias: dBias?.data, dOut: dOut.data,
             input: input.data, weight: weight.data, rows: rows, inputChannels: weight.shape[1],
             outputChannels: weight.shape[0])
@@ -25,9 +28,9 @@ enum TensorOps {
 
     /// out (N, C), rstd (N) over rows of width `weight.count`.
     static func rmsNorm(_ out: Tensor, rstd: Tensor, _ input: Tensor, _ weight: Tensor, rows: Int) {
-        CPU.rmsNormForward(
+        backend.rmsNormForward(
             out: out.data, rstd: rstd.data, input: input.data, weight: weight.data, rows: rows,
-            channels: weight.count)
+            channels: weight.count, eps: 1e-6)
     }
 
     /// dInput (N, C) +=, dWeight (C) +=.
@@ -35,15 +38,30 @@ enum TensorOps {
         dInput: Tensor, dWeight: Tensor, dOut: Tensor, input: Tensor, weight: Tensor, rstd: Tensor,
         rows: Int
     ) {
-        CPU.rmsNormBackward(
+        backend.rmsNormBackward(
             dInput: dInput.data, dWeight: dWeight.data, dOut: dOut.data, input: input.data,
             weight: weight.data, rstd: rstd.data, rows: rows, channels: weight.count)
     }
 
     /// dst += src over all elements.
     static func accumulate(_ dst: Tensor, _ src: Tensor) {
-        CPU.accumulate(dst.data, src.data, count: dst.count)
+        backend.accumulate(dst.data, src.data, count: dst.count)
     }
+
+    /// dst[0..<count] += src[0..<count] over raw row pointers (gathers and scatters of rows).
+    static func accumulate(
+        _ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int
+    ) {
+        backend.accumulate(dst, src, count: count)
+    }
+
+    /// dst[0..<count] = src[0..<count] over raw row pointers.
+    static func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+        backend.copy(dst, src, count: count)
+    }
+
+    /// Waits for queued device ops before host code reads or writes tensor elements.
+    static func synchronize() { backend.synchronize() }
 }
 
 /// Positions of the tokens of a (B, T) batch: 0..<T for every sequence, `offset` added.

@@ -17,6 +17,11 @@ public final class AdamWOptimizer: @unchecked Sendable {
     /// Updates taken so far (AdamW's bias correction uses step + 1).
     public var step: Int = 0
 
+    /// The backend the update runs on: `ComputeBackends.current`, else the CPU.
+    private static var backend: any ComputeBackend {
+        ComputeBackends.current ?? CPUBackend.shared
+    }
+
     public init(layout: ParameterLayout, weightDecay: Float = 0.1, maxGradientNorm: Float? = 1.0) {
         self.weightDecay = weightDecay
         self.maxGradientNorm = maxGradientNorm
@@ -26,7 +31,8 @@ public final class AdamWOptimizer: @unchecked Sendable {
 
     /// The L2 norm of all gradients (accumulated in Double).
     public static func gradientNorm(_ gradients: ParameterStore) -> Double {
-        CPU.sumOfSquares(gradients.storage.data, count: gradients.storage.count).squareRoot()
+        backend.sumOfSquares(gradients.storage.data, count: gradients.storage.count)
+            .squareRoot()
     }
 
     /// Clips, then applies one update with `learningRate`. Returns the pre-clip gradient norm.
@@ -38,14 +44,16 @@ public final class AdamWOptimizer: @unchecked Sendable {
         if let maxGradientNorm {
             let scale = min(1, maxGradientNorm / Float(norm + 1e-6))
             if scale < 1 {
-                CPU.scale(gradients.storage.data, by: scale, count: gradients.storage.count)
+                Self.backend.scale(
+                    gradients.storage.data, by: scale, count: gradients.storage.count)
             }
         }
         step += 1
         let layout = parameters.layout
+        let backend = Self.backend
         for spec in layout.specs {
             guard let offset = layout.offsets[spec.name] else { continue }
-            CPU.adamWUpdate(
+            backend.adamWUpdate(
                 parameters: parameters.storage.data + offset,
                 gradients: gradients.storage.data + offset, m: m.storage.data + offset,
                 v: v.storage.data + offset, count: spec.count, learningRate: learningRate,

@@ -16,6 +16,7 @@ extension HSACommand.Bench {
             abstract: "Time forward+backward training steps on random tokens.")
 
         @OptionGroup var model: ModelOptions
+        @OptionGroup var device: BackendOptions
         @Option var seqLen: Int = 4096
         @Option var batchSize: Int = 1
         @Option var warmup: Int = 1
@@ -25,6 +26,7 @@ extension HSACommand.Bench {
 
         func run() throws {
             let config = try model.resolve()
+            try device.install()
             let network = LanguageModel(config: config, seed: 1)
             var rng = SplitMix64(seed: 2)
             let n = batchSize * seqLen
@@ -37,6 +39,7 @@ extension HSACommand.Bench {
                 let pass = network.forward(
                     tokens: tokens, targets: targets, batch: batchSize, sequenceLength: seqLen)
                 network.backward(pass)
+                ComputeBackends.current?.synchronize()
                 let seconds = Date().timeIntervalSince(start)
                 if step >= warmup { timings.append(seconds) }
                 Terminal.printLine(
@@ -44,7 +47,7 @@ extension HSACommand.Bench {
             }
             let median = timings.sorted()[timings.count / 2]
             let result: [String: Any] = [
-                "impl": "swift-cpu",
+                "impl": device.implementation,
                 "preset": model.config == nil ? model.preset : "custom",
                 "seq_len": seqLen,
                 "batch_size": batchSize,

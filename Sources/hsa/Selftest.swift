@@ -20,6 +20,9 @@ struct Selftest: ParsableCommand {
     @Flag(help: "Also time each kernel at a realistic size (rows 8*4096, C 1024).")
     var bench = false
 
+    @Flag(help: "Only the per-kernel checks (skip the managed-memory ops and whole-model runs).")
+    var kernelsOnly = false
+
     func run() throws {
         guard backend == "cuda" else {
             throw ValidationError("selftest checks the cuda backend; got --backend \(backend)")
@@ -39,6 +42,20 @@ struct Selftest: ParsableCommand {
             String(format: "kernels ready in %.2f s", Date().timeIntervalSince(start)))
         var suite = ParitySuite(gpu: gpu, seed: seed)
         try suite.runAll()
+        if !kernelsOnly {
+            let managed = try CUDAManagedBackend(device: device, fallback: CPUBackend.shared)
+            suite.managedOps(managed)
+            let modelStart = Date()
+            try suite.wholeModel(preset: "tiny", base: .tiny, batch: 2, length: 64, gpu: managed)
+            try suite.wholeModel(
+                preset: "small", base: .small, batch: 1, length: 256, gpu: managed)
+            Terminal.printLine(
+                String(
+                    format: "model checks in %.1f s; ops on the CPU fallback: %@",
+                    Date().timeIntervalSince(modelStart),
+                    managed.fallbackCounts.sorted { $0.key < $1.key }
+                        .map { "\($0.key) x\($0.value)" }.joined(separator: ", ")))
+        }
         suite.printTable()
         if bench { try KernelBench(gpu: gpu, device: device).run() }
         let failed = suite.rows.filter { !$0.passed }.count
@@ -319,7 +336,7 @@ struct ParitySuite {
         mask: AttentionMask
     ) throws {
         let maskName: String
-        let gpuMask: CUDAAttentionMask
+        let gpuMask: AttentionMask
         switch mask {
         case .causal(let window):
             maskName = "causal W=\(window)"

@@ -14,6 +14,7 @@ extension HSACommand {
                 """)
 
         @OptionGroup var model: ModelOptions
+        @OptionGroup var device: BackendOptions
 
         @Option(help: "Directory of token shards made by `hsa data prepare`.")
         var data: String
@@ -75,6 +76,7 @@ extension HSACommand {
         }
 
         func run() throws {
+            try device.install()
             let runDirectory = URL(fileURLWithPath: out)
             let dataDirectory = URL(fileURLWithPath: data)
             let config: ModelConfig

@@ -112,7 +112,7 @@ struct ParityTests {
         CPU.attentionForward(
             out: &out, logSumExp: &lse, q: q, k: k, v: v, batch: b,
             sequenceLength: t, heads: h, kvHeads: kv, headDim: hs, mask: mask)
-        let gpuMask: CUDAAttentionMask
+        let gpuMask: AttentionMask
         switch mask {
         case .causal(let window): gpuMask = .causal(window: window)
         case .bidirectional: gpuMask = .bidirectional

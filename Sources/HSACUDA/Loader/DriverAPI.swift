@@ -43,6 +43,12 @@ public struct DriverAPI: @unchecked Sendable {
         @convention(c) (CUresult, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> CUresult
     let cuGetErrorString:
         @convention(c) (CUresult, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> CUresult
+    /// Unified memory: one address valid on the host and the device (flags 1 = attach global).
+    let cuMemAllocManaged: MemAllocManaged
+    /// Free and total device memory in bytes.
+    let cuMemGetInfo: MemGetInfo
+    let cuMemsetD8Async: Memset8Async
+    let cuMemcpyDtoDAsync: CopyDtoDAsync
 
     /// Resolves every entry point up front.
     /// - Throws: `CUDAError.missingSymbols` listing every symbol the library lacks.
@@ -84,13 +90,18 @@ public struct DriverAPI: @unchecked Sendable {
         let cuEventDestroy = bind("cuEventDestroy_v2", Self.HandleIn.self)
         let cuGetErrorName = bind("cuGetErrorName", Self.ErrorText.self)
         let cuGetErrorString = bind("cuGetErrorString", Self.ErrorText.self)
+        let allocManaged = bind("cuMemAllocManaged", Self.MemAllocManaged.self)
+        let memGetInfo = bind("cuMemGetInfo_v2", Self.MemGetInfo.self)
+        let memsetAsync = bind("cuMemsetD8Async", Self.Memset8Async.self)
+        let copyAsync = bind("cuMemcpyDtoDAsync_v2", Self.CopyDtoDAsync.self)
         guard missing.isEmpty, let cuInit, let cuDriverGetVersion, let cuDeviceGetCount,
             let cuDeviceGet, let cuDeviceGetAttribute, let cuDeviceGetName, let cuDeviceTotalMem,
             let retain, let cuCtxSetCurrent, let cuCtxSynchronize, let cuMemAlloc, let cuMemFree,
             let cuMemcpyHtoD, let cuMemcpyDtoH, let cuMemcpyDtoD, let cuMemsetD8, let cuMemsetD32,
             let cuModuleLoadData, let cuModuleGetFunction, let cuLaunchKernel, let cuStreamCreate,
             let cuStreamSynchronize, let cuEventCreate, let cuEventRecord, let cuEventSynchronize,
-            let elapsed, let cuEventDestroy, let cuGetErrorName, let cuGetErrorString
+            let elapsed, let cuEventDestroy, let cuGetErrorName, let cuGetErrorString,
+            let allocManaged, let memGetInfo, let memsetAsync, let copyAsync
         else {
             throw CUDAError.missingSymbols(library: library.path, symbols: missing)
         }
@@ -123,6 +134,10 @@ public struct DriverAPI: @unchecked Sendable {
         self.cuEventDestroy = cuEventDestroy
         self.cuGetErrorName = cuGetErrorName
         self.cuGetErrorString = cuGetErrorString
+        self.cuMemAllocManaged = allocManaged
+        self.cuMemGetInfo = memGetInfo
+        self.cuMemsetD8Async = memsetAsync
+        self.cuMemcpyDtoDAsync = copyAsync
     }
 
     // MARK: - Helpers
@@ -168,6 +183,12 @@ public struct DriverAPI: @unchecked Sendable {
         ) -> CUresult
     typealias Elapsed =
         @convention(c) (UnsafeMutablePointer<Float>, CUhandle?, CUhandle?) -> CUresult
+    typealias MemAllocManaged =
+        @convention(c) (UnsafeMutablePointer<CUdeviceptr>, Int, UInt32) -> CUresult
+    typealias MemGetInfo =
+        @convention(c) (UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>) -> CUresult
+    typealias Memset8Async = @convention(c) (CUdeviceptr, UInt8, Int, CUhandle?) -> CUresult
+    typealias CopyDtoDAsync = @convention(c) (CUdeviceptr, CUdeviceptr, Int, CUhandle?) -> CUresult
     typealias ErrorText =
         @convention(c) (CUresult, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> CUresult
 }

@@ -1,13 +1,7 @@
 // Attention launchers. Letters: B batch, T sequence, NH query heads, NKV key/value heads,
 // HS head size (<= 256, the v1 kernels keep 8 values per lane).
 
-/// Which keys a query sees (mirrors HSACPU's `AttentionMask`, which HSACUDA cannot import).
-public enum CUDAAttentionMask: Sendable, Equatable {
-    /// Query t sees keys max(0, t - window + 1) ... t.
-    case causal(window: Int)
-    /// Every query sees every key.
-    case bidirectional
-}
+import HSACore
 
 extension CUDABackend {
     /// Attention forward (same contract as `CPU.attentionForward`): online softmax, one warp
@@ -27,7 +21,7 @@ extension CUDABackend {
     public func attentionForward(
         out: DeviceBuffer, logSumExp: DeviceBuffer, q: DeviceBuffer, k: DeviceBuffer,
         v: DeviceBuffer, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: CUDAAttentionMask
+        headDim: Int, mask: AttentionMask
     ) throws {
         let shape = try attentionShape(batch, sequenceLength, heads, kvHeads, headDim, mask)
         let rows = batch * sequenceLength * heads
@@ -67,7 +61,7 @@ extension CUDABackend {
         dQ: DeviceBuffer, dK: DeviceBuffer, dV: DeviceBuffer, dOut: DeviceBuffer,
         out: DeviceBuffer, logSumExp: DeviceBuffer, q: DeviceBuffer, k: DeviceBuffer,
         v: DeviceBuffer, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: CUDAAttentionMask
+        headDim: Int, mask: AttentionMask
     ) throws {
         let shape = try attentionShape(batch, sequenceLength, heads, kvHeads, headDim, mask)
         let rows = batch * sequenceLength * heads
@@ -107,7 +101,7 @@ extension CUDABackend {
     /// Validates dimensions and packs `HsaAttentionShape {B, T, NH, NKV, HS, causal, window}`.
     private func attentionShape(
         _ batch: Int, _ length: Int, _ heads: Int, _ kvHeads: Int, _ headDim: Int,
-        _ mask: CUDAAttentionMask
+        _ mask: AttentionMask
     ) throws -> [Int32] {
         guard kvHeads > 0, heads % kvHeads == 0 else {
             throw CUDAError.invalidArgument(
@@ -122,7 +116,9 @@ extension CUDABackend {
         if case .causal(let w) = mask {
             guard w >= 1 else { throw CUDAError.invalidArgument("causal window \(w) < 1") }
             causal = 1
-            window = Int32(min(w, Int(Int32.max)))
+            // A window past T sees the same keys as T; clamping keeps `key + window - 1` in the
+            // kernels from overflowing int (full attention passes Int.max / 2).
+            window = Int32(min(w, max(length, 1)))
         }
         return [batch, length, heads, kvHeads, headDim].map { Int32($0) } + [causal, window]
     }

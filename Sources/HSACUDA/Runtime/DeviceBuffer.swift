@@ -8,6 +8,8 @@ public final class DeviceBuffer: @unchecked Sendable {
     public let address: CUdeviceptr
     /// Size in bytes.
     public let byteCount: Int
+    /// False for a borrowed view of memory someone else frees (managed tensor storage).
+    private let owns: Bool
 
     /// Allocates `byteCount` bytes (uninitialized).
     public init(device: CUDADevice, byteCount: Int) throws {
@@ -20,6 +22,16 @@ public final class DeviceBuffer: @unchecked Sendable {
         self.device = device
         self.address = address
         self.byteCount = byteCount
+        self.owns = true
+    }
+
+    /// A view of `byteCount` bytes at `address` that this object does not free: lets the
+    /// launchers run on memory owned elsewhere (e.g. a managed-memory tensor).
+    public init(device: CUDADevice, borrowing address: CUdeviceptr, byteCount: Int) {
+        self.device = device
+        self.address = address
+        self.byteCount = byteCount
+        self.owns = false
     }
 
     /// Allocates a buffer holding a copy of `values`.
@@ -35,6 +47,7 @@ public final class DeviceBuffer: @unchecked Sendable {
     }
 
     deinit {
+        guard owns else { return }
         _ = device.driver.cuCtxSetCurrent(device.context)
         _ = device.driver.cuMemFree(address)
     }

@@ -1,7 +1,10 @@
-/// A contiguous, row-major fp32 tensor in host memory.
+/// A contiguous, row-major fp32 tensor.
 ///
-/// A tensor either owns its storage (allocated zeroed, 64-byte aligned, freed on deinit) or is a
-/// view into another tensor's storage (an arena slice), in which case it keeps that owner alive.
+/// A tensor either owns its storage (allocated zeroed by `ComputeBackends.allocator` — 64-byte
+/// aligned host memory by default, managed memory on a device backend — and freed on deinit by
+/// the allocator that made it) or is a view into another tensor's storage (an arena slice), in
+/// which case it keeps that owner alive. On a device backend, call `synchronize()` before the
+/// host reads elements that device ops wrote.
 public final class Tensor: @unchecked Sendable {
     /// Dimensions, outermost first.
     public let shape: [Int]
@@ -11,16 +14,17 @@ public final class Tensor: @unchecked Sendable {
     public let data: UnsafeMutablePointer<Float>
     /// The tensor whose storage this one views; nil when this tensor owns its storage.
     private let owner: Tensor?
+    /// Where the storage came from (a view uses its owner's).
+    public let allocator: any TensorAllocator
 
     /// Allocates a zero-filled tensor.
     public init(shape: [Int]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
-        self.data = raw.assumingMemoryBound(to: Float.self)
+        let allocator = ComputeBackends.allocator
+        self.allocator = allocator
+        self.data = allocator.allocate(count: count)
         self.owner = nil
     }
 
@@ -28,6 +32,7 @@ public final class Tensor: @unchecked Sendable {
     public convenience init(shape: [Int], values: [Float]) {
         self.init(shape: shape)
         precondition(values.count == count, "\(values.count) values for shape \(shape)")
+        allocator.synchronize()  // the zero fill may still be queued on a device
         values.withUnsafeBufferPointer { source in
             if let base = source.baseAddress { data.update(from: base, count: count) }
         }
@@ -41,10 +46,11 @@ public final class Tensor: @unchecked Sendable {
         self.count = count
         self.data = owner.data + offset
         self.owner = owner
+        self.allocator = owner.allocator
     }
 
     deinit {
-        if owner == nil { UnsafeMutableRawPointer(data).deallocate() }
+        if owner == nil { allocator.free(data, count: count) }
     }
 
     /// The elements as a buffer pointer.
@@ -53,16 +59,22 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// Sets every element to zero.
-    public func zero() { data.update(repeating: 0, count: count) }
+    public func zero() { allocator.zero(data, count: count) }
 
     /// Copies all elements of `other`, which must have the same element count.
     public func copy(from other: Tensor) {
         precondition(other.count == count, "copy of \(other.shape) into \(shape)")
-        data.update(from: other.data, count: count)
+        allocator.copy(data, other.data, count: count)
     }
 
-    /// The elements as an array (for tests and serialisation).
-    public func toArray() -> [Float] { Array(buffer) }
+    /// Waits for the device ops queued by this tensor's allocator (no-op in host memory).
+    public func synchronize() { allocator.synchronize() }
+
+    /// The elements as an array (for tests and serialisation); synchronizes first.
+    public func toArray() -> [Float] {
+        allocator.synchronize()
+        return Array(buffer)
+    }
 
     /// A new tensor with the same elements and another shape of equal element count.
     public func reshaped(_ newShape: [Int]) -> Tensor {
