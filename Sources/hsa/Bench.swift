@@ -5,7 +5,7 @@ import HSA
 extension HSACommand {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Benchmarks that write JSON.", subcommands: [TrainStep.self])
+            abstract: "Benchmarks that write JSON.", subcommands: [TrainStep.self, BenchPrefill.self])
     }
 }
 

@@ -1,0 +1,46 @@
+import Foundation
+import HSACPU
+import HSAModel
+
+/// Where the chunk memory keeps its keys and values.
+public enum KVStorage: Sendable, Equatable {
+    /// In RAM (`RAMKVStore`).
+    case ram
+    /// In a temporary, memory-mapped file in `directory` (`DiskKVStore`).
+    case disk(directory: URL)
+}
+
+/// The streamed chunk memory: every completed chunk's landmark (contiguous in RAM, read by
+/// every retrieval) and its keys/values (in a `KVStore`, read only for selected chunks).
+public final class ChunkMemory {
+    /// The keys and values, one (2, S, NKV, HS) record per chunk.
+    public let store: any KVStore
+    /// (NC, NKV*DR) landmarks, never trimmed.
+    let landmarkRows: RowWindow
+
+    /// An empty memory for `config`, storing keys/values as `storage` says, in `precision`.
+    public init(config: ModelConfig, storage: KVStorage, precision: KVPrecision = .fp32) throws {
+        let recordFloats = 2 * config.chunkSize * config.nKvHeads * config.headDim
+        switch storage {
+        case .ram: store = RAMKVStore(recordFloats: recordFloats, precision: precision)
+        case .disk(let directory):
+            store = try DiskKVStore(
+                recordFloats: recordFloats, directory: directory, precision: precision)
+        }
+        landmarkRows = RowWindow(width: config.resolvedRetrievalDim, capacity: 64)
+    }
+
+    /// NC, chunks stored.
+    public var chunkCount: Int { landmarkRows.count }
+    /// (NC, NKV, DR) landmarks; valid until the next append.
+    public var landmarks: UnsafePointer<Float> { UnsafePointer(landmarkRows.rows) }
+    /// Bytes of landmarks allocated in RAM.
+    public var landmarkBytes: Int { landmarkRows.allocatedBytes }
+
+    /// Appends the `chunks` chunks of `encoded` (landmarks (chunks, NKV*DR), keys and values
+    /// (chunks*S, NKV*HS)).
+    public func append(_ encoded: ChunkMemoryTensors, chunks: Int) throws {
+        try store.append(keys: encoded.keys.data, values: encoded.values.data, chunks: chunks)
+        landmarkRows.append(encoded.landmarks.data, rows: chunks)
+    }
+}

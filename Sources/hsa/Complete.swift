@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import HSA
+
+/// `hsa complete`: streams a prompt of any size through the streaming engine (bounded memory,
+/// O(T) time), then generates, printing tokens as they come.
+struct Complete: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "complete",
+        abstract: "Continue a prompt file of any length with streaming long-context inference.")
+
+    @Option(help: "Checkpoint directory (config.json + model.safetensors).")
+    var model: String
+    @Option(help: "Prompt file, read in blocks ('-' for stdin).")
+    var promptFile: String
+    @Option var maxTokens: Int = 200
+    @Option(help: "0 for greedy decoding.")
+    var temperature: Double = 0
+    @Option(help: "Sample among the k most likely tokens (0: all).")
+    var topK: Int = 0
+    @Option(help: "Sample from the smallest set with this probability mass.")
+    var topP: Double = 1
+    @Option var seed: UInt64 = 0
+    @Option(help: "Where the chunk keys/values live: ram or disk.")
+    var kvStore: String = "ram"
+    @Option(help: "Directory of the disk key/value file (default: the temporary directory).")
+    var kvPath: String?
+    @Option(help: "Key/value element type: fp32 (exact) or bf16 (half the memory).")
+    var kvPrecision: String = "fp32"
+    @Option(help: "Bytes read (and tokens prefilled) per block.")
+    var block: Int = 1 << 16
+
+    func validate() throws {
+        guard maxTokens >= 0, temperature >= 0, topK >= 0, topP > 0, topP <= 1, block > 0 else {
+            throw ValidationError(
+                "need --max-tokens >= 0, --temperature >= 0, --top-k >= 0, 0 < --top-p <= 1, "
+                    + "--block > 0")
+        }
+        guard ["ram", "disk"].contains(kvStore) else {
+            throw ValidationError("--kv-store must be ram or disk, got '\(kvStore)'")
+        }
+        guard KVPrecision(rawValue: kvPrecision) != nil else {
+            throw ValidationError("--kv-precision must be fp32 or bf16, got '\(kvPrecision)'")
+        }
+    }
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: model)
+        let network = try LanguageModel.load(from: directory)
+        guard let tokenizer = try loadTokenizer(directory: directory) as? ByteTokenizer else {
+            throw UserError("\(model): complete streams byte-level prompts only")
+        }
+        let session = try StreamingSession(
+            model: network, storage: try kvStorage(kvStore, path: kvPath),
+            precision: KVPrecision(rawValue: kvPrecision) ?? .fp32, maxBlock: min(block, 4096))
+        try prefill(session)
+        var sampler = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
+        var logits = try session.logits()
+        var pending: [Int32] = []
+        for _ in 0..<maxTokens {
+            let next = logits.withUnsafeBufferPointer { sampler.sample($0) }
+            if next == tokenizer.eos { break }
+            // Bytes of one UTF-8 character may arrive over several tokens.
+            pending.append(next)
+            let text = tokenizer.decode(pending)
+            if !text.contains("\u{FFFD}") || pending.count >= 4 {
+                Terminal.writeOutput(text)
+                pending.removeAll()
+            }
+            logits = try session.decodeNext(token: next)
+        }
+        if !pending.isEmpty { Terminal.writeOutput(tokenizer.decode(pending)) }
+        Terminal.printLine("")
+    }
+
+    /// Reads the prompt in blocks of `block` bytes, tokenizes and prefills each as it comes.
+    private func prefill(_ session: StreamingSession) throws {
+        let handle: FileHandle
+        var totalBytes: Int?
+        if promptFile == "-" {
+            handle = FileHandle.standardInput
+        } else {
+            guard let file = FileHandle(forReadingAtPath: promptFile) else {
+                throw UserError("\(promptFile): cannot open the prompt file")
+            }
+            handle = file
+            let attributes = try? FileManager.default.attributesOfItem(atPath: promptFile)
+            totalBytes = (attributes?[.size] as? NSNumber)?.intValue
+        }
+        defer { if promptFile != "-" { try? handle.close() } }
+        var encoder = StreamingByteEncoder()
+        // Byte tokens: one token per byte (+ BOS), so the file size gives the ETA.
+        let bar = ProgressBar(
+            total: (totalBytes ?? 0) + 1, enabled: Terminal.isInteractive && totalBytes != nil)
+        let start = Date()
+        while true {
+            let data = handle.readData(ofLength: block)
+            if data.isEmpty { break }
+            try session.prefill(tokens: encoder.encode(data))
+            let rate = Double(session.position) / max(Date().timeIntervalSince(start), 1e-9)
+            bar.update(completed: session.position, text: String(format: "%.0f tok/s", rate))
+        }
+        try session.prefill(tokens: encoder.finish(addEOS: false))
+        let seconds = Date().timeIntervalSince(start)
+        let rate = Double(session.position) / max(seconds, 1e-9)
+        bar.finish(text: String(format: "%.0f tok/s", rate))
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import HSA
+
+/// Small models and token streams for the streaming-inference tests.
+enum StreamingFixtures {
+    /// W 8, S 4, K 2, LL 2, LU 3 with HSA in upper layers 0 and 2, grouped heads (4:2),
+    /// DR = HS = 8 (so separate_retrieval_query can be switched off).
+    static var config: ModelConfig {
+        var config = ModelConfig.tiny
+        config.dModel = 32
+        config.nLowerLayers = 2
+        config.nUpperLayers = 3
+        config.hsaLayers = [0, 2]
+        config.nHeads = 4
+        config.nKvHeads = 2
+        config.headDim = 8
+        config.dFf = 48
+        config.window = 8
+        config.chunkSize = 4
+        config.topK = 2
+        config.retrievalDim = 16
+        return config
+    }
+
+    /// Every knob that changes inference, one at a time from `config`.
+    static var variants: [(String, ModelConfig)] {
+        var list: [(String, ModelConfig)] = [("default", config)]
+        func add(_ name: String, _ change: (inout ModelConfig) -> Void) {
+            var c = config
+            change(&c)
+            list.append((name, c))
+        }
+        add("fusion softmax") { $0.fusion = .softmax }
+        add("fusion joint") { $0.fusion = .joint }
+        add("per_chunk") { $0.retrieval = .perChunk }
+        add("landmark encoder_mean") { $0.landmark = .encoderMean }
+        add("landmark mean, chunk_kv identity") {
+            $0.landmark = .mean
+            $0.chunkKv = .identity
+        }
+        add("no encoder (E 0)") {
+            $0.landmark = .mean
+            $0.chunkKv = .identity
+            $0.encoderLayers = 0
+        }
+        add("residual sequential") { $0.residual = .sequential }
+        add("qk_norm off") { $0.qkNorm = false }
+        add("shared retrieval query") { $0.separateRetrievalQuery = false }
+        add("attention swa") { $0.attention = .swa }
+        add("attention full") { $0.attention = .full }
+        add("tied embeddings") { $0.tieEmbeddings = true }
+        return list
+    }
+
+    /// A model whose weights are large enough that its outputs (and chunk selections) are far
+    /// from uniform: std-0.02 matrices become std ~0.3, norm gains spread around 1.
+    static func model(_ config: ModelConfig, seed: UInt64 = 7) -> LanguageModel {
+        let model = LanguageModel(config: config, seed: seed)
+        var rng = SplitMix64(seed: seed &+ 100)
+        for spec in model.layout.specs {
+            let tensor = model.parameters.tensor(spec.name)
+            for i in 0..<tensor.count {
+                switch spec.initialization {
+                case .ones: tensor[i] = 1 + 0.4 * (Float(rng.nextUniform()) - 0.5)
+                case .zeros: tensor[i] = 0.2 * (Float(rng.nextUniform()) - 0.5)
+                case .normal: tensor[i] *= 15
+                }
+            }
+        }
+        return model
+    }
+
+    /// `count` random token ids.
+    static func tokens(_ count: Int, seed: UInt64 = 1) -> [Int32] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Int32(rng.next() % 259) }
+    }
+
+    /// The full forward's logits at position `t` (V).
+    static func row(_ logits: [Float], _ t: Int, vocab: Int = 259) -> [Float] {
+        Array(logits[(t * vocab)..<((t + 1) * vocab)])
+    }
+}
