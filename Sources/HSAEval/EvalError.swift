@@ -12,8 +12,6 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     case lengthTooShort(task: String, length: Int, minimum: Int)
     /// A task file line lacks a field or has the wrong type.
     case invalidTaskFile(path: String, line: Int, reason: String)
-    /// The prompt is longer than the full-recompute adapter allows.
-    case needsStreamingEngine(length: Int, maximum: Int)
     /// A prompt token is outside the model's vocabulary.
     case tokenOutOfVocabulary(token: Int32, vocabularySize: Int)
     /// A text resource file could not be read.
@@ -35,10 +33,6 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
         case .invalidTaskFile(let path, let line, let reason):
             return "\(path):\(line): \(reason); hint: each line needs 'input' (string), "
                 + "'outputs' (array of strings) and 'length' (integer)"
-        case .needsStreamingEngine(let length, let maximum):
-            return "prompt plus answer is \(length) tokens, above the full-recompute limit of "
-                + "\(maximum); the streaming inference engine is needed for this length; hint: "
-                + "lower --lengths or raise --max-full-length (slow: one full forward per token)"
         case .tokenOutOfVocabulary(let token, let vocabularySize):
             return "prompt token \(token) is outside the model's vocabulary of \(vocabularySize)"
                 + "; hint: evaluate with the tokenizer the model was trained with"

@@ -37,8 +37,8 @@ extension HSACommand {
         var writeTasks: String?
         @Option(help: "Data directory with eval/ and heldout/ texts (see install_eval_data.sh).")
         var data: String = "data"
-        @Option(help: "Longest prompt + answer the full-recompute decoder accepts.")
-        var maxFullLength: String = "16K"
+        @Option(help: "Longest prompt for retrieval diagnostics (one full forward pass each).")
+        var maxDiagnosticsLength: String = "16K"
         @Flag(help: "Record HSA retrieval diagnostics (one extra forward pass per sample).")
         var diagnostics = false
 
@@ -100,7 +100,7 @@ extension HSACommand {
                 }
                 return LanguageModelEvaluator(
                     model: network, stopToken: tokenizer.eos,
-                    maximumLength: try ContextLength.parse(maxFullLength))
+                    maximumLength: try ContextLength.parse(maxDiagnosticsLength))
             case (nil, "needle-search"?):
                 return TextFunctionModel.needleSearch()
             case (nil, "wrong"?):
