@@ -13,14 +13,7 @@ struct Complete: ParsableCommand {
     var model: String
     @Option(help: "Prompt file, read in blocks ('-' for stdin).")
     var promptFile: String
-    @Option var maxTokens: Int = 200
-    @Option(help: "0 for greedy decoding.")
-    var temperature: Double = 0
-    @Option(help: "Sample among the k most likely tokens (0: all).")
-    var topK: Int = 0
-    @Option(help: "Sample from the smallest set with this probability mass.")
-    var topP: Double = 1
-    @Option var seed: UInt64 = 0
+    @OptionGroup var sampling: SamplingOptions
     @Option(help: "Where the chunk keys/values live: ram or disk.")
     var kvStore: String = "ram"
     @Option(help: "Directory of the disk key/value file (default: the temporary directory).")
@@ -31,11 +24,7 @@ struct Complete: ParsableCommand {
     var block: Int = 1 << 16
 
     func validate() throws {
-        guard maxTokens >= 0, temperature >= 0, topK >= 0, topP > 0, topP <= 1, block > 0 else {
-            throw ValidationError(
-                "need --max-tokens >= 0, --temperature >= 0, --top-k >= 0, 0 < --top-p <= 1, "
-                    + "--block > 0")
-        }
+        guard block > 0 else { throw ValidationError("--block must be > 0") }
         guard ["ram", "disk"].contains(kvStore) else {
             throw ValidationError("--kv-store must be ram or disk, got '\(kvStore)'")
         }
@@ -54,23 +43,7 @@ struct Complete: ParsableCommand {
             model: network, storage: try kvStorage(kvStore, path: kvPath),
             precision: KVPrecision(rawValue: kvPrecision) ?? .fp32, maxBlock: min(block, 4096))
         try prefill(session)
-        var sampler = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
-        var logits = try session.logits()
-        var pending: [Int32] = []
-        for _ in 0..<maxTokens {
-            let next = logits.withUnsafeBufferPointer { sampler.sample($0) }
-            if next == tokenizer.eos { break }
-            // Bytes of one UTF-8 character may arrive over several tokens.
-            pending.append(next)
-            let text = tokenizer.decode(pending)
-            if !text.contains("\u{FFFD}") || pending.count >= 4 {
-                Terminal.writeOutput(text)
-                pending.removeAll()
-            }
-            logits = try session.decodeNext(token: next)
-        }
-        if !pending.isEmpty { Terminal.writeOutput(tokenizer.decode(pending)) }
-        Terminal.printLine("")
+        try printContinuation(of: session, sampling: sampling, tokenizer: tokenizer)
     }
 
     /// Reads the prompt in blocks of `block` bytes, tokenizes and prefills each as it comes.

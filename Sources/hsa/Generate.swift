@@ -13,23 +13,7 @@ extension HSACommand {
         var prompt: String?
         @Option(help: "Read the prompt from this file ('-' for stdin).")
         var promptFile: String?
-        @Option var maxTokens: Int = 200
-        @Option(help: "0 for greedy decoding.")
-        var temperature: Double = 0
-        @Option(help: "Sample among the k most likely tokens (0: all).")
-        var topK: Int = 0
-        @Option(help: "Sample from the smallest set with this probability mass.")
-        var topP: Double = 1
-        @Option var seed: UInt64 = 0
-        @Option(help: "Tokens of context the model sees per step (default: max_train_len).")
-        var context: Int?
-
-        func validate() throws {
-            guard maxTokens >= 0, temperature >= 0, topK >= 0, topP > 0, topP <= 1 else {
-                throw ValidationError(
-                    "need --max-tokens >= 0, --temperature >= 0, --top-k >= 0, 0 < --top-p <= 1")
-            }
-        }
+        @OptionGroup var sampling: SamplingOptions
 
         func run() throws {
             let promptText: String
@@ -49,23 +33,10 @@ extension HSACommand {
             for token in promptTokens where token < 0 || Int(token) >= network.config.vocabSize {
                 throw UserError("prompt token \(token) is outside the model's vocabulary")
             }
-            var sampler = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
-            var pending: [Int32] = []
-            network.generate(
-                prompt: promptTokens, maxTokens: maxTokens, sampler: &sampler,
-                contextLimit: context ?? network.config.maxTrainLen, stopToken: tokenizer.eos
-            ) { token in
-                // Bytes of one UTF-8 character may arrive over several tokens.
-                pending.append(token)
-                let text = tokenizer.decode(pending)
-                if !text.contains("\u{FFFD}") || pending.count >= 4 {
-                    Terminal.writeOutput(text)
-                    pending.removeAll()
-                }
-                return true
-            }
-            if !pending.isEmpty { Terminal.writeOutput(tokenizer.decode(pending)) }
-            Terminal.printLine("")
+            // The streaming engine: exact, and each new token costs O(W + K*S + chunks).
+            let session = try StreamingSession(model: network)
+            try session.prefill(tokens: promptTokens)
+            try printContinuation(of: session, sampling: sampling, tokenizer: tokenizer)
         }
     }
 }
