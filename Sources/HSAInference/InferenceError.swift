@@ -8,6 +8,8 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case emptyContext
     /// A system call on the key/value file failed.
     case kvFile(path: String, operation: String, code: Int32)
+    /// The chunk memory of a prompt would not fit (see `MemoryPlan`).
+    case insufficientSpace(resource: String, neededBytes: Int, availableBytes: Int, tokens: Int)
 
     /// The message, naming the file or token, with a hint where one is known.
     public var description: String {
@@ -20,6 +22,14 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
         case .kvFile(let path, let operation, let code):
             return "\(path): \(operation) failed (\(String(cString: strerror(code)))); "
                 + "hint: check free space and permissions of the --kv-path directory"
+        case .insufficientSpace(let resource, let needed, let available, let tokens):
+            return "a \(tokens)-token prompt needs \(megabytes(needed)) of \(resource) for its "
+                + "chunk memory, \(megabytes(available)) available; hint: use --kv-store disk "
+                + "with a --kv-path on a larger disk, or --kv-precision bf16 to halve it"
         }
     }
+}
+
+private func megabytes(_ bytes: Int) -> String {
+    String(format: "%.1f MB", Double(bytes) / 1e6)
 }

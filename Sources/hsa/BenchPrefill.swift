@@ -45,8 +45,14 @@ struct BenchPrefill: ParsableCommand {
         let config = try model.resolve()
         let network = LanguageModel(config: config, seed: seed)
         let storage = try kvStorage(kvStore, path: kvPath)
+        let lengths = try parseLengths()
+        // Fail before hours of prefill if the longest prompt's chunk memory cannot fit.
+        try MemoryPlan(
+            config: config, tokens: lengths.max() ?? 0,
+            precision: KVPrecision(rawValue: kvPrecision) ?? .fp32
+        ).check(storage: storage)
         var records: [[String: Any]] = []
-        for length in try parseLengths() {
+        for length in lengths {
             records.append(try measure(network, storage: storage, length: length))
         }
         let result: [String: Any] = [

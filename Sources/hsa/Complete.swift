@@ -14,8 +14,8 @@ struct Complete: ParsableCommand {
     @Option(help: "Prompt file, read in blocks ('-' for stdin).")
     var promptFile: String
     @OptionGroup var sampling: SamplingOptions
-    @Option(help: "Where the chunk keys/values live: ram or disk.")
-    var kvStore: String = "ram"
+    @Option(help: "Where the chunk keys/values live: ram, disk, or auto (by prompt size).")
+    var kvStore: String = "auto"
     @Option(help: "Directory of the disk key/value file (default: the temporary directory).")
     var kvPath: String?
     @Option(help: "Key/value element type: fp32 (exact) or bf16 (half the memory).")
@@ -25,8 +25,8 @@ struct Complete: ParsableCommand {
 
     func validate() throws {
         guard block > 0 else { throw ValidationError("--block must be > 0") }
-        guard ["ram", "disk"].contains(kvStore) else {
-            throw ValidationError("--kv-store must be ram or disk, got '\(kvStore)'")
+        guard ["ram", "disk", "auto"].contains(kvStore) else {
+            throw ValidationError("--kv-store must be ram, disk or auto, got '\(kvStore)'")
         }
         guard KVPrecision(rawValue: kvPrecision) != nil else {
             throw ValidationError("--kv-precision must be fp32 or bf16, got '\(kvPrecision)'")
@@ -39,11 +39,34 @@ struct Complete: ParsableCommand {
         guard let tokenizer = try loadTokenizer(directory: directory) as? ByteTokenizer else {
             throw UserError("\(model): complete streams byte-level prompts only")
         }
+        let precision = KVPrecision(rawValue: kvPrecision) ?? .fp32
         let session = try StreamingSession(
-            model: network, storage: try kvStorage(kvStore, path: kvPath),
-            precision: KVPrecision(rawValue: kvPrecision) ?? .fp32, maxBlock: min(block, 4096))
+            model: network, storage: try plannedStorage(config: network.config, precision: precision),
+            precision: precision, maxBlock: min(block, 4096))
         try prefill(session)
         try printContinuation(of: session, sampling: sampling, tokenizer: tokenizer)
+    }
+
+    /// The key/value store for this prompt, checked against free RAM and disk before any work:
+    /// a file's size gives its token count (one byte token each, plus BOS); stdin's is unknown,
+    /// so `auto` keeps it on disk.
+    private func plannedStorage(config: ModelConfig, precision: KVPrecision) throws -> KVStorage {
+        let diskDirectory = try kvStorage("disk", path: kvPath)
+        guard promptFile != "-",
+            let size = (try? FileManager.default.attributesOfItem(atPath: promptFile))?[.size]
+                as? NSNumber
+        else { return kvStore == "ram" ? .ram : diskDirectory }
+        let plan = MemoryPlan(config: config, tokens: size.intValue + 1, precision: precision)
+        let storage: KVStorage
+        switch kvStore {
+        case "ram": storage = .ram
+        case "disk": storage = diskDirectory
+        default:
+            guard case .disk(let directory) = diskDirectory else { return .ram }
+            storage = plan.automaticStorage(diskDirectory: directory)
+        }
+        try plan.check(storage: storage)
+        return storage
     }
 
     /// Reads the prompt in blocks of `block` bytes, tokenizes and prefills each as it comes.
