@@ -79,7 +79,9 @@ enum KernelPrelude {
 
 extension KernelSource {
     /// Every module, in the order `CUDABackend.warmUp` compiles them.
-    public static var all: [KernelSource] { [.norm, .elementwise, .loss, .attention, .vector] }
+    public static var all: [KernelSource] {
+        [.norm, .elementwise, .loss, .attention, .vector, .sparse]
+    }
 
     /// The kernel names: each `extern "C" __global__ ... __launch_bounds__(n)` line is followed
     /// by a line starting with the name, as every kernel here is written.

@@ -1,7 +1,7 @@
 import HSACore
 
 // The ops of `CUDAManagedBackend`: GPU launchers over borrowed views of managed memory, host
-// index arrays staged to the device, and the HSA ops on the fallback (see the file header of
+// index arrays staged to the device in stream order (see the file header of
 // CUDAManagedBackend.swift). Contracts are those of the `CPU.*` function of the same name.
 
 // MARK: - Elementwise and reductions
@@ -141,11 +141,11 @@ extension CUDAManagedBackend {
         headDim: Int, theta: Float
     ) {
         run("ropeForward") {
-            let staged = try staged(positions, count: rows)
-            try gpu.ropeForward(
-                view(x), positions: staged, rows: rows, heads: heads, headDim: headDim,
-                theta: theta)
-            try gpu.synchronize()  // `staged` is freed on return
+            try withStaged(positions, count: rows) { staged in
+                try gpu.ropeForward(
+                    view(x), positions: staged, rows: rows, heads: heads, headDim: headDim,
+                    theta: theta)
+            }
         }
     }
 
@@ -154,11 +154,11 @@ extension CUDAManagedBackend {
         headDim: Int, theta: Float
     ) {
         run("ropeBackward") {
-            let staged = try staged(positions, count: rows)
-            try gpu.ropeBackward(
-                view(dX), positions: staged, rows: rows, heads: heads, headDim: headDim,
-                theta: theta)
-            try gpu.synchronize()  // `staged` is freed on return
+            try withStaged(positions, count: rows) { staged in
+                try gpu.ropeBackward(
+                    view(dX), positions: staged, rows: rows, heads: heads, headDim: headDim,
+                    theta: theta)
+            }
         }
     }
 
@@ -188,11 +188,11 @@ extension CUDAManagedBackend {
         table: UnsafePointer<Float>, rows: Int, channels: Int
     ) {
         run("embeddingForward") {
-            let staged = try staged(tokens, count: rows)
-            try gpu.embeddingForward(
-                out: view(out), tokens: staged, table: view(table), rows: rows,
-                channels: channels)
-            try gpu.synchronize()  // `staged` is freed on return
+            try withStaged(tokens, count: rows) { staged in
+                try gpu.embeddingForward(
+                    out: view(out), tokens: staged, table: view(table), rows: rows,
+                    channels: channels)
+            }
         }
     }
 
@@ -201,10 +201,12 @@ extension CUDAManagedBackend {
         tokens: UnsafePointer<Int32>, rows: Int, channels: Int
     ) {
         run("embeddingBackward") {
-            let staged = try staged(tokens, count: rows)
-            try gpu.embeddingBackward(
-                dTable: view(dTable), dOut: view(dOut), tokens: staged, rows: rows,
-                channels: channels)
+            // The launcher sorts the tokens on the host (it synchronizes itself).
+            try withStaged(tokens, count: rows) { staged in
+                try gpu.embeddingBackward(
+                    dTable: view(dTable), dOut: view(dOut), tokens: staged, rows: rows,
+                    channels: channels)
+            }
         }
     }
 
@@ -213,11 +215,11 @@ extension CUDAManagedBackend {
         targets: UnsafePointer<Int32>, rows: Int, vocab: Int
     ) {
         run("crossEntropyForward") {
-            let staged = try staged(targets, count: rows)
-            try gpu.crossEntropyForward(
-                losses: view(losses), logits: view(logits), targets: staged, rows: rows,
-                vocab: vocab)
-            try gpu.synchronize()  // `staged` is freed on return
+            try withStaged(targets, count: rows) { staged in
+                try gpu.crossEntropyForward(
+                    losses: view(losses), logits: view(logits), targets: staged, rows: rows,
+                    vocab: vocab)
+            }
         }
     }
 
@@ -226,12 +228,13 @@ extension CUDAManagedBackend {
         targets: UnsafePointer<Int32>, rowScale: UnsafePointer<Float>, rows: Int, vocab: Int
     ) {
         run("crossEntropyBackward") {
-            let stagedTargets = try staged(targets, count: rows)
-            let stagedScale = try staged(rowScale, count: rows)
-            try gpu.crossEntropyBackward(
-                dLogits: view(dLogits), logits: view(logits), targets: stagedTargets,
-                rowScale: stagedScale, rows: rows, vocab: vocab)
-            try gpu.synchronize()  // the staged buffers are freed on return
+            try withStaged(targets, count: rows) { stagedTargets in
+                try withStaged(rowScale, count: rows) { stagedScale in
+                    try gpu.crossEntropyBackward(
+                        dLogits: view(dLogits), logits: view(logits), targets: stagedTargets,
+                        rowScale: stagedScale, rows: rows, vocab: vocab)
+                }
+            }
         }
     }
 }
@@ -266,81 +269,6 @@ extension CUDAManagedBackend {
                 logSumExp: view(logSumExp), q: view(q), k: view(k), v: view(v), batch: batch,
                 sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
                 headDim: headDim, mask: mask)
-        }
-    }
-}
-
-// MARK: - Hierarchical sparse attention (fallback in this version)
-
-extension CUDAManagedBackend {
-    public func chunkSelectForward(
-        indices: UnsafeMutablePointer<Int32>, scores: UnsafeMutablePointer<Float>,
-        retrievalQuery: UnsafePointer<Float>, landmarks: UnsafePointer<Float>, batch: Int,
-        sequenceLength: Int, kvHeads: Int, retrievalDim: Int, chunkSize: Int, chunkCount: Int,
-        topK: Int, granularity: RetrievalGranularity
-    ) {
-        onFallback("chunkSelectForward") {
-            $0.chunkSelectForward(
-                indices: indices, scores: scores, retrievalQuery: retrievalQuery,
-                landmarks: landmarks, batch: batch, sequenceLength: sequenceLength,
-                kvHeads: kvHeads, retrievalDim: retrievalDim, chunkSize: chunkSize,
-                chunkCount: chunkCount, topK: topK, granularity: granularity)
-        }
-    }
-
-    public func chunkScoresBackward(
-        dRetrievalQuery: UnsafeMutablePointer<Float>, dLandmarks: UnsafeMutablePointer<Float>,
-        dScores: UnsafePointer<Float>, retrievalQuery: UnsafePointer<Float>,
-        landmarks: UnsafePointer<Float>, indices: UnsafePointer<Int32>, batch: Int,
-        sequenceLength: Int, kvHeads: Int, retrievalDim: Int, chunkSize: Int, chunkCount: Int,
-        topK: Int, granularity: RetrievalGranularity
-    ) {
-        onFallback("chunkScoresBackward") {
-            $0.chunkScoresBackward(
-                dRetrievalQuery: dRetrievalQuery, dLandmarks: dLandmarks, dScores: dScores,
-                retrievalQuery: retrievalQuery, landmarks: landmarks, indices: indices,
-                batch: batch, sequenceLength: sequenceLength, kvHeads: kvHeads,
-                retrievalDim: retrievalDim, chunkSize: chunkSize, chunkCount: chunkCount,
-                topK: topK, granularity: granularity)
-        }
-    }
-
-    public func sparseAttentionForward(
-        out: UnsafeMutablePointer<Float>, fusionWeights: UnsafeMutablePointer<Float>,
-        chunkOutputs: UnsafeMutablePointer<Float>, chunkLogSumExp: UnsafeMutablePointer<Float>,
-        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-        indices: UnsafePointer<Int32>, scores: UnsafePointer<Float>, batch: Int,
-        sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int, chunkSize: Int,
-        chunkCount: Int, topK: Int, fusion: FusionKind
-    ) {
-        onFallback("sparseAttentionForward") {
-            $0.sparseAttentionForward(
-                out: out, fusionWeights: fusionWeights, chunkOutputs: chunkOutputs,
-                chunkLogSumExp: chunkLogSumExp, q: q, keys: keys, values: values,
-                indices: indices, scores: scores, batch: batch, sequenceLength: sequenceLength,
-                heads: heads, kvHeads: kvHeads, headDim: headDim, chunkSize: chunkSize,
-                chunkCount: chunkCount, topK: topK, fusion: fusion)
-        }
-    }
-
-    public func sparseAttentionBackward(
-        dQ: UnsafeMutablePointer<Float>, dKeys: UnsafeMutablePointer<Float>,
-        dValues: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>,
-        dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
-        fusionWeights: UnsafePointer<Float>, chunkOutputs: UnsafePointer<Float>,
-        chunkLogSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>,
-        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
-        scores: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, chunkSize: Int, chunkCount: Int, topK: Int, fusion: FusionKind
-    ) {
-        onFallback("sparseAttentionBackward") {
-            $0.sparseAttentionBackward(
-                dQ: dQ, dKeys: dKeys, dValues: dValues, dScores: dScores, dOut: dOut, out: out,
-                fusionWeights: fusionWeights, chunkOutputs: chunkOutputs,
-                chunkLogSumExp: chunkLogSumExp, q: q, keys: keys, values: values,
-                indices: indices, scores: scores, batch: batch, sequenceLength: sequenceLength,
-                heads: heads, kvHeads: kvHeads, headDim: headDim, chunkSize: chunkSize,
-                chunkCount: chunkCount, topK: topK, fusion: fusion)
         }
     }
 }

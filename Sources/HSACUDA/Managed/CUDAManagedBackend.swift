@@ -3,8 +3,12 @@ import HSACore
 
 // The CUDA backend behind `ComputeBackend`: tensors live in managed (unified) memory, so one
 // pointer is valid on the host and the device, and the model's few host loops stay correct.
-// Ops with a CUDA kernel run on the GPU through `CUDABackend`'s launchers; the rest (the HSA
-// ops in this version) run on `fallback` (the CPU) over the same managed pointers.
+// Every op runs on the GPU through `CUDABackend`'s launchers, queued on one stream without
+// waiting: the host waits only where it reads results (`synchronize`, `sum`, `sumOfSquares`,
+// the chunk indices of `chunkSelectForward`). Host index arrays are copied into pooled blocks
+// with cuMemcpyHtoDAsync (pageable source: copied out before the call returns), and pooled
+// blocks are reused in stream order, so nothing a queued kernel reads is freed under it.
+// Shapes beyond the HSA kernels' tiles run on `fallback` (the CPU) over the same pointers.
 
 /// A `ComputeBackend` on one CUDA device with managed-memory tensors.
 public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
@@ -12,9 +16,9 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
     public let gpu: CUDABackend
     /// Runs the ops that have no kernel yet, on the host, over the managed pointers.
     public let fallback: any ComputeBackend
-    /// When true (default), every op waits for the GPU before returning, so host code may read
-    /// any tensor at any time. `HSA_CUDA_ASYNC=1` turns it off (the model then synchronizes
-    /// only before its host loops).
+    /// When true, every op waits for the GPU before returning (for debugging: a kernel fault
+    /// is then reported by the op that caused it). Off by default; `HSA_CUDA_SYNC=1` turns it
+    /// on. The model synchronizes before its host loops either way.
     public var synchronizesEachOp: Bool
     /// Ops that ran on `fallback`, by name (for reports).
     public private(set) var fallbackCounts: [String: Int] = [:]
@@ -27,6 +31,11 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
     private var pooledBytes = 0
     /// Managed memory is never allowed past this: oversubscribing it can hang the GPU.
     private let byteLimit: Int
+    /// `cuMemcpyHtoDAsync_v2`, bound here (the shared `DriverAPI` does not need it).
+    private let copyHostToDeviceAsync: CopyHostToDeviceAsync
+
+    typealias CopyHostToDeviceAsync =
+        @convention(c) (CUdeviceptr, UnsafeRawPointer, Int, CUhandle?) -> CUresult
 
     /// Creates the backend on `device`.
     /// - Parameters:
@@ -39,7 +48,12 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
         self.device = device
         self.gpu = try CUDABackend(device: device)
         self.fallback = fallback
-        synchronizesEachOp = ProcessInfo.processInfo.environment["HSA_CUDA_ASYNC"] != "1"
+        synchronizesEachOp = ProcessInfo.processInfo.environment["HSA_CUDA_SYNC"] == "1"
+        guard let copy = device.libraries.driverLibrary.symbol("cuMemcpyHtoDAsync_v2") else {
+            throw CUDAError.missingSymbols(
+                library: device.libraries.driverLibrary.path, symbols: ["cuMemcpyHtoDAsync_v2"])
+        }
+        copyHostToDeviceAsync = unsafeBitCast(copy, to: CopyHostToDeviceAsync.self)
         try device.makeCurrent()
         var free = 0
         var total = 0
@@ -56,6 +70,14 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
     // MARK: - Memory
 
     public func allocate(count: Int) -> UnsafeMutablePointer<Float> {
+        let pointer = block(count: count)
+        zero(pointer, count: max(count, 1))
+        return pointer
+    }
+
+    /// A pooled block of `max(count, 1)` Floats with undefined contents; give it back with
+    /// `free` (reuse is stream-ordered, so it may be freed right after queueing its last use).
+    func block(count: Int) -> UnsafeMutablePointer<Float> {
         let elements = max(count, 1)
         let address = lock.withLock { () -> CUdeviceptr? in
             guard var blocks = pool[elements], let address = blocks.popLast() else { return nil }
@@ -67,7 +89,6 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
         guard let pointer = UnsafeMutablePointer<Float>(bitPattern: UInt(address)) else {
             fatalError("CUDAManagedBackend: cuMemAllocManaged returned a null address")
         }
-        zero(pointer, count: elements)
         return pointer
     }
 
@@ -187,15 +208,31 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
         pointer.map { view($0) }
     }
 
-    /// A device copy of `count` host Int32 values (tokens, targets, positions).
-    func staged(_ values: UnsafePointer<Int32>, count: Int) throws -> DeviceBuffer {
-        try DeviceBuffer(
-            device: device, int32s: Array(UnsafeBufferPointer(start: values, count: count)))
+    /// Runs `body` with a stream-ordered device copy of `count` 4-byte host values (tokens,
+    /// targets, positions, chunk indices, row scales) in a pooled block, freed after `body`
+    /// queued its kernels. The host array may change as soon as this returns.
+    func withStaged<T: BitwiseCopyable>(
+        _ values: UnsafePointer<T>, count: Int, _ body: (DeviceBuffer) throws -> Void
+    ) throws {
+        precondition(MemoryLayout<T>.size == 4, "staged values must be 4 bytes wide")
+        let staging = block(count: count)
+        defer { free(staging, count: count) }
+        if count > 0 {
+            try device.makeCurrent()
+            try device.driver.check(
+                copyHostToDeviceAsync(
+                    address(staging), UnsafeRawPointer(values), count * 4, gpu.stream.handle),
+                "cuMemcpyHtoDAsync_v2")
+        }
+        try body(DeviceBuffer(device: device, borrowing: address(staging), byteCount: count * 4))
     }
 
-    /// A device copy of `count` host Floats.
-    func staged(_ values: UnsafePointer<Float>, count: Int) throws -> DeviceBuffer {
-        try DeviceBuffer(
-            device: device, floats: Array(UnsafeBufferPointer(start: values, count: count)))
+    /// Runs `body` with a pooled scratch block of at least `bytes` bytes (contents undefined),
+    /// returned to the pool after `body` queued its kernels.
+    func withWorkspace(bytes: Int, _ body: (DeviceBuffer) throws -> Void) throws {
+        let count = (bytes + 3) / 4
+        let scratch = block(count: count)
+        defer { free(scratch, count: count) }
+        try body(DeviceBuffer(device: device, borrowing: address(scratch), byteCount: count * 4))
     }
 }
