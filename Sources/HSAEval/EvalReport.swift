@@ -1,8 +1,9 @@
 import Foundation
 import HSACore
 
-/// Writes summary.json, results.md, accuracy_vs_length.svg and, when NIAH samples have
-/// controlled depths, niah_depth_heatmap.svg.
+/// Writes summary.json, results.md, accuracy_vs_length.svg, when NIAH samples have
+/// controlled depths niah_depth_heatmap.svg, and with retrieval diagnostics
+/// retrieval_recall_vs_length.svg and retrieval_mass_vs_length.svg.
 public enum EvalReport {
     /// Writes every report of `summary` into `directory`.
     public static func write(
@@ -18,6 +19,12 @@ public enum EvalReport {
             to: directory.appendingPathComponent("accuracy_vs_length.svg"))
         if let heatMap = depthHeatMap(summary) {
             try heatMap.write(to: directory.appendingPathComponent("niah_depth_heatmap.svg"))
+        }
+        for metric in ["recall", "mass"] {
+            if let plot = retrievalPlot(summary, metric: metric) {
+                try plot.write(
+                    to: directory.appendingPathComponent("retrieval_\(metric)_vs_length.svg"))
+            }
         }
     }
 
@@ -47,7 +54,52 @@ public enum EvalReport {
         for (name, value) in summary.diagnostics.sorted(by: { $0.key < $1.key }) {
             text += "\nMean \(name): " + String(format: "%.3f", value) + "\n"
         }
-        return text
+        return text + diagnosticsMarkdown(summary)
+    }
+
+    /// Per (task, length): the mean per-layer retrieval diagnostics; empty without them.
+    public static func diagnosticsMarkdown(_ summary: EvalSummary) -> String {
+        let names = summary.layerDiagnosticNames
+        guard !names.isEmpty else { return "" }
+        var lines = [
+            "", "Retrieval at the answer position (HSA layer recall@top-k of the needle chunk, "
+                + "and the fusion mass on it; mean over samples with diagnostics):", "",
+            "| task | length | samples | " + names.joined(separator: " | ") + " |",
+            "|" + Array(repeating: "---|", count: names.count + 3).joined(),
+        ]
+        for cell in summary.cells {
+            guard let values = cell.diagnostics else { continue }
+            let row = names.map { name in
+                values[name].map { String(format: "%.3f", $0) } ?? "-"
+            }
+            lines.append(
+                "| \(cell.task) | \(ContextLength.format(cell.length)) | \(cell.samples) | "
+                    + row.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Mean `layer{i}.{metric}` ("recall" or "mass") against length (log axis), one line per
+    /// HSA layer, averaged over the tasks at each length; nil without diagnostics.
+    public static func retrievalPlot(_ summary: EvalSummary, metric: String) -> LinePlot? {
+        let names = summary.layerDiagnosticNames.filter { $0.hasSuffix("." + metric) }
+        guard !names.isEmpty else { return nil }
+        let series = names.map { name in
+            LinePlot.Series(
+                name: String(name.prefix { $0 != "." }),
+                points: summary.lengths.compactMap { length -> (x: Double, y: Double)? in
+                    let values = summary.cells.filter { $0.length == length }
+                        .compactMap { $0.diagnostics?[name] }
+                    guard !values.isEmpty else { return nil }
+                    return (Double(length), values.reduce(0, +) / Double(values.count))
+                })
+        }
+        let title =
+            metric == "recall"
+            ? "Needle chunk recall@top-k per HSA layer" : "Fusion mass on the needle chunk"
+        return LinePlot(
+            title: title, xLabel: "context length (tokens)", yLabel: metric, xLog: true,
+            series: series)
     }
 
     /// Mean score against length (log axis), one line per task.

@@ -9,6 +9,9 @@ public struct EvalSummary: Codable, Sendable, Equatable {
         public var samples: Int
         /// Mean score in 0...1.
         public var score: Double
+        /// Mean of each retrieval diagnostic over the cell's samples that report it (nil when
+        /// none does).
+        public var diagnostics: [String: Double]?
     }
 
     /// Mean score of one (task, length, depth) for samples with a controlled depth.
@@ -61,7 +64,8 @@ public struct EvalSummary: Codable, Sendable, Equatable {
                 cells.append(
                     Cell(
                         task: task, length: length, samples: group.count,
-                        score: mean(group.map(\.score))))
+                        score: mean(group.map(\.score)),
+                        diagnostics: Self.meanDiagnostics(group)))
                 let depths = Array(Set(group.compactMap(\.depth))).sorted()
                 for depth in depths {
                     let scores = group.filter { $0.depth == depth }.map(\.score)
@@ -76,6 +80,11 @@ public struct EvalSummary: Codable, Sendable, Equatable {
         self.depthCells = depthCells
         overall = mean(results.map(\.score))
         samples = results.count
+        diagnostics = Self.meanDiagnostics(results) ?? [:]
+    }
+
+    /// Mean of each diagnostic over the results that report it; nil when none does.
+    static func meanDiagnostics(_ results: [EvalResult]) -> [String: Double]? {
         var sums: [String: (Double, Int)] = [:]
         for result in results {
             for (name, value) in result.diagnostics ?? [:] {
@@ -83,7 +92,19 @@ public struct EvalSummary: Codable, Sendable, Equatable {
                 sums[name] = (old.0 + value, old.1 + 1)
             }
         }
-        diagnostics = sums.mapValues { $0.0 / Double($0.1) }
+        return sums.isEmpty ? nil : sums.mapValues { $0.0 / Double($0.1) }
+    }
+
+    /// Names of the per-layer diagnostics present ("layer0.recall", ...), in layer order.
+    public var layerDiagnosticNames: [String] {
+        let names = Set(cells.flatMap { ($0.diagnostics ?? [:]).keys })
+        return names.filter { $0.hasPrefix("layer") }.sorted { lhs, rhs in
+            let key = { (name: String) -> (Int, String) in
+                let parts = name.dropFirst("layer".count).split(separator: ".")
+                return (Int(parts.first ?? "") ?? 0, String(parts.last ?? ""))
+            }
+            return key(lhs) < key(rhs)
+        }
     }
 
     /// The mean score of `task` at `length`, if evaluated.

@@ -52,10 +52,12 @@ public final class LanguageModelEvaluator: EvaluationModel {
         return output
     }
 
-    /// For HSA models and prompts up to `maximumLength`: one forward pass over the prompt; at
-    /// its last position, the fraction of
-    /// (HSA layer, KV head) selections that include a chunk holding a needle's first token
-    /// (`needle_chunk_recall`). nil without HSA layers or needles.
+    /// For HSA models and prompts up to `maximumLength`: one forward pass over the prompt and,
+    /// at its last position (where the answer is generated), for each HSA layer `i` (bottom to
+    /// top) `layer{i}.recall`, the fraction of KV heads whose top-k selection includes a chunk
+    /// holding a needle start, and `layer{i}.mass`, the fusion weight (joint fusion: attention
+    /// probability) on those chunks averaged over heads; plus `needle_chunk_recall`, the recall
+    /// over all layers. nil without HSA layers or needles, or for longer prompts.
     public func retrievalDiagnostics(prompt: [Int32], needlePositions: [Int]) throws
         -> [String: Double]?
     {
@@ -64,26 +66,18 @@ public final class LanguageModelEvaluator: EvaluationModel {
         else { return nil }
         try checkVocabulary(prompt)
         let pass = model.forward(tokens: prompt, batch: 1, sequenceLength: prompt.count)
-        let selections = pass.selections  // per HSA layer: (T, NKV, K)
-        guard !selections.isEmpty else { return nil }
-        let heads = model.config.nKvHeads
-        let k = model.config.topK
-        let chunk = model.config.chunkSize
-        let needleChunks = Set(needlePositions.map { $0 / chunk })
-        let last = prompt.count - 1
-        var hits = 0
-        var total = 0
-        for layer in selections {
-            for head in 0..<heads {
-                let base = (last * heads + head) * k
-                guard base + k <= layer.count else { continue }
-                let chosen = layer[base..<(base + k)].map(Int.init)
-                total += 1
-                if chosen.contains(where: { needleChunks.contains($0) }) { hits += 1 }
-            }
+        let needleChunks = Set(needlePositions.map { $0 / model.config.chunkSize })
+        let layers = pass.chunkRetrieval(
+            of: needleChunks, position: prompt.count - 1, config: model.config)
+        guard !layers.isEmpty else { return nil }
+        var diagnostics: [String: Double] = [:]
+        for (i, layer) in layers.enumerated() {
+            diagnostics["layer\(i).recall"] = layer.recall
+            diagnostics["layer\(i).mass"] = layer.mass
         }
-        guard total > 0 else { return nil }
-        return ["needle_chunk_recall": Double(hits) / Double(total)]
+        diagnostics["needle_chunk_recall"] =
+            layers.reduce(0) { $0 + $1.recall } / Double(layers.count)
+        return diagnostics
     }
 
     private func checkVocabulary(_ prompt: [Int32]) throws {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// RULER's synthetic tasks (NVIDIA/RULER scripts/synthetic.yaml), without the QA tasks.
+/// RULER's tasks (NVIDIA/RULER scripts/synthetic.yaml): the synthetic ones and the two QA
+/// tasks, which need the SQuAD / HotpotQA files (``QADataset``).
 public enum RulerTask: String, CaseIterable, Codable, Sendable {
     case niahSingle1 = "niah_single_1"
     case niahSingle2 = "niah_single_2"
@@ -16,13 +17,30 @@ public enum RulerTask: String, CaseIterable, Codable, Sendable {
     case cwe
     /// Frequent words extraction: the 3 most frequent coded words (Zipf, alpha 2).
     case fwe
+    /// SQuAD question over its gold paragraph and distractor paragraphs.
+    case qa1 = "qa_1"
+    /// HotpotQA question over its two gold paragraphs and distractor paragraphs.
+    case qa2 = "qa_2"
+
+    /// The synthetic tasks (no external data), the suite's default "all".
+    public static var synthetic: [RulerTask] { allCases.filter { $0.qaDataset == nil } }
+
+    /// The QA set of qa_1 / qa_2, nil for the synthetic tasks.
+    public var qaDataset: QADatasetKind? {
+        switch self {
+        case .qa1: return .squad
+        case .qa2: return .hotpotqa
+        default: return nil
+        }
+    }
 
     /// Answer-length limit in byte tokens. RULER's tokens_to_generate (niah 128, vt 30,
-    /// cwe 120, fwe 50) counts subword tokens of several bytes each; the limits that would cut
-    /// a complete byte-level answer short are raised to fit one (vt 64, cwe 160, fwe 64).
+    /// cwe 120, fwe 50, qa 32) counts subword tokens of several bytes each; the limits that
+    /// would cut a complete byte-level answer short are raised to fit one (vt 64, cwe 160,
+    /// fwe 64, qa 64).
     public var tokensToGenerate: Int {
         switch self {
-        case .vt: return 64
+        case .vt, .qa1, .qa2: return 64
         case .cwe: return 160
         case .fwe: return 64
         default: return 128
@@ -51,13 +69,14 @@ public enum RulerTask: String, CaseIterable, Codable, Sendable {
         case .niahMultiquery:
             return NIAHConfiguration(
                 haystack: .essay, keyKind: .words, valueKind: .numbers, queries: 4)
-        case .vt, .cwe, .fwe:
+        case .vt, .cwe, .fwe, .qa1, .qa2:
             return nil
         }
     }
 
-    /// All metrics of the synthetic RULER tasks are string_match_all.
-    public var metric: ScoringMetric { .stringMatchAll }
+    /// string_match_part for QA, string_match_all for every synthetic task (RULER
+    /// scripts/eval/synthetic/constants.py).
+    public var metric: ScoringMetric { qaDataset == nil ? .stringMatchAll : .stringMatchPart }
 }
 
 /// The haystack kinds of RULER's NIAH.
@@ -130,6 +149,15 @@ enum RulerTemplates {
     static let fweAnswer =
         " Answer: According to the coded text above, the three most frequently appeared words "
         + "are:"
+
+    static let qa =
+        "Answer the question based on the given documents. Only give me the answer and do not "
+        + "output any other words.\n\nThe following are given documents.\n\n{context}\n\n"
+        + "Answer the question based on the given documents. Only give me the answer and do not "
+        + "output any other words.\n\nQuestion: {query}"
+    static let qaAnswer = " Answer:"
+    /// Header of each document; documents are joined by a blank line.
+    static let qaDocument = "Document {i}:\n"
 
     /// RULER's depth grid: round(linspace(0, 100, 40)).
     static let depths: [Double] = (0..<40).map { (Double($0) * 100 / 39).rounded() }

@@ -38,8 +38,10 @@ public enum SynthMixture {
     }
 
     /// Writes `samples` samples of every (task, length) into `directory` as
-    /// `synth-NNNNN.bin` shards of at most about `shardTokens` tokens, plus `synth.json`.
-    /// Lengths that are too short for a task are skipped for that task.
+    /// `train-NNNNN.bin` shards of at most about `shardTokens` tokens, plus `synth.json`, and
+    /// `manifest.json` and `tokenizer.json` in `hsa data prepare`'s format so that
+    /// `hsa train --data DIRECTORY` reads it directly. Lengths that are too short for a task
+    /// are skipped for that task.
     @discardableResult
     public static func write(
         tasks: [EvalTask], lengths: [Int], samples: Int, seed: UInt64, generator: TaskGenerator,
@@ -66,7 +68,7 @@ public enum SynthMixture {
                     }
                     let (tokens, mask) = Self.tokens(sample)
                     if writer == nil {
-                        let name = String(format: "synth-%05d.bin", manifest.shards.count)
+                        let name = DataSplit.train.shardFileName(index: manifest.shards.count)
                         writer = try TokenShardWriter(
                             url: directory.appendingPathComponent(name),
                             vocabularySize: ByteTokenizer().vocabularySize, hasLossMask: true)
@@ -91,6 +93,74 @@ public enum SynthMixture {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(
             try encoder.encode(manifest), to: directory.appendingPathComponent("synth.json"))
+        try writeTrainingManifest(manifest, shardTokens: shardTokens, to: directory)
         return manifest
+    }
+
+    /// `manifest.json` (``DataManifest``'s fields; every shard in the train split, no
+    /// documents) and `tokenizer.json` (byte tokenizer), what `hsa train` reads.
+    static func writeTrainingManifest(
+        _ manifest: Manifest, shardTokens: Int, to directory: URL
+    ) throws {
+        let tokenizer = ByteTokenizer()
+        try tokenizer.save(to: directory.appendingPathComponent("tokenizer.json"))
+        var tokens: [Int] = []
+        for name in manifest.shards {
+            tokens.append(
+                try TokenShardReader(url: directory.appendingPathComponent(name)).tokenCount)
+        }
+        let data = TrainingManifest(
+            tokenizer: .init(
+                file: "tokenizer.json", vocabSize: tokenizer.vocabularySize, bos: tokenizer.bos,
+                eos: tokenizer.eos, pad: tokenizer.pad),
+            validationFraction: 0, shardTokens: shardTokens,
+            trainTokens: tokens.reduce(0, +), validationTokens: 0,
+            shards: zip(manifest.shards, tokens).map { .init(file: $0, tokens: $1) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(
+            try encoder.encode(data),
+            to: directory.appendingPathComponent(DataManifest.fileName))
+    }
+}
+
+/// The fields of ``DataManifest`` (whose initialiser is internal to HSAData), to write one.
+private struct TrainingManifest: Encodable {
+    struct Tokenizer: Encodable {
+        var file: String
+        var vocabSize: Int
+        var bos: Int32
+        var eos: Int32
+        var pad: Int32
+        enum CodingKeys: String, CodingKey {
+            case file, bos, eos, pad
+            case vocabSize = "vocab_size"
+        }
+    }
+    struct Shard: Encodable {
+        var file: String
+        var split = "train"
+        var tokens: Int
+        init(file: String, tokens: Int) {
+            self.file = file
+            self.tokens = tokens
+        }
+    }
+    var version = 1
+    var tokenizer: Tokenizer
+    var validationFraction: Double
+    var shardTokens: Int
+    var trainTokens: Int
+    var validationTokens: Int
+    var documents: [String] = []
+    var emptyFiles: [String] = []
+    var shards: [Shard]
+    enum CodingKeys: String, CodingKey {
+        case version, tokenizer, documents, shards
+        case validationFraction = "validation_fraction"
+        case shardTokens = "shard_tokens"
+        case trainTokens = "train_tokens"
+        case validationTokens = "validation_tokens"
+        case emptyFiles = "empty_files"
     }
 }

@@ -40,24 +40,42 @@ public enum EvalSuite: String, CaseIterable, Sendable {
     /// BABILong qa1-qa5.
     case babilong
 
-    /// Every task of the suite, in the suite's order.
+    /// Every task without external data, in the suite's order ("all"; RULER's qa_1 and qa_2
+    /// must be named).
     public var tasks: [EvalTask] {
         switch self {
-        case .ruler: return RulerTask.allCases.map { .ruler($0) }
+        case .ruler: return RulerTask.synthetic.map { .ruler($0) }
         case .babilong: return BabilongTask.allCases.map { .babilong($0) }
         }
     }
 
-    /// The named tasks ("niah_single_1,vt"); all tasks for nil or "all".
-    public func tasks(named list: String?) throws -> [EvalTask] {
-        guard let list, list != "all" else { return tasks }
-        return try list.split(separator: ",").map { part in
-            let name = part.trimmingCharacters(in: .whitespaces)
-            guard let task = tasks.first(where: { $0.name == name }) else {
-                throw EvalError.unknownTask(name: name, suite: rawValue, known: tasks.map(\.name))
-            }
-            return task
+    /// Every task that can be named, QA tasks included.
+    public var namedTasks: [EvalTask] {
+        switch self {
+        case .ruler: return RulerTask.allCases.map { .ruler($0) }
+        case .babilong: return tasks
         }
+    }
+
+    /// The named tasks ("niah_single_1,vt", "all,qa_1,qa_2"); "all" (or nil) stands for
+    /// ``tasks``. Duplicates are dropped.
+    public func tasks(named list: String?) throws -> [EvalTask] {
+        guard let list else { return tasks }
+        var result: [EvalTask] = []
+        for part in list.split(separator: ",") {
+            let name = part.trimmingCharacters(in: .whitespaces)
+            let found: [EvalTask]
+            if name == "all" {
+                found = tasks
+            } else if let task = namedTasks.first(where: { $0.name == name }) {
+                found = [task]
+            } else {
+                throw EvalError.unknownTask(
+                    name: name, suite: rawValue, known: namedTasks.map(\.name))
+            }
+            result += found.filter { !result.contains($0) }
+        }
+        return result
     }
 }
 
@@ -67,12 +85,18 @@ public struct TaskGenerator: Sendable {
     public let sources: EvalTextSources
     /// The value half (evaluation or training) every random value is drawn from.
     public let space: ValueSpace
+    /// SQuAD / HotpotQA for qa_1 / qa_2 (a QA task whose set is absent throws).
+    public let qaDatasets: [QADatasetKind: QADataset]
     let values: NeedleValueSampler
 
     /// Creates a generator.
-    public init(sources: EvalTextSources, space: ValueSpace = .evaluation) {
+    public init(
+        sources: EvalTextSources, space: ValueSpace = .evaluation,
+        qaDatasets: [QADatasetKind: QADataset] = [:]
+    ) {
         self.sources = sources
         self.space = space
+        self.qaDatasets = qaDatasets
         values = NeedleValueSampler(sources: sources, space: space)
     }
 
@@ -80,7 +104,8 @@ public struct TaskGenerator: Sendable {
     /// - Parameters:
     ///   - depth: NIAH only: depth in percent (0...100) of the queried needle; nil = random
     ///     from RULER's 40-point grid. Other tasks ignore it.
-    /// - Throws: ``EvalError/lengthTooShort(task:length:minimum:)``.
+    /// - Throws: ``EvalError/lengthTooShort(task:length:minimum:)``,
+    ///   ``EvalError/missingQAData(task:path:)`` for a QA task without its dataset.
     public func sample(
         _ task: EvalTask, length: Int, index: Int, seed: UInt64, depth: Double? = nil
     ) throws -> EvalSample {
@@ -90,7 +115,9 @@ public struct TaskGenerator: Sendable {
         var sample: EvalSample
         switch task {
         case .ruler(let ruler):
-            if let niah = ruler.niah {
+            if let kind = ruler.qaDataset {
+                sample = try qaSample(ruler, kind, length: length, index: index, rng: &rng)
+            } else if let niah = ruler.niah {
                 sample = try niahSample(ruler, niah, length: length, depth: depth, rng: &rng)
             } else {
                 switch ruler {

@@ -11,7 +11,8 @@ extension HSACommand.DataCommand {
             discussion: """
                 The loss mask is 1 only on answer tokens. Samples use the training value space \
                 (seeds offset by 2^40, the other half of every number range and word list), so \
-                they never repeat an evaluation needle. Writes synth-NNNNN.bin and synth.json.
+                they never repeat an evaluation needle. Writes train-NNNNN.bin shards, manifest.json, \
+                tokenizer.json and synth.json, so `hsa train --data DIR` reads it directly.
                 """)
 
         @Option(help: "Comma-separated task names of both suites, or 'all'.")

@@ -9,8 +9,10 @@ extension HSACommand {
             discussion: """
                 Writes results.jsonl (one line per sample, appended as it goes; samples already \
                 there are skipped, so an interrupted sweep resumes), summary.json, results.md \
-                (task x length), accuracy_vs_length.svg and niah_depth_heatmap.svg into --out. \
-                Lengths accept K/M suffixes (4K = 4096). See docs/EVAL.md.
+                (task x length), accuracy_vs_length.svg, niah_depth_heatmap.svg and, with \
+                --diagnostics, retrieval_{recall,mass}_vs_length.svg into --out. Lengths accept \
+                K/M suffixes (4K = 4096). RULER's qa_1/qa_2 need scripts/install_eval_data.sh. \
+                See docs/EVAL.md.
                 """)
 
         @Option(help: "Checkpoint directory (config.json + model.safetensors).")
@@ -19,7 +21,7 @@ extension HSACommand {
         var referenceModel: String?
         @Option(help: "ruler or babilong.")
         var suite: String = "ruler"
-        @Option(help: "Comma-separated task names, or 'all'.")
+        @Option(help: "Task names, comma-separated; 'all' = tasks without data (+ qa_1,qa_2).")
         var tasks: String = "all"
         @Option(help: "Comma-separated context lengths in tokens (4K, 16K, 1M, ...).")
         var lengths: String = "4K"
@@ -47,8 +49,8 @@ extension HSACommand {
         }
 
         func run() throws {
-            let sources = EvalTextSources.load(dataDirectory: URL(fileURLWithPath: data))
-            let generator = TaskGenerator(sources: sources, space: .evaluation)
+            let dataDirectory = URL(fileURLWithPath: data)
+            let sources = EvalTextSources.load(dataDirectory: dataDirectory)
             let samplesToRun = try tasksFile.map { try EvalTaskFile.read(URL(fileURLWithPath: $0)) }
             var jobs: [EvalJob] = []
             if samplesToRun == nil {
@@ -66,6 +68,15 @@ extension HSACommand {
                     lengths: try ContextLength.parseList(lengths), samples: samples, seed: seed,
                     depths: depthList)
             }
+            // SQuAD / HotpotQA only when a QA task is asked for (HotpotQA is 46 MB of JSON).
+            var qaDatasets: [QADatasetKind: QADataset] = [:]
+            for kind in QADatasetKind.allCases where jobs.contains(where: {
+                $0.task == .ruler(kind.task)
+            }) {
+                qaDatasets[kind] = try QADataset.load(kind, dataDirectory: dataDirectory)
+            }
+            let generator = TaskGenerator(
+                sources: sources, space: .evaluation, qaDatasets: qaDatasets)
             if let writeTasks {
                 let generated = try jobs.map {
                     try generator.sample(
