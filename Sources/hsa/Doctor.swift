@@ -2,30 +2,24 @@ import ArgumentParser
 import Foundation
 import HSA
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 extension HSACommand {
     struct Doctor: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Report what this machine offers hsa: BLAS, threads, CUDA libraries.")
+            abstract: "Report what this machine offers hsa: BLAS, threads, CUDA device.")
 
         func run() throws {
             Terminal.printLine("threads: \(Threads.count) (HSA_NUM_THREADS overrides)")
             Terminal.printLine("BLAS: \(BLAS.configuration), \(BLAS.threads) threads")
-            for (name, candidates) in Self.cudaLibraries {
-                let found = candidates.first { dlopen($0, RTLD_NOW | RTLD_LOCAL) != nil }
-                Terminal.printLine("\(name): \(found.map { "found \($0)" } ?? "not found")")
+            // The CUDA backend's own loader: the documented search order, never stubs/.
+            if let reason = CUDA.unavailableReason {
+                Terminal.printLine("GPU: none usable; \(reason)")
+            } else {
+                do {
+                    Terminal.printLine("GPU: \(try CUDADevice(ordinal: 0).summary)")
+                } catch {
+                    Terminal.printLine("GPU: CUDA libraries load, but device 0 failed: \(error)")
+                }
             }
-            Terminal.printLine("CUDA backend: not built yet (CPU backend only)")
         }
-
-        /// Sonames tried for each CUDA library, in the order of DESIGN.md §5d (never stubs/).
-        static let cudaLibraries: [(String, [String])] = [
-            ("CUDA driver", ["libcuda.so.1", "libcuda.so"]),
-            ("NVRTC", ["libnvrtc.so", "libnvrtc.so.13", "libnvrtc.so.12"]),
-            ("cuBLAS", ["libcublas.so", "libcublas.so.13", "libcublas.so.12"]),
-        ]
     }
 }
