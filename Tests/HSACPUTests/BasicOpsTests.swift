@@ -18,25 +18,6 @@ private func normals(_ count: Int, _ rng: inout SplitMix64, scale: Double = 1) -
 
 private func doubles(_ values: [Float]) -> [Double] { values.map(Double.init) }
 
-/// fp32 result vs Float64 oracle: `|a - e| <= atol + rtol |e|` elementwise.
-private func expectClose(
-    _ actual: [Float], _ expected: [Double], atol: Double = 1e-5, rtol: Double = 1e-4,
-    _ label: String, sourceLocation: SourceLocation = #_sourceLocation
-) {
-    let report = compare(actual, expected, atol: atol, rtol: rtol, label: label)
-    #expect(report.passed, "\(report)", sourceLocation: sourceLocation)
-}
-
-/// Oracle gradient vs central differences: error relative to the largest gradient entry < 1e-6.
-private func expectGradient(
-    _ analytic: [Double], _ numeric: [Double], _ label: String,
-    sourceLocation: SourceLocation = #_sourceLocation
-) {
-    let scale = max(numeric.map(abs).max() ?? 0, 1e-12)
-    let report = compare(analytic, numeric, atol: 1e-6 * scale, rtol: 0, label: label)
-    #expect(report.passed, "\(report)", sourceLocation: sourceLocation)
-}
-
 /// Finite differences of `loss` at every coordinate of `x`.
 private func numericGradient(_ x: [Double], _ loss: ([Double]) -> Double) -> [Double] {
     var point = x

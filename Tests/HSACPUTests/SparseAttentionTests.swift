@@ -160,14 +160,6 @@ private func runFP32(
         dScores: dScores.array, dRetrievalQuery: dRq.array, dLandmarks: dLmk.array)
 }
 
-private func expectClose(
-    _ actual: [Float], _ expected: [Double], _ label: String, atol: Double = 1e-5,
-    rtol: Double = 1e-4, sourceLocation: SourceLocation = #_sourceLocation
-) {
-    let report = compare(actual, expected, atol: atol, rtol: rtol, label: label)
-    #expect(report.passed, "\(report)", sourceLocation: sourceLocation)
-}
-
 /// `max |a - e| / max |e|` (norm-wise relative error; 0 when both are zero).
 private func relativeError(_ actual: [Double], _ expected: [Double]) -> Double {
     var worst = 0.0
