@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The test command: installs dependencies, builds, runs the default test suite (GPU tests are
-# skipped visibly on machines without one), then checks that the static release binary links.
+# The test command: installs dependencies, checks formatting, builds, runs the default test
+# suite (GPU tests are skipped visibly on machines without one), then checks that the static
+# release binary links.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# Formatting (rules in .swift-format: 4 spaces, 100 columns).
+swift format lint --strict --recursive Sources Tests Package.swift
 swift build
 # Hide the per-file compile lines; keep every test line and the runner's summary.
 set +e

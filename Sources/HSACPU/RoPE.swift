@@ -21,8 +21,9 @@ extension CPU {
         _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
         headDim: Int, theta: Float
     ) {
-        rope(x, positions: positions, rows: rows, heads: heads, headDim: headDim, theta: theta,
-             direction: 1)
+        rope(
+            x, positions: positions, rows: rows, heads: heads, headDim: headDim, theta: theta,
+            direction: 1)
     }
 }
 
@@ -42,8 +43,9 @@ extension CPU {
         _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
         headDim: Int, theta: Float
     ) {
-        rope(dX, positions: positions, rows: rows, heads: heads, headDim: headDim, theta: theta,
-             direction: -1)
+        rope(
+            dX, positions: positions, rows: rows, heads: heads, headDim: headDim, theta: theta,
+            direction: -1)
     }
 }
 

@@ -258,7 +258,8 @@ extension CPU {
             var acc = UnsafeRawPointer(out + d).loadUnaligned(as: SIMD16<Float>.self)
             for r in 0..<rowCount {
                 let row = UnsafeRawPointer(rows + r * rowStride + d)
-                acc += SIMD16(repeating: weights[r * weightStride])
+                acc +=
+                    SIMD16(repeating: weights[r * weightStride])
                     * row.loadUnaligned(as: SIMD16<Float>.self)
             }
             UnsafeMutableRawPointer(out + d).storeBytes(of: acc, as: SIMD16<Float>.self)
@@ -268,7 +269,8 @@ extension CPU {
             var acc = UnsafeRawPointer(out + d).loadUnaligned(as: SIMD8<Float>.self)
             for r in 0..<rowCount {
                 let row = UnsafeRawPointer(rows + r * rowStride + d)
-                acc += SIMD8(repeating: weights[r * weightStride])
+                acc +=
+                    SIMD8(repeating: weights[r * weightStride])
                     * row.loadUnaligned(as: SIMD8<Float>.self)
             }
             UnsafeMutableRawPointer(out + d).storeBytes(of: acc, as: SIMD8<Float>.self)

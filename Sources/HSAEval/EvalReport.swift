@@ -62,7 +62,8 @@ public enum EvalReport {
         let names = summary.layerDiagnosticNames
         guard !names.isEmpty else { return "" }
         var lines = [
-            "", "Retrieval at the answer position (HSA layer recall@top-k of the needle chunk, "
+            "",
+            "Retrieval at the answer position (HSA layer recall@top-k of the needle chunk, "
                 + "and the fusion mass on it; mean over samples with diagnostics):", "",
             "| task | length | samples | " + names.joined(separator: " | ") + " |",
             "|" + Array(repeating: "---|", count: names.count + 3).joined(),

@@ -106,10 +106,13 @@ public struct QADataset: Sendable, Equatable {
             var gold: [Int] = []
             var related: [Int] = []
             for paragraph in entry.context {
-                let text = fold(paragraph.title) + Array("\n".utf8)
+                let text =
+                    fold(paragraph.title) + Array("\n".utf8)
                     + fold(paragraph.sentences.joined())
                 let index = table.index(text)
-                if supporting.contains(paragraph.title) { gold.append(index) } else {
+                if supporting.contains(paragraph.title) {
+                    gold.append(index)
+                } else {
                     related.append(index)
                 }
             }

@@ -116,8 +116,9 @@ extension TaskGenerator {
             let needle = Array(output.lowercased().utf8)
             guard !needle.isEmpty, needle.count <= paragraph.count else { continue }
             for start in 0...(paragraph.count - needle.count)
-            where paragraph[start] == needle[0] && Array(paragraph[start..<(start + needle.count)])
-                == needle
+            where paragraph[start] == needle[0]
+                && Array(paragraph[start..<(start + needle.count)])
+                    == needle
             {
                 return start
             }

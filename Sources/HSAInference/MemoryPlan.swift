@@ -16,7 +16,8 @@ public struct MemoryPlan: Sendable, Equatable {
     public init(config: ModelConfig, tokens: Int, precision: KVPrecision) {
         let chunks = config.usesHSA ? tokens / config.chunkSize : 0
         self.tokens = tokens
-        keyValueBytes = chunks * 2 * config.chunkSize * config.nKvHeads * config.headDim
+        keyValueBytes =
+            chunks * 2 * config.chunkSize * config.nKvHeads * config.headDim
             * precision.bytes
         landmarkBytes = chunks * config.resolvedRetrievalDim * MemoryLayout<Float>.stride
     }

@@ -43,7 +43,8 @@ struct AttentionSublayer {
         TensorOps.linear(cache.keyRaw, cache.normed, w.key, bias: w.keyBias, rows: n)
         TensorOps.linear(cache.value, cache.normed, w.value, bias: w.valueBias, rows: n)
         if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm {
-            TensorOps.rmsNorm(cache.query, rstd: cache.queryRstd, cache.queryRaw, queryNorm, rows: n * nh)
+            TensorOps.rmsNorm(
+                cache.query, rstd: cache.queryRstd, cache.queryRaw, queryNorm, rows: n * nh)
             TensorOps.rmsNorm(cache.key, rstd: cache.keyRstd, cache.keyRaw, keyNorm, rows: n * nkv)
         } else {
             cache.query.copy(from: cache.queryRaw)

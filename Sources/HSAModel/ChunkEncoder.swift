@@ -213,7 +213,8 @@ struct ChunkEncoder {
             for e in stride(from: w.layers.count - 1, through: 0, by: -1) {
                 let dInput = Tensor(shape: [chunks * r, c])
                 layer.backward(
-                    dInput: dInput, dOut: dX, input: cache.layerInputs[e], cache: cache.layerCaches[e],
+                    dInput: dInput, dOut: dX, input: cache.layerInputs[e],
+                    cache: cache.layerCaches[e],
                     weights: w.layers[e], grads: g.layers[e], positions: positions, batch: chunks,
                     sequenceLength: r)
                 dX = dInput

@@ -119,7 +119,8 @@ extension LanguageModel {
     ) -> Pass {
         let n = batch * sequenceLength
         let c = config.dModel
-        precondition(tokens.count == n, "\(tokens.count) tokens for batch \(batch) x \(sequenceLength)")
+        precondition(
+            tokens.count == n, "\(tokens.count) tokens for batch \(batch) x \(sequenceLength)")
         let positions = sequencePositions(batch: batch, length: sequenceLength)
         var streams: [Tensor] = [Tensor(shape: [n, c])]
         tokens.withUnsafeBufferPointer { ids in

@@ -20,7 +20,8 @@ struct MLPSublayer {
 
     /// Writes `out` (N, C).
     func forward(
-        out: Tensor, normInput: Tensor, residual: Tensor, weights w: DecoderLayerWeights, rows n: Int
+        out: Tensor, normInput: Tensor, residual: Tensor, weights w: DecoderLayerWeights,
+        rows n: Int
     ) -> Cache {
         let f = config.dFf
         let cache = Cache(
@@ -47,7 +48,8 @@ struct MLPSublayer {
         let f = config.dFf
         let dHidden = Tensor(shape: [n, f])
         TensorOps.linearBackward(
-            dInput: dHidden, dWeight: g.down, dOut: dOut, input: cache.hidden, weight: w.down, rows: n)
+            dInput: dHidden, dWeight: g.down, dOut: dOut, input: cache.hidden, weight: w.down,
+            rows: n)
         let dGate = Tensor(shape: [n, f])
         let dUp = Tensor(shape: [n, f])
         TensorOps.backend.swigluBackward(
@@ -55,7 +57,8 @@ struct MLPSublayer {
             up: cache.up.data, count: n * f)
         let dNormed = Tensor(shape: [n, config.dModel])
         TensorOps.linearBackward(
-            dInput: dNormed, dWeight: g.gate, dOut: dGate, input: cache.normed, weight: w.gate, rows: n)
+            dInput: dNormed, dWeight: g.gate, dOut: dGate, input: cache.normed, weight: w.gate,
+            rows: n)
         TensorOps.linearBackward(
             dInput: dNormed, dWeight: g.up, dOut: dUp, input: cache.normed, weight: w.up, rows: n)
         TensorOps.rmsNormBackward(

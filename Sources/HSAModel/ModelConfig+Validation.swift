@@ -38,7 +38,8 @@ extension ModelConfig {
             nKvHeads > 0 && nHeads % nKvHeads == 0, "n_kv_heads",
             "must divide n_heads (\(nHeads)), got \(nKvHeads)")
         try require(
-            headDim > 0 && headDim % 2 == 0, "head_dim", "must be positive and even, got \(headDim)")
+            headDim > 0 && headDim % 2 == 0, "head_dim", "must be positive and even, got \(headDim)"
+        )
         try require(dFf > 0, "d_ff", "must be positive, got \(dFf)")
         try require(window > 0, "window", "must be positive, got \(window)")
         try require(ropeTheta > 0, "rope_theta", "must be positive, got \(ropeTheta)")

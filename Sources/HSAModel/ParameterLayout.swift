@@ -72,7 +72,8 @@ public struct ParameterLayout: Sendable {
                 }
             }
             add("encoder.norm.weight", [c], .ones)
-            add("encoder.landmark_proj.weight", [config.resolvedRetrievalDim, c], .normal(std: std))
+            add(
+                "encoder.landmark_proj.weight", [config.resolvedRetrievalDim, c], .normal(std: std))
             let kvWidth = config.nKvHeads * config.headDim
             add("encoder.k_proj.weight", [kvWidth, c], .normal(std: std))
             add("encoder.v_proj.weight", [kvWidth, c], .normal(std: std))
@@ -83,10 +84,14 @@ public struct ParameterLayout: Sendable {
             let prefix = "upper.\(l).hsa"
             add("\(prefix).norm.weight", [c], .ones)
             if config.separateRetrievalQuery {
-                add("\(prefix).q_slc_proj.weight", [config.resolvedRetrievalDim, c], .normal(std: std))
+                add(
+                    "\(prefix).q_slc_proj.weight", [config.resolvedRetrievalDim, c],
+                    .normal(std: std))
             }
             add("\(prefix).q_proj.weight", [config.nHeads * config.headDim, c], .normal(std: std))
-            add("\(prefix).o_proj.weight", [c, config.nHeads * config.headDim], .normal(std: outputStd))
+            add(
+                "\(prefix).o_proj.weight", [c, config.nHeads * config.headDim],
+                .normal(std: outputStd))
             if config.qkNorm {
                 add("\(prefix).q_norm.weight", [config.headDim], .ones)
                 add("\(prefix).k_norm.weight", [config.headDim], .ones)

@@ -8,8 +8,9 @@ enum TensorOps {
     static var backend: any ComputeBackend { ComputeBackends.current ?? CPUBackend.shared }
 
     /// out (N, O) = input (N, I) @ weight (O, I)^T + bias (O)
-    static func linear(_ out: Tensor, _ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, rows: Int)
-    {
+    static func linear(
+        _ out: Tensor, _ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, rows: Int
+    ) {
         backend.matmulForward(
             out: out.data, input: input.data, weight: weight.data, bias: bias?.data, rows: rows,
             inputChannels: weight.shape[1], outputChannels: weight.shape[0])

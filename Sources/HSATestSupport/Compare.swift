@@ -64,7 +64,8 @@ public func compare(
 public func compare(
     _ actual: [Float], _ expected: [Float], atol: Double, rtol: Double, label: String = "values"
 ) -> ComparisonReport {
-    compare(actual.map(Double.init), expected.map(Double.init), atol: atol, rtol: rtol, label: label)
+    compare(
+        actual.map(Double.init), expected.map(Double.init), atol: atol, rtol: rtol, label: label)
 }
 
 /// `compare` of fp32 results against a Float64 oracle.

@@ -92,7 +92,8 @@ public final class Trainer {
                         gradientNorm: norm, tokensPerSecond: Double(tokens) / max(seconds, 1e-9),
                         milliseconds: seconds * 1000)))
             if options.evalEvery > 0, step % options.evalEvery == 0 || step == options.steps {
-                try onEvent(.evaluation(EvaluationReport(step: step, validationLoss: validationLoss())))
+                try onEvent(
+                    .evaluation(EvaluationReport(step: step, validationLoss: validationLoss())))
             }
             let due = options.checkpointEvery > 0 && step % options.checkpointEvery == 0
             if due || step == end {

@@ -31,7 +31,8 @@ public enum TrainingCheckpoint {
 
     /// Writes a complete checkpoint to `checkpoints/step-N` under `runDirectory`.
     public static func save(
-        model: LanguageModel, optimizer: AdamWOptimizer, state: TrainerState, tokenizer: (any Tokenizer)?,
+        model: LanguageModel, optimizer: AdamWOptimizer, state: TrainerState,
+        tokenizer: (any Tokenizer)?,
         runDirectory: URL, maxShardBytes: Int?
     ) throws -> URL {
         let fileManager = FileManager.default

@@ -11,8 +11,9 @@ public struct TrainingBatch: Sendable {
     /// (B*T) 1 where the target counts towards the loss.
     public var mask: [Float]
 
-    public init(batchSize: Int, sequenceLength: Int, inputs: [Int32], targets: [Int32], mask: [Float])
-    {
+    public init(
+        batchSize: Int, sequenceLength: Int, inputs: [Int32], targets: [Int32], mask: [Float]
+    ) {
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
         self.inputs = inputs

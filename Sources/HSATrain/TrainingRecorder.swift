@@ -38,7 +38,8 @@ public final class TrainingRecorder {
         let rows = try JSONLines.read(runDirectory.appendingPathComponent("log.jsonl"))
         func points(_ event: String, _ key: String) -> [(x: Double, y: Double)] {
             rows.compactMap { row in
-                guard row["event"] as? String == event, let step = row["step"] as? Double ?? (row["step"] as? Int).map(Double.init),
+                guard row["event"] as? String == event,
+                    let step = row["step"] as? Double ?? (row["step"] as? Int).map(Double.init),
                     let value = row[key] as? Double, value.isFinite
                 else { return nil }
                 return (step, value)

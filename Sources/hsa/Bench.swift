@@ -5,7 +5,8 @@ import HSA
 extension HSACommand {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Benchmarks that write JSON.", subcommands: [TrainStep.self, BenchPrefill.self])
+            abstract: "Benchmarks that write JSON.",
+            subcommands: [TrainStep.self, BenchPrefill.self])
     }
 }
 
@@ -43,7 +44,9 @@ extension HSACommand.Bench {
                 let seconds = Date().timeIntervalSince(start)
                 if step >= warmup { timings.append(seconds) }
                 Terminal.printLine(
-                    String(format: "step %d: %.0f ms%@", step, seconds * 1000, step < warmup ? " (warm-up)" : ""))
+                    String(
+                        format: "step %d: %.0f ms%@", step, seconds * 1000,
+                        step < warmup ? " (warm-up)" : ""))
             }
             let median = timings.sorted()[timings.count / 2]
             let result: [String: Any] = [
@@ -59,7 +62,8 @@ extension HSACommand.Bench {
                 "blas": BLAS.configuration,
                 "machine": machineDescription(),
             ]
-            let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(
+                withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
             try AtomicFile.write(data, to: URL(fileURLWithPath: out))
             Terminal.printLine(String(decoding: data, as: UTF8.self))
         }
@@ -83,7 +87,10 @@ func machineDescription() -> String {
     let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
     let model =
         cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
-        .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) }
+        .map {
+            String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(
+                in: .whitespaces)
+        }
         ?? "unknown CPU"
     return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
 }

@@ -41,7 +41,8 @@ struct Complete: ParsableCommand {
         }
         let precision = KVPrecision(rawValue: kvPrecision) ?? .fp32
         let session = try StreamingSession(
-            model: network, storage: try plannedStorage(config: network.config, precision: precision),
+            model: network,
+            storage: try plannedStorage(config: network.config, precision: precision),
             precision: precision, maxBlock: min(block, 4096))
         try prefill(session)
         try printContinuation(of: session, sampling: sampling, tokenizer: tokenizer)

@@ -70,7 +70,8 @@ extension HSACommand {
             }
             // SQuAD / HotpotQA only when a QA task is asked for (HotpotQA is 46 MB of JSON).
             var qaDatasets: [QADatasetKind: QADataset] = [:]
-            for kind in QADatasetKind.allCases where jobs.contains(where: {
+            for kind in QADatasetKind.allCases
+            where jobs.contains(where: {
                 $0.task == .ruler(kind.task)
             }) {
                 qaDatasets[kind] = try QADataset.load(kind, dataDirectory: dataDirectory)

@@ -803,7 +803,8 @@ extension ParitySuite {
         try check("\(label) fwd fusionWeights", gWeights, weights, slots, Self.reduction)
         try check("\(label) fwd lse", gLse, lse, rows * nh * k, Self.reduction)
         if c.fusion != .joint {
-            try check("\(label) fwd chunkOutputs", gOutputs, outputs, rows * nh * k * hs,
+            try check(
+                "\(label) fwd chunkOutputs", gOutputs, outputs, rows * nh * k * hs,
                 Self.reduction)
         }
 

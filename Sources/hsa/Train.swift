@@ -51,7 +51,8 @@ extension HSACommand {
 
         func validate() throws {
             guard steps > 0, batchSize > 0, seqLen > 1, gradAccum > 0 else {
-                throw ValidationError("--steps, --batch-size, --grad-accum must be > 0, --seq-len > 1")
+                throw ValidationError(
+                    "--steps, --batch-size, --grad-accum must be > 0, --seq-len > 1")
             }
         }
 
@@ -80,8 +81,12 @@ extension HSACommand {
             let runDirectory = URL(fileURLWithPath: out)
             let dataDirectory = URL(fileURLWithPath: data)
             let config: ModelConfig
-            if resume, FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent("config.json").path) {
-                config = try ModelConfig.load(from: runDirectory.appendingPathComponent("config.json"))
+            if resume,
+                FileManager.default.fileExists(
+                    atPath: runDirectory.appendingPathComponent("config.json").path)
+            {
+                config = try ModelConfig.load(
+                    from: runDirectory.appendingPathComponent("config.json"))
             } else {
                 config = try model.resolve()
             }
@@ -107,7 +112,8 @@ extension HSACommand {
             let validation = (validationLoader?.validationBatches(count: options.evalBatches) ?? [])
                 .map(TrainingBatch.init)
 
-            try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: runDirectory, withIntermediateDirectories: true)
             let model = LanguageModel(config: config, seed: options.seed)
             let trainer = Trainer(
                 model: model, options: options, source: loader, validation: validation,
@@ -117,17 +123,20 @@ extension HSACommand {
             } else if resume {
                 Terminal.printLine("no checkpoint in \(out); starting from step 0")
             }
-            try AtomicFile.write(config.encoded(), to: runDirectory.appendingPathComponent("config.json"))
+            try AtomicFile.write(
+                config.encoded(), to: runDirectory.appendingPathComponent("config.json"))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(encoder.encode(options), to: runDirectory.appendingPathComponent("training.json"))
+            try AtomicFile.write(
+                encoder.encode(options), to: runDirectory.appendingPathComponent("training.json"))
 
             let parameterCount = model.layout.totalCount
             Terminal.printLine(
                 "model: \(parameterCount) parameters, attention \(config.attention.rawValue); "
                     + "data: \(manifest.trainTokens) train tokens; threads: \(Threads.count), "
                     + "BLAS: \(BLAS.configuration)")
-            let recorder = try TrainingRecorder(runDirectory: runDirectory, append: trainer.step > 0)
+            let recorder = try TrainingRecorder(
+                runDirectory: runDirectory, append: trainer.step > 0)
             let progress = ProgressBar(total: options.steps)
             try trainer.run(stopAfter: stopAfter) { event in
                 try recorder.record(event)
@@ -137,12 +146,13 @@ extension HSACommand {
                         completed: report.step,
                         text: String(format: "loss %.4f", report.loss))
                     if report.step % reportEvery == 0 || report.step == options.steps {
-                                                printAboveProgress(report.line)
+                        printAboveProgress(report.line)
                     }
                 case .evaluation(let report):
-                                        printAboveProgress(String(format: "step=%d val_loss=%.4f", report.step, report.validationLoss))
+                    printAboveProgress(
+                        String(format: "step=%d val_loss=%.4f", report.step, report.validationLoss))
                 case .checkpoint(let step, let directory):
-                                        printAboveProgress("step=\(step) checkpoint=\(directory.path)")
+                    printAboveProgress("step=\(step) checkpoint=\(directory.path)")
                 }
             }
             progress.finish()

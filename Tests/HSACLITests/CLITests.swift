@@ -63,10 +63,13 @@ import Testing
         try FileManager.default.createDirectory(at: text, withIntermediateDirectories: true)
         for i in 0..<4 {
             try String(repeating: "It is a truth universally acknowledged. ", count: 60 + i)
-                .write(to: text.appendingPathComponent("d\(i).txt"), atomically: true, encoding: .utf8)
+                .write(
+                    to: text.appendingPathComponent("d\(i).txt"), atomically: true, encoding: .utf8)
         }
         let tokens = root.appendingPathComponent("tokens").path
-        let prepare = try Self.hsa(["data", "prepare", text.path, "--out", tokens, "--validation-fraction", "0.25"])
+        let prepare = try Self.hsa([
+            "data", "prepare", text.path, "--out", tokens, "--validation-fraction", "0.25",
+        ])
         #expect(prepare.status == 0, "\(prepare.error)")
         #expect(prepare.output.contains("train_tokens="))
 
@@ -89,14 +92,20 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: "\(run)/\(file)"), "\(file)")
         }
         let log = try String(contentsOfFile: "\(run)/log.jsonl", encoding: .utf8)
-        #expect(log.split(separator: "\n").filter { $0.contains("\"step\"") && $0.contains("\"loss\"") }.count == 4)
+        #expect(
+            log.split(separator: "\n").filter { $0.contains("\"step\"") && $0.contains("\"loss\"") }
+                .count == 4)
 
         let checkpoint = "\(run)/checkpoints/step-00000004"
-        let generate = try Self.hsa(["generate", "--model", checkpoint, "--prompt", "It is", "--max-tokens", "8"])
+        let generate = try Self.hsa([
+            "generate", "--model", checkpoint, "--prompt", "It is", "--max-tokens", "8",
+        ])
         #expect(generate.status == 0, "\(generate.error)")
         let fromStdin = try Self.hsa(
-            ["generate", "--model", checkpoint, "--prompt-file", "-", "--max-tokens", "4",
-             "--temperature", "0.8", "--top-k", "20", "--top-p", "0.9"], input: "It is")
+            [
+                "generate", "--model", checkpoint, "--prompt-file", "-", "--max-tokens", "4",
+                "--temperature", "0.8", "--top-k", "20", "--top-p", "0.9",
+            ], input: "It is")
         #expect(fromStdin.status == 0, "\(fromStdin.error)")
 
         let inspect = try Self.hsa(["inspect", "--model", checkpoint])
@@ -125,7 +134,9 @@ import Testing
         // Empty input directory.
         let empty = root.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        let prepare = try Self.hsa(["data", "prepare", empty.path, "--out", root.appendingPathComponent("t").path])
+        let prepare = try Self.hsa([
+            "data", "prepare", empty.path, "--out", root.appendingPathComponent("t").path,
+        ])
         #expect(prepare.status != 0)
         #expect(prepare.error.contains(empty.lastPathComponent))
         // A checkpoint whose weights file is truncated.
@@ -133,7 +144,8 @@ import Testing
         try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
         try Data(#"{"vocab_size":259}"#.utf8).write(to: root.appendingPathComponent("x"))
         let tinyConfig = try Self.hsa(["inspect", "--preset", "tiny"]).output
-        let json = String(tinyConfig[..<(tinyConfig.range(of: "\n}")?.upperBound ?? tinyConfig.endIndex)])
+        let json = String(
+            tinyConfig[..<(tinyConfig.range(of: "\n}")?.upperBound ?? tinyConfig.endIndex)])
         try Data(json.utf8).write(to: model.appendingPathComponent("config.json"))
         try Data([1, 2, 3]).write(to: model.appendingPathComponent("model.safetensors"))
         let truncated = try Self.hsa(["generate", "--model", model.path, "--prompt", "a"])
@@ -141,7 +153,9 @@ import Testing
         #expect(truncated.error.contains("model.safetensors"))
         #expect(truncated.error.split(separator: "\n").count <= 2)
         // Missing data directory.
-        let missing = try Self.hsa(["train", "--data", root.appendingPathComponent("nope").path, "--out", root.path])
+        let missing = try Self.hsa([
+            "train", "--data", root.appendingPathComponent("nope").path, "--out", root.path,
+        ])
         #expect(missing.status != 0)
         #expect(missing.error.contains("nope"))
     }

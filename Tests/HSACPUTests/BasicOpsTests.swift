@@ -53,12 +53,14 @@ private let shapes: [(Int, Int)] = [(3, 13), (130, 130)]
         let grads = Oracle.rmsNormBackward(
             dOut: cotangent, input: input, weight: weight, rows: rows, channels: channels)
         let dInput = numericGradient(input) { x in
-            dot(Oracle.rmsNormForward(input: x, weight: weight, rows: rows, channels: channels)
-                .out, cotangent)
+            dot(
+                Oracle.rmsNormForward(input: x, weight: weight, rows: rows, channels: channels)
+                    .out, cotangent)
         }
         let dWeight = numericGradient(weight) { w in
-            dot(Oracle.rmsNormForward(input: input, weight: w, rows: rows, channels: channels)
-                .out, cotangent)
+            dot(
+                Oracle.rmsNormForward(input: input, weight: w, rows: rows, channels: channels)
+                    .out, cotangent)
         }
         expectGradient(grads.dInput, dInput, "dInput")
         expectGradient(grads.dWeight, dWeight, "dWeight")
@@ -72,9 +74,10 @@ private let shapes: [(Int, Int)] = [(3, 13), (130, 130)]
         let bias = doubles(normals(outputs, &rng))
         let cotangent = doubles(normals(rows * outputs, &rng))
         func loss(_ x: [Double], _ w: [Double], _ b: [Double]) -> Double {
-            dot(Oracle.matmulForward(
-                input: x, weight: w, bias: b, rows: rows, inputChannels: inputs,
-                outputChannels: outputs), cotangent)
+            dot(
+                Oracle.matmulForward(
+                    input: x, weight: w, bias: b, rows: rows, inputChannels: inputs,
+                    outputChannels: outputs), cotangent)
         }
         let grads = Oracle.matmulBackward(
             dOut: cotangent, input: input, weight: weight, rows: rows, inputChannels: inputs,
@@ -91,8 +94,10 @@ private let shapes: [(Int, Int)] = [(3, 13), (130, 130)]
         let x = doubles(normals(positions.count * heads * headDim, &rng))
         let cotangent = doubles(normals(x.count, &rng))
         let numeric = numericGradient(x) { v in
-            dot(Oracle.ropeForward(
-                v, positions: positions, heads: heads, headDim: headDim, theta: 10000), cotangent)
+            dot(
+                Oracle.ropeForward(
+                    v, positions: positions, heads: heads, headDim: headDim, theta: 10000),
+                cotangent)
         }
         let analytic = Oracle.ropeBackward(
             cotangent, positions: positions, heads: heads, headDim: headDim, theta: 10000)
@@ -118,7 +123,8 @@ private let shapes: [(Int, Int)] = [(3, 13), (130, 130)]
         let targets: [Int32] = [3, -1, 0, 6]
         let cotangent = doubles(normals(rows, &rng))
         let numeric = numericGradient(logits) { l in
-            dot(Oracle.crossEntropyForward(logits: l, targets: targets, rows: rows, vocab: vocab),
+            dot(
+                Oracle.crossEntropyForward(logits: l, targets: targets, rows: rows, vocab: vocab),
                 cotangent)
         }
         let analytic = Oracle.crossEntropyBackward(

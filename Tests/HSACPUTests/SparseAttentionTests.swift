@@ -236,7 +236,8 @@ private func add(_ a: [Double], _ b: [Double]) -> [Double] { zip(a, b).map { $0 
             for t in 0..<shape.sequenceLength where (t + 1) % shape.chunkSize != 0 {
                 for g in 0..<shape.kvHeads {
                     for d in 0..<shape.retrievalDim {
-                        let i = ((b * shape.sequenceLength + t) * shape.kvHeads + g)
+                        let i =
+                            ((b * shape.sequenceLength + t) * shape.kvHeads + g)
                             * shape.retrievalDim + d
                         scrambled.retrievalQuery[i] = Double(Float(rng.nextNormal() * 3))
                     }

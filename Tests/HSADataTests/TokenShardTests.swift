@@ -1,6 +1,6 @@
 import Foundation
-import HSATestSupport
 import HSAData
+import HSATestSupport
 import Testing
 
 @Suite struct TokenShardTests {

@@ -1,6 +1,6 @@
 import Foundation
-import HSATestSupport
 import HSA
+import HSATestSupport
 import Testing
 
 @Suite struct HarnessTests {

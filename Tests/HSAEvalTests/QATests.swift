@@ -61,8 +61,10 @@ import Testing
         }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        #expect(throws: EvalError.missingQAData(
-            task: "qa_2", path: directory.file("eval/hotpotqa.json").path)) {
+        #expect(
+            throws: EvalError.missingQAData(
+                task: "qa_2", path: directory.file("eval/hotpotqa.json").path)
+        ) {
             try QADataset.load(.hotpotqa, dataDirectory: directory.url)
         }
     }

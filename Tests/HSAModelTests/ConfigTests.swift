@@ -50,7 +50,9 @@ import Testing
     @Test func rejectsMissingFieldsAndBadJSON() throws {
         let missing = try Self.json { $0.removeValue(forKey: "d_model") }
         #expect(throws: ConfigError.self) { try ModelConfig.decode(missing, source: "c.json") }
-        #expect(throws: ConfigError.self) { try ModelConfig.decode(Data("{".utf8), source: "c.json") }
+        #expect(throws: ConfigError.self) {
+            try ModelConfig.decode(Data("{".utf8), source: "c.json")
+        }
     }
 
     @Test func presetCountsMatchTheSpec() throws {

@@ -71,7 +71,8 @@ import Testing
                 pass.upperOutput(l), c.file, "\(p)hidden.upper.\(l)", Self.forwardTolerance)
         }
         let memory = try #require(pass.memory)
-        try Self.expectClose(memory.landmarks, c.file, "\(p)memory.landmarks", Self.forwardTolerance)
+        try Self.expectClose(
+            memory.landmarks, c.file, "\(p)memory.landmarks", Self.forwardTolerance)
         try Self.expectClose(memory.keys, c.file, "\(p)memory.keys", Self.forwardTolerance)
         try Self.expectClose(memory.values, c.file, "\(p)memory.values", Self.forwardTolerance)
         let hsaLayers = c.model.config.hsaLayers.sorted()

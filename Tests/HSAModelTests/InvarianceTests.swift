@@ -49,10 +49,14 @@ import Testing
             let alone = model.forward(
                 tokens: Array(tokens[(b * length)..<((b + 1) * length)]), batch: 1,
                 sequenceLength: length)
-            let slice = Array(together.logits.toArray()[(b * length * 259)..<((b + 1) * length * 259)])
-            let report = compare(alone.logits.toArray(), slice, atol: 1e-5, rtol: 1e-4, label: "item \(b)")
+            let slice = Array(
+                together.logits.toArray()[(b * length * 259)..<((b + 1) * length * 259)])
+            let report = compare(
+                alone.logits.toArray(), slice, atol: 1e-5, rtol: 1e-4, label: "item \(b)")
             #expect(report.passed, "\(report)")
-            #expect(alone.selections[0] == Array(together.selections[0][(b * length * 2)..<((b + 1) * length * 2)]))
+            #expect(
+                alone.selections[0]
+                    == Array(together.selections[0][(b * length * 2)..<((b + 1) * length * 2)]))
         }
     }
 
@@ -63,9 +67,12 @@ import Testing
         var full = swa
         full.attention = .full
         let tokens = Self.batch(1, length: 48, seed: 6)
-        let a = LanguageModel(config: swa, seed: 9).forward(tokens: tokens, batch: 1, sequenceLength: 48)
-        let b = LanguageModel(config: full, seed: 9).forward(tokens: tokens, batch: 1, sequenceLength: 48)
-        let report = compare(a.logits.toArray(), b.logits.toArray(), atol: 0, rtol: 0, label: "logits")
+        let a = LanguageModel(config: swa, seed: 9).forward(
+            tokens: tokens, batch: 1, sequenceLength: 48)
+        let b = LanguageModel(config: full, seed: 9).forward(
+            tokens: tokens, batch: 1, sequenceLength: 48)
+        let report = compare(
+            a.logits.toArray(), b.logits.toArray(), atol: 0, rtol: 0, label: "logits")
         #expect(report.passed, "\(report)")
     }
 

@@ -12,7 +12,9 @@ import Testing
         let text = root.appendingPathComponent("text")
         try FileManager.default.createDirectory(at: text, withIntermediateDirectories: true)
         var rng = SplitMix64(seed: 5)
-        let words = ["the", "chunk", "encoder", "reads", "a", "landmark", "while", "tokens", "wait"]
+        let words = [
+            "the", "chunk", "encoder", "reads", "a", "landmark", "while", "tokens", "wait",
+        ]
         for document in 0..<6 {
             let body = (0..<800).map { _ in words[Int(rng.next() % UInt64(words.count))] }
             try body.joined(separator: " ").write(
@@ -68,7 +70,9 @@ import Testing
 
         #expect(straightLosses.count == 6)
         #expect(resumedLosses == straightLosses)
-        #expect(second.model.parameters.storage.toArray() == straight.model.parameters.storage.toArray())
+        #expect(
+            second.model.parameters.storage.toArray() == straight.model.parameters.storage.toArray()
+        )
         #expect(second.optimizer.v.storage.toArray() == straight.optimizer.v.storage.toArray())
         // The loss falls on this repetitive text.
         #expect(straightLosses[5] < straightLosses[0])

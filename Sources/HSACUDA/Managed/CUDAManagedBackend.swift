@@ -79,13 +79,16 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
     /// `free` (reuse is stream-ordered, so it may be freed right after queueing its last use).
     func block(count: Int) -> UnsafeMutablePointer<Float> {
         let elements = max(count, 1)
-        let address = lock.withLock { () -> CUdeviceptr? in
-            guard var blocks = pool[elements], let address = blocks.popLast() else { return nil }
-            pool[elements] = blocks
-            pooledBytes -= elements * 4
-            liveBytes += elements * 4
-            return address
-        } ?? allocateManaged(elements: elements)
+        let address =
+            lock.withLock { () -> CUdeviceptr? in
+                guard var blocks = pool[elements], let address = blocks.popLast() else {
+                    return nil
+                }
+                pool[elements] = blocks
+                pooledBytes -= elements * 4
+                liveBytes += elements * 4
+                return address
+            } ?? allocateManaged(elements: elements)
         guard let pointer = UnsafeMutablePointer<Float>(bitPattern: UInt(address)) else {
             fatalError("CUDAManagedBackend: cuMemAllocManaged returned a null address")
         }

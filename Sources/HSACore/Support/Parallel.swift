@@ -15,7 +15,9 @@ public enum Threads {
     /// Current thread count for `parallelFor`.
     public static var count: Int {
         if let override { return override }
-        if let text = ProcessInfo.processInfo.environment["HSA_NUM_THREADS"], let n = Int(text), n > 0 {
+        if let text = ProcessInfo.processInfo.environment["HSA_NUM_THREADS"], let n = Int(text),
+            n > 0
+        {
             return n
         }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)

@@ -66,7 +66,8 @@ struct ModelOptions: ParsableArguments {
         if let v = hsaLayers {
             let parts = v.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard parts.allSatisfy({ $0 != nil }) else {
-                throw ConfigError.invalid(field: "hsa_layers", reason: "expected integers, got '\(v)'")
+                throw ConfigError.invalid(
+                    field: "hsa_layers", reason: "expected integers, got '\(v)'")
             }
             c.hsaLayers = parts.compactMap { $0 }
         }
