@@ -26,7 +26,7 @@ struct BackendOptions: ParsableArguments {
                         "backend: cpu (no usable CUDA: \(CUDA.unavailableReason ?? "?"))")
                     return
                 }
-                throw ValidationError(
+                throw UserError(
                     "--backend cuda: no usable CUDA (\(CUDA.unavailableReason ?? "?")); "
                         + "hint: use --backend cpu or auto")
             }
