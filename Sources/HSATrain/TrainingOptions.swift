@@ -23,6 +23,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Shard size limit for checkpoint files (nil: one file).
     public var maxShardBytes: Int?
     public var seed: UInt64 = 1234
+    /// Start training windows at document starts (BOS) instead of every T tokens, so packed task
+    /// samples are never cut from their beginning. nil (absent in older files) means false.
+    public var documentAligned: Bool?
 
     public init() {}
 
@@ -42,6 +45,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case keepCheckpoints = "keep_checkpoints"
         case maxShardBytes = "max_shard_bytes"
         case seed
+        case documentAligned = "document_aligned"
     }
 
     /// The warm-up + cosine schedule these options describe.

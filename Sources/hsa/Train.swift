@@ -44,6 +44,13 @@ extension HSACommand {
         @Option(help: "Largest checkpoint file in bytes, e.g. 16000000 (default: one file).")
         var maxShardSize: Int?
         @Option var seed: UInt64 = 1234
+        @Flag(
+            help: """
+                Start training windows at document starts (BOS) instead of every --seq-len \
+                tokens (for task mixtures from `hsa data synth`: no sample is cut from its \
+                needle).
+                """)
+        var documentAligned = false
         @Option(help: "Print a line every N steps.")
         var reportEvery: Int = 10
         @Option(help: "Stop after this many steps of this invocation (resumable later).")
@@ -73,6 +80,7 @@ extension HSACommand {
             o.keepCheckpoints = keepCheckpoints
             o.maxShardBytes = maxShardSize
             o.seed = seed
+            o.documentAligned = documentAligned
             return o
         }
 
@@ -103,9 +111,11 @@ extension HSACommand {
                         + "is \(config.vocabSize)")
             }
             let options = self.options
+            let documentStart = options.documentAligned == true ? ByteTokenizer().bos : nil
             let loader = try TokenDataLoader(
                 directory: dataDirectory, split: .train, batchSize: options.batchSize,
-                sequenceLength: options.sequenceLength, seed: options.seed)
+                sequenceLength: options.sequenceLength, seed: options.seed,
+                documentStart: documentStart)
             let validationLoader = try? TokenDataLoader(
                 directory: dataDirectory, split: .val, batchSize: options.batchSize,
                 sequenceLength: options.sequenceLength, seed: options.seed)

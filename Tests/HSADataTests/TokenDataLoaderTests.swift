@@ -81,6 +81,37 @@ import Testing
         }
     }
 
+    @Test func documentAlignedWindowsStartAtEveryFittingBOS() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // Documents of uneven lengths: BOS (256) then bytes; a window must fit (T + 1 = 9).
+        var tokens: [Int32] = []
+        var documentStarts: [Int] = []
+        for (document, length) in [5, 12, 3, 20, 2].enumerated() {
+            documentStarts.append(tokens.count)
+            tokens.append(256)
+            tokens += (0..<length).map { Int32((document * 37 + $0) % 200) }
+        }
+        let writer = try TokenShardWriter(
+            url: directory.file(DataSplit.train.shardFileName(index: 0)), vocabularySize: 259)
+        try writer.append(tokens)
+        try writer.finish()
+        let loader = try TokenDataLoader(
+            directory: directory.url, split: .train, batchSize: 1, sequenceLength: 8, seed: 3,
+            documentStart: 256)
+        let fitting = documentStarts.filter { $0 + 9 <= tokens.count }
+        #expect(loader.windowCount == fitting.count)
+        var seen = Set<Int>()
+        for _ in 0..<loader.windowCount {
+            let batch = loader.nextBatch()
+            #expect(batch.inputs[0] == 256)
+            let start = try #require(
+                fitting.first { Array(tokens[$0..<($0 + 8)]) == batch.inputs })
+            seen.insert(start)
+        }
+        #expect(seen == Set(fitting))
+    }
+
     @Test func lossMaskZeroesTargetsOfMaskedTokens() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

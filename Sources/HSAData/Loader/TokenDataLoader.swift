@@ -4,7 +4,9 @@ import HSACore
 /// Reads batches from the token shards of one split of a prepared directory.
 ///
 /// Each shard of N tokens holds `(N - 1) / T` non-overlapping windows of T + 1 tokens starting
-/// at multiples of T (inputs are the first T, targets the last T). An epoch visits every window
+/// at multiples of T (inputs are the first T, targets the last T), or, with `documentStart`,
+/// one window starting at every occurrence of that token (BOS) that has T + 1 tokens left in
+/// its shard, so a task sample is never cut from its own beginning. An epoch visits every window
 /// of every shard once, in an order shuffled (Fisher-Yates) by a SplitMix64 seeded from
 /// `(seed, epoch)`; batches take B consecutive windows of that order and run on into the next
 /// epoch. ``state`` (seed, epoch, cursor) is all a resumed run needs.
@@ -22,6 +24,7 @@ public final class TokenDataLoader {
     /// The position of the next batch.
     public private(set) var state: LoaderState
 
+    private let windowStarts: [[Int]]  // per shard: the first token of each of its windows
     private let windowOffsets: [Int]  // (shards + 1,) prefix sums of windows per shard
     private var order: [Int]  // (windowCount,) this epoch's window order
     private var orderEpoch: Int
@@ -33,11 +36,13 @@ public final class TokenDataLoader {
     ///   - batchSize: B, windows per batch.
     ///   - sequenceLength: T; each window reads T + 1 tokens.
     ///   - seed: fixes the window order of every epoch.
+    ///   - documentStart: when set (the tokenizer's BOS), windows start at its occurrences
+    ///     instead of at multiples of T.
     /// - Throws: ``DataLoaderError`` when no shard exists or one is shorter than T + 1 tokens;
     ///   ``TokenShardError`` for invalid shards.
     public init(
         directory: URL, split: DataSplit, batchSize: Int, sequenceLength: Int,
-        seed: UInt64 = 0
+        seed: UInt64 = 0, documentStart: Int32? = nil
     ) throws {
         guard batchSize > 0, sequenceLength > 0 else {
             throw DataLoaderError.invalidShape(batchSize: batchSize, sequenceLength: sequenceLength)
@@ -55,6 +60,7 @@ public final class TokenDataLoader {
             throw DataLoaderError.noShards(directory: directory.path, split: split.rawValue)
         }
         var shards: [TokenShardReader] = []
+        var starts: [[Int]] = []
         var offsets = [0]
         for name in shardNames {
             let shard = try TokenShardReader(url: directory.appendingPathComponent(name))
@@ -67,12 +73,24 @@ public final class TokenDataLoader {
                     file: shard.url.path, expected: first.vocabularySize,
                     actual: shard.vocabularySize)
             }
+            let shardStarts =
+                documentStart.map {
+                    Self.occurrences(of: $0, in: shard, windowLength: sequenceLength + 1)
+                }
+                ?? Array(stride(from: 0, to: shard.tokenCount - sequenceLength, by: sequenceLength))
             shards.append(shard)
-            offsets.append(offsets[offsets.count - 1] + (shard.tokenCount - 1) / sequenceLength)
+            starts.append(shardStarts)
+            offsets.append(offsets[offsets.count - 1] + shardStarts.count)
+        }
+        guard offsets[offsets.count - 1] > 0 else {
+            throw DataLoaderError.shardTooShort(
+                file: shards[0].url.path, tokens: shards[0].tokenCount,
+                needed: sequenceLength + 1)
         }
         self.shards = shards
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
+        self.windowStarts = starts
         self.windowOffsets = offsets
         self.windowCount = offsets[offsets.count - 1]
         self.vocabularySize = shards[0].vocabularySize
@@ -170,7 +188,27 @@ public final class TokenDataLoader {
             let middle = (low + high + 1) / 2
             if windowOffsets[middle] <= index { low = middle } else { high = middle - 1 }
         }
-        return (shards[low], (index - windowOffsets[low]) * sequenceLength)
+        return (shards[low], windowStarts[low][index - windowOffsets[low]])
+    }
+
+    /// Positions of `token` in `shard` from which `windowLength` tokens remain.
+    static func occurrences(of token: Int32, in shard: TokenShardReader, windowLength: Int) -> [Int]
+    {
+        var positions: [Int] = []
+        let last = shard.tokenCount - windowLength  // the last start that still fits
+        let block = 1 << 20
+        var buffer = [Int32](repeating: 0, count: block)
+        var from = 0
+        while from <= last {
+            let count = min(block, last + 1 - from)
+            buffer.withUnsafeMutableBufferPointer { pointer in
+                guard let base = pointer.baseAddress else { return }
+                shard.copyTokens(from: from, count: count, into: base)
+            }
+            for i in 0..<count where buffer[i] == token { positions.append(from + i) }
+            from += count
+        }
+        return positions
     }
 
     /// A permutation of `0 ..< count` fixed by `(seed, epoch)`; the bounded draw uses the
