@@ -19,6 +19,8 @@
 #   WORK      scratch directory [/tmp/firstrun-work]
 #   SEQ, PRESET, BACKEND  [4096, small, cuda]; e.g. SEQ=1024 PRESET=tiny BACKEND=cpu for a
 #             local dry run of the script itself
+#   TRAIN_FLAGS  extra `hsa train` flags [none; the first run had none], e.g.
+#             "--document-aligned" (windows start at sample starts; added after the first run)
 set -u
 : "${OUT:?OUT must name the output directory}"
 BUDGET_S=${BUDGET_S:-530}
@@ -81,7 +83,7 @@ timeout $(( BUDGET_S + 25 - $(since) )) "$HSA" train --backend "$BACKEND" \
     --data "$WORK/synth" --out "$WORK/run" --preset "$PRESET" --seq-len "$SEQ" \
     --batch-size "$BATCH" --steps "$STEPS" \
     --warmup-steps 100 --lr 1e-3 --eval-every 0 --checkpoint-every 300 --keep-checkpoints 1 \
-    --max-shard-size 16000000 --report-every 100
+    --max-shard-size 16000000 --report-every 100 ${TRAIN_FLAGS:-}
 TRAIN_RC=$?
 echo "[$(since)s] train exit $TRAIN_RC (124: stopped by the budget's hard stop)"
 
