@@ -46,13 +46,18 @@ public final class Trainer {
         return step
     }
 
+    /// The batch's loss mask, or nil (every target counts) with `lossOnAllTokens`.
+    private func lossMask(_ batch: TrainingBatch) -> [Float]? {
+        options.lossOnAllTokens == true ? nil : batch.mask
+    }
+
     /// Mean loss over the validation batches.
     public func validationLoss() -> Double {
         guard !validation.isEmpty else { return .nan }
         var total = 0.0
         for batch in validation {
             let pass = model.forward(
-                tokens: batch.inputs, targets: batch.targets, lossMask: batch.mask,
+                tokens: batch.inputs, targets: batch.targets, lossMask: lossMask(batch),
                 batch: batch.batchSize, sequenceLength: batch.sequenceLength)
             total += Double(pass.loss)
         }
@@ -72,7 +77,7 @@ public final class Trainer {
             for _ in 0..<micro {
                 let batch = try source.nextBatch()
                 let pass = model.forward(
-                    tokens: batch.inputs, targets: batch.targets, lossMask: batch.mask,
+                    tokens: batch.inputs, targets: batch.targets, lossMask: lossMask(batch),
                     batch: batch.batchSize, sequenceLength: batch.sequenceLength)
                 model.backward(pass, lossScale: 1 / Float(micro))
                 loss += Double(pass.loss) / Double(micro)

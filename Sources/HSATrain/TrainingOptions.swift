@@ -26,6 +26,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Start training windows at document starts (BOS) instead of every T tokens, so packed task
     /// samples are never cut from their beginning. nil (absent in older files) means false.
     public var documentAligned: Bool?
+    /// Ignore the shards' loss masks: every next token counts (language-model loss on task
+    /// mixtures). nil (absent in older files) means false.
+    public var lossOnAllTokens: Bool?
 
     public init() {}
 
@@ -46,6 +49,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case maxShardBytes = "max_shard_bytes"
         case seed
         case documentAligned = "document_aligned"
+        case lossOnAllTokens = "loss_on_all_tokens"
     }
 
     /// The warm-up + cosine schedule these options describe.

@@ -51,6 +51,8 @@ extension HSACommand {
                 needle).
                 """)
         var documentAligned = false
+        @Flag(help: "Ignore the data's loss masks: every next token counts.")
+        var lossOnAllTokens = false
         @Option(help: "Print a line every N steps.")
         var reportEvery: Int = 10
         @Option(help: "Stop after this many steps of this invocation (resumable later).")
@@ -81,6 +83,7 @@ extension HSACommand {
             o.maxShardBytes = maxShardSize
             o.seed = seed
             o.documentAligned = documentAligned
+            o.lossOnAllTokens = lossOnAllTokens
             return o
         }
 
