@@ -114,7 +114,7 @@ import Testing
         config.maxTrainLen = 2048
         let model = LanguageModel(config: config, seed: 1)
         let adapter = LanguageModelEvaluator(model: model, maximumLength: 700)
-        var sample = try builtInGenerator.sample(
+        let sample = try builtInGenerator.sample(
             .ruler(.niahSingle1), length: 700, index: 0, seed: 1)
         let harness = try EvalHarness(
             model: adapter, outputDirectory: directory.url, generator: builtInGenerator,
