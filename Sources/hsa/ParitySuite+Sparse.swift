@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import HSA
+
+// MARK: - HSA ops
+
+/// One sparse-attention parity shape.
+struct SparseCase {
+    var batch: Int
+    var length: Int
+    var heads: Int
+    var kvHeads: Int
+    var headDim: Int
+    var retrievalDim: Int
+    var chunkSize: Int
+    var topK: Int
+    var fusion: FusionKind
+    var granularity: RetrievalGranularity
+    var chunkCount: Int { length / chunkSize }
+
+    /// Short enough that the table's 62 columns still show the op name after it.
+    var label: String {
+        let fusionName = fusion == .stickBreaking ? "sb" : fusion == .softmax ? "sm" : "joint"
+        let granularityName = granularity == .perToken ? "tok" : "chunk"
+        return "B\(batch) T\(length) H\(heads)/\(kvHeads) HS\(headDim) DR\(retrievalDim) "
+            + "S\(chunkSize) K\(topK) \(fusionName) \(granularityName)"
+    }
+}
+
+extension ParitySuite {
+    /// Ugly shapes, every fusion and granularity, K beyond the eligible chunks, several CPU
+    /// token blocks, and the tiles' limits (G * HS = 1024, S * HS = 4096).
+    mutating func sparseCases() throws {
+        let cases = [
+            SparseCase(
+                batch: 2, length: 37, heads: 4, kvHeads: 2, headDim: 24, retrievalDim: 20,
+                chunkSize: 8, topK: 3, fusion: .stickBreaking, granularity: .perToken),
+            SparseCase(
+                batch: 2, length: 37, heads: 4, kvHeads: 2, headDim: 24, retrievalDim: 20,
+                chunkSize: 8, topK: 3, fusion: .softmax, granularity: .perChunk),
+            SparseCase(
+                batch: 2, length: 37, heads: 4, kvHeads: 2, headDim: 24, retrievalDim: 20,
+                chunkSize: 8, topK: 3, fusion: .joint, granularity: .perToken),
+            SparseCase(
+                batch: 1, length: 20, heads: 2, kvHeads: 1, headDim: 16, retrievalDim: 16,
+                chunkSize: 8, topK: 5, fusion: .stickBreaking, granularity: .perChunk),
+            SparseCase(
+                batch: 1, length: 20, heads: 2, kvHeads: 1, headDim: 16, retrievalDim: 16,
+                chunkSize: 8, topK: 5, fusion: .joint, granularity: .perChunk),
+            SparseCase(
+                batch: 1, length: 301, heads: 6, kvHeads: 2, headDim: 40, retrievalDim: 33,
+                chunkSize: 16, topK: 4, fusion: .softmax, granularity: .perToken),
+            SparseCase(
+                batch: 1, length: 200, heads: 16, kvHeads: 1, headDim: 64, retrievalDim: 64,
+                chunkSize: 64, topK: 8, fusion: .stickBreaking, granularity: .perToken),
+        ]
+        for shape in cases { try sparse(shape) }
+    }
+
+    /// Chunk selection, chunk-score backward, sparse attention forward and backward of one
+    /// shape against `CPU.*`. The attention ops get the CPU's selection (and the backward the
+    /// CPU forward's saved tensors), so each op is checked on its own.
+    mutating func sparse(_ c: SparseCase) throws {
+        let (b, t, nh, nkv, hs, dr) = (
+            c.batch, c.length, c.heads, c.kvHeads, c.headDim, c.retrievalDim
+        )
+        let (s, nc, k) = (c.chunkSize, c.chunkCount, c.topK)
+        let label = "hsa \(c.label)"
+        let rows = b * t
+        let slots = rows * nkv * k
+
+        // Selection.
+        let qs = random(rows * nkv * dr)
+        let lmk = random(b * nc * nkv * dr)
+        let indices = UnsafeMutablePointer<Int32>.allocate(capacity: max(slots, 1))
+        defer { indices.deallocate() }
+        let scores = host.floats(slots)
+        CPU.chunkSelectForward(
+            indices: indices, scores: scores, retrievalQuery: host.copy(qs),
+            landmarks: host.copy(lmk), batch: b, sequenceLength: t, kvHeads: nkv,
+            retrievalDim: dr, chunkSize: s, chunkCount: nc, topK: k, granularity: c.granularity)
+        let gIndices = try DeviceBuffer(device: gpu.device, byteCount: slots * 4)
+        try gIndices.fill(bitPattern: 0x7FC0_0000)
+        let gScores = try empty(slots)
+        let gqs = try upload(qs)
+        let glmk = try upload(lmk)
+        try gpu.chunkSelectForward(
+            indices: gIndices, scores: gScores, retrievalQuery: gqs, landmarks: glmk, batch: b,
+            sequenceLength: t, kvHeads: nkv, retrievalDim: dr, chunkSize: s, chunkCount: nc,
+            topK: k, granularity: c.granularity)
+        try gpu.synchronize()
+        let selected = try gIndices.downloadInt32s(count: slots)
+        let mismatches = (0..<slots).filter { selected[$0] != indices[$0] }.count
+        self.rows.append(
+            ParityRow(
+                op: "\(label) select indices", count: slots, maxAbsolute: Double(mismatches),
+                maxRelative: 0, atol: 0, rtol: 0, failures: mismatches))
+        try check("\(label) select scores", gScores, scores, slots, Self.reduction)
+        let hostIndices = Array(UnsafeBufferPointer(start: indices, count: slots))
+        let indexBuffer = try DeviceBuffer(device: gpu.device, int32s: hostIndices)
+
+        // Chunk-score backward (accumulates into prefilled gradients).
+        let dScores = random(slots)
+        let dqsStart = random(rows * nkv * dr)
+        let dlmkStart = random(b * nc * nkv * dr)
+        let dqs = host.copy(dqsStart)
+        let dlmk = host.copy(dlmkStart)
+        CPU.chunkScoresBackward(
+            dRetrievalQuery: dqs, dLandmarks: dlmk, dScores: host.copy(dScores),
+            retrievalQuery: host.copy(qs), landmarks: host.copy(lmk), indices: indices,
+            batch: b, sequenceLength: t, kvHeads: nkv, retrievalDim: dr, chunkSize: s,
+            chunkCount: nc, topK: k, granularity: c.granularity)
+        let gdqs = try upload(dqsStart)
+        let gdlmk = try upload(dlmkStart)
+        let scoreWorkspace = try DeviceBuffer(
+            device: gpu.device,
+            byteCount: CUDABackend.chunkScoresBackwardWorkspaceBytes(
+                batch: b, sequenceLength: t, kvHeads: nkv, chunkCount: nc))
+        try gpu.chunkScoresBackward(
+            dRetrievalQuery: gdqs, dLandmarks: gdlmk, dScores: try upload(dScores),
+            retrievalQuery: gqs, landmarks: glmk, indices: indexBuffer,
+            workspace: scoreWorkspace, batch: b, sequenceLength: t, kvHeads: nkv,
+            retrievalDim: dr, chunkSize: s, chunkCount: nc, topK: k,
+            granularity: c.granularity)
+        try check("\(label) scores bwd dQs", gdqs, dqs, rows * nkv * dr, Self.reduction)
+        try check("\(label) scores bwd dLmk", gdlmk, dlmk, b * nc * nkv * dr, Self.reduction)
+
+        // Sparse attention forward.
+        let q = random(rows * nh * hs)
+        let keys = random(b * nc * s * nkv * hs)
+        let values = random(b * nc * s * nkv * hs)
+        let out = host.floats(rows * nh * hs)
+        let weights = host.floats(slots)
+        let outputs = host.floats(rows * nh * k * hs)
+        let lse = host.floats(rows * nh * k)
+        let cq = host.copy(q)
+        let ck = host.copy(keys)
+        let cv = host.copy(values)
+        CPU.sparseAttentionForward(
+            out: out, fusionWeights: weights, chunkOutputs: outputs, chunkLogSumExp: lse,
+            q: cq, keys: ck, values: cv, indices: indices, scores: scores, batch: b,
+            sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
+            chunkCount: nc, topK: k, fusion: c.fusion)
+        let gq = try upload(q)
+        let gk = try upload(keys)
+        let gv = try upload(values)
+        let gScoresCPU = try upload(Array(UnsafeBufferPointer(start: scores, count: slots)))
+        let gOut = try empty(rows * nh * hs)
+        let gWeights = try empty(slots)
+        let gOutputs = try empty(rows * nh * k * hs)
+        let gLse = try empty(rows * nh * k)
+        try gpu.sparseAttentionForward(
+            out: gOut, fusionWeights: gWeights, chunkOutputs: gOutputs, chunkLogSumExp: gLse,
+            q: gq, keys: gk, values: gv, indices: indexBuffer, scores: gScoresCPU, batch: b,
+            sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
+            chunkCount: nc, topK: k, fusion: c.fusion)
+        try check("\(label) fwd out", gOut, out, rows * nh * hs, Self.reduction)
+        try check("\(label) fwd fusionWeights", gWeights, weights, slots, Self.reduction)
+        try check("\(label) fwd lse", gLse, lse, rows * nh * k, Self.reduction)
+        if c.fusion != .joint {
+            try check(
+                "\(label) fwd chunkOutputs", gOutputs, outputs, rows * nh * k * hs,
+                Self.reduction)
+        }
+
+        // Sparse attention backward (dKeys/dValues accumulate into prefilled gradients).
+        let dy = random(rows * nh * hs)
+        let dKeysStart = random(b * nc * s * nkv * hs)
+        let dValuesStart = random(b * nc * s * nkv * hs)
+        let dq = host.floats(rows * nh * hs)
+        let dKeys = host.copy(dKeysStart)
+        let dValues = host.copy(dValuesStart)
+        let dScoresOut = host.floats(slots)
+        CPU.sparseAttentionBackward(
+            dQ: dq, dKeys: dKeys, dValues: dValues, dScores: dScoresOut, dOut: host.copy(dy),
+            out: out, fusionWeights: weights, chunkOutputs: outputs, chunkLogSumExp: lse, q: cq,
+            keys: ck, values: cv, indices: indices, scores: scores, batch: b,
+            sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
+            chunkCount: nc, topK: k, fusion: c.fusion)
+        let gdq = try empty(rows * nh * hs)
+        let gdKeys = try upload(dKeysStart)
+        let gdValues = try upload(dValuesStart)
+        let gdScores = try empty(slots)
+        let workspace = try DeviceBuffer(
+            device: gpu.device,
+            byteCount: CUDABackend.sparseAttentionBackwardWorkspaceBytes(
+                batch: b, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
+                chunkSize: s, chunkCount: nc, topK: k))
+        func uploadHost(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) throws
+            -> DeviceBuffer
+        {
+            try upload(Array(UnsafeBufferPointer(start: pointer, count: count)))
+        }
+        try gpu.sparseAttentionBackward(
+            dQ: gdq, dKeys: gdKeys, dValues: gdValues, dScores: gdScores, dOut: try upload(dy),
+            out: try uploadHost(out, rows * nh * hs),
+            fusionWeights: try uploadHost(weights, slots),
+            chunkOutputs: try uploadHost(outputs, rows * nh * k * hs),
+            chunkLogSumExp: try uploadHost(lse, rows * nh * k), q: gq, keys: gk, values: gv,
+            indices: indexBuffer, scores: gScoresCPU, workspace: workspace, batch: b,
+            sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
+            chunkCount: nc, topK: k, fusion: c.fusion)
+        try check("\(label) bwd dQ", gdq, dq, rows * nh * hs, Self.reduction)
+        try check("\(label) bwd dKeys", gdKeys, dKeys, b * nc * s * nkv * hs, Self.reduction)
+        try check(
+            "\(label) bwd dValues", gdValues, dValues, b * nc * s * nkv * hs, Self.reduction)
+        try check("\(label) bwd dScores", gdScores, dScoresOut, slots, Self.reduction)
+    }
+}
