@@ -70,18 +70,6 @@ extension HSACommand.Bench {
     }
 }
 
-/// Peak resident set size of this process (VmHWM), in bytes; 0 where /proc is missing.
-func peakResidentBytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
-        return 0
-    }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
-        return kilobytes * 1024
-    }
-    return 0
-}
-
 /// CPU model and core count, for benchmark records.
 func machineDescription() -> String {
     let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
