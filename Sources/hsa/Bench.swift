@@ -34,7 +34,10 @@ extension HSACommand.Bench {
             let tokens = (0..<n).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }
             let targets = (0..<n).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }
             var timings: [Double] = []
+            // HSA_CUDA_PROFILE=1: per-op times of the timed steps only.
+            let profiler = (ComputeBackends.current as? CUDAManagedBackend)?.profiler
             for step in 0..<(warmup + steps) {
+                if step == warmup { profiler?.reset() }
                 let start = Date()
                 network.zeroGradients()
                 let pass = network.forward(
@@ -49,6 +52,13 @@ extension HSACommand.Bench {
                         step < warmup ? " (warm-up)" : ""))
             }
             let median = timings.sorted()[timings.count / 2]
+            if let profiler {
+                let mean = timings.reduce(0, +) / Double(max(timings.count, 1))
+                Terminal.printLine(
+                    profiler.table(steps: timings.count, title: "bench train per-op time")
+                        + String(format: "\nmean step wall time %.3f ms", mean * 1000))
+                profiler.reset()
+            }
             let result: [String: Any] = [
                 "impl": device.implementation,
                 "preset": model.config == nil ? model.preset : "custom",

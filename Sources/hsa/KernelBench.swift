@@ -18,7 +18,8 @@ struct KernelBench {
         let size = rows * channels
         Terminal.printLine("\ntimings on \(device.name): rows \(rows), C \(channels), median of 10")
         Terminal.printLine(
-            "kernel                                        ms      GB/s   %peak   GFLOP/s")
+            "kernel".padding(toLength: 54, withPad: " ", startingAt: 0)
+                + "      ms      GB/s   %peak   GFLOP/s")
         var rng = SplitMix64(seed: 7)
         func buffer(_ count: Int, scale: Float = 1) throws -> DeviceBuffer {
             // Random data, never zeros (zeros can hide bugs and run faster).
@@ -71,7 +72,12 @@ struct KernelBench {
                 out: y, tokens: tokens, table: table, rows: rows,
                 channels: channels)
         }
-        try time("embedding backward (host sort + scatter)", bytes: 3 * f * Double(size)) {
+        try time("embedding backward v1 (host sort)", bytes: 3 * f * Double(size)) {
+            try gpu.embeddingBackwardHostSorted(
+                dTable: table, dOut: y, tokens: tokens, rows: rows,
+                channels: channels)
+        }
+        try time("embedding backward v2 (GPU sort)", bytes: 3 * f * Double(size)) {
             try gpu.embeddingBackward(
                 dTable: table, dOut: y, tokens: tokens, rows: rows,
                 channels: channels)
@@ -116,6 +122,21 @@ struct KernelBench {
                 weight: weight, rows: rows, inputChannels: channels,
                 outputChannels: channels)
         }
+        for precision in [MatmulPrecision.bf16, .tf32] {
+            gpu.matmulPrecision = precision
+            defer { gpu.matmulPrecision = .fp32 }
+            try time("matmul forward \(precision.rawValue) (same)", flops: gemmFlops) {
+                try gpu.matmulForward(
+                    out: y, input: x, weight: weight, bias: w, rows: rows,
+                    inputChannels: channels, outputChannels: channels)
+            }
+            try time("matmul backward \(precision.rawValue) (same)", flops: 2 * gemmFlops) {
+                try gpu.matmulBackward(
+                    dInput: z, dWeight: dWeight, dBias: dw, dOut: y, input: x,
+                    weight: weight, rows: rows, inputChannels: channels,
+                    outputChannels: channels)
+            }
+        }
         // Attention: T 4096, NH 16, NKV 4, HS 64, window 512 (q rows = 65536 = size / 16 * ...).
         let t = 4096
         let nh = 16
@@ -131,19 +152,28 @@ struct KernelBench {
         let dq = try buffer(t * nh * hs)
         let dk = try buffer(t * nkv * hs)
         let dv = try buffer(t * nkv * hs)
+        let lse2 = try buffer(t * nh)  // row deltas of the backward
         let attentionFlops = 4 * Double(t) * Double(window) * Double(nh) * Double(hs)
-        try time("attention forward (T 4096, NH 16/4, HS 64, W 512)", flops: attentionFlops) {
-            try gpu.attentionForward(
-                out: out, logSumExp: lse, q: q, k: k, v: vv, batch: 1,
-                sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
-                mask: .causal(window: window))
-        }
-        try time("attention backward (same shape)", flops: 2.5 * attentionFlops) {
-            try gpu.attentionBackward(
-                dQ: dq, dK: dk, dV: dv, dOut: dOut, out: out,
-                logSumExp: lse, q: q, k: k, v: vv, batch: 1,
-                sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
-                mask: .causal(window: window))
+        for tiled in [false, true] {
+            gpu.attentionTiled = tiled
+            defer { gpu.attentionTiled = true }
+            let version = tiled ? "v2" : "v1"
+            try time(
+                "attention \(version) forward (T 4096, NH 16/4, HS 64, W 512)",
+                flops: attentionFlops
+            ) {
+                try gpu.attentionForward(
+                    out: out, logSumExp: lse, q: q, k: k, v: vv, batch: 1,
+                    sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
+                    mask: .causal(window: window))
+            }
+            try time("attention \(version) backward (same shape)", flops: 2.5 * attentionFlops) {
+                try gpu.attentionBackward(
+                    dQ: dq, dK: dk, dV: dv, dOut: dOut, out: out,
+                    logSumExp: lse, q: q, k: k, v: vv, batch: 1,
+                    sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
+                    mask: .causal(window: window), workspace: lse2)
+            }
         }
     }
 
@@ -165,7 +195,7 @@ struct KernelBench {
         samples.sort()
         let ms = samples[samples.count / 2]
         var line =
-            name.padding(toLength: 44, withPad: " ", startingAt: 0)
+            name.padding(toLength: 54, withPad: " ", startingAt: 0)
             + String(format: " %7.3f", ms)
         if let bytes {
             let rate = bytes / (ms * 1e-3)

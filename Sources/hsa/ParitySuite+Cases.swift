@@ -164,9 +164,15 @@ extension ParitySuite {
     }
 
     mutating func matmul(
-        rows n: Int, inputChannels i: Int, outputChannels o: Int, bias: Bool
+        rows n: Int, inputChannels i: Int, outputChannels o: Int, bias: Bool,
+        precision: MatmulPrecision = .fp32
     ) throws {
-        let label = "matmul N=\(n) I=\(i) O=\(o)\(bias ? " +bias" : "")"
+        let label =
+            "matmul \(precision.rawValue) N=\(n) I=\(i) O=\(o)\(bias ? " +bias" : "")"
+        let tolerance = precision == .fp32 ? Self.reduction : Self.bf16Matmul
+        let savedPrecision = gpu.matmulPrecision
+        gpu.matmulPrecision = precision
+        defer { gpu.matmulPrecision = savedPrecision }
         let x = random(n * i)
         let w = random(o * i)
         let b = random(o)
@@ -199,16 +205,20 @@ extension ParitySuite {
             dInput: gdx, dWeight: gdw, dBias: bias ? gdb : nil,
             dOut: try upload(dy), input: gx, weight: gw, rows: n,
             inputChannels: i, outputChannels: o)
-        try check("\(label) forward", gOut, out, n * o, Self.reduction)
-        try check("\(label) backward dInput", gdx, dx, n * i, Self.reduction)
-        try check("\(label) backward dWeight", gdw, dw, o * i, Self.reduction)
-        if bias { try check("\(label) backward dBias", gdb, db, o, Self.reduction) }
+        try check("\(label) forward", gOut, out, n * o, tolerance)
+        try check("\(label) backward dInput", gdx, dx, n * i, tolerance)
+        try check("\(label) backward dWeight", gdw, dw, o * i, tolerance)
+        if bias { try check("\(label) backward dBias", gdb, db, o, tolerance) }
     }
 
     mutating func attention(
         batch b: Int, length t: Int, heads h: Int, kvHeads kv: Int, headDim hs: Int,
-        mask: AttentionMask
+        mask: AttentionMask, tiled: Bool = true
     ) throws {
+        let savedTiled = gpu.attentionTiled
+        gpu.attentionTiled = tiled
+        defer { gpu.attentionTiled = savedTiled }
+        let kernel = tiled && hs <= 64 ? "v2" : "v1"
         let maskName: String
         let gpuMask: AttentionMask
         switch mask {
@@ -219,7 +229,7 @@ extension ParitySuite {
             maskName = "bidirectional"
             gpuMask = .bidirectional
         }
-        let label = "attention B=\(b) T=\(t) NH=\(h) NKV=\(kv) HS=\(hs) \(maskName)"
+        let label = "attention \(kernel) B=\(b) T=\(t) NH=\(h) NKV=\(kv) HS=\(hs) \(maskName)"
         let rowsQ = b * t * h
         let rowsK = b * t * kv
         let q = random(rowsQ * hs)

@@ -100,6 +100,9 @@ struct ParitySuite {
     // Tolerances: elementwise fp32 ops, and reductions (sums over C, rows or keys).
     static let elementwise = (atol: 1e-5, rtol: 1e-4)
     static let reduction = (atol: 1e-4, rtol: 1e-3)
+    /// bf16 GEMM inputs (8-bit mantissa, fp32 accumulation) on unit normals with K <= 300:
+    /// rounding errors grow like sqrt(K) * 2^-8 of the products' size.
+    static let bf16Matmul = (atol: 2.5e-1, rtol: 2e-2)
 
     mutating func runAll() throws {
         try rmsNorm(rows: 37, channels: 203)
@@ -107,16 +110,34 @@ struct ParitySuite {
         try rope(rows: 13, heads: 3, headDim: 18)
         try swiglu(count: 1001)
         try embedding(vocab: 50, channels: 67, rows: 133)
+        // More than one 2048-key sort tile: exercises the global bitonic steps.
+        try embedding(vocab: 300, channels: 40, rows: 5000)
         try crossEntropy(rows: 17, vocab: 1003)
         try adamW(count: 999)
         try matmul(rows: 37, inputChannels: 45, outputChannels: 29, bias: true)
         try matmul(rows: 5, inputChannels: 64, outputChannels: 3, bias: false)
+        try matmul(
+            rows: 37, inputChannels: 45, outputChannels: 29, bias: true, precision: .bf16)
+        try matmul(
+            rows: 300, inputChannels: 64, outputChannels: 96, bias: false, precision: .bf16)
         for mask in [AttentionMask.causal(window: 7), .causal(window: 1000), .bidirectional] {
             try attention(batch: 2, length: 37, heads: 4, kvHeads: 2, headDim: 24, mask: mask)
         }
         try attention(
             batch: 1, length: 70, heads: 2, kvHeads: 1, headDim: 64,
             mask: .causal(window: 33))
+        // v2 tiles: several query and key tiles, a window that is not a tile multiple, GQA 4:1.
+        try attention(
+            batch: 2, length: 300, heads: 4, kvHeads: 1, headDim: 32,
+            mask: .causal(window: 100))
+        try attention(
+            batch: 1, length: 131, heads: 4, kvHeads: 2, headDim: 64, mask: .bidirectional)
+        // v1: HS > 64, and v1 forced.
+        try attention(
+            batch: 1, length: 45, heads: 2, kvHeads: 1, headDim: 80, mask: .causal(window: 9))
+        try attention(
+            batch: 1, length: 70, heads: 2, kvHeads: 1, headDim: 64,
+            mask: .causal(window: 33), tiled: false)
         try sparseCases()
     }
 

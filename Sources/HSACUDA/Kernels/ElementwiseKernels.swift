@@ -92,5 +92,73 @@ extension KernelSource {
                     sum += dOut[(size_t)order[k] * C + c];
                 *target = sum;
             }
+
+            // GPU-sorted scatter (v2). Keys are (token << 32 | row): sorting them groups rows by
+            // token with rows ascending inside a group, so every order is fixed and the sums
+            // match the CPU loop bit for bit. P (a power of two >= 2048) keys; padding sorts
+            // last.
+            extern "C" __global__ void __launch_bounds__(256)
+            hsa_embedding_keys_v2(unsigned long long* keys, const int* tokens, int N, int P) {
+                HSA_GRID_STRIDE(i, (size_t)P) {
+                    keys[i] = (long long)i < N
+                        ? ((unsigned long long)(unsigned)tokens[i] << 32) | (unsigned long long)i
+                        : ~0ull;
+                }
+            }
+
+            __device__ __forceinline__ void hsa_compare_swap(unsigned long long* a,
+                                                             unsigned long long* b,
+                                                             bool ascending) {
+                const unsigned long long x = *a, y = *b;
+                if ((x > y) == ascending) { *a = y; *b = x; }
+            }
+
+            // One bitonic merge step with partner distance j >= 2048 over global memory.
+            extern "C" __global__ void __launch_bounds__(256)
+            hsa_bitonic_global_v2(unsigned long long* keys, int P, int j, int k) {
+                HSA_GRID_STRIDE(p, (size_t)P / 2) {
+                    const int pair = (int)p;
+                    const int i = (pair / j) * 2 * j + (pair % j);
+                    hsa_compare_swap(keys + i, keys + i + j, (i & k) == 0);
+                }
+            }
+
+            // Bitonic stages k in [kFirst, kLast] (powers of two), for each every j < 2048, on
+            // one 2048-key tile in shared memory per block.
+            extern "C" __global__ void __launch_bounds__(1024)
+            hsa_bitonic_shared_v2(unsigned long long* keys, int kFirst, int kLast) {
+                __shared__ unsigned long long tile[2048];
+                const int base = blockIdx.x * 2048;
+                tile[threadIdx.x] = keys[base + threadIdx.x];
+                tile[threadIdx.x + 1024] = keys[base + threadIdx.x + 1024];
+                __syncthreads();
+                for (int k = kFirst; k <= kLast; k <<= 1) {
+                    for (int j = min(k >> 1, 1024); j > 0; j >>= 1) {
+                        const int pair = threadIdx.x;
+                        const int i = (pair / j) * 2 * j + (pair % j);
+                        hsa_compare_swap(tile + i, tile + i + j, ((base + i) & k) == 0);
+                        __syncthreads();
+                    }
+                }
+                keys[base + threadIdx.x] = tile[threadIdx.x];
+                keys[base + threadIdx.x + 1024] = tile[threadIdx.x + 1024];
+            }
+
+            // Block (i, channel tile): if sorted key i starts a token group, adds the group's rows
+            // in ascending row order into dTable[token] (tokens outside 0..<V are skipped).
+            extern "C" __global__ void __launch_bounds__(256)
+            hsa_embedding_backward_v2(float* dTable, const float* dOut,
+                                      const unsigned long long* keys, int N, int V, int C) {
+                const int i = blockIdx.x;
+                const int c = blockIdx.y * blockDim.x + threadIdx.x;
+                const unsigned token = (unsigned)(keys[i] >> 32);
+                if (c >= C || token >= (unsigned)V) return;
+                if (i > 0 && (unsigned)(keys[i - 1] >> 32) == token) return;
+                float* target = dTable + (size_t)token * C + c;
+                float sum = *target;
+                for (int r = i; r < N && (unsigned)(keys[r] >> 32) == token; r++)
+                    sum += dOut[(size_t)(unsigned)keys[r] * C + c];
+                *target = sum;
+            }
             """#)
 }

@@ -15,6 +15,14 @@ public struct CUBLASAPI: @unchecked Sendable {
             UnsafeRawPointer?, Int32, UnsafeRawPointer?, Int32, UnsafePointer<Float>,
             UnsafeMutableRawPointer?, Int32
         ) -> CUBLASStatus
+    /// cublasGemmEx: (handle, transa, transb, m, n, k, alpha, A, Atype, lda, B, Btype, ldb,
+    /// beta, C, Ctype, ldc, computeType, algo).
+    typealias GemmEx =
+        @convention(c) (
+            Handle?, Int32, Int32, Int32, Int32, Int32, UnsafeRawPointer,
+            UnsafeRawPointer?, Int32, Int32, UnsafeRawPointer?, Int32, Int32, UnsafeRawPointer,
+            UnsafeMutableRawPointer?, Int32, Int32, Int32, Int32
+        ) -> CUBLASStatus
 
     let cublasCreate: Create
     let cublasDestroy: Destroy
@@ -22,6 +30,7 @@ public struct CUBLASAPI: @unchecked Sendable {
     let cublasSetMathMode: SetMathMode
     let cublasGetVersion: GetVersion
     let cublasSgemm: Sgemm
+    let cublasGemmEx: GemmEx
 
     /// Resolves every entry point up front.
     /// - Throws: `CUDAError.missingSymbols` listing every symbol the library lacks.
@@ -36,8 +45,9 @@ public struct CUBLASAPI: @unchecked Sendable {
         let setMathMode = bind("cublasSetMathMode", SetMathMode.self)
         let getVersion = bind("cublasGetVersion_v2", GetVersion.self)
         let sgemm = bind("cublasSgemm_v2", Sgemm.self)
+        let gemmEx = bind("cublasGemmEx", GemmEx.self)
         guard missing.isEmpty, let create, let destroy, let setStream, let setMathMode,
-            let getVersion, let sgemm
+            let getVersion, let sgemm, let gemmEx
         else {
             throw CUDAError.missingSymbols(library: library.path, symbols: missing)
         }
@@ -47,6 +57,7 @@ public struct CUBLASAPI: @unchecked Sendable {
         cublasSetMathMode = setMathMode
         cublasGetVersion = getVersion
         cublasSgemm = sgemm
+        cublasGemmEx = gemmEx
     }
 
     /// Throws `CUDAError.cublas` for a failed status.

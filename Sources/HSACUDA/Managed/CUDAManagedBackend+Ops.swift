@@ -201,11 +201,14 @@ extension CUDAManagedBackend {
         tokens: UnsafePointer<Int32>, rows: Int, channels: Int
     ) {
         run("embeddingBackward") {
-            // The launcher sorts the tokens on the host (it synchronizes itself).
+            // The tokens are sorted on the GPU in a pooled block: no host round trip.
             try withStaged(tokens, count: rows) { staged in
-                try gpu.embeddingBackward(
-                    dTable: view(dTable), dOut: view(dOut), tokens: staged, rows: rows,
-                    channels: channels)
+                let bytes = CUDABackend.embeddingBackwardWorkspaceBytes(rows: rows)
+                try withWorkspace(bytes: bytes) { workspace in
+                    try gpu.embeddingBackward(
+                        dTable: view(dTable), dOut: view(dOut), tokens: staged, rows: rows,
+                        channels: channels, workspace: workspace)
+                }
             }
         }
     }
@@ -264,11 +267,14 @@ extension CUDAManagedBackend {
         headDim: Int, mask: AttentionMask
     ) {
         run("attentionBackward") {
-            try gpu.attentionBackward(
-                dQ: view(dQ), dK: view(dK), dV: view(dV), dOut: view(dOut), out: view(out),
-                logSumExp: view(logSumExp), q: view(q), k: view(k), v: view(v), batch: batch,
-                sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-                headDim: headDim, mask: mask)
+            // Row deltas in a pooled block: the launcher then needs no wait.
+            try withWorkspace(bytes: batch * sequenceLength * heads * 4) { delta in
+                try gpu.attentionBackward(
+                    dQ: view(dQ), dK: view(dK), dV: view(dV), dOut: view(dOut), out: view(out),
+                    logSumExp: view(logSumExp), q: view(q), k: view(k), v: view(v),
+                    batch: batch, sequenceLength: sequenceLength, heads: heads,
+                    kvHeads: kvHeads, headDim: headDim, mask: mask, workspace: delta)
+            }
         }
     }
 }

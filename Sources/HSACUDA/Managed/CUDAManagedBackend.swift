@@ -22,6 +22,8 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
     public var synchronizesEachOp: Bool
     /// Ops that ran on `fallback`, by name (for reports).
     public private(set) var fallbackCounts: [String: Int] = [:]
+    /// Per-op GPU/host times when `HSA_CUDA_PROFILE=1` (printed at exit), else nil.
+    public let profiler: CUDAOpProfiler?
 
     let device: CUDADevice
     private let lock = NSLock()
@@ -49,6 +51,9 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
         self.gpu = try CUDABackend(device: device)
         self.fallback = fallback
         synchronizesEachOp = ProcessInfo.processInfo.environment["HSA_CUDA_SYNC"] == "1"
+        profiler =
+            CUDAOpProfiler.isRequested
+            ? CUDAOpProfiler(device: device, registerForExit: true) : nil
         guard let copy = device.libraries.driverLibrary.symbol("cuMemcpyHtoDAsync_v2") else {
             throw CUDAError.missingSymbols(
                 library: device.libraries.driverLibrary.path, symbols: ["cuMemcpyHtoDAsync_v2"])
@@ -170,8 +175,19 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
     /// (the model has no way to recover from a failed kernel).
     func run(_ op: String, _ body: () throws -> Void) {
         do {
+            guard let profiler else {
+                try body()
+                if synchronizesEachOp && op != "synchronize" { try gpu.synchronize() }
+                return
+            }
+            // Profiled: events around the op's launches; a wait is timed on the host only.
+            let hostStart = DispatchTime.now().uptimeNanoseconds
+            let start = op == "synchronize" ? nil : profiler.begin(on: gpu.stream)
             try body()
             if synchronizesEachOp && op != "synchronize" { try gpu.synchronize() }
+            let hostSeconds = Double(DispatchTime.now().uptimeNanoseconds - hostStart) / 1e9
+            profiler.end(op, start: start, on: gpu.stream, hostSeconds: hostSeconds)
+            if op == "synchronize" { profiler.collect() }
         } catch {
             fatalError("CUDAManagedBackend.\(op): \(error)")
         }

@@ -4,8 +4,9 @@
 import HSACore
 
 extension CUDABackend {
-    /// Attention forward (same contract as `CPU.attentionForward`): online softmax, one warp
-    /// per query row.
+    /// Attention forward (same contract as `CPU.attentionForward`): online softmax; v2 tiles
+    /// (64 queries per block, 32-key steps) for HS <= 64 unless `attentionTiled` is off, else
+    /// one warp per query row (v1).
     /// - Parameters:
     ///   - out: (B, T, NH, HS) overwritten.
     ///   - logSumExp: (B, T, NH) overwritten.
@@ -30,17 +31,33 @@ extension CUDABackend {
         try require(q, rows * headDim, "q")
         try require(k, batch * sequenceLength * kvHeads * headDim, "k")
         try require(v, batch * sequenceLength * kvHeads * headDim, "v")
-        try launch(
-            "hsa_attention_forward_v1", in: .attention, grid: ((rows + 3) / 4, 1), block: 128,
-            [
-                .buffer(out), .buffer(logSumExp), .buffer(q), .buffer(k), .buffer(v),
-                .int32Struct(shape),
-            ])
+        let arguments: [KernelArgument] = [
+            .buffer(out), .buffer(logSumExp), .buffer(q), .buffer(k), .buffer(v),
+            .int32Struct(shape),
+        ]
+        if let tile = tiledAttentionSuffix(headDim: headDim) {
+            try launch(
+                "hsa_attention_forward_\(tile)_v2", in: .attention,
+                grid: (((sequenceLength + 63) / 64) * heads, batch), block: 256, arguments)
+        } else {
+            try launch(
+                "hsa_attention_forward_v1", in: .attention, grid: ((rows + 3) / 4, 1),
+                block: 128, arguments)
+        }
+    }
+
+    /// The v2 (tiled) kernels' name suffix for `headDim`, or nil to use v1.
+    private func tiledAttentionSuffix(headDim: Int) -> String? {
+        guard attentionTiled else { return nil }
+        if headDim <= 32 { return "hs32" }
+        if headDim <= 64 { return "hs64" }
+        return nil
     }
 
     /// Attention backward (same contract as `CPU.attentionBackward`); OVERWRITES dQ, dK, dV.
-    /// Three launches: D = rowsum(dOut * out); dQ (warp per query row); dK, dV (warp per key
-    /// row, visiting queries in ascending order, so no atomics and a fixed summation order).
+    /// Three launches: D = rowsum(dOut * out); dQ (v2: block per 32-query tile over key tiles;
+    /// v1: warp per query row); dK, dV (v2: block per 32-key tile over query tiles, the group's
+    /// heads inside each; v1: warp per key row). No atomics, a fixed summation order.
     /// - Parameters:
     ///   - dQ: (B, T, NH, HS) overwritten.
     ///   - dK: (B, T, NKV, HS) overwritten.
@@ -57,11 +74,13 @@ extension CUDABackend {
     ///   - kvHeads: NKV.
     ///   - headDim: HS.
     ///   - mask: the forward's mask.
+    ///   - workspace: (B, T, NH) scratch for the row deltas; nil allocates a temporary one and
+    ///     waits for the kernels before returning.
     public func attentionBackward(
         dQ: DeviceBuffer, dK: DeviceBuffer, dV: DeviceBuffer, dOut: DeviceBuffer,
         out: DeviceBuffer, logSumExp: DeviceBuffer, q: DeviceBuffer, k: DeviceBuffer,
         v: DeviceBuffer, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: AttentionMask
+        headDim: Int, mask: AttentionMask, workspace: DeviceBuffer? = nil
     ) throws {
         let shape = try attentionShape(batch, sequenceLength, heads, kvHeads, headDim, mask)
         let rows = batch * sequenceLength * heads
@@ -73,29 +92,42 @@ extension CUDABackend {
             try require(buffer, keyRows * headDim, name)
         }
         try require(logSumExp, rows, "logSumExp")
-        let delta = try DeviceBuffer(device: device, byteCount: rows * 4)  // (B, T, NH)
+        // delta (B, T, NH): in `workspace` when given (no wait), else a temporary buffer.
+        let ownedDelta =
+            workspace == nil ? try DeviceBuffer(device: device, byteCount: rows * 4) : nil
+        guard let delta = workspace ?? ownedDelta else { return }
+        try require(delta, rows, "workspace")
         try launch(
             "hsa_attention_delta_v1", in: .attention, grid: ((rows + 3) / 4, 1), block: 128,
             [
                 .buffer(delta), .buffer(dOut), .buffer(out), .int(Int32(rows)),
                 .int(Int32(headDim)),
             ])
-        try launch(
-            "hsa_attention_backward_query_v1", in: .attention, grid: ((rows + 3) / 4, 1),
-            block: 128,
-            [
-                .buffer(dQ), .buffer(dOut), .buffer(delta), .buffer(logSumExp), .buffer(q),
-                .buffer(k), .buffer(v), .int32Struct(shape),
-            ])
-        try launch(
-            "hsa_attention_backward_key_v1", in: .attention, grid: ((keyRows + 3) / 4, 1),
-            block: 128,
-            [
-                .buffer(dK), .buffer(dV), .buffer(dOut), .buffer(delta), .buffer(logSumExp),
-                .buffer(q), .buffer(k), .buffer(v), .int32Struct(shape),
-            ])
-        // `delta` is freed on return: wait for the kernels that read it.
-        try synchronize()
+        let queryArguments: [KernelArgument] = [
+            .buffer(dQ), .buffer(dOut), .buffer(delta), .buffer(logSumExp), .buffer(q),
+            .buffer(k), .buffer(v), .int32Struct(shape),
+        ]
+        let keyArguments: [KernelArgument] = [
+            .buffer(dK), .buffer(dV), .buffer(dOut), .buffer(delta), .buffer(logSumExp),
+            .buffer(q), .buffer(k), .buffer(v), .int32Struct(shape),
+        ]
+        if let tile = tiledAttentionSuffix(headDim: headDim) {
+            try launch(
+                "hsa_attention_backward_query_\(tile)_v2", in: .attention,
+                grid: (((sequenceLength + 31) / 32) * heads, batch), block: 256, queryArguments)
+            try launch(
+                "hsa_attention_backward_key_\(tile)_v2", in: .attention,
+                grid: (((sequenceLength + 31) / 32) * kvHeads, batch), block: 256, keyArguments)
+        } else {
+            try launch(
+                "hsa_attention_backward_query_v1", in: .attention, grid: ((rows + 3) / 4, 1),
+                block: 128, queryArguments)
+            try launch(
+                "hsa_attention_backward_key_v1", in: .attention,
+                grid: ((keyRows + 3) / 4, 1), block: 128, keyArguments)
+        }
+        // A temporary `delta` is freed on return: wait for the kernels that read it.
+        if ownedDelta != nil { try synchronize() }
     }
 
     /// Validates dimensions and packs `HsaAttentionShape {B, T, NH, NKV, HS, causal, window}`.

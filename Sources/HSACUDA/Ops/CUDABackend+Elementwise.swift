@@ -178,6 +178,81 @@ extension CUDABackend {
     /// Scatters gradients: `dTable[tokens[n]] += dOut[n]` (accumulates; same contract as
     /// `CPU.embeddingBackward`, bit-identical results).
     ///
+    /// Deterministic without atomics or host round trips: keys (token << 32 | row) are
+    /// bitonic-sorted on the GPU in a scratch block, which groups rows by token in ascending
+    /// row order; then the block at each group's first key adds the group's rows in that order,
+    /// exactly like the CPU loop. Tokens outside `0..<V` are skipped (not reported).
+    /// - Parameters:
+    ///   - dTable: (V, C) accumulated into.
+    ///   - dOut: (N, C).
+    ///   - tokens: (N) Int32 ids in `0..<V`.
+    ///   - rows: N.
+    ///   - channels: C.
+    ///   - workspace: at least `embeddingBackwardWorkspaceBytes(rows:)` bytes, or nil for the
+    ///     backend's scratch buffer.
+    public func embeddingBackward(
+        dTable: DeviceBuffer, dOut: DeviceBuffer, tokens: DeviceBuffer, rows: Int, channels: Int,
+        workspace: DeviceBuffer? = nil
+    ) throws {
+        if rows == 0 || channels == 0 { return }
+        try require(dOut, rows * channels, "dOut")
+        try require(tokens, rows, "tokens")
+        guard rows <= Int(Int32.max) / 2 else {
+            throw CUDAError.invalidArgument("embeddingBackward: \(rows) rows exceed 2^30")
+        }
+        let keyCount = Self.embeddingSortKeyCount(rows: rows)
+        let keys = try workspace ?? scratch(floats: keyCount * 2)
+        try require(keys, keyCount * 2, "workspace")
+        // Borrowed managed views report a huge size: clamp so the kernel argument fits.
+        let vocab = min(dTable.count32 / channels, Int(Int32.max))
+        try launch(
+            "hsa_embedding_keys_v2", in: .elementwise, grid: (gridStrideBlocks(keyCount), 1),
+            block: 256, [.buffer(keys), .buffer(tokens), .int(Int32(rows)), .int(Int32(keyCount))])
+        // Stages k <= 2048 in shared memory; each larger stage: global steps j >= 2048, then the
+        // shared tail j < 2048.
+        let tiles = keyCount / 2048
+        try launch(
+            "hsa_bitonic_shared_v2", in: .elementwise, grid: (tiles, 1), block: 1024,
+            [.buffer(keys), .int(2), .int(2048)])
+        var k = 4096
+        while k <= keyCount {
+            var j = k / 2
+            while j >= 2048 {
+                try launch(
+                    "hsa_bitonic_global_v2", in: .elementwise,
+                    grid: (gridStrideBlocks(keyCount / 2), 1), block: 256,
+                    [.buffer(keys), .int(Int32(keyCount)), .int(Int32(j)), .int(Int32(k))])
+                j /= 2
+            }
+            try launch(
+                "hsa_bitonic_shared_v2", in: .elementwise, grid: (tiles, 1), block: 1024,
+                [.buffer(keys), .int(Int32(k)), .int(Int32(k))])
+            k *= 2
+        }
+        try launch(
+            "hsa_embedding_backward_v2", in: .elementwise,
+            grid: (rows, (channels + 255) / 256), block: 256,
+            [
+                .buffer(dTable), .buffer(dOut), .buffer(keys), .int(Int32(rows)),
+                .int(Int32(vocab)), .int(Int32(channels)),
+            ])
+    }
+
+    /// Sort keys for `rows` tokens: the next power of two, at least one 2048-key tile.
+    static func embeddingSortKeyCount(rows: Int) -> Int {
+        var count = 2048
+        while count < rows { count *= 2 }
+        return count
+    }
+
+    /// Workspace bytes `embeddingBackward` needs for `rows` tokens.
+    public static func embeddingBackwardWorkspaceBytes(rows: Int) -> Int {
+        embeddingSortKeyCount(rows: rows) * 8
+    }
+
+    /// Embedding backward v1 (kept for comparison benchmarks): same contract and results as
+    /// `embeddingBackward`, but sorts the tokens on the host, which synchronizes.
+    ///
     /// Deterministic without atomics: the token ids are copied to the host (N Int32s, a
     /// synchronizing copy) and grouped by a stable counting sort; then one block per distinct
     /// token (and channel tile) adds its rows in ascending row order.
@@ -187,7 +262,7 @@ extension CUDABackend {
     ///   - tokens: (N) Int32 ids in `0..<V`.
     ///   - rows: N.
     ///   - channels: C.
-    public func embeddingBackward(
+    public func embeddingBackwardHostSorted(
         dTable: DeviceBuffer, dOut: DeviceBuffer, tokens: DeviceBuffer, rows: Int, channels: Int
     ) throws {
         if rows == 0 || channels == 0 { return }

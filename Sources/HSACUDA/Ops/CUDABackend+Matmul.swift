@@ -1,4 +1,7 @@
-// Linear layers through cublasSgemm (fp32, no TF32). Letters: N rows, I input channels,
+import Foundation
+
+// Linear layers through cublasSgemm (fp32, no TF32), or cublasGemmEx with fp32 storage and a
+// reduced-precision tensor-core compute type when `matmulPrecision` asks for it. Letters: N rows, I input channels,
 // O output channels; weight (O, I) as in nn.Linear. cuBLAS is column-major: a row-major
 // (R, C) matrix is a column-major (C, R) one, so each row-major product is computed transposed.
 
@@ -96,12 +99,60 @@ extension CUDABackend {
         var alpha: Float = 1
         var betaValue = beta
         let cublas = device.libraries.cublas
+        let aPointer = UnsafeRawPointer(bitPattern: UInt(a.address))
+        let bPointer = UnsafeRawPointer(bitPattern: UInt(b.address))
+        let cPointer = UnsafeMutableRawPointer(bitPattern: UInt(c.address))
         // CUBLAS_OP_N = 0, CUBLAS_OP_T = 1.
-        let status = cublas.cublasSgemm(
+        guard let computeType = matmulPrecision.cublasComputeType else {
+            let status = cublas.cublasSgemm(
+                cublasHandle, transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n),
+                Int32(k), &alpha, aPointer, Int32(lda), bPointer, Int32(ldb), &betaValue,
+                cPointer, Int32(ldc))
+            try cublas.check(status, "cublasSgemm_v2(m: \(m), n: \(n), k: \(k))")
+            return
+        }
+        // fp32 in and out (CUDA_R_32F = 0); cuBLAS rounds A and B to the compute type's inputs
+        // on the fly and accumulates in fp32. CUBLAS_GEMM_DEFAULT = -1.
+        let status = cublas.cublasGemmEx(
             cublasHandle, transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k),
-            &alpha, UnsafeRawPointer(bitPattern: UInt(a.address)), Int32(lda),
-            UnsafeRawPointer(bitPattern: UInt(b.address)), Int32(ldb), &betaValue,
-            UnsafeMutableRawPointer(bitPattern: UInt(c.address)), Int32(ldc))
-        try cublas.check(status, "cublasSgemm_v2(m: \(m), n: \(n), k: \(k))")
+            &alpha, aPointer, 0, Int32(lda), bPointer, 0, Int32(ldb), &betaValue, cPointer, 0,
+            Int32(ldc), computeType, -1)
+        try cublas.check(
+            status, "cublasGemmEx(\(matmulPrecision.rawValue), m: \(m), n: \(n), k: \(k))")
+    }
+}
+
+// MARK: - Precision
+
+/// How cuBLAS multiplies: inputs and outputs stay fp32 in memory either way.
+public enum MatmulPrecision: String, Sendable, CaseIterable {
+    /// True fp32 (cublasSgemm, no TF32): matches the CPU to fp32 rounding. The default.
+    case fp32
+    /// bf16 tensor cores: A and B rounded to bf16 on the fly, fp32 accumulation and output
+    /// (cublasGemmEx, CUBLAS_COMPUTE_32F_FAST_16BF).
+    case bf16
+    /// TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32), fp32 accumulation.
+    case tf32
+
+    /// The precision named by `HSA_MATMUL_PRECISION` (fp32 when unset).
+    /// - Throws: `CUDAError.invalidArgument` for an unknown name.
+    public static func fromEnvironment() throws -> MatmulPrecision {
+        guard let name = ProcessInfo.processInfo.environment["HSA_MATMUL_PRECISION"],
+            !name.isEmpty
+        else { return .fp32 }
+        guard let precision = MatmulPrecision(rawValue: name.lowercased()) else {
+            throw CUDAError.invalidArgument(
+                "HSA_MATMUL_PRECISION is '\(name)', expected one of fp32, bf16, tf32")
+        }
+        return precision
+    }
+
+    /// cublasComputeType_t for cublasGemmEx, or nil for the plain Sgemm path.
+    var cublasComputeType: Int32? {
+        switch self {
+        case .fp32: return nil
+        case .bf16: return 75  // CUBLAS_COMPUTE_32F_FAST_16BF
+        case .tf32: return 77  // CUBLAS_COMPUTE_32F_FAST_TF32
+        }
     }
 }

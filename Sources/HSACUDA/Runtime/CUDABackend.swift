@@ -32,6 +32,11 @@ public final class CUDABackend: @unchecked Sendable {
     public let stream: CUDAStream
     let compiler: KernelCompiler
     let cublasHandle: OpaquePointer?
+    /// How GEMMs multiply (`HSA_MATMUL_PRECISION`, default fp32); settable between launches.
+    public var matmulPrecision: MatmulPrecision
+    /// Dense attention uses the tiled v2 kernels for HS <= 64 (default true; `HSA_ATTENTION_V1=1`
+    /// selects the one-warp-per-row v1 kernels, for comparison).
+    public var attentionTiled: Bool
     private let lock = NSLock()
     private var modules: [String: CUhandle?] = [:]
     private var functions: [String: CUhandle?] = [:]
@@ -52,6 +57,8 @@ public final class CUDABackend: @unchecked Sendable {
         // CUBLAS_DEFAULT_MATH: true fp32 (no TF32), so GEMMs match OpenBLAS to fp32 rounding.
         try cublas.check(cublas.cublasSetMathMode(handle, 0), "cublasSetMathMode")
         cublasHandle = handle
+        matmulPrecision = try MatmulPrecision.fromEnvironment()
+        attentionTiled = ProcessInfo.processInfo.environment["HSA_ATTENTION_V1"] != "1"
     }
 
     deinit { _ = device.libraries.cublas.cublasDestroy(cublasHandle) }
