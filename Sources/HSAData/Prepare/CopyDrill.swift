@@ -1,0 +1,54 @@
+import HSACore
+
+/// Turns a plain-text segment into a long-range copy exercise: passages from its first part
+/// are repeated at its end, so the repeated tokens are predictable only by looking back
+/// further than a sliding window reaches. Every repeated token carries loss, which gives
+/// retrieval layers a dense training signal (one per token, not one per task answer).
+///
+/// The segment keeps its length: its text is shortened by what the repeats add. Passages come
+/// from the first `sourceFraction` of the text, so they sit at least
+/// `(1 - sourceFraction) · length` tokens before their repeat.
+public struct CopyDrill: Codable, Sendable, Equatable {
+    /// Fraction of text segments that become drills, in [0, 1].
+    public var fraction: Double
+    /// Passages repeated per drill.
+    public var passages: Int
+    /// Tokens per passage.
+    public var passageLength: Int
+    /// Passages are taken from this leading fraction of the text.
+    public var sourceFraction: Double
+
+    public init(
+        fraction: Double, passages: Int = 2, passageLength: Int = 128,
+        sourceFraction: Double = 0.6
+    ) {
+        self.fraction = fraction
+        self.passages = passages
+        self.passageLength = passageLength
+        self.sourceFraction = sourceFraction
+    }
+
+    /// The drill version of `tokens` (BOS first), or nil when the segment is too short for
+    /// the passages. The result has the same length; mask 1 after the BOS.
+    /// - Parameters:
+    ///   - tokens: (L) a text segment starting with BOS.
+    ///   - separator: the token between the text and each repeat (a newline).
+    ///   - generator: picks the passages.
+    func apply(
+        to tokens: [Int32], separator: Int32, generator: inout SplitMix64
+    ) -> (tokens: [Int32], mask: [UInt8])? {
+        let added = passages * (passageLength + 1)
+        let textLength = tokens.count - added
+        let sourceEnd = Int(Double(textLength) * sourceFraction)
+        guard passages > 0, passageLength > 0, sourceEnd > passageLength + 1 else { return nil }
+        var result = Array(tokens[0..<textLength])
+        for _ in 0..<passages {
+            // Passages start after the BOS and end inside the source part.
+            let span = UInt64(sourceEnd - passageLength - 1)
+            let start = 1 + Int(generator.next().multipliedFullWidth(by: span).high)
+            result.append(separator)
+            result += tokens[start..<(start + passageLength)]
+        }
+        return (result, [0] + [UInt8](repeating: 1, count: result.count - 1))
+    }
+}

@@ -1,0 +1,331 @@
+import Foundation
+import HSACore
+
+/// Mixes prepared datasets (from `hsa data prepare` or `hsa data synth`) into one training
+/// set with a loss mask, in proportions given by token weights.
+///
+/// Every document of a source is cut into segments of at most `segmentLength` tokens; each
+/// segment starts with BOS (a cut-off continuation gets one prepended, with mask 0), so a
+/// loader with `documentStart: BOS` and T = `segmentLength` starts a window at every segment
+/// and never reads a long text only from its beginning. Masks are kept from sources that have
+/// one (task samples: 1 on answers only) and are 1 on every token but BOS for sources without
+/// (plain text: full next-token loss).
+///
+/// Sources take turns by deficit: the next segment always comes from the source whose written
+/// tokens divided by its weight is smallest, so the token proportions match the weights to
+/// within one segment. Each source's segments are visited in a shuffled order (SplitMix64 of
+/// the seed, the source's index and its pass), and a source that runs out starts another pass.
+/// With a ``CopyDrill``, a fraction of the plain-text segments repeat earlier passages at their
+/// end (long-range copy exercises).
+public enum DataMixer {
+    /// One input dataset and its share of the output's tokens.
+    public struct Source: Sendable {
+        /// A directory with `manifest.json` and train shards.
+        public var directory: URL
+        /// Relative share of tokens (> 0).
+        public var weight: Double
+
+        public init(directory: URL, weight: Double) {
+            self.directory = directory
+            self.weight = weight
+        }
+
+        /// Parses `DIR` or `DIR:WEIGHT` (weight 1 when omitted).
+        public init(argument: String) throws {
+            let parts = argument.split(separator: ":", omittingEmptySubsequences: false)
+            guard let last = parts.last, parts.count >= 2, let weight = Double(last) else {
+                self.init(directory: URL(fileURLWithPath: argument), weight: 1)
+                return
+            }
+            guard weight > 0, weight.isFinite else {
+                throw DataPrepareError.invalidOption(
+                    name: "mix source weight", value: argument, expected: "DIR:WEIGHT, WEIGHT > 0")
+            }
+            let path = parts.dropLast().joined(separator: ":")
+            self.init(directory: URL(fileURLWithPath: path), weight: weight)
+        }
+    }
+
+    /// What was written, also saved as `mix.json`.
+    public struct Summary: Codable, Sendable, Equatable {
+        /// Per source, in argument order.
+        public struct SourceSummary: Codable, Sendable, Equatable {
+            public var directory: String
+            public var weight: Double
+            /// Tokens the source holds (train split).
+            public var availableTokens: Int
+            /// Tokens written from it (segments, with prepended BOS).
+            public var writtenTokens: Int
+            /// Written tokens with loss mask 1.
+            public var lossTokens: Int
+            /// Segments written.
+            public var segments: Int
+            /// Passes started over the source's segments (> 1: it was repeated).
+            public var passes: Int
+            /// Segments turned into copy drills.
+            public var drills: Int
+        }
+        public var sources: [SourceSummary]
+        public var segmentLength: Int
+        public var copyDrill: CopyDrill?
+        public var seed: UInt64
+        public var tokens: Int
+        public var shards: [String]
+    }
+
+    /// Writes the mixture into `directory` (`train-NNNNN.bin` with loss masks,
+    /// `manifest.json`, `tokenizer.json`, `mix.json`).
+    /// - Parameters:
+    ///   - sources: inputs; all must use the same tokenizer.
+    ///   - segmentLength: longest segment in tokens, BOS included (the training T).
+    ///   - totalTokens: tokens to write; nil writes as many as all sources hold together.
+    ///   - seed: fixes every source's segment order and the drills.
+    ///   - copyDrill: turns some plain-text segments into long-range copy exercises.
+    ///   - directory: output (created).
+    ///   - shardTokens: tokens per shard file, about (a segment is never split).
+    /// - Throws: ``DataPrepareError`` for bad options, missing or mismatched inputs.
+    @discardableResult
+    public static func mix(
+        sources: [Source], segmentLength: Int, totalTokens: Int? = nil, seed: UInt64 = 0,
+        copyDrill: CopyDrill? = nil, to directory: URL, shardTokens: Int = 16 << 20
+    ) throws -> Summary {
+        guard !sources.isEmpty else {
+            throw DataPrepareError.invalidOption(
+                name: "sources", value: "none", expected: "at least one dataset directory")
+        }
+        guard segmentLength >= 2 else {
+            throw DataPrepareError.invalidOption(
+                name: "segment length", value: "\(segmentLength)", expected: ">= 2")
+        }
+        let loaded = try sources.map { try SegmentedSource(directory: $0.directory) }
+        let tokenizer = loaded[0].manifest.tokenizer
+        for (source, data) in zip(sources, loaded) where data.manifest.tokenizer != tokenizer {
+            throw DataPrepareError.io(
+                path: source.directory.path,
+                reason: "tokenizer \(data.manifest.tokenizer) differs from "
+                    + "\(sources[0].directory.path)'s \(tokenizer); hint: mix datasets made "
+                    + "with the same tokenizer")
+        }
+        let segmentsPerSource = loaded.map {
+            $0.segments(maxLength: segmentLength, bos: tokenizer.bos)
+        }
+        let target = totalTokens ?? loaded.reduce(0) { $0 + $1.tokens.count }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+
+        var cursors = sources.indices.map { SegmentCursor(source: $0, seed: seed) }
+        var summaries = zip(sources, loaded).map { source, data in
+            Summary.SourceSummary(
+                directory: source.directory.path, weight: source.weight,
+                availableTokens: data.tokens.count, writtenTokens: 0, lossTokens: 0, segments: 0,
+                passes: 0, drills: 0)
+        }
+        var writer = MaskedShardSequence(
+            directory: directory, vocabularySize: tokenizer.vocabSize, shardTokens: shardTokens)
+        var drillGenerator = SplitMix64(seed: seed ^ 0x636F_7079_6472_696C)  // "copydril"
+        let newline = Int32(UInt8(ascii: "\n"))
+        var written = 0
+        while written < target {
+            // Deficit round robin: the source furthest below its share goes next.
+            let next = sources.indices.min { a, b in
+                Double(summaries[a].writtenTokens) / sources[a].weight
+                    < Double(summaries[b].writtenTokens) / sources[b].weight
+            }
+            guard let index = next, !segmentsPerSource[index].isEmpty else { break }
+            let segment = cursors[index].next(in: segmentsPerSource[index])
+            summaries[index].passes = cursors[index].pass + 1
+            var (tokens, mask) = loaded[index].materialize(segment, bos: tokenizer.bos)
+            if let copyDrill, loaded[index].isPlainText,
+                drillGenerator.nextUniform() < copyDrill.fraction,
+                let drill = copyDrill.apply(
+                    to: tokens, separator: newline, generator: &drillGenerator)
+            {
+                (tokens, mask) = drill
+                summaries[index].drills += 1
+            }
+            try writer.append(tokens, mask: mask)
+            summaries[index].writtenTokens += tokens.count
+            summaries[index].lossTokens += mask.reduce(0) { $0 + Int($1) }
+            summaries[index].segments += 1
+            written += tokens.count
+        }
+        let shards = try writer.finish()
+        let summary = Summary(
+            sources: summaries, segmentLength: segmentLength, copyDrill: copyDrill, seed: seed,
+            tokens: written,
+            shards: shards.map(\.file))
+        try writeMetadata(summary, shards: shards, tokenizer: tokenizer, to: directory)
+        return summary
+    }
+
+    private static func writeMetadata(
+        _ summary: Summary, shards: [DataManifest.Shard],
+        tokenizer: DataManifest.TokenizerSummary, to directory: URL
+    ) throws {
+        let manifest = DataManifest(
+            tokenizer: tokenizer, validationFraction: 0,
+            shardTokens: shards.map(\.tokens).max() ?? 0, trainTokens: summary.tokens,
+            validationTokens: 0, documents: [], emptyFiles: [], shards: shards)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(
+            encoder.encode(manifest), to: directory.appendingPathComponent(DataManifest.fileName))
+        try AtomicFile.write(
+            encoder.encode(summary), to: directory.appendingPathComponent("mix.json"))
+        try ByteTokenizer().save(to: directory.appendingPathComponent("tokenizer.json"))
+    }
+}
+
+// MARK: - Sources as segments
+
+/// A piece of a source's token stream: `range` of its concatenated train tokens, with a BOS
+/// prepended when the piece continues a document.
+struct Segment: Equatable {
+    var range: Range<Int>
+    var prependsBOS: Bool
+}
+
+/// A source's train split read into memory: tokens and masks of all shards, concatenated
+/// (documents may span shards).
+struct SegmentedSource {
+    let manifest: DataManifest
+    let tokens: [Int32]
+    let mask: [UInt8]
+    /// No shard has a loss mask (text from `hsa data prepare`).
+    let isPlainText: Bool
+
+    init(directory: URL) throws {
+        manifest = try DataManifest.load(from: directory)
+        var tokens: [Int32] = []
+        var mask: [UInt8] = []
+        var anyMask = false
+        tokens.reserveCapacity(manifest.trainTokens)
+        for shard in manifest.shards where shard.split == .train {
+            let reader = try TokenShardReader(
+                url: directory.appendingPathComponent(shard.file), validateTokens: false)
+            tokens += reader.allTokens()
+            mask += reader.lossMask(in: 0..<reader.tokenCount)
+            anyMask = anyMask || reader.hasLossMask
+        }
+        guard !tokens.isEmpty else {
+            throw DataPrepareError.io(path: directory.path, reason: "no train tokens to mix")
+        }
+        self.tokens = tokens
+        self.mask = mask
+        isPlainText = !anyMask
+    }
+
+    /// Documents (from one BOS to the next) cut into pieces of at most `maxLength` tokens
+    /// including the BOS each piece starts with.
+    func segments(maxLength: Int, bos: Int32) -> [Segment] {
+        var starts = tokens.indices.filter { tokens[$0] == bos }
+        if starts.first != 0 { starts.insert(0, at: 0) }
+        var result: [Segment] = []
+        for (index, start) in starts.enumerated() {
+            let end = index + 1 < starts.count ? starts[index + 1] : tokens.count
+            var pieceStart = start
+            while pieceStart < end {
+                let continues = pieceStart != start || tokens[start] != bos
+                let room = continues ? maxLength - 1 : maxLength
+                let pieceEnd = pieceStart + min(end - pieceStart, room)
+                result.append(Segment(range: pieceStart..<pieceEnd, prependsBOS: continues))
+                pieceStart = pieceEnd
+            }
+        }
+        return result
+    }
+
+    /// The segment's tokens and mask (BOS gets mask 0: nothing predicts it).
+    func materialize(_ segment: Segment, bos: Int32) -> (tokens: [Int32], mask: [UInt8]) {
+        var outTokens = Array(tokens[segment.range])
+        var outMask = Array(mask[segment.range])
+        if segment.prependsBOS {
+            outTokens.insert(bos, at: 0)
+            outMask.insert(0, at: 0)
+        }
+        for index in outTokens.indices where outTokens[index] == bos { outMask[index] = 0 }
+        return (outTokens, outMask)
+    }
+}
+
+/// Walks one source's segments in a shuffled order, reshuffling for every new pass.
+struct SegmentCursor {
+    let source: Int
+    let seed: UInt64
+    private(set) var pass = 0
+    private var order: [Int] = []
+    private var position = 0
+
+    init(source: Int, seed: UInt64) {
+        self.source = source
+        self.seed = seed
+    }
+
+    mutating func next(in segments: [Segment]) -> Segment {
+        if order.isEmpty {
+            order = Self.shuffled(count: segments.count, seed: seed, source: source, pass: 0)
+        } else if position == order.count {
+            pass += 1
+            position = 0
+            order = Self.shuffled(count: segments.count, seed: seed, source: source, pass: pass)
+        }
+        defer { position += 1 }
+        return segments[order[position]]
+    }
+
+    static func shuffled(count: Int, seed: UInt64, source: Int, pass: Int) -> [Int] {
+        var order = Array(0..<count)
+        var generator = SplitMix64(
+            seed: seed ^ (UInt64(source + 1) &* 0x9E37_79B9_7F4A_7C15)
+                ^ (UInt64(pass) &* 0xD1B5_4A32_D192_ED03))
+        var index = count - 1
+        while index > 0 {
+            let pick = Int(generator.next().multipliedFullWidth(by: UInt64(index + 1)).high)
+            order.swapAt(index, pick)
+            index -= 1
+        }
+        return order
+    }
+}
+
+/// Train shards with loss masks, opened as they fill; a segment is never split.
+struct MaskedShardSequence {
+    let directory: URL
+    let vocabularySize: Int
+    let shardTokens: Int
+    private var shards: [DataManifest.Shard] = []
+    private var current: TokenShardWriter?
+
+    init(directory: URL, vocabularySize: Int, shardTokens: Int) {
+        self.directory = directory
+        self.vocabularySize = vocabularySize
+        self.shardTokens = shardTokens
+    }
+
+    mutating func append(_ tokens: [Int32], mask: [UInt8]) throws {
+        let writer: TokenShardWriter
+        if let current {
+            writer = current
+        } else {
+            writer = try TokenShardWriter(
+                url: directory.appendingPathComponent(
+                    DataSplit.train.shardFileName(index: shards.count)),
+                vocabularySize: vocabularySize, hasLossMask: true)
+            current = writer
+        }
+        try writer.append(tokens, lossMask: mask)
+        if writer.tokenCount >= shardTokens { try close() }
+    }
+
+    mutating func finish() throws -> [DataManifest.Shard] {
+        try close()
+        return shards
+    }
+
+    private mutating func close() throws {
+        guard let writer = current else { return }
+        try writer.finish()
+        shards.append(
+            .init(file: writer.url.lastPathComponent, split: .train, tokens: writer.tokenCount))
+        current = nil
+    }
+}

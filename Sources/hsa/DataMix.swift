@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import HSA
+
+extension HSACommand {
+    struct DataMix: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mix",
+            abstract: "Mix prepared datasets (text and task samples) into one with loss masks.",
+            discussion: """
+                Each SOURCE is DIR or DIR:WEIGHT (a share of the output's tokens). Documents \
+                are cut into segments of at most --segment-length tokens that each start with \
+                BOS, so `hsa train --document-aligned --seq-len` of the same length starts a \
+                window at every segment. Sources with a loss mask (`hsa data synth`) keep it; \
+                plain text (`hsa data prepare`) gets loss on every token. Writes train shards, \
+                manifest.json, tokenizer.json and mix.json into --out.
+                """)
+
+        @Argument(help: "Datasets as DIR or DIR:WEIGHT.")
+        var sources: [String]
+        @Option(help: "Longest segment in tokens (use the training --seq-len).")
+        var segmentLength: Int = 4096
+        @Option(help: "Tokens to write (default: as many as the sources hold together).")
+        var tokens: Int?
+        @Option(
+            help: """
+                Fraction of plain-text segments that repeat earlier passages at their end \
+                (long-range copy exercises for the retrieval layers).
+                """)
+        var copyDrill: Double = 0
+        @Option(help: "Passages repeated per copy drill.")
+        var drillPassages: Int = 2
+        @Option(help: "Tokens per repeated passage.")
+        var drillPassageLength: Int = 128
+        @Option var seed: UInt64 = 0
+        @Option(help: "Output directory.")
+        var out: String = "data/mix"
+        @Option(help: "Tokens per shard file.")
+        var shardTokens: Int = 16 << 20
+
+        func run() throws {
+            let parsed = try sources.map(DataMixer.Source.init(argument:))
+            guard (0...1).contains(copyDrill), drillPassages > 0, drillPassageLength > 0 else {
+                throw ValidationError(
+                    "--copy-drill must be in [0, 1]; --drill-passages and "
+                        + "--drill-passage-length > 0")
+            }
+            let drill =
+                copyDrill > 0
+                ? CopyDrill(
+                    fraction: copyDrill, passages: drillPassages,
+                    passageLength: drillPassageLength)
+                : nil
+            let summary = try DataMixer.mix(
+                sources: parsed, segmentLength: segmentLength, totalTokens: tokens, seed: seed,
+                copyDrill: drill, to: URL(fileURLWithPath: out), shardTokens: shardTokens)
+            for source in summary.sources {
+                Terminal.printLine(
+                    "\(source.directory): \(source.writtenTokens) tokens in \(source.segments) "
+                        + "segments, \(source.drills) copy drills (\(source.lossTokens) with "
+                        + "loss; \(source.passes) "
+                        + "pass\(source.passes == 1 ? "" : "es") over \(source.availableTokens))")
+            }
+            Terminal.printLine(
+                "wrote \(summary.tokens) tokens in \(summary.shards.count) shards to \(out)")
+        }
+    }
+}
