@@ -5,6 +5,12 @@ import HSAModel
 
 /// The training loop: gradient accumulation, AdamW with the warm-up + cosine schedule,
 /// periodic validation and checkpoints, all reported as `TrainingEvent`s.
+///
+/// With a `GradientReducer` of N ranks it trains data-parallel: every rank reads the same
+/// global batch and trains on its slice (`TrainingBatch.slice`), the gradients are summed over
+/// the ranks before the identical AdamW update, and only rank 0 writes checkpoints. Each rank's
+/// loss is weighted by its share of the global batch's loss targets, so the summed gradient is
+/// the single-process gradient of the same global batch up to summation order.
 public final class Trainer {
     public let model: LanguageModel
     public let optimizer: AdamWOptimizer
@@ -13,6 +19,12 @@ public final class Trainer {
     let source: BatchSource
     let validation: [TrainingBatch]
     let tokenizer: (any Tokenizer)?
+    /// The data-parallel group, or nil for single-process training.
+    public let reducer: (any GradientReducer)?
+    /// This trainer's rank (0 without a reducer).
+    public var rank: Int { reducer?.rank ?? 0 }
+    /// Ranks training together (1 without a reducer).
+    public var worldSize: Int { reducer?.worldSize ?? 1 }
     /// Optimizer steps completed.
     public private(set) var step = 0
     /// Tokens consumed so far.
@@ -20,7 +32,8 @@ public final class Trainer {
 
     public init(
         model: LanguageModel, options: TrainingOptions, source: BatchSource,
-        validation: [TrainingBatch], runDirectory: URL, tokenizer: (any Tokenizer)?
+        validation: [TrainingBatch], runDirectory: URL, tokenizer: (any Tokenizer)?,
+        reducer: (any GradientReducer)? = nil
     ) {
         self.model = model
         self.options = options
@@ -28,6 +41,7 @@ public final class Trainer {
         self.validation = validation
         self.runDirectory = runDirectory
         self.tokenizer = tokenizer
+        self.reducer = reducer
         optimizer = AdamWOptimizer(
             layout: model.layout, weightDecay: Float(options.weightDecay),
             maxGradientNorm: options.gradientClip > 0 ? Float(options.gradientClip) : nil)
@@ -51,23 +65,61 @@ public final class Trainer {
         options.lossOnAllTokens == true ? nil : batch.mask
     }
 
-    /// Mean loss over the validation batches.
-    public func validationLoss() -> Double {
+    /// Mean loss over the validation batches (data-parallel: a collective, each rank
+    /// evaluates its slice of every batch).
+    public func validationLoss() throws -> Double {
         guard !validation.isEmpty else { return .nan }
-        var total = 0.0
+        var losses: [Double] = []
         for batch in validation {
-            let pass = model.forward(
-                tokens: batch.inputs, targets: batch.targets, lossMask: lossMask(batch),
-                batch: batch.batchSize, sequenceLength: batch.sequenceLength)
-            total += Double(pass.loss)
+            let (pass, share) = try forwardSlice(of: batch)
+            losses.append(Double(pass.loss) * share)
         }
-        return total / Double(validation.count)
+        if let reducer, worldSize > 1 { losses = try reducer.allReduceSum(losses) }
+        return losses.reduce(0, +) / Double(validation.count)
+    }
+
+    /// Runs the forward pass over this rank's slice of the global `batch`. Returns the pass and
+    /// the slice's share of the batch's loss targets (1 for a single process), the weight that
+    /// turns the slice's mean loss into its part of the global mean.
+    private func forwardSlice(of batch: TrainingBatch) throws -> (LanguageModel.Pass, Double) {
+        let local = try batch.slice(rank: rank, worldSize: worldSize)
+        let mask = lossMask(local)
+        let pass = model.forward(
+            tokens: local.inputs, targets: local.targets, lossMask: mask,
+            batch: local.batchSize, sequenceLength: local.sequenceLength)
+        if worldSize == 1 { return (pass, 1) }
+        let globalCount = batch.lossTargetCount(lossMask: lossMask(batch))
+        return (pass, globalCount > 0 ? Double(pass.targetCount) / Double(globalCount) : 0)
+    }
+
+    /// Sums the gradients (and the step's loss) over the ranks; checks once, before the first
+    /// step, that every rank starts from the same parameters.
+    private func reduceOverRanks(loss: Double) throws -> Double {
+        guard let reducer, worldSize > 1 else { return loss }
+        try reducer.allReduceSumInBuckets(
+            model.gradients.storage.data, count: model.gradients.storage.count)
+        return try reducer.allReduceSum([loss])[0]
+    }
+
+    /// Throws unless every rank holds bit-identical parameters (same seed, same checkpoint).
+    public func checkParametersAgree() throws {
+        guard let reducer, worldSize > 1 else { return }
+        // The L2 norm of the parameters: deterministic, so equal parameters give equal bits.
+        let checksum = AdamWOptimizer.gradientNorm(model.parameters)
+        // Slot r carries rank r's checksum and the others add zeros, so the sums are exact.
+        var slots = [Double](repeating: 0, count: worldSize)
+        slots[rank] = checksum
+        let all = try reducer.allReduceSum(slots)
+        guard all.allSatisfy({ $0 == all[0] }) else {
+            throw DistributedTrainingError.parametersDiffer(rank: rank, checksums: all)
+        }
     }
 
     /// Trains until `options.steps` (or `stopAfter` more steps, whichever comes first).
     public func run(stopAfter: Int? = nil, onEvent: (TrainingEvent) throws -> Void) throws {
         let schedule = options.schedule
         let end = min(options.steps, stopAfter.map { step + $0 } ?? Int.max)
+        try checkParametersAgree()
         while step < end {
             let started = Date()
             model.zeroGradients()
@@ -76,13 +128,13 @@ public final class Trainer {
             let micro = options.gradientAccumulation
             for _ in 0..<micro {
                 let batch = try source.nextBatch()
-                let pass = model.forward(
-                    tokens: batch.inputs, targets: batch.targets, lossMask: lossMask(batch),
-                    batch: batch.batchSize, sequenceLength: batch.sequenceLength)
-                model.backward(pass, lossScale: 1 / Float(micro))
-                loss += Double(pass.loss) / Double(micro)
+                let (pass, share) = try forwardSlice(of: batch)
+                // share is exactly 1 for a single process: the same bits as before.
+                model.backward(pass, lossScale: Float(share) / Float(micro))
+                loss += Double(pass.loss) * share / Double(micro)
                 tokens += batch.inputs.count
             }
+            loss = try reduceOverRanks(loss: loss)
             let rate = schedule.rate(at: step)
             let norm = optimizer.update(
                 parameters: model.parameters, gradients: model.gradients,
@@ -97,14 +149,18 @@ public final class Trainer {
                         gradientNorm: norm, tokensPerSecond: Double(tokens) / max(seconds, 1e-9),
                         milliseconds: seconds * 1000)))
             if options.evalEvery > 0, step % options.evalEvery == 0 || step == options.steps {
+                let validationLoss = try validationLoss()
                 try onEvent(
-                    .evaluation(EvaluationReport(step: step, validationLoss: validationLoss())))
+                    .evaluation(EvaluationReport(step: step, validationLoss: validationLoss)))
             }
             let due = options.checkpointEvery > 0 && step % options.checkpointEvery == 0
-            if due || step == end {
+            // Checkpoints are global state: rank 0 writes them once for all ranks.
+            if (due || step == end) && rank == 0 {
                 try onEvent(.checkpoint(step: step, directory: try saveCheckpoint()))
             }
         }
+        // No rank leaves while another still needs it for a collective.
+        try reducer?.barrier()
     }
 
     /// Writes a checkpoint of the current state and prunes old ones.

@@ -20,6 +20,12 @@ extension HSACommand {
                     Terminal.printLine("GPU: CUDA libraries load, but device 0 failed: \(error)")
                 }
             }
+            // Optional: only `hsa train --gpus N` needs it.
+            if let reason = NCCL.unavailableReason {
+                Terminal.printLine("NCCL: not loaded (multi-GPU training unavailable); \(reason)")
+            } else if let nccl = try? NCCL.library() {
+                Terminal.printLine("NCCL: \(nccl.version) [\(nccl.library.path)]")
+            }
         }
     }
 }

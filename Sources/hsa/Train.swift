@@ -11,6 +11,14 @@ extension HSACommand {
                 step and evaluation), loss.svg, and checkpoints/step-N (model, optimizer and \
                 trainer state, written atomically). --resume continues from the newest \
                 checkpoint, bit-for-bit as if never interrupted (same thread count).
+
+                --gpus N trains data-parallel on N GPUs: one process per GPU (this command \
+                re-run with HSA_RANK set), gradients summed with NCCL (libnccl.so.2, found like \
+                the CUDA libraries; HSA_NCCL_LIBRARY overrides). --batch-size is the global \
+                batch: each GPU trains on batch-size / N of its sequences, so the run matches \
+                one GPU with the same --batch-size. Rank 0 writes logs and checkpoints, which \
+                resume on any number of GPUs. If one rank dies the others are stopped and the \
+                launcher names it. See docs/MULTI-GPU.md.
                 """)
 
         @OptionGroup var model: ModelOptions
@@ -22,6 +30,15 @@ extension HSACommand {
         var out: String = "runs/train"
         @Flag(help: "Continue from the newest checkpoint in --out.")
         var resume = false
+        @Option(
+            help: """
+                Start from the weights of this model or checkpoint directory (fresh optimizer \
+                and schedule; its config.json unless --config is given). Ignored when --resume \
+                finds a checkpoint.
+                """)
+        var initFrom: String?
+        @Option(help: "GPUs for data-parallel training (one process each; needs --backend cuda).")
+        var gpus: Int = 1
 
         @Option var steps: Int = 200
         @Option var batchSize: Int = 4
@@ -63,6 +80,19 @@ extension HSACommand {
                 throw ValidationError(
                     "--steps, --batch-size, --grad-accum must be > 0, --seq-len > 1")
             }
+            guard gpus > 0 else { throw ValidationError("--gpus must be > 0") }
+            if gpus > 1 {
+                guard device.backend != "cpu" else {
+                    throw ValidationError(
+                        "--gpus \(gpus) needs --backend cuda (multi-process training runs on "
+                            + "GPUs only)")
+                }
+                guard batchSize % gpus == 0 else {
+                    throw ValidationError(
+                        "--batch-size \(batchSize) must be a multiple of --gpus \(gpus) (it is "
+                            + "the global batch, split evenly over the GPUs)")
+                }
+            }
         }
 
         var options: TrainingOptions {
@@ -88,7 +118,38 @@ extension HSACommand {
         }
 
         func run() throws {
-            try device.install()
+            let distributed = RankEnvironment.current()
+            if gpus > 1, distributed == nil {
+                try MultiGPULaunch.launch(gpus: gpus)
+                return
+            }
+            if let distributed, distributed.worldSize != gpus {
+                throw UserError(
+                    "rank \(distributed.rank): launched as one of \(distributed.worldSize) ranks "
+                        + "but --gpus is \(gpus)")
+            }
+            guard let distributed else { return try train(rank: nil) }
+            // One write per error, prefixed, so the ranks' messages do not interleave.
+            do { try train(rank: distributed) } catch {
+                let text = "\(error)"
+                let prefix = "rank \(distributed.rank)"
+                let named = text.hasPrefix(prefix) ? text : "\(prefix): \(text)"
+                Terminal.printError("Error: \(named)")
+                throw ExitCode(1)
+            }
+        }
+
+        /// Trains in this process: alone (`distributed` nil) or as one rank of a launched group.
+        private func train(rank distributed: (rank: Int, worldSize: Int)?) throws {
+            let rank = distributed?.rank ?? 0
+            // Rank 0 speaks for the run; the others print only errors.
+            let isLead = rank == 0
+            try device.install(quiet: !isLead)
+            let reducer = try distributed.flatMap { place -> NCCLGradientReducer? in
+                place.worldSize > 1
+                    ? try NCCLGradientReducer.join(rank: place.rank, worldSize: place.worldSize)
+                    : nil
+            }
             let runDirectory = URL(fileURLWithPath: out)
             let dataDirectory = URL(fileURLWithPath: data)
             let config: ModelConfig
@@ -98,6 +159,12 @@ extension HSACommand {
             {
                 config = try ModelConfig.load(
                     from: runDirectory.appendingPathComponent("config.json"))
+            } else if let initFrom, model.config == nil {
+                var fromInit = model
+                fromInit.config =
+                    URL(fileURLWithPath: initFrom)
+                    .appendingPathComponent("config.json").path
+                config = try fromInit.resolve()
             } else {
                 config = try model.resolve()
             }
@@ -128,11 +195,29 @@ extension HSACommand {
             try FileManager.default.createDirectory(
                 at: runDirectory, withIntermediateDirectories: true)
             let model = LanguageModel(config: config, seed: options.seed)
+            let resuming = resume && !TrainingCheckpoint.list(runDirectory: runDirectory).isEmpty
+            if let initFrom, !resuming {
+                let directory = URL(fileURLWithPath: initFrom)
+                try model.parameters.load(
+                    from: SafetensorsShards.read(directory: directory, baseName: "model"),
+                    source: initFrom)
+                if isLead { Terminal.printLine("initialized from \(initFrom)") }
+            }
             let trainer = Trainer(
                 model: model, options: options, source: loader, validation: validation,
-                runDirectory: runDirectory, tokenizer: ByteTokenizer())
-            if resume, let step = try trainer.resumeFromLatestCheckpoint() {
-                Terminal.printLine("resumed from step \(step)")
+                runDirectory: runDirectory, tokenizer: ByteTokenizer(), reducer: reducer)
+            let resumedStep = resume ? try trainer.resumeFromLatestCheckpoint() : nil
+            guard isLead else {
+                // Every rank trains; only rank 0 records.
+                try trainer.run(stopAfter: stopAfter) { event in
+                    if case .step(let report) = event {
+                        FaultInjection.afterStep(report.step, rank: rank)
+                    }
+                }
+                return
+            }
+            if let resumedStep {
+                Terminal.printLine("resumed from step \(resumedStep)")
             } else if resume {
                 Terminal.printLine("no checkpoint in \(out); starting from step 0")
             }
@@ -147,7 +232,9 @@ extension HSACommand {
             Terminal.printLine(
                 "model: \(parameterCount) parameters, attention \(config.attention.rawValue); "
                     + "data: \(manifest.trainTokens) train tokens; threads: \(Threads.count), "
-                    + "BLAS: \(BLAS.configuration)")
+                    + "BLAS: \(BLAS.configuration)"
+                    + (reducer.map { "; GPUs: \($0.worldSize) (NCCL \($0.communicator.version))" }
+                        ?? ""))
             let recorder = try TrainingRecorder(
                 runDirectory: runDirectory, append: trainer.step > 0)
             let progress = ProgressBar(total: options.steps)
@@ -155,6 +242,7 @@ extension HSACommand {
                 try recorder.record(event)
                 switch event {
                 case .step(let report):
+                    FaultInjection.afterStep(report.step, rank: rank)
                     progress.update(
                         completed: report.step,
                         text: String(format: "loss %.4f", report.loss))

@@ -6,34 +6,63 @@ import HSA
 struct BackendOptions: ParsableArguments {
     @Option(help: "cpu, cuda (managed memory on GPU 0) or auto (cuda when usable).")
     var backend: String = "cpu"
+    @Option(
+        help: ArgumentHelp(
+            "GPU ordinal for --backend cuda (default: HSA_DEVICE_ORDINAL, set by `train --gpus`, "
+                + "else 0).", visibility: .hidden))
+    var cudaDevice: Int?
+    @Option(
+        help: """
+            GEMM precision on the GPU: fp32 (exact, default), bf16 or tf32 (tensor cores, fp32 \
+            accumulation and weights). Default: HSA_MATMUL_PRECISION, else fp32.
+            """)
+    var matmulPrecision: String?
+
+    /// The GPU to use: `--cuda-device`, else `HSA_DEVICE_ORDINAL` (one per launched rank), else 0.
+    var deviceOrdinal: Int {
+        if let cudaDevice { return cudaDevice }
+        let environment = ProcessInfo.processInfo.environment
+        return environment[RankEnvironment.deviceOrdinal].flatMap { Int($0) } ?? 0
+    }
 
     /// The implementation name benchmarks record ("swift-cpu", "swift-cuda").
     var implementation: String {
         ComputeBackends.current is CUDAManagedBackend ? "swift-cuda" : "swift-cpu"
     }
 
-    /// Sets `ComputeBackends.current` (before any tensor exists) and prints the device.
-    func install() throws {
+    /// Sets `ComputeBackends.current` (before any tensor exists) and prints the device unless
+    /// `quiet` (the ranks after rank 0 of a multi-GPU run).
+    func install(quiet: Bool = false) throws {
+        let printLine: (String) -> Void = { if !quiet { Terminal.printLine($0) } }
         switch backend {
         case "cpu":
             ComputeBackends.current = CPUBackend.shared
-            Terminal.printLine("backend: cpu")
+            printLine("backend: cpu")
         case "cuda", "auto":
             guard CUDA.isAvailable else {
                 if backend == "auto" {
                     ComputeBackends.current = CPUBackend.shared
-                    Terminal.printLine(
-                        "backend: cpu (no usable CUDA: \(CUDA.unavailableReason ?? "?"))")
+                    printLine("backend: cpu (no usable CUDA: \(CUDA.unavailableReason ?? "?"))")
                     return
                 }
                 throw UserError(
                     "--backend cuda: no usable CUDA (\(CUDA.unavailableReason ?? "?")); "
                         + "hint: use --backend cpu or auto")
             }
-            let device = try CUDADevice()
-            ComputeBackends.current = try CUDAManagedBackend(
-                device: device, fallback: CPUBackend.shared)
-            Terminal.printLine("backend: cuda, \(device.summary)")
+            let device = try CUDADevice(ordinal: deviceOrdinal)
+            let managed = try CUDAManagedBackend(device: device, fallback: CPUBackend.shared)
+            if let matmulPrecision {
+                guard let precision = MatmulPrecision(rawValue: matmulPrecision) else {
+                    throw ValidationError(
+                        "--matmul-precision must be fp32, bf16 or tf32; got \(matmulPrecision)")
+                }
+                managed.gpu.matmulPrecision = precision
+            }
+            ComputeBackends.current = managed
+            let which = device.ordinal == 0 ? "" : "GPU \(device.ordinal): "
+            printLine(
+                "backend: cuda, \(which)\(device.summary), matmul "
+                    + managed.gpu.matmulPrecision.rawValue)
         default:
             throw ValidationError("--backend must be cpu, cuda or auto; got \(backend)")
         }
