@@ -10,31 +10,42 @@ public enum KVStorage: Sendable, Equatable {
     case disk(directory: URL)
 }
 
-/// The streamed chunk memory: every completed chunk's landmark (contiguous in RAM, read by
-/// every retrieval) and its keys/values (in a `KVStore`, read only for selected chunks).
+/// The streamed chunk memory: every completed chunk's landmark (contiguous in the backend's
+/// memory, read by every retrieval) and its keys/values (in a `KVStore`, read only for selected
+/// chunks).
 public final class ChunkMemory {
     /// The keys and values, one (2, S, NKV, HS) record per chunk.
     public let store: any KVStore
     /// (NC, NKV*DR) landmarks, never trimmed.
     let landmarkRows: RowWindow
 
-    /// An empty memory for `config`, storing keys/values as `storage` says, in `precision`.
-    public init(config: ModelConfig, storage: KVStorage, precision: KVPrecision = .fp32) throws {
+    /// An empty memory for `config`, storing keys/values as `storage` says, in `precision`;
+    /// with an `accelerator` they go to its memory instead (`DeviceKVStore`) and `storage` is
+    /// not used.
+    public init(
+        config: ModelConfig, storage: KVStorage, precision: KVPrecision = .fp32,
+        accelerator: (any StreamingAccelerator)? = nil
+    ) throws {
         let recordFloats = 2 * config.chunkSize * config.nKvHeads * config.headDim
-        switch storage {
-        case .ram: store = RAMKVStore(recordFloats: recordFloats, precision: precision)
-        case .disk(let directory):
-            store = try DiskKVStore(
-                recordFloats: recordFloats, directory: directory, precision: precision)
+        if let accelerator {
+            store = try DeviceKVStore(
+                recordFloats: recordFloats, precision: precision, accelerator: accelerator)
+        } else {
+            switch storage {
+            case .ram: store = RAMKVStore(recordFloats: recordFloats, precision: precision)
+            case .disk(let directory):
+                store = try DiskKVStore(
+                    recordFloats: recordFloats, directory: directory, precision: precision)
+            }
         }
         landmarkRows = RowWindow(width: config.resolvedRetrievalDim, capacity: 64)
     }
 
     /// NC, chunks stored.
     public var chunkCount: Int { landmarkRows.count }
-    /// (NC, NKV, DR) landmarks; valid until the next append.
+    /// (NC, NKV, DR) landmarks in the backend's memory; valid until the next append.
     public var landmarks: UnsafePointer<Float> { UnsafePointer(landmarkRows.rows) }
-    /// Bytes of landmarks allocated in RAM.
+    /// Bytes of landmarks allocated (RAM, or the device under an accelerator).
     public var landmarkBytes: Int { landmarkRows.allocatedBytes }
 
     /// Appends the `chunks` chunks of `encoded` (landmarks (chunks, NKV*DR), keys and values

@@ -13,7 +13,7 @@ import HSACPU
 /// The file is created in `directory` and unlinked at once: it lives exactly as long as its
 /// open descriptor, so it disappears on deinit and also when the process is interrupted or
 /// killed, and never leaves garbage behind.
-public final class DiskKVStore: KVStore {
+public final class DiskKVStore: HostKVStore {
     /// Elements per chunk record: 2 * S * NKV * HS.
     public let recordFloats: Int
     /// How each element is stored.

@@ -10,6 +10,9 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case kvFile(path: String, operation: String, code: Int32)
     /// The chunk memory of a prompt would not fit (see `MemoryPlan`).
     case insufficientSpace(resource: String, neededBytes: Int, availableBytes: Int, tokens: Int)
+    /// The chunk memory's key/value store cannot be read by the backend that runs the session
+    /// (a device store with the CPU backend, or the reverse).
+    case storeNotReadable(store: String)
 
     /// The message, naming the file or token, with a hint where one is known.
     public var description: String {
@@ -26,6 +29,10 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
             return "a \(tokens)-token prompt needs \(megabytes(needed)) of \(resource) for its "
                 + "chunk memory, \(megabytes(available)) available; hint: use --kv-store disk "
                 + "with a --kv-path on a larger disk, or --kv-precision bf16 to halve it"
+        case .storeNotReadable(let store):
+            return "the chunk memory's \(store) cannot be read by the current backend "
+                + "(expected a host store for the CPU, a device store for an accelerator); "
+                + "hint: create the session after setting ComputeBackends.current"
         }
     }
 }

@@ -3,7 +3,8 @@ import HSACPU
 
 /// Append-only storage of the chunk memory's keys and values: one record per chunk,
 /// (2, S, NKV, HS) elements = the chunk's S key rows, then its S value rows (raw, before any
-/// HSA layer's key norm), in fp32 or bf16. The records are readable as one contiguous array.
+/// HSA layer's key norm), in fp32 or bf16. Host stores (`HostKVStore`) are read by the CPU;
+/// `DeviceKVStore` keeps them in an accelerator's memory.
 public protocol KVStore: AnyObject {
     /// Elements per chunk record: 2 * S * NKV * HS.
     var recordFloats: Int { get }
@@ -11,12 +12,16 @@ public protocol KVStore: AnyObject {
     var precision: KVPrecision { get }
     /// Chunks stored.
     var chunkCount: Int { get }
-    /// Bytes the stored records occupy (in RAM or in the file).
+    /// Bytes the stored records occupy (in RAM, in the file or on the device).
     var storedBytes: Int { get }
-    /// The first record; `chunkCount` records follow contiguously. Valid until the next append.
-    var records: UnsafeRawPointer { get }
     /// Appends `chunks` records from `keys` and `values`, each (chunks * S, NKV * HS) fp32.
     func append(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, chunks: Int) throws
+}
+
+/// A `KVStore` whose records the CPU reads in place (RAM or a memory-mapped file).
+public protocol HostKVStore: KVStore {
+    /// The first record; `chunkCount` records follow contiguously. Valid until the next append.
+    var records: UnsafeRawPointer { get }
     /// Drops the records read so far from this process's resident memory, where that is
     /// possible (file-backed stores); the data stays available.
     func releaseResidentPages()
@@ -41,7 +46,7 @@ extension KVPrecision {
 // MARK: - RAM
 
 /// Records in one growable RAM buffer (capacity doubles: amortised O(1) appends).
-public final class RAMKVStore: KVStore {
+public final class RAMKVStore: HostKVStore {
     /// Elements per chunk record: 2 * S * NKV * HS.
     public let recordFloats: Int
     /// How each element is stored.

@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 /// Rows of `width` floats for the consecutive absolute positions
 /// `firstPosition ..< endPosition`, contiguous in memory: an append-only buffer whose oldest
@@ -6,6 +7,10 @@ import Foundation
 ///
 /// Dropping is O(1) (an offset moves); the survivors are moved to the front only when an
 /// append would not fit, so appends cost amortised O(rows appended).
+///
+/// The rows live in the memory of `ComputeBackends.allocator` at creation (a device's, under an
+/// accelerator) and every move goes through its `copy`, which need not handle overlap: a move
+/// whose source and target overlap goes through a fresh buffer.
 final class RowWindow {
     /// Floats per row.
     let width: Int
@@ -16,16 +21,18 @@ final class RowWindow {
     private var storage: UnsafeMutablePointer<Float>
     private var capacity: Int  // rows
     private var head = 0  // index of the first kept row in `storage`
+    private let allocator: any TensorAllocator
 
     /// An empty window whose first appended row will sit at `firstPosition`.
     init(width: Int, firstPosition: Int = 0, capacity: Int = 16) {
         self.width = width
         self.firstPosition = firstPosition
         self.capacity = max(capacity, 1)
-        storage = .allocate(capacity: self.capacity * max(width, 1))
+        allocator = ComputeBackends.allocator
+        storage = allocator.allocate(count: self.capacity * max(width, 1))
     }
 
-    deinit { storage.deallocate() }
+    deinit { allocator.free(storage, count: capacity * max(width, 1)) }
 
     /// One past the last kept position.
     var endPosition: Int { firstPosition + count }
@@ -37,15 +44,16 @@ final class RowWindow {
     /// Room for `n` more rows at the end; returns where they go (the caller fills them).
     func appendUninitialized(_ n: Int) -> UnsafeMutablePointer<Float> {
         if head + count + n > capacity {
-            if count + n <= capacity / 2 || (count + n <= capacity && head > 0) {
-                // Enough room once the survivors move to the front.
-                storage.update(from: storage + head * width, count: count * width)
+            let fits = count + n <= capacity / 2 || (count + n <= capacity && head > 0)
+            if fits && head >= count {
+                // Enough room once the survivors move to the front, and they do not overlap it.
+                allocator.copy(storage, storage + head * width, count: count * width)
             } else {
-                let newCapacity = max(capacity * 2, count + n)
-                let grown = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * width)
-                grown.update(from: storage + head * width, count: count * width)
-                storage.deallocate()
-                storage = grown
+                let newCapacity = fits ? capacity : max(capacity * 2, count + n)
+                let moved = allocator.allocate(count: newCapacity * max(width, 1))
+                allocator.copy(moved, storage + head * width, count: count * width)
+                allocator.free(storage, count: capacity * max(width, 1))
+                storage = moved
                 capacity = newCapacity
             }
             head = 0
@@ -57,7 +65,7 @@ final class RowWindow {
 
     /// Appends `n` rows copied from `source` (n, width).
     func append(_ source: UnsafePointer<Float>, rows n: Int) {
-        appendUninitialized(n).update(from: source, count: n * width)
+        allocator.copy(appendUninitialized(n), source, count: n * width)
     }
 
     /// Drops all but the last `n` rows (no-op when fewer are kept).

@@ -4,21 +4,25 @@ import HSAModel
 
 /// The streaming state of one decoder layer: its window of keys and values and, for an HSA
 /// layer with per_chunk retrieval, the retrieval query of the latest chunk boundary (cS - 1).
+/// Everything lives in the memory of the backend current at creation.
 final class LayerState {
     /// (·, NKV*HS) keys after QK-norm and RoPE at absolute positions.
     let keys: RowWindow
     /// (·, NKV*HS) values.
     let values: RowWindow
     /// (NKV*DR) retrieval query at `boundaryPosition`.
-    var boundaryQuery: [Float]
+    let boundaryQuery: Tensor
     /// The latest position cS - 1 seen by this layer (-1: none yet).
     var boundaryPosition = -1
+    /// (NKV, K) chunks selected by the last row of the last block (recency order, -1 in empty
+    /// slots), when the session records selections; nil otherwise.
+    var lastSelection: [Int32]?
 
     init(config: ModelConfig, firstPosition: Int) {
         let width = config.nKvHeads * config.headDim
         keys = RowWindow(width: width, firstPosition: firstPosition)
         values = RowWindow(width: width, firstPosition: firstPosition)
-        boundaryQuery = [Float](repeating: 0, count: config.resolvedRetrievalDim)
+        boundaryQuery = Tensor(shape: [config.resolvedRetrievalDim])
     }
 
     /// Bytes held by the key/value windows.
@@ -29,8 +33,28 @@ final class LayerState {
 /// consecutive absolute positions, extending the layer's caches: the same arithmetic as
 /// `DecoderLayer` / `HSADecoderLayer` of HSAModel (MODEL.md "Residual paths"), one block at a
 /// time.
+///
+/// Every op goes through `backend` (`ComputeBackends.current`, else the CPU). When that
+/// backend is also a `StreamingAccelerator` (a GPU), the caches live in its memory, windowed
+/// attention runs as the backend's causal attention over the window plus the block (queries of
+/// the window rows are zero and their outputs unused: W - 1 extra rows per block), and HSA runs
+/// as the accelerator's streaming kernel over a `DeviceKVStore`.
 struct StreamingLayer {
     let config: ModelConfig
+    /// Where the ops run.
+    let backend: any ComputeBackend
+    /// The backend as a streaming accelerator, when it is one.
+    let accelerator: (any StreamingAccelerator)?
+    /// Whether HSA layers keep the selection of their last row (`LayerState.lastSelection`).
+    var recordsSelections = false
+
+    /// A layer running on the current backend.
+    init(config: ModelConfig) {
+        self.config = config
+        let backend = ComputeBackends.current ?? CPUBackend.shared
+        self.backend = backend
+        accelerator = backend as? any StreamingAccelerator
+    }
 
     /// Keys kept between blocks: W - 1 (nil for full attention, which keeps all).
     var keptKeys: Int? { config.attention == .full ? nil : config.window - 1 }
@@ -42,7 +66,7 @@ struct StreamingLayer {
     func forward(
         _ x: Tensor, rows n: Int, firstPosition first: Int, weights w: DecoderLayerWeights,
         hsa: HSAWeights?, state: LayerState, memory: ChunkMemory?
-    ) {
+    ) throws {
         let c = config.dModel
         let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
         let positions = (0..<n).map { Int32(first + $0) }
@@ -52,7 +76,6 @@ struct StreamingLayer {
         let normed = Tensor(shape: [n, c])
         rmsNorm(normed.data, normed: x.data, weight: w.attentionNorm, rows: n)
         let queryRaw = Tensor(shape: [n, nh * hs])
-        let query = Tensor(shape: [n, nh * hs])
         let keyRaw = Tensor(shape: [n, nkv * hs])
         linear(queryRaw.data, normed.data, w.query, bias: w.queryBias, rows: n)
         linear(keyRaw.data, normed.data, w.key, bias: w.keyBias, rows: n)
@@ -63,6 +86,10 @@ struct StreamingLayer {
         precondition(
             state.keys.endPosition == first,
             "layer cache ends at \(state.keys.endPosition), block starts at \(first)")
+        // On an accelerator the queries sit after `windowRows` zero rows (see the type's doc).
+        let windowRows = accelerator == nil ? 0 : state.keys.count
+        let paddedQuery = Tensor(shape: [windowRows + n, nh * hs])
+        let query = Tensor(viewing: paddedQuery, offset: windowRows * nh * hs, shape: [n, nh * hs])
         let keys = state.keys.appendUninitialized(n)
         let values = state.values.appendUninitialized(n)
         linear(values, normed.data, w.value, bias: w.valueBias, rows: n)
@@ -71,39 +98,64 @@ struct StreamingLayer {
             rmsNorm(keys, normed: keyRaw.data, weight: keyNorm, rows: n * nkv)
         } else {
             query.copy(from: queryRaw)
-            keys.update(from: keyRaw.data, count: n * nkv * hs)
+            backend.copy(keys, keyRaw.data, count: n * nkv * hs)
         }
         positions.withUnsafeBufferPointer { buffer in
             guard let p = buffer.baseAddress else { return }
-            CPU.ropeForward(query.data, positions: p, rows: n, heads: nh, headDim: hs, theta: theta)
-            CPU.ropeForward(keys, positions: p, rows: n, heads: nkv, headDim: hs, theta: theta)
+            backend.ropeForward(
+                query.data, positions: p, rows: n, heads: nh, headDim: hs, theta: theta)
+            backend.ropeForward(keys, positions: p, rows: n, heads: nkv, headDim: hs, theta: theta)
         }
-        let attention = Tensor(shape: [n, nh * hs])
-        CPU.cachedAttentionForward(
-            out: attention.data, q: query.data, keys: state.keys.rows, values: state.values.rows,
-            queryCount: n, firstQueryPosition: first, keyCount: state.keys.count,
-            firstKeyPosition: state.keys.firstPosition, heads: nh, kvHeads: nkv, headDim: hs,
-            window: config.effectiveWindow)
+        let attention = windowedAttention(
+            query: paddedQuery, windowRows: windowRows, rows: n, firstPosition: first,
+            state: state)
         if let keptKeys {
             state.keys.keepLast(keptKeys)
             state.values.keepLast(keptKeys)
         }
         let y = Tensor(shape: [n, c])
         linear(y.data, attention.data, w.output, rows: n)
-        CPU.accumulate(y.data, x.data, count: n * c)
+        backend.accumulate(y.data, x.data, count: n * c)
 
         // HSA (bypass or sequential residual), then the MLP.
         var mlpInput = y
         var residual = y
         if let hsa, let memory {
             mlpInput = Tensor(shape: [n, c])
-            hierarchicalSparseAttention(
+            try hierarchicalSparseAttention(
                 out: mlpInput, input: y, rows: n, firstPosition: first, weights: hsa,
                 state: state, memory: memory)
-            CPU.accumulate(mlpInput.data, y.data, count: n * c)
+            backend.accumulate(mlpInput.data, y.data, count: n * c)
             if config.residual == .sequential { residual = mlpInput }
         }
         mlp(out: x, normInput: mlpInput, residual: residual, weights: w, rows: n)
+    }
+
+    /// (n, NH*HS) attention of the block's queries over the window (which already holds the
+    /// block's keys and values). On the CPU: the cached-attention kernel. On an accelerator:
+    /// causal attention over all window rows, `query` holding `windowRows` zero rows first.
+    private func windowedAttention(
+        query: Tensor, windowRows: Int, rows n: Int, firstPosition first: Int, state: LayerState
+    ) -> Tensor {
+        let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
+        guard accelerator != nil else {
+            let attention = Tensor(shape: [n, nh * hs])
+            CPU.cachedAttentionForward(
+                out: attention.data, q: query.data, keys: state.keys.rows,
+                values: state.values.rows, queryCount: n, firstQueryPosition: first,
+                keyCount: state.keys.count, firstKeyPosition: state.keys.firstPosition,
+                heads: nh, kvHeads: nkv, headDim: hs, window: config.effectiveWindow)
+            return attention
+        }
+        let total = windowRows + n
+        precondition(state.keys.count == total, "window rows \(state.keys.count) != \(total)")
+        let out = Tensor(shape: [total, nh * hs])
+        let logSumExp = Tensor(shape: [total, nh])
+        backend.attentionForward(
+            out: out.data, logSumExp: logSumExp.data, q: query.data, k: state.keys.rows,
+            v: state.values.rows, batch: 1, sequenceLength: total, heads: nh, kvHeads: nkv,
+            headDim: hs, mask: .causal(window: min(config.effectiveWindow, total)))
+        return Tensor(viewing: out, offset: windowRows * nh * hs, shape: [n, nh * hs])
     }
 
     // MARK: - HSA
@@ -112,7 +164,7 @@ struct StreamingLayer {
     private func hierarchicalSparseAttention(
         out: Tensor, input y: Tensor, rows n: Int, firstPosition first: Int, weights w: HSAWeights,
         state: LayerState, memory: ChunkMemory
-    ) {
+    ) throws {
         let (c, nh, nkv, hs) = (config.dModel, config.nHeads, config.nKvHeads, config.headDim)
         let (dr, s) = (config.retrievalHeadDim, config.chunkSize)
         let normed = Tensor(shape: [n, c])
@@ -123,6 +175,7 @@ struct StreamingLayer {
         if let projection = w.retrievalQuery {
             linear(retrievalQuery.data, normed.data, projection, rows: n)
         } else {
+            backend.synchronize()  // a host loop over the backend's memory follows
             groupMeans(out: retrievalQuery, heads: queryRaw, rows: n)
         }
         let query = Tensor(shape: [n, nh * hs])
@@ -132,7 +185,8 @@ struct StreamingLayer {
             query.copy(from: queryRaw)
         }
 
-        // Eligible chunks and the query that scores them, per row.
+        // Eligible chunks and the query that scores them, per row (row copies go through the
+        // backend: its memory may be a device's).
         var eligible = [Int32](repeating: 0, count: n)
         var scoringQuery = retrievalQuery
         let width = nkv * dr
@@ -147,11 +201,9 @@ struct StreamingLayer {
             let boundary = chunk * s - 1
             let target = scoringQuery.data + i * width
             if boundary >= first {
-                target.update(from: retrievalQuery.data + (boundary - first) * width, count: width)
+                backend.copy(target, retrievalQuery.data + (boundary - first) * width, count: width)
             } else if boundary == state.boundaryPosition {
-                state.boundaryQuery.withUnsafeBufferPointer { saved in
-                    if let base = saved.baseAddress { target.update(from: base, count: width) }
-                }
+                backend.copy(target, state.boundaryQuery.data, count: width)
             } else {
                 // Only rows whose outputs are never used (the start of a tail) get here.
                 eligible[i] = 0
@@ -160,17 +212,60 @@ struct StreamingLayer {
         if config.retrieval == .perChunk {
             let lastBoundary = ((first + n) / s) * s - 1
             if lastBoundary >= first {
-                for k in 0..<width {
-                    state.boundaryQuery[k] = retrievalQuery[(lastBoundary - first) * width + k]
-                }
+                backend.copy(
+                    state.boundaryQuery.data, retrievalQuery.data + (lastBoundary - first) * width,
+                    count: width)
                 state.boundaryPosition = lastBoundary
             }
         }
 
         let attention = Tensor(shape: [n, nh * hs])
-        // Groups of rows, releasing the touched records after each: with a file-backed store
-        // the resident set never holds more than one group's selected chunks
-        // (16 rows * NKV * K records).
+        if let accelerator, let deviceStore = memory.store as? DeviceKVStore {
+            var selection = [Int32](
+                repeating: -1, count: recordsSelections ? n * nkv * config.topK : 0)
+            try eligible.withUnsafeBufferPointer { eligibleBuffer in
+                guard let eligibleBase = eligibleBuffer.baseAddress else { return }
+                try selection.withUnsafeMutableBufferPointer { selectionBuffer in
+                    try accelerator.streamingSparseAttentionForward(
+                        out: attention.data, q: query.data, retrievalQuery: scoringQuery.data,
+                        eligibleChunks: eligibleBase, landmarks: memory.landmarks,
+                        store: deviceStore.device,
+                        keyNorm: w.keyNorm.map { UnsafePointer($0.data) },
+                        rows: n, heads: nh, kvHeads: nkv, headDim: hs, retrievalDim: dr,
+                        chunkSize: s, chunkCount: memory.chunkCount, topK: config.topK,
+                        fusion: config.fusion,
+                        selected: recordsSelections ? selectionBuffer.baseAddress : nil)
+                }
+            }
+            if recordsSelections {
+                state.lastSelection = Array(selection[((n - 1) * nkv * config.topK)...])
+            }
+        } else if let hostStore = memory.store as? any HostKVStore {
+            hostSparseAttention(
+                out: attention, query: query, scoringQuery: scoringQuery, eligible: eligible,
+                rows: n, weights: w, memory: memory, store: hostStore)
+            if recordsSelections {
+                state.lastSelection = HostSelection.topChunks(
+                    retrievalQuery: scoringQuery.data + (n - 1) * width,
+                    eligible: Int(eligible[n - 1]), landmarks: memory.landmarks, config: config)
+            }
+        } else {
+            throw InferenceError.storeNotReadable(
+                store: String(describing: type(of: memory.store)))
+        }
+        linear(out.data, attention.data, w.output, rows: n)
+    }
+
+    /// The CPU's streaming HSA over a host store, in groups of rows, releasing the touched
+    /// records after each: with a file-backed store the resident set never holds more than one
+    /// group's selected chunks (16 rows * NKV * K records).
+    private func hostSparseAttention(
+        out attention: Tensor, query: Tensor, scoringQuery: Tensor, eligible: [Int32], rows n: Int,
+        weights w: HSAWeights, memory: ChunkMemory, store: any HostKVStore
+    ) {
+        let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
+        let (dr, s) = (config.retrievalHeadDim, config.chunkSize)
+        let width = nkv * dr
         let group = 16
         eligible.withUnsafeBufferPointer { eligibleBuffer in
             guard let eligibleBase = eligibleBuffer.baseAddress else { return }
@@ -180,18 +275,17 @@ struct StreamingLayer {
                     out: attention.data + start * nh * hs, q: query.data + start * nh * hs,
                     retrievalQuery: scoringQuery.data + start * width,
                     eligibleChunks: eligibleBase + start, landmarks: memory.landmarks,
-                    chunkRecords: memory.store.records, recordPrecision: memory.store.precision,
+                    chunkRecords: store.records, recordPrecision: store.precision,
                     keyNorm: w.keyNorm.map { UnsafePointer($0.data) }, rows: rows, heads: nh,
                     kvHeads: nkv, headDim: hs, retrievalDim: dr, chunkSize: s,
                     chunkCount: memory.chunkCount, topK: config.topK, fusion: config.fusion)
-                memory.store.releaseResidentPages()
+                store.releaseResidentPages()
             }
         }
-        linear(out.data, attention.data, w.output, rows: n)
     }
 
     /// out (n, NKV, HS) = mean of each group's raw query heads (n, NH, HS), summed in head
-    /// order as HSASublayer does.
+    /// order as HSASublayer does (a host loop: the caller synchronizes the backend first).
     private func groupMeans(out: Tensor, heads: Tensor, rows n: Int) {
         let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
         let group = nh / nkv
@@ -218,32 +312,31 @@ struct StreamingLayer {
         let up = Tensor(shape: [n, f])
         linear(gate.data, normed.data, w.gate, rows: n)
         linear(up.data, normed.data, w.up, rows: n)
-        CPU.swigluForward(out: gate.data, gate: gate.data, up: up.data, count: n * f)
+        backend.swigluForward(out: gate.data, gate: gate.data, up: up.data, count: n * f)
         linear(out.data, gate.data, w.down, rows: n)
-        CPU.accumulate(out.data, residual.data, count: n * c)
+        backend.accumulate(out.data, residual.data, count: n * c)
     }
-}
 
-// MARK: - Op helpers
+    // MARK: - Op helpers
 
-/// out (N, O) = input (N, I) @ weight (O, I)^T + bias (O).
-func linear(
-    _ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: Tensor,
-    bias: Tensor? = nil, rows: Int
-) {
-    CPU.matmulForward(
-        out: out, input: input, weight: weight.data, bias: bias?.data, rows: rows,
-        inputChannels: weight.shape[1], outputChannels: weight.shape[0])
-}
+    /// out (N, O) = input (N, I) @ weight (O, I)^T + bias (O).
+    func linear(
+        _ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: Tensor,
+        bias: Tensor? = nil, rows: Int
+    ) {
+        backend.matmulForward(
+            out: out, input: input, weight: weight.data, bias: bias?.data, rows: rows,
+            inputChannels: weight.shape[1], outputChannels: weight.shape[0])
+    }
 
-/// out (N, C) = RMSNorm of `input` (N, C) rows with gain `weight` (C), eps 1e-6.
-func rmsNorm(
-    _ out: UnsafeMutablePointer<Float>, normed input: UnsafePointer<Float>, weight: Tensor,
-    rows: Int
-) {
-    let rstd = UnsafeMutablePointer<Float>.allocate(capacity: max(rows, 1))
-    defer { rstd.deallocate() }
-    CPU.rmsNormForward(
-        out: out, rstd: rstd, input: input, weight: weight.data, rows: rows,
-        channels: weight.count)
+    /// out (N, C) = RMSNorm of `input` (N, C) rows with gain `weight` (C), eps 1e-6.
+    func rmsNorm(
+        _ out: UnsafeMutablePointer<Float>, normed input: UnsafePointer<Float>, weight: Tensor,
+        rows: Int
+    ) {
+        let rstd = Tensor(shape: [max(rows, 1)])
+        backend.rmsNormForward(
+            out: out, rstd: rstd.data, input: input, weight: weight.data, rows: rows,
+            channels: weight.count, eps: 1e-6)
+    }
 }

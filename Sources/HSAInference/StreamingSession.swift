@@ -18,6 +18,11 @@ import HSAModel
 /// - `attention: full` cannot stream in bounded memory: its windows and the tail keep every
 ///   position (a full KV cache), and the upper pass covers the whole prompt.
 ///
+/// When `ComputeBackends.current` is a `StreamingAccelerator` (`--backend cuda`) at creation,
+/// every cache (windows, tail, landmarks) lives in its memory, the chunk keys/values go to its
+/// `DeviceKVStore` (device memory, then host memory past its budget; `storage` is not used) and
+/// every op runs there; only tokens and logits cross to the host.
+///
 /// Not thread-safe: one caller at a time.
 public final class StreamingSession {
     /// The model being run.
@@ -32,7 +37,9 @@ public final class StreamingSession {
     public let maxBlock: Int
 
     private let weights: ModelWeights
-    private let layer: StreamingLayer
+    private var layer: StreamingLayer
+    /// The ops' backend (the layer's).
+    private var backend: any ComputeBackend { layer.backend }
     private let lowerStates: [LayerState]
     private var upperStates: [LayerState] = []
     /// Whether `upperStates` and `lastLogits` reflect every consumed token.
@@ -53,11 +60,14 @@ public final class StreamingSession {
         self.model = model
         config = model.config
         weights = model.inferenceWeights
-        layer = StreamingLayer(config: model.config)
+        let layer = StreamingLayer(config: model.config)
+        self.layer = layer
         self.maxBlock = max(1, maxBlock)
         memory =
             model.config.usesHSA
-            ? try ChunkMemory(config: model.config, storage: storage, precision: precision) : nil
+            ? try ChunkMemory(
+                config: model.config, storage: storage, precision: precision,
+                accelerator: layer.accelerator) : nil
         lowerStates = (0..<model.config.nLowerLayers).map { _ in
             LayerState(config: model.config, firstPosition: 0)
         }
@@ -89,6 +99,20 @@ public final class StreamingSession {
         }
         return total
     }
+
+    /// Whether the session runs on a device (`StreamingAccelerator`) rather than the CPU.
+    public var isAccelerated: Bool { layer.accelerator != nil }
+
+    /// Whether HSA layers record the chunks their last row selects (`lastSelections`); for
+    /// checks of one backend against another.
+    public var recordsSelections: Bool {
+        get { layer.recordsSelections }
+        set { layer.recordsSelections = newValue }
+    }
+
+    /// Per upper layer with HSA (ascending), the (NKV, K) chunks selected by the last position
+    /// run through it (recency order, -1 in empty slots); empty unless `recordsSelections`.
+    public var lastSelections: [[Int32]] { upperStates.compactMap(\.lastSelection) }
 
     // MARK: - Prefill
 
@@ -132,7 +156,7 @@ public final class StreamingSession {
         let hidden = try lowerBlock([token])
         appendMiddle(hidden, rows: 1)
         for j in 0..<config.nUpperLayers {
-            layer.forward(
+            try layer.forward(
                 hidden, rows: 1, firstPosition: position, weights: weights.upper[j],
                 hsa: weights.hsa[j], state: upperStates[j], memory: memory)
         }
@@ -150,11 +174,11 @@ public final class StreamingSession {
         let x = Tensor(shape: [n, c])
         tokens.withUnsafeBufferPointer { ids in
             guard let ids = ids.baseAddress else { return }
-            CPU.embeddingForward(
+            backend.embeddingForward(
                 out: x.data, tokens: ids, table: weights.embedding.data, rows: n, channels: c)
         }
         for (l, state) in lowerStates.enumerated() {
-            layer.forward(
+            try layer.forward(
                 x, rows: n, firstPosition: position, weights: weights.lower[l], hsa: nil,
                 state: state, memory: nil)
         }
@@ -171,11 +195,12 @@ public final class StreamingSession {
             pendingChunk.append(hidden.data, rows: n)
             return
         }
+        // Every move goes through the backend: the rows may live in a device's memory.
         // (chunks*S, C): the pending rows, then the block's rows that complete chunks.
         let fromBlock = chunks * s - pending
         let rows = Tensor(shape: [chunks * s, c])
-        rows.data.update(from: pendingChunk.rows, count: pending * c)
-        (rows.data + pending * c).update(from: hidden.data, count: fromBlock * c)
+        backend.copy(rows.data, pendingChunk.rows, count: pending * c)
+        backend.copy(rows.data + pending * c, hidden.data, count: fromBlock * c)
         // Encode in groups of chunks, so a huge block never holds all encoder activations.
         let group = max(1, maxBlock / s)
         var done = 0
@@ -210,7 +235,7 @@ public final class StreamingSession {
         var rows = middle.count
         var first = tailStart
         let current = Tensor(shape: [rows, c])
-        current.data.update(from: middle.rows, count: rows * c)
+        backend.copy(current.data, middle.rows, count: rows * c)
         var input = current
         upperStates = []
         for j in 0..<config.nUpperLayers {
@@ -226,7 +251,7 @@ public final class StreamingSession {
             while done < rows {
                 let n = min(maxBlock, rows - done)
                 let block = Tensor(viewing: input, offset: done * c, shape: [n, c])
-                layer.forward(
+                try layer.forward(
                     block, rows: n, firstPosition: first + done, weights: weights.upper[j],
                     hsa: weights.hsa[j], state: state, memory: memory)
                 done += n
@@ -244,17 +269,14 @@ public final class StreamingSession {
         }
     }
 
-    /// Final RMSNorm and lm_head of one row (C) -> logits (V).
+    /// Final RMSNorm and lm_head of one row (C) -> logits (V), copied to the host.
     private func head(_ row: UnsafePointer<Float>) -> [Float] {
         let c = config.dModel
         let normed = Tensor(shape: [1, c])
-        rmsNorm(normed.data, normed: row, weight: weights.finalNorm, rows: 1)
-        var logits = [Float](repeating: 0, count: config.vocabSize)
-        logits.withUnsafeMutableBufferPointer { buffer in
-            guard let out = buffer.baseAddress else { return }
-            linear(out, normed.data, weights.head, rows: 1)
-        }
-        return logits
+        layer.rmsNorm(normed.data, normed: row, weight: weights.finalNorm, rows: 1)
+        let logits = Tensor(shape: [1, config.vocabSize])
+        layer.linear(logits.data, normed.data, weights.head, rows: 1)
+        return logits.toArray()
     }
 
     private func validate(_ tokens: [Int32]) throws {

@@ -10,6 +10,7 @@ struct BenchPrefill: ParsableCommand {
         abstract: "Time streaming prefill (and decode) of long random prompts.")
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var device: BackendOptions
     @Option(help: "Comma-separated prompt lengths; K = 1024, M = 1048576 (e.g. 64K,256K,1M).")
     var lengths: String = "64K,256K"
     @Option(help: "Where the chunk keys/values live: ram or disk.")
@@ -42,21 +43,25 @@ struct BenchPrefill: ParsableCommand {
     }
 
     func run() throws {
+        try device.install()
         let config = try model.resolve()
         let network = LanguageModel(config: config, seed: seed)
         let storage = try kvStorage(kvStore, path: kvPath)
         let lengths = try parseLengths()
-        // Fail before hours of prefill if the longest prompt's chunk memory cannot fit.
-        try MemoryPlan(
-            config: config, tokens: lengths.max() ?? 0,
-            precision: KVPrecision(rawValue: kvPrecision) ?? .fp32
-        ).check(storage: storage)
+        // Fail before hours of prefill if the longest prompt's chunk memory cannot fit (on a
+        // GPU the keys/values go to the device store instead, which spills to pinned RAM).
+        if !(ComputeBackends.current is any StreamingAccelerator) {
+            try MemoryPlan(
+                config: config, tokens: lengths.max() ?? 0,
+                precision: KVPrecision(rawValue: kvPrecision) ?? .fp32
+            ).check(storage: storage)
+        }
         var records: [[String: Any]] = []
         for length in lengths {
             records.append(try measure(network, storage: storage, length: length))
         }
         let result: [String: Any] = [
-            "impl": "swift-cpu-streaming",
+            "impl": device.implementation + "-streaming",
             "preset": model.config == nil ? model.preset : "custom",
             "kv_store": kvStore,
             "kv_precision": kvPrecision,
@@ -106,6 +111,7 @@ struct BenchPrefill: ParsableCommand {
         }
         let decodeSeconds = Date().timeIntervalSince(decodeStart)
         let diskBytes = session.memory.map { $0.store is DiskKVStore ? $0.store.storedBytes : 0 }
+        let deviceStore = (session.memory?.store as? DeviceKVStore)?.device
         let record: [String: Any] = [
             "length": length,
             "seconds": seconds,
@@ -118,6 +124,8 @@ struct BenchPrefill: ParsableCommand {
             "cache_mb": Double(session.cacheBytes) / 1e6,
             "disk_bytes": diskBytes ?? 0,
             "chunks": session.memory?.chunkCount ?? 0,
+            "kv_device_mb": Double(deviceStore?.deviceBytes ?? 0) / 1e6,
+            "kv_host_mb": Double(deviceStore?.hostBytes ?? 0) / 1e6,
             "decode_ms_per_token": decodeSteps > 0 ? decodeSeconds * 1000 / Double(decodeSteps) : 0,
         ]
         printAboveProgress(

@@ -14,6 +14,7 @@ struct Complete: ParsableCommand {
     @Option(help: "Prompt file, read in blocks ('-' for stdin).")
     var promptFile: String
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var device: BackendOptions
     @Option(help: "Where the chunk keys/values live: ram, disk, or auto (by prompt size).")
     var kvStore: String = "auto"
     @Option(help: "Directory of the disk key/value file (default: the temporary directory).")
@@ -34,16 +35,21 @@ struct Complete: ParsableCommand {
     }
 
     func run() throws {
+        try device.install()
         let directory = URL(fileURLWithPath: model)
         let network = try LanguageModel.load(from: directory)
         guard let tokenizer = try loadTokenizer(directory: directory) as? ByteTokenizer else {
             throw UserError("\(model): complete streams byte-level prompts only")
         }
         let precision = KVPrecision(rawValue: kvPrecision) ?? .fp32
+        // On a GPU the keys/values go to the device store (spilling to pinned RAM) and large
+        // blocks keep it busy; on the CPU blocks above 4096 rows only cost scratch memory.
+        let accelerated = ComputeBackends.current is any StreamingAccelerator
         let session = try StreamingSession(
             model: network,
-            storage: try plannedStorage(config: network.config, precision: precision),
-            precision: precision, maxBlock: min(block, 4096))
+            storage: accelerated
+                ? .ram : try plannedStorage(config: network.config, precision: precision),
+            precision: precision, maxBlock: accelerated ? block : min(block, 4096))
         try prefill(session)
         try printContinuation(of: session, sampling: sampling, tokenizer: tokenizer)
     }

@@ -37,6 +37,7 @@ extension HSACommand {
         var tasksFile: String?
         @Option(help: "Only write the generated samples to this JSONL file; run no model.")
         var writeTasks: String?
+        @OptionGroup var device: BackendOptions
         @Option(help: "Data directory with eval/ and heldout/ texts (see install_eval_data.sh).")
         var data: String = "data"
         @Option(help: "Longest prompt for retrieval diagnostics (one full forward pass each).")
@@ -49,6 +50,7 @@ extension HSACommand {
         }
 
         func run() throws {
+            try device.install()
             let dataDirectory = URL(fileURLWithPath: data)
             let sources = EvalTextSources.load(dataDirectory: dataDirectory)
             let samplesToRun = try tasksFile.map { try EvalTaskFile.read(URL(fileURLWithPath: $0)) }

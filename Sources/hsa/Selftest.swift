@@ -49,6 +49,7 @@ struct Selftest: ParsableCommand {
             try suite.wholeModel(preset: "tiny", base: .tiny, batch: 2, length: 64, gpu: managed)
             try suite.wholeModel(
                 preset: "small", base: .small, batch: 1, length: 256, gpu: managed)
+            try suite.streamingParity(gpu: managed)
             Terminal.printLine(
                 String(
                     format: "model checks in %.1f s; ops on the CPU fallback: %@",

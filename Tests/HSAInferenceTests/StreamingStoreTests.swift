@@ -108,3 +108,32 @@ import Testing
         #expect(session.cacheBytes == early)
     }
 }
+
+// MARK: - Recorded selections
+
+@Suite struct StreamingSelectionTests {
+    /// The CPU path records, per HSA layer, the last row's chunks: recency order, distinct,
+    /// all eligible, K per KV head once enough chunks exist.
+    @Test func recordedSelectionsAreEligibleAndInRecencyOrder() throws {
+        let config = StreamingFixtures.config
+        let session = try StreamingSession(
+            model: LanguageModel(config: config, seed: 3), maxBlock: 16)
+        session.recordsSelections = true
+        var rng = SplitMix64(seed: 9)
+        let tokens = (0..<61).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }
+        try session.prefill(tokens: tokens)
+        _ = try session.logits()
+        let selections = session.lastSelections
+        #expect(selections.count == config.hsaLayers.count)
+        let eligible = Int32(60 / config.chunkSize)
+        for selection in selections {
+            #expect(selection.count == config.nKvHeads * config.topK)
+            for g in 0..<config.nKvHeads {
+                let slots = Array(selection[(g * config.topK)..<((g + 1) * config.topK)])
+                #expect(slots.allSatisfy { $0 >= 0 && $0 < eligible })
+                #expect(slots == slots.sorted(by: >))
+                #expect(Set(slots).count == slots.count)
+            }
+        }
+    }
+}
