@@ -212,11 +212,26 @@ extension LanguageModel {
 extension LanguageModel {
     /// Accumulates into `gradients` the gradient of `pass.loss` scaled by `lossScale` (use
     /// 1/accumulationSteps for gradient accumulation).
-    public func backward(_ pass: Pass, lossScale: Float = 1) {
+    /// - Parameter gradientsFinal: called with each range of arena elements (`ParameterLayout`
+    ///   offsets) as soon as this call has written its last gradient there: final norm and
+    ///   head, the upper layers top down (each with its HSA sublayer), the chunk encoder, the
+    ///   lower layers top down, the embedding. The ranges tile the arena once, in the same order
+    ///   for every pass (also one without loss targets), so data-parallel ranks can start
+    ///   collectives on them in step. On a GPU the writing work is queued, not necessarily
+    ///   done. nil (the default) costs nothing.
+    public func backward(
+        _ pass: Pass, lossScale: Float = 1, gradientsFinal: ((Range<Int>) -> Void)? = nil
+    ) {
         let n = pass.batch * pass.sequenceLength
         let c = config.dModel
         let (batch, length) = (pass.batch, pass.sequenceLength)
-        guard pass.targetCount > 0 else { return }
+        // Resolved only when someone listens.
+        let groups = gradientsFinal.map { GradientGroups(layout: layout, report: $0) }
+        guard pass.targetCount > 0 else {
+            // Nothing to add: every gradient is final now, reported in the usual order.
+            groups?.finishAll(lower: weights.lower.count, upper: weights.upper.count)
+            return
+        }
 
         let rowScale = [Float](repeating: lossScale / Float(pass.targetCount), count: n)
         let dLogits = Tensor(shape: [n, config.vocabSize])
@@ -237,6 +252,7 @@ extension LanguageModel {
             dInput: dStream, dWeight: gradientWeights.finalNorm, dOut: dFinalNormed,
             input: pass.streams[pass.streams.count - 1], weight: weights.finalNorm,
             rstd: pass.finalRstd, rows: n)
+        groups?.finished(.head)
 
         let lowerCount = weights.lower.count
         let dMemory = pass.memory.map {
@@ -262,6 +278,7 @@ extension LanguageModel {
                     positions: pass.positions, batch: batch, sequenceLength: length)
             }
             dStream = dInput
+            groups?.finished(.upper(j))
         }
 
         if let dMemory, let cache = pass.encoderCache, let encoderWeights = weights.encoder,
@@ -271,6 +288,7 @@ extension LanguageModel {
                 dHidden: dStream, dMemory: dMemory, cache: cache, weights: encoderWeights,
                 grads: encoderGrads, batch: batch, sequenceLength: length)
         }
+        groups?.finished(.encoder)
 
         for l in stride(from: lowerCount - 1, through: 0, by: -1) {
             let dInput = Tensor(shape: [n, c])
@@ -279,6 +297,7 @@ extension LanguageModel {
                 weights: weights.lower[l], grads: gradientWeights.lower[l],
                 positions: pass.positions, batch: batch, sequenceLength: length)
             dStream = dInput
+            groups?.finished(.lower(l))
         }
         pass.tokens.withUnsafeBufferPointer { ids in
             guard let ids = ids.baseAddress else { return }
@@ -286,8 +305,68 @@ extension LanguageModel {
                 dTable: gradientWeights.embedding.data, dOut: dStream.data, tokens: ids, rows: n,
                 channels: c)
         }
+        groups?.finished(.embedding)
     }
 
     /// Zeroes every gradient.
     public func zeroGradients() { gradients.storage.zero() }
+}
+
+// MARK: - Gradient groups
+
+/// The arena ranges whose gradients `backward` finishes together, found from the parameter
+/// names (`embed`, `lower.l`, `encoder`, `upper.j` with its `hsa`, `norm` + `lm_head`), so they
+/// follow the layout whatever its order.
+private struct GradientGroups {
+    enum Group: Hashable {
+        case head
+        case upper(Int)
+        case encoder
+        case lower(Int)
+        case embedding
+    }
+
+    /// (arena ranges) per group; a group absent from the model has none.
+    let ranges: [Group: [Range<Int>]]
+    let report: (Range<Int>) -> Void
+
+    init(layout: ParameterLayout, report: @escaping (Range<Int>) -> Void) {
+        var ranges: [Group: [Range<Int>]] = [:]
+        for spec in layout.specs {
+            guard let offset = layout.offsets[spec.name] else { continue }
+            let parts = spec.name.split(separator: ".")
+            let group: Group
+            switch parts.first {
+            case "embed": group = .embedding
+            case "lower": group = .lower(parts.count > 1 ? Int(parts[1]) ?? 0 : 0)
+            case "upper": group = .upper(parts.count > 1 ? Int(parts[1]) ?? 0 : 0)
+            case "encoder": group = .encoder
+            default: group = .head  // norm.weight, lm_head.weight
+            }
+            let range = offset..<(offset + spec.count)
+            // Neighbouring parameters of one group become one range.
+            var list = ranges[group, default: []]
+            if let last = list.last, last.upperBound == range.lowerBound {
+                list[list.count - 1] = last.lowerBound..<range.upperBound
+            } else {
+                list.append(range)
+            }
+            ranges[group] = list
+        }
+        self.ranges = ranges
+        self.report = report
+    }
+
+    func finished(_ group: Group) {
+        for range in ranges[group] ?? [] where !range.isEmpty { report(range) }
+    }
+
+    /// Reports every group in the order `backward` finishes them.
+    func finishAll(lower: Int, upper: Int) {
+        finished(.head)
+        for j in stride(from: upper - 1, through: 0, by: -1) { finished(.upper(j)) }
+        finished(.encoder)
+        for l in stride(from: lower - 1, through: 0, by: -1) { finished(.lower(l)) }
+        finished(.embedding)
+    }
 }

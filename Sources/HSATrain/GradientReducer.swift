@@ -18,7 +18,9 @@ public protocol GradientReducer: AnyObject {
     var worldSize: Int { get }
 
     /// Starts summing `count` Floats at `values` over all ranks, in place. May return before the
-    /// sum is done (a GPU queues it on its stream); `waitForReductions` waits for it.
+    /// sum is done (a GPU queues it after the work queued so far); `waitForReductions` waits for
+    /// it. The trainer calls it during the backward pass (`OverlappedGradientReduction`), as
+    /// soon as the work already queued finishes `values`; nothing writes them until the wait.
     /// - Parameters:
     ///   - values: (count) this rank's contribution; the sum afterwards. On a GPU backend it is
     ///     a device (managed) address.
@@ -38,7 +40,7 @@ public protocol GradientReducer: AnyObject {
 extension GradientReducer {
     /// Sums `count` Floats at `values` over all ranks in buckets of at most `bucketElements`,
     /// then waits. Buckets bound the size of one collective (NCCL's sweet spot is tens of MB)
-    /// and are the unit a backward-overlapped reduction would start early.
+    /// and are the unit `OverlappedGradientReduction` starts early, during the backward pass.
     /// - Parameters:
     ///   - values: (count) this rank's contribution; the sum afterwards.
     ///   - bucketElements: largest bucket in Floats (default 25 MB).

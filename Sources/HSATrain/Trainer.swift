@@ -8,9 +8,11 @@ import HSAModel
 ///
 /// With a `GradientReducer` of N ranks it trains data-parallel: every rank reads the same
 /// global batch and trains on its slice (`TrainingBatch.slice`), the gradients are summed over
-/// the ranks before the identical AdamW update, and only rank 0 writes checkpoints. Each rank's
-/// loss is weighted by its share of the global batch's loss targets, so the summed gradient is
-/// the single-process gradient of the same global batch up to summation order.
+/// the ranks (each 25 MB bucket as soon as the last micro-batch's backward pass finishes it,
+/// `OverlappedGradientReduction`) before the identical AdamW update, and only rank 0 writes
+/// checkpoints. Each rank's loss is weighted by its share of the global batch's loss targets,
+/// so the summed gradient is the single-process gradient of the same global batch up to
+/// summation order.
 public final class Trainer {
     public let model: LanguageModel
     public let optimizer: AdamWOptimizer
@@ -29,6 +31,12 @@ public final class Trainer {
     public private(set) var step = 0
     /// Tokens consumed so far.
     public private(set) var tokensSeen = 0
+    /// Data-parallel: start each gradient bucket's all-reduce during the last micro-batch's
+    /// backward pass, as soon as its gradients are final (default), instead of after it. The
+    /// results are bit-identical either way. `HSA_OVERLAP_REDUCE=0` turns it off.
+    public var overlapsGradientReduction = GradientOverlap.isEnabled()
+    /// Data-parallel: the largest all-reduce bucket in Floats (default 25 MB).
+    public var gradientBucketElements = GradientBuckets.defaultElements
 
     public init(
         model: LanguageModel, options: TrainingOptions, source: BatchSource,
@@ -92,12 +100,27 @@ public final class Trainer {
         return (pass, globalCount > 0 ? Double(pass.targetCount) / Double(globalCount) : 0)
     }
 
-    /// Sums the gradients (and the step's loss) over the ranks; checks once, before the first
-    /// step, that every rank starts from the same parameters.
-    private func reduceOverRanks(loss: Double) throws -> Double {
+    /// The overlapped reduction of this step's gradients, or nil (one process, or overlap off).
+    private func makeOverlappedReduction() -> OverlappedGradientReduction? {
+        guard let reducer, worldSize > 1, overlapsGradientReduction else { return nil }
+        return OverlappedGradientReduction(
+            reducer: reducer, values: model.gradients.storage.data,
+            count: model.gradients.storage.count, bucketElements: gradientBucketElements)
+    }
+
+    /// Sums the gradients (and the step's loss) over the ranks: waits for the buckets that
+    /// `overlapped` started during the backward pass, or reduces them all now.
+    private func reduceOverRanks(loss: Double, overlapped: OverlappedGradientReduction?) throws
+        -> Double
+    {
         guard let reducer, worldSize > 1 else { return loss }
-        try reducer.allReduceSumInBuckets(
-            model.gradients.storage.data, count: model.gradients.storage.count)
+        if let overlapped {
+            try overlapped.finish()
+        } else {
+            try reducer.allReduceSumInBuckets(
+                model.gradients.storage.data, count: model.gradients.storage.count,
+                bucketElements: gradientBucketElements)
+        }
         return try reducer.allReduceSum([loss])[0]
     }
 
@@ -126,15 +149,24 @@ public final class Trainer {
             var loss = 0.0
             var tokens = 0
             let micro = options.gradientAccumulation
-            for _ in 0..<micro {
+            let overlapped = makeOverlappedReduction()
+            for index in 0..<micro {
                 let batch = try source.nextBatch()
                 let (pass, share) = try forwardSlice(of: batch)
                 // share is exactly 1 for a single process: the same bits as before.
-                model.backward(pass, lossScale: Float(share) / Float(micro))
+                let scale = Float(share) / Float(micro)
+                if index == micro - 1, let overlapped {
+                    // Only the last micro-batch finishes gradients: buckets start in its
+                    // backward pass.
+                    model.backward(
+                        pass, lossScale: scale, gradientsFinal: overlapped.gradientsFinal)
+                } else {
+                    model.backward(pass, lossScale: scale)
+                }
                 loss += Double(pass.loss) * share / Double(micro)
                 tokens += batch.inputs.count
             }
-            loss = try reduceOverRanks(loss: loss)
+            loss = try reduceOverRanks(loss: loss, overlapped: overlapped)
             let rate = schedule.rate(at: step)
             let norm = optimizer.update(
                 parameters: model.parameters, gradients: model.gradients,

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Multi-GPU check for `hsa train --gpus N` (docs/MULTI-GPU.md). Run from the repository root on
-# a host with >= 2 GPUs; everything goes to $OUT. Takes about 4 minutes on 2 H100s:
+# a host with >= 2 GPUs; everything goes to $OUT. Takes a few minutes on 2 H100s:
 #   (a) make a little data, (b) 1-GPU vs 2-GPU training with the same global batch (loss curves
-#   side by side + max |diff|), (c) tokens/s of --preset paper --seq-len 4096 on 1..N GPUs
-#   (JSON), (d) kill one rank mid-run: the launcher's message and how long the others took to
-#   stop, then --resume on 1 GPU.
+#   side by side + max |diff|), and 2 GPUs with the all-reduce overlapped with the backward pass
+#   (default) vs after it (HSA_OVERLAP_REDUCE=0): the losses must be identical bits, (c)
+#   tokens/s of --preset paper --seq-len 4096 on 1..N GPUs, overlap on and off (JSON), (d) kill
+#   one rank mid-run: the launcher's message and how long the others took to stop, then
+#   --resume on 1 GPU.
 # Env: HSA_GZ (gzipped static hsa, default .build-nccl-rel/hsa.gz), OUT (default ./out-multi-gpu),
 #      GPUS (largest N to benchmark, default: all visible), BENCH_STEPS (default 6).
 set -u
@@ -56,28 +58,42 @@ TRAIN=(train --data "$WORK/tokens" --backend cuda --preset small --batch-size 8 
   --steps 30 --warmup-steps 5 --eval-every 0 --checkpoint-every 0 --report-every 10)
 "$HSA" "${TRAIN[@]}" --out "$WORK/run1" || echo "1-GPU run FAILED"
 "$HSA" "${TRAIN[@]}" --gpus 2 --out "$WORK/run2" || echo "2-GPU run FAILED"
+HSA_OVERLAP_REDUCE=0 "$HSA" "${TRAIN[@]}" --gpus 2 --out "$WORK/run2off" \
+  || echo "2-GPU run without overlap FAILED"
 steps "$WORK/run1" > "$WORK/s1.txt"; steps "$WORK/run2" > "$WORK/s2.txt"
+steps "$WORK/run2off" > "$WORK/s2off.txt"
 echo "step loss_1gpu loss_2gpu |diff|" | tee "$OUT/loss-1v2.txt"
 paste -d' ' "$WORK/s1.txt" "$WORK/s2.txt" | awk '{ d = $2 - $5; if (d < 0) d = -d; if (d > m) m = d;
   printf "%d %.6f %.6f %.2e\n", $1, $2, $5, d } END { printf "max |diff| = %.3e\n", m }' \
   | tee -a "$OUT/loss-1v2.txt"
+# Overlap changes only when each bucket's all-reduce starts, never what it sums: expect 0.
+paste -d' ' "$WORK/s2.txt" "$WORK/s2off.txt" | awk '{ if ($2 != $5) n++ }
+  END { printf "2 GPUs overlap on vs off: %d of %d step losses differ (expect 0)\n", n, NR }' \
+  | tee "$OUT/loss-overlap-on-off.txt"
 
-echo "== (c) tokens/s, paper preset, T 4096, 1 sequence per GPU"
+echo "== (c) tokens/s, paper preset, T 4096, 1 sequence per GPU (overlap on, then off)"
+# Median tokens/s of a benchmark run on $1 GPUs with HSA_OVERLAP_REDUCE=$2 (steps after the
+# first two: warm-up is kernel compile and pool growth); "null" when it failed.
+bench() {
+  local run="$WORK/bench$1-$2"
+  HSA_OVERLAP_REDUCE=$2 "$HSA" train --data "$WORK/tokens" --backend cuda --preset paper \
+    --seq-len 4096 --batch-size "$1" --gpus "$1" --steps "$BENCH_STEPS" --warmup-steps 1 \
+    --eval-every 0 --checkpoint-every 0 --report-every 1 --out "$run" >&2 \
+    || { echo "bench $1 GPUs (overlap $2) FAILED" >&2; echo null; return; }
+  steps "$run" | awk 'NR > 2 { print $3 }' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+  rm -rf "$run/checkpoints"
+}
 echo "[" > "$OUT/bench-multi-gpu.json"
 first=1
 for n in 1 2 4 8; do
   [ "$n" -gt "$GPUS" ] && break
-  run="$WORK/bench$n"
-  "$HSA" train --data "$WORK/tokens" --backend cuda --preset paper --seq-len 4096 \
-    --batch-size "$n" --gpus "$n" --steps "$BENCH_STEPS" --warmup-steps 1 --eval-every 0 \
-    --checkpoint-every 0 --report-every 1 --out "$run" || { echo "bench $n GPUs FAILED"; continue; }
-  # Median tokens/s of the steps after the first two (warm-up: kernel compile, pool growth).
-  tps=$(steps "$run" | awk 'NR > 2 { print $3 }' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  tps=$(bench "$n" 1)
+  # One GPU has nothing to reduce: the switch changes nothing there.
+  if [ "$n" -gt 1 ]; then off=$(bench "$n" 0); else off=$tps; fi
   [ $first -eq 0 ] && echo "," >> "$OUT/bench-multi-gpu.json"; first=0
-  printf '{"gpus": %d, "preset": "paper", "seq_len": 4096, "global_batch": %d, "tokens_per_s": %s, "gpu": "%s"}' \
-    "$n" "$n" "$tps" "$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)" >> "$OUT/bench-multi-gpu.json"
-  echo "gpus=$n tokens/s=$tps"
-  rm -rf "$run/checkpoints"
+  printf '{"gpus": %d, "preset": "paper", "seq_len": 4096, "global_batch": %d, "tokens_per_s": %s, "tokens_per_s_no_overlap": %s, "gpu": "%s"}' \
+    "$n" "$n" "${tps:-null}" "${off:-null}" "$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)" >> "$OUT/bench-multi-gpu.json"
+  echo "gpus=$n tokens/s=$tps (overlap off: $off)"
 done
 echo "]" >> "$OUT/bench-multi-gpu.json"
 cat "$OUT/bench-multi-gpu.json"
@@ -105,5 +121,6 @@ ps -o pid,cmd --ppid $LPID 2>/dev/null | tail -n +2 | sed 's/^/STILL RUNNING: /'
 "$HSA" "${FAIL[@]}" --steps 60 --resume || echo "resume FAILED"
 steps "$WORK/runfail" | tail -3
 cp "$WORK"/run1/log.jsonl "$OUT/log-1gpu.jsonl"; cp "$WORK"/run2/log.jsonl "$OUT/log-2gpu.jsonl"
+cp "$WORK"/run2off/log.jsonl "$OUT/log-2gpu-no-overlap.jsonl"
 rm -rf "$WORK"
 echo "done; outputs in $OUT"

@@ -6,12 +6,13 @@ import Foundation
     import Darwin
 #endif
 
-// One rank's NCCL communicator on the managed backend's stream. All-reduces are queued on the
-// same stream as the model's kernels, so they start after the backward pass without any host
-// wait and the optimizer's kernels queue after them. Waiting is a poll loop, not a blocking
-// synchronize: it checks ncclCommGetAsyncError, a timeout and whether the launcher is still
-// alive, and aborts the communicator (which stops NCCL's spinning kernels) before throwing,
-// so a dead peer never leaves this rank hanging.
+// One rank's NCCL communicator beside the managed backend's stream. All-reduces are queued on
+// a collective stream that first waits (device-side, through an event) for the kernels queued
+// on the model's stream so far: a gradient bucket can start in the middle of the backward pass
+// and run while the next layers compute (`CollectiveStream`). Waiting is a poll loop over both
+// streams, not a blocking synchronize: it checks ncclCommGetAsyncError, a timeout and whether
+// the launcher is still alive, and aborts the communicator (which stops NCCL's spinning
+// kernels) before throwing, so a dead peer never leaves this rank hanging.
 
 // MARK: - Communicator
 
@@ -25,16 +26,13 @@ public final class NCCLCommunicator: @unchecked Sendable {
     public let timeout: TimeInterval
     let nccl: NCCLLibrary
     let device: CUDADevice
-    let stream: CUDAStream
+    /// The collectives' stream, ordered after the model's stream at each enqueue.
+    let streams: CollectiveStream
     private var comm: NCCLComm?
     private let launcherPID: Int32?
-    private let streamQuery: StreamQuery
     /// Device memory for `allReduceSum([Double])` (grown on demand).
     private var scratch: CUdeviceptr = 0
     private var scratchBytes = 0
-
-    typealias StreamQuery = @convention(c) (CUhandle?) -> CUresult
-    private static let notReady: CUresult = 600  // CUDA_ERROR_NOT_READY
 
     /// Joins the communicator described by `uniqueID` (blocks until every rank joined).
     /// - Parameters:
@@ -44,26 +42,22 @@ public final class NCCLCommunicator: @unchecked Sendable {
     ///   - uniqueID: rank 0's `NCCLUniqueID.generate`, the same on every rank.
     ///   - timeout: seconds for the initialisation and for each collective.
     ///   - launcherPID: stop when the parent process is no longer this one (nil: don't check).
+    ///   - separateStream: run collectives on their own stream, concurrently with the model's
+    ///     kernels (default); false queues them on the model's stream.
     /// - Throws: `NCCLError` when NCCL fails, the timeout passes or the launcher is gone.
     public init(
         backend: CUDAManagedBackend, rank: Int, worldSize: Int, uniqueID: NCCLUniqueID,
-        timeout: TimeInterval, launcherPID: Int32?
+        timeout: TimeInterval, launcherPID: Int32?, separateStream: Bool = true
     ) throws {
         let nccl = try NCCL.library()
-        guard
-            let query = backend.device.libraries.driverLibrary.symbol("cuStreamQuery")
-        else {
-            throw CUDAError.missingSymbols(
-                library: backend.device.libraries.driverLibrary.path, symbols: ["cuStreamQuery"])
-        }
         self.nccl = nccl
         self.rank = rank
         self.worldSize = worldSize
         self.timeout = timeout
         self.launcherPID = launcherPID
         device = backend.device
-        stream = backend.gpu.stream
-        streamQuery = unsafeBitCast(query, to: StreamQuery.self)
+        streams = try CollectiveStream(
+            device: backend.device, compute: backend.gpu.stream, separate: separateStream)
         comm = try Self.initialize(
             nccl: nccl, device: device, rank: rank, worldSize: worldSize, uniqueID: uniqueID,
             timeout: timeout, launcherPID: launcherPID)
@@ -109,16 +103,22 @@ public final class NCCLCommunicator: @unchecked Sendable {
     /// NCCL's version, e.g. "2.21.5".
     public var version: String { nccl.version }
 
+    /// True when collectives run on their own stream, overlapping the model's kernels (false on
+    /// devices without concurrent managed access, or when turned off at init).
+    public var overlapsCompute: Bool { streams.isSeparate }
+
     // MARK: - Collectives
 
     /// Queues an in-place sum of `count` Floats at `values` (a managed or device address) over
-    /// all ranks on the backend's stream; returns without waiting.
+    /// all ranks, after everything queued on the backend's stream so far (the kernels that
+    /// wrote `values`); returns without waiting. The backend's later kernels run concurrently
+    /// and must not touch `values` before `waitForReductions`.
     public func allReduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws {
         try enqueueAllReduce(
-            UnsafeMutableRawPointer(values), count: count, type: .float32)
+            UnsafeMutableRawPointer(values), count: count, type: .float32, afterCompute: true)
     }
 
-    /// Waits for everything queued on the stream (the all-reduces included), watching for
+    /// Waits for everything queued on both streams (the all-reduces included), watching for
     /// peer failures, the timeout and the launcher.
     public func waitForReductions() throws {
         try wait(for: "all-reduce")
@@ -136,7 +136,7 @@ public final class NCCLCommunicator: @unchecked Sendable {
             try driver.check(driver.cuMemAlloc(&scratch, max(bytes, 256)), "cuMemAlloc_v2")
             scratchBytes = max(bytes, 256)
         }
-        // Synchronous copies run on the legacy stream, which orders with our blocking stream.
+        // Synchronous copies run on the legacy stream, which orders with our blocking streams.
         try values.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return }
             try driver.check(driver.cuMemcpyHtoD(scratch, base, bytes), "cuMemcpyHtoD_v2")
@@ -144,7 +144,8 @@ public final class NCCLCommunicator: @unchecked Sendable {
         guard let address = UnsafeMutableRawPointer(bitPattern: UInt(scratch)) else {
             throw NCCLError.call("NCCL: null scratch buffer")
         }
-        try enqueueAllReduce(address, count: values.count, type: .float64)
+        // Host values: no need to wait for the model's kernels.
+        try enqueueAllReduce(address, count: values.count, type: .float64, afterCompute: false)
         try wait(for: "all-reduce of \(values.count) numbers")
         var sums = [Double](repeating: 0, count: values.count)
         try sums.withUnsafeMutableBytes { raw in
@@ -162,17 +163,19 @@ public final class NCCLCommunicator: @unchecked Sendable {
         self.comm = nil
     }
 
+    /// Queues an all-reduce on the collective stream (every collective goes there, so NCCL sees
+    /// them on one stream in issue order, the same on every rank).
     private func enqueueAllReduce(
-        _ values: UnsafeMutableRawPointer, count: Int, type: NCCLAPI.DataType
+        _ values: UnsafeMutableRawPointer, count: Int, type: NCCLAPI.DataType, afterCompute: Bool
     ) throws {
         guard let comm else {
             throw NCCLError.call("rank \(rank): NCCL communicator already aborted")
         }
         if count == 0 { return }
         try device.makeCurrent()
+        let stream = afterCompute ? try streams.orderedAfterCompute() : streams.collectives
         let result = nccl.api.ncclAllReduce(
-            UnsafeRawPointer(values), values, count, type.rawValue, NCCLAPI.sum, comm,
-            stream.handle)
+            UnsafeRawPointer(values), values, count, type.rawValue, NCCLAPI.sum, comm, stream)
         guard result == 0 else {
             let message = nccl.api.message(result, "ncclAllReduce", comm: comm)
             abort()
@@ -180,16 +183,16 @@ public final class NCCLCommunicator: @unchecked Sendable {
         }
     }
 
-    /// Polls the stream until it is idle; aborts and throws on an NCCL error, the timeout or a
-    /// vanished launcher. The first polls come every 50 µs (a step's tail is short), then
+    /// Polls both streams until they are idle; aborts and throws on an NCCL error, the timeout
+    /// or a vanished launcher. The first polls come every 50 µs (a step's tail is short), then
     /// back off to 2 ms.
     private func wait(for operation: String) throws {
         let start = Date()
         var pause: UInt32 = 50
         while true {
-            let status = streamQuery(stream.handle)
+            let status = streams.status()
             if status == 0 { return }
-            if status != Self.notReady {
+            if status != CollectiveStream.notReady {
                 abort()
                 try device.driver.check(status, "cuStreamQuery")
             }
