@@ -169,8 +169,12 @@ public enum DataMixer {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(
             encoder.encode(manifest), to: directory.appendingPathComponent(DataManifest.fileName))
+        // snake_case like manifest.json and the other JSON files of a dataset.
+        let summaryEncoder = JSONEncoder()
+        summaryEncoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        summaryEncoder.keyEncodingStrategy = .convertToSnakeCase
         try AtomicFile.write(
-            encoder.encode(summary), to: directory.appendingPathComponent("mix.json"))
+            summaryEncoder.encode(summary), to: directory.appendingPathComponent("mix.json"))
         try ByteTokenizer().save(to: directory.appendingPathComponent("tokenizer.json"))
     }
 }
