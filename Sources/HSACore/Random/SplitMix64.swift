@@ -30,4 +30,21 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Codable, Equatable {
         let u2 = nextUniform()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
+
+    /// An index below `bound` (> 0), unbiased enough for shuffling: the high word of a
+    /// 64 × 64-bit product.
+    public mutating func nextIndex(below bound: Int) -> Int {
+        Int(next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+
+    /// A random permutation of `0 ..< count` (Fisher-Yates from the last index down).
+    public mutating func permutation(count: Int) -> [Int] {
+        var order = Array(0..<count)
+        var index = count - 1
+        while index > 0 {
+            order.swapAt(index, nextIndex(below: index + 1))
+            index -= 1
+        }
+        return order
+    }
 }

@@ -214,14 +214,7 @@ public final class TokenDataLoader {
     /// A permutation of `0 ..< count` fixed by `(seed, epoch)`; the bounded draw uses the
     /// high half of a 128-bit product (Lemire) so it does not depend on the stdlib's algorithm.
     static func shuffledOrder(count: Int, seed: UInt64, epoch: Int) -> [Int] {
-        var order = Array(0..<count)
         var generator = SplitMix64(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03))
-        var index = count - 1
-        while index > 0 {
-            let pick = Int(generator.next().multipliedFullWidth(by: UInt64(index + 1)).high)
-            order.swapAt(index, pick)
-            index -= 1
-        }
-        return order
+        return generator.permutation(count: count)
     }
 }

@@ -44,8 +44,7 @@ public struct CopyDrill: Codable, Sendable, Equatable {
         var result = Array(tokens[0..<textLength])
         for _ in 0..<passages {
             // Passages start after the BOS and end inside the source part.
-            let span = UInt64(sourceEnd - passageLength - 1)
-            let start = 1 + Int(generator.next().multipliedFullWidth(by: span).high)
+            let start = 1 + generator.nextIndex(below: sourceEnd - passageLength - 1)
             result.append(separator)
             result += tokens[start..<(start + passageLength)]
         }

@@ -277,17 +277,10 @@ struct SegmentCursor {
     }
 
     static func shuffled(count: Int, seed: UInt64, source: Int, pass: Int) -> [Int] {
-        var order = Array(0..<count)
         var generator = SplitMix64(
             seed: seed ^ (UInt64(source + 1) &* 0x9E37_79B9_7F4A_7C15)
                 ^ (UInt64(pass) &* 0xD1B5_4A32_D192_ED03))
-        var index = count - 1
-        while index > 0 {
-            let pick = Int(generator.next().multipliedFullWidth(by: UInt64(index + 1)).high)
-            order.swapAt(index, pick)
-            index -= 1
-        }
-        return order
+        return generator.permutation(count: count)
     }
 }
 
