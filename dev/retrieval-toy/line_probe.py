@@ -1,0 +1,74 @@
+"""Near- and far-copy loss of a checkpoint trained on lines.py text, and how often the HSA
+layer selects the chunk that holds the letters being copied (PyTorch twin, CPU).
+
+    python3 dev/retrieval-toy/line_probe.py CHECKPOINT_DIR
+"""
+import glob
+import json
+import os
+import random
+import sys
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "reference"))
+from hsa_reference import HSAConfig, HSAModel  # noqa: E402
+
+directory = sys.argv[1]
+raw = json.load(open(os.path.join(directory, "config.json")))
+cfg = HSAConfig(**{k: v for k, v in raw.items() if k in HSAConfig.__dataclass_fields__})
+model = HSAModel(cfg)
+state = {}
+for path in sorted(glob.glob(os.path.join(directory, "model*.safetensors"))):
+    state.update(load_file(path))
+model.load_state_dict(state, strict=True)
+model.eval()
+
+rng = random.Random(5)
+B, T = 4, 512
+tokens, near, far = [], [], []
+while len(tokens) < B * (T + 1):
+    s = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(24))
+    is_near = rng.random() < 0.5
+    fill = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(93)).upper()
+    line = list((s + "|" + s + "\n" if is_near else s + "|" + fill + "|" + s + "\n").encode())
+    mask = [0] * len(line)
+    mask[-24:-1] = [1] * 23
+    tokens += line
+    near += mask if is_near else [0] * len(line)
+    far += [0] * len(line) if is_near else mask
+cut = B * (T + 1)
+x = torch.tensor(tokens[:cut]).view(B, T + 1)
+near_mask = torch.tensor(near[:cut], dtype=torch.float).view(B, T + 1)[:, 1:]
+far_mask = torch.tensor(far[:cut], dtype=torch.float).view(B, T + 1)[:, 1:]
+with torch.no_grad():
+    logits, _, hidden = model(x[:, :-1])
+    ce = F.cross_entropy(logits.reshape(-1, cfg.vocab_size), x[:, 1:].reshape(-1),
+                         reduction="none").view(B, T)
+print(f"near-copy loss {(ce * near_mask).sum() / near_mask.sum():.3f}, "
+      f"far-copy loss {(ce * far_mask).sum() / far_mask.sum():.3f} (no copying: ln 26 = 3.26)")
+
+# For each far-copy input token, the chunk of its source letter (same offset in the first copy).
+selection = next((v for k, v in hidden.items() if k.startswith("selections.")), None)
+if selection is None:
+    sys.exit(0)  # no HSA layer (attention swa or full)
+hits = pairs = 0
+for b in range(B):
+    row = x[b].tolist()
+    for t in range(T):
+        if far_mask[b, t] == 0:
+            continue
+        bar = t
+        while row[bar] != ord("|"):
+            bar -= 1
+        first_bar = bar - 1
+        while row[first_bar] != ord("|"):
+            first_bar -= 1
+        source_chunk = (first_bar - 24 + (t - bar) - 1) // cfg.chunk_size
+        for g in range(selection.indices.shape[2]):
+            chosen = selection.indices[b, t, g][selection.valid[b, t, g]].tolist()
+            pairs += 1
+            hits += source_chunk in chosen
+print(f"source chunk selected for {hits} of {pairs} (far-copy token, KV head) pairs")
