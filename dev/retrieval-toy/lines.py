@@ -6,6 +6,7 @@ letters ("far": 119 bytes back, beyond a 32-token window, so only HSA retrieval 
 The filler is random so that nothing but the copy is worth retrieving.
 
     python3 dev/retrieval-toy/lines.py OUT.txt [--lines 40000] [--near 0.5] [--seed 3]
+        [--fill-min 93 --fill-max 93]   (filler length range of far lines, in bytes)
 """
 import argparse
 import random
@@ -15,6 +16,8 @@ ap.add_argument("out")
 ap.add_argument("--lines", type=int, default=40000)
 ap.add_argument("--near", type=float, default=0.5, help="fraction of near lines")
 ap.add_argument("--seed", type=int, default=3)
+ap.add_argument("--fill-min", type=int, default=93)
+ap.add_argument("--fill-max", type=int, default=93)
 args = ap.parse_args()
 rng = random.Random(args.seed)
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -24,7 +27,8 @@ def line(near: bool) -> str:
     s = "".join(rng.choice(LETTERS) for _ in range(24))
     if near:
         return s + "|" + s
-    fill = "".join(rng.choice(LETTERS + " ") for _ in range(93)).upper()
+    length = rng.randint(args.fill_min, args.fill_max)
+    fill = "".join(rng.choice(LETTERS + " ") for _ in range(length)).upper()
     return s + "|" + fill + "|" + s
 
 

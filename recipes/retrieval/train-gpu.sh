@@ -18,6 +18,8 @@
 #   SAMPLES    synth samples per task and length [400]
 #   TEXT_WEIGHT, TASK_WEIGHT   token shares of prose and task samples [1, 1]
 #   COPY_DRILL fraction of prose segments turned into copy drills [0.5]
+#   COPY_LINES_WEIGHT  token share of random-letter copy lines (dev/retrieval-toy/lines.py:
+#              half copied at once, half after FILL_MIN..FILL_MAX random bytes) [0: none]
 #   INIT_FROM  per-run model directories to start from (';'-separated, optional)
 set -u
 : "${OUT:?OUT must name the output directory}"
@@ -33,6 +35,7 @@ SAMPLES=${SAMPLES:-400}
 TEXT_WEIGHT=${TEXT_WEIGHT:-1}
 TASK_WEIGHT=${TASK_WEIGHT:-1}
 COPY_DRILL=${COPY_DRILL:-0.5}
+COPY_LINES_WEIGHT=${COPY_LINES_WEIGHT:-0}
 HSA_GZ=${HSA_GZ:-.build-lead-rel/hsa.gz}
 W=${WORK:-/tmp/retrieval-work}
 T0=$(date +%s)
@@ -56,7 +59,15 @@ TASKS=$TASKS,niah_multivalue,vt,qa1,qa2,qa3,qa4,qa5
 "$HSA" data synth --tasks $TASKS --lengths 1K,2K,4K --samples "$SAMPLES" --data data \
     --out "$W/tasks" > "$W/meta/synth.log" 2>&1 || { cat "$W/meta/synth.log"; exit 1; }
 tail -2 "$W/meta/synth.log"
-"$HSA" data mix "$W/text:$TEXT_WEIGHT" "$W/tasks:$TASK_WEIGHT" --segment-length "$SEQ" \
+SOURCES=("$W/text:$TEXT_WEIGHT" "$W/tasks:$TASK_WEIGHT")
+if [ "$COPY_LINES_WEIGHT" != 0 ]; then
+    python3 dev/retrieval-toy/lines.py "$W/lines.txt" --lines 30000 --near 0.5 \
+        --fill-min "${FILL_MIN:-600}" --fill-max "${FILL_MAX:-2000}" || exit 1
+    "$HSA" data prepare "$W/lines.txt" --out "$W/lines" --validation-fraction 0 > /dev/null \
+        || exit 1
+    SOURCES+=("$W/lines:$COPY_LINES_WEIGHT")
+fi
+"$HSA" data mix "${SOURCES[@]}" --segment-length "$SEQ" \
     --copy-drill "$COPY_DRILL" --out "$W/mix" || exit 1
 cp "$W/mix/mix.json" "$W/tasks/synth.json" "$W/meta/"
 echo "[$(since)s] mixture ready"
