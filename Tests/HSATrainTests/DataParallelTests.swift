@@ -14,31 +14,17 @@ import Testing
 @Suite struct DataParallelTests {
     /// Fixed random batches with masks that are 0 on about a third of the targets, so ranks
     /// see different numbers of loss targets (the weighting must handle it).
-    final class FixedBatches: BatchSource {
-        let batches: [TrainingBatch]
-        var next = 0
-
-        init(count: Int, batchSize: Int, sequenceLength: Int, seed: UInt64) {
-            var rng = SplitMix64(seed: seed)
-            let n = batchSize * sequenceLength
-            batches = (0..<count).map { _ in
-                let tokens = (0...n).map { _ in Int32(rng.next() % 40) }
-                return TrainingBatch(
-                    batchSize: batchSize, sequenceLength: sequenceLength,
-                    inputs: Array(tokens[0..<n]), targets: Array(tokens[1...n]),
-                    mask: (0..<n).map { _ in rng.next() % 3 == 0 ? 0 : 1 })
-            }
-        }
-
-        func nextBatch() throws -> TrainingBatch {
-            defer { next += 1 }
-            return batches[next % batches.count]
-        }
-
-        func saveState() throws -> Data { Data(String(next).utf8) }
-
-        func restoreState(_ state: Data) throws {
-            next = Int(String(decoding: state, as: UTF8.self)) ?? 0
+    static func fixedBatches(
+        count: Int, batchSize: Int, sequenceLength: Int, seed: UInt64
+    ) -> [TrainingBatch] {
+        var rng = SplitMix64(seed: seed)
+        let n = batchSize * sequenceLength
+        return (0..<count).map { _ in
+            let tokens = (0...n).map { _ in Int32(rng.next() % 40) }
+            return TrainingBatch(
+                batchSize: batchSize, sequenceLength: sequenceLength,
+                inputs: Array(tokens[0..<n]), targets: Array(tokens[1...n]),
+                mask: (0..<n).map { _ in rng.next() % 3 == 0 ? 0 : 1 })
         }
     }
 
@@ -58,11 +44,13 @@ import Testing
         steps: Int, run: URL, reducer: (any GradientReducer)? = nil
     ) -> Trainer {
         let options = options(steps: steps)
-        let validation = FixedBatches(count: 1, batchSize: 6, sequenceLength: 16, seed: 77)
+        let validation = fixedBatches(count: 1, batchSize: 6, sequenceLength: 16, seed: 77)
+        let source = CyclingBatches(
+            fixedBatches(count: 8, batchSize: 6, sequenceLength: 16, seed: 3))
         return Trainer(
             model: LanguageModel(config: .tiny, seed: options.seed), options: options,
-            source: FixedBatches(count: 8, batchSize: 6, sequenceLength: 16, seed: 3),
-            validation: validation.batches, runDirectory: run, tokenizer: nil, reducer: reducer)
+            source: source, validation: validation, runDirectory: run, tokenizer: nil,
+            reducer: reducer)
     }
 
     /// What one rank saw: step losses, validation losses, final parameters.

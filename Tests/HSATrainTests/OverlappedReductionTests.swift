@@ -168,33 +168,17 @@ import Testing
 
     /// Batches whose every second batch has no loss target in rank 1's sequences (1, 3, 5 of
     /// 6), so with grad_accum 2 rank 1's last micro-batch has nothing to back-propagate.
-    final class RankMaskedBatches: BatchSource {
-        let batches: [TrainingBatch]
-        var next = 0
-
-        init(seed: UInt64) {
-            var rng = SplitMix64(seed: seed)
-            let (b, t) = (6, 16)
-            batches = (0..<4).map { index in
-                let tokens = (0...(b * t)).map { _ in Int32(rng.next() % 40) }
-                let mask = (0..<(b * t)).map { i -> Float in
-                    index % 2 == 1 && (i / t) % 2 == 1 ? 0 : 1
-                }
-                return TrainingBatch(
-                    batchSize: b, sequenceLength: t, inputs: Array(tokens[0..<(b * t)]),
-                    targets: Array(tokens[1...(b * t)]), mask: mask)
+    static func rankMaskedBatches(seed: UInt64) -> [TrainingBatch] {
+        var rng = SplitMix64(seed: seed)
+        let (b, t) = (6, 16)
+        return (0..<4).map { index in
+            let tokens = (0...(b * t)).map { _ in Int32(rng.next() % 40) }
+            let mask = (0..<(b * t)).map { i -> Float in
+                index % 2 == 1 && (i / t) % 2 == 1 ? 0 : 1
             }
-        }
-
-        func nextBatch() throws -> TrainingBatch {
-            defer { next += 1 }
-            return batches[next % batches.count]
-        }
-
-        func saveState() throws -> Data { Data(String(next).utf8) }
-
-        func restoreState(_ state: Data) throws {
-            next = Int(String(decoding: state, as: UTF8.self)) ?? 0
+            return TrainingBatch(
+                batchSize: b, sequenceLength: t, inputs: Array(tokens[0..<(b * t)]),
+                targets: Array(tokens[1...(b * t)]), mask: mask)
         }
     }
 
@@ -211,7 +195,8 @@ import Testing
                 options.evalEvery = 0  // no validation batches
                 trainer = Trainer(
                     model: LanguageModel(config: .tiny, seed: options.seed), options: options,
-                    source: RankMaskedBatches(seed: 9), validation: [], runDirectory: run,
+                    source: CyclingBatches(Self.rankMaskedBatches(seed: 9)), validation: [],
+                    runDirectory: run,
                     tokenizer: nil, reducer: reducer)
             } else {
                 trainer = DataParallelTests.trainer(steps: 3, run: run, reducer: reducer)
