@@ -195,18 +195,18 @@ extension HSACommand {
             try FileManager.default.createDirectory(
                 at: runDirectory, withIntermediateDirectories: true)
             let model = LanguageModel(config: config, seed: options.seed)
-            let resuming = resume && !TrainingCheckpoint.list(runDirectory: runDirectory).isEmpty
-            if let initFrom, !resuming {
-                let directory = URL(fileURLWithPath: initFrom)
-                try model.parameters.load(
-                    from: SafetensorsShards.read(directory: directory, baseName: "model"),
-                    source: initFrom)
-                if isLead { Terminal.printLine("initialized from \(initFrom)") }
-            }
             let trainer = Trainer(
                 model: model, options: options, source: loader, validation: validation,
                 runDirectory: runDirectory, tokenizer: ByteTokenizer(), reducer: reducer)
             let resumedStep = resume ? try trainer.resumeFromLatestCheckpoint() : nil
+            // A checkpoint found by --resume wins over --init-from.
+            if let initFrom, resumedStep == nil {
+                try model.parameters.load(
+                    from: SafetensorsShards.read(
+                        directory: URL(fileURLWithPath: initFrom), baseName: "model"),
+                    source: initFrom)
+                if isLead { Terminal.printLine("initialized from \(initFrom)") }
+            }
             guard isLead else {
                 // Every rank trains; only rank 0 records.
                 try trainer.run(stopAfter: stopAfter) { event in
