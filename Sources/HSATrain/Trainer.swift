@@ -23,6 +23,9 @@ public final class Trainer {
     let tokenizer: (any Tokenizer)?
     /// The data-parallel group, or nil for single-process training.
     public let reducer: (any GradientReducer)?
+    /// Steps between fusion-health readings (`StepReport.fusionMass`): reading the fusion
+    /// weights back from a GPU costs a copy, so not every step pays it.
+    public static let fusionHealthEvery = 10
     /// This trainer's rank (0 without a reducer).
     public var rank: Int { reducer?.rank ?? 0 }
     /// Ranks training together (1 without a reducer).
@@ -148,6 +151,7 @@ public final class Trainer {
             model.zeroGradients()
             var loss = 0.0
             var tokens = 0
+            var health: [FusionHealth] = []
             let micro = options.gradientAccumulation
             let overlapped = makeOverlappedReduction()
             for index in 0..<micro {
@@ -165,6 +169,9 @@ public final class Trainer {
                 }
                 loss += Double(pass.loss) * share / Double(micro)
                 tokens += batch.inputs.count
+                if index == micro - 1, (step + 1) % Self.fusionHealthEvery == 0 {
+                    health = pass.fusionHealth(config: model.config)
+                }
             }
             loss = try reduceOverRanks(loss: loss, overlapped: overlapped)
             let rate = schedule.rate(at: step)
@@ -179,7 +186,8 @@ public final class Trainer {
                     StepReport(
                         step: step, totalSteps: options.steps, loss: loss, learningRate: rate,
                         gradientNorm: norm, tokensPerSecond: Double(tokens) / max(seconds, 1e-9),
-                        milliseconds: seconds * 1000)))
+                        milliseconds: seconds * 1000, fusionMass: health.map(\.mass),
+                        fusionPeak: health.map(\.peak))))
             if options.evalEvery > 0, step % options.evalEvery == 0 || step == options.steps {
                 let validationLoss = try validationLoss()
                 try onEvent(

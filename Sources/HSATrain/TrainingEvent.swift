@@ -17,6 +17,11 @@ public struct StepReport: Codable, Sendable {
     public var gradientNorm: Double
     public var tokensPerSecond: Double
     public var milliseconds: Double
+    /// Per HSA layer, bottom to top, on this rank's last micro-batch of every
+    /// `Trainer.fusionHealthEvery`-th step (empty otherwise, and for joint fusion): the mean
+    /// fusion mass and the mean largest chunk weight (`FusionHealth`).
+    public var fusionMass: [Double] = []
+    public var fusionPeak: [Double] = []
 }
 
 /// One validation pass.

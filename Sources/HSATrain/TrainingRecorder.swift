@@ -19,11 +19,16 @@ public final class TrainingRecorder {
     public func record(_ event: TrainingEvent) throws {
         switch event {
         case .step(let report):
-            try log.write(dictionary: [
+            var row: [String: Any] = [
                 "event": "step", "step": report.step, "loss": report.loss,
                 "lr": report.learningRate, "grad_norm": report.gradientNorm,
                 "tokens_per_s": report.tokensPerSecond, "ms": report.milliseconds,
-            ])
+            ]
+            if !report.fusionMass.isEmpty {
+                row["hsa_mass"] = report.fusionMass
+                row["hsa_peak"] = report.fusionPeak
+            }
+            try log.write(dictionary: row)
         case .evaluation(let report):
             try log.write(dictionary: [
                 "event": "eval", "step": report.step, "val_loss": report.validationLoss,
