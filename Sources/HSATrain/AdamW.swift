@@ -16,6 +16,9 @@ public final class AdamWOptimizer: @unchecked Sendable {
     public let v: ParameterStore
     /// Updates taken so far (AdamW's bias correction uses step + 1).
     public var step: Int = 0
+    /// The parameters this optimizer updates (nil: all). The others stay exactly as they are:
+    /// their gradients are zeroed before the norm and clipping, and no weight decay applies.
+    public var trainableNames: Set<String>?
 
     /// The backend the update runs on: `ComputeBackends.current`, else the CPU.
     private static var backend: any ComputeBackend {
@@ -40,6 +43,14 @@ public final class AdamWOptimizer: @unchecked Sendable {
     public func update(
         parameters: ParameterStore, gradients: ParameterStore, learningRate: Float
     ) -> Double {
+        let layout = parameters.layout
+        if let trainableNames {
+            for spec in layout.specs where !trainableNames.contains(spec.name) {
+                guard let offset = layout.offsets[spec.name] else { continue }
+                gradients.storage.allocator.zero(
+                    gradients.storage.data + offset, count: spec.count)
+            }
+        }
         let norm = Self.gradientNorm(gradients)
         if let maxGradientNorm {
             let scale = min(1, maxGradientNorm / Float(norm + 1e-6))
@@ -49,9 +60,8 @@ public final class AdamWOptimizer: @unchecked Sendable {
             }
         }
         step += 1
-        let layout = parameters.layout
         let backend = Self.backend
-        for spec in layout.specs {
+        for spec in layout.specs where trainableNames?.contains(spec.name) ?? true {
             guard let offset = layout.offsets[spec.name] else { continue }
             backend.adamWUpdate(
                 parameters: parameters.storage.data + offset,

@@ -145,6 +145,7 @@ public final class Trainer {
     public func run(stopAfter: Int? = nil, onEvent: (TrainingEvent) throws -> Void) throws {
         let schedule = options.schedule
         let end = min(options.steps, stopAfter.map { step + $0 } ?? Int.max)
+        optimizer.trainableNames = try options.trainableNames(in: model.layout)
         try checkParametersAgree()
         while step < end {
             let started = Date()

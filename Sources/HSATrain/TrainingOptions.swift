@@ -1,4 +1,5 @@
 import Foundation
+import HSAModel
 
 /// Everything about a training run that is not the model config; stored as `training.json`.
 public struct TrainingOptions: Codable, Sendable, Equatable {
@@ -29,6 +30,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Ignore the shards' loss masks: every next token counts (language-model loss on task
     /// mixtures). nil (absent in older files) means false.
     public var lossOnAllTokens: Bool?
+    /// Train only the parameters whose names start with one of these prefixes (e.g.
+    /// `encoder.`, `upper.0.hsa.`); the rest stay frozen. nil (absent in older files): all.
+    public var trainOnly: [String]?
 
     public init() {}
 
@@ -50,6 +54,20 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case seed
         case documentAligned = "document_aligned"
         case lossOnAllTokens = "loss_on_all_tokens"
+        case trainOnly = "train_only"
+    }
+
+    /// The parameter names `trainOnly` selects in `layout` (nil: train everything).
+    /// - Throws: `TrainingOptionsError.unmatchedPrefix` for a prefix that names no parameter.
+    public func trainableNames(in layout: ParameterLayout) throws -> Set<String>? {
+        guard let trainOnly else { return nil }
+        var names = Set<String>()
+        for prefix in trainOnly {
+            let matching = layout.specs.map(\.name).filter { $0.hasPrefix(prefix) }
+            guard !matching.isEmpty else { throw TrainingOptionsError.unmatchedPrefix(prefix) }
+            names.formUnion(matching)
+        }
+        return names
     }
 
     /// The warm-up + cosine schedule these options describe.
@@ -57,5 +75,19 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         LearningRateSchedule(
             peak: learningRate, minimum: minLearningRate, warmupSteps: warmupSteps,
             totalSteps: steps)
+    }
+}
+
+/// Training options that do not fit the model they train.
+public enum TrainingOptionsError: Error, CustomStringConvertible, Equatable {
+    /// A `train_only` prefix that names no parameter of the model.
+    case unmatchedPrefix(String)
+
+    public var description: String {
+        switch self {
+        case .unmatchedPrefix(let prefix):
+            return "train_only: no parameter name starts with '\(prefix)' "
+                + "(`hsa inspect --tensors` lists them)"
+        }
     }
 }

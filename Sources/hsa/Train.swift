@@ -70,6 +70,13 @@ extension HSACommand {
         var documentAligned = false
         @Flag(help: "Ignore the data's loss masks: every next token counts.")
         var lossOnAllTokens = false
+        @Option(
+            help: """
+                Train only parameters whose checkpoint names start with one of these \
+                comma-separated prefixes (e.g. encoder.,upper.0.hsa.; `hsa inspect --tensors` lists \
+                the names); the rest stay frozen.
+                """)
+        var trainOnly: String?
         @Option(help: "Print a line every N steps.")
         var reportEvery: Int = 10
         @Option(help: "Stop after this many steps of this invocation (resumable later).")
@@ -114,6 +121,9 @@ extension HSACommand {
             o.seed = seed
             o.documentAligned = documentAligned
             o.lossOnAllTokens = lossOnAllTokens
+            o.trainOnly = trainOnly.map {
+                $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
+            }
             return o
         }
 
