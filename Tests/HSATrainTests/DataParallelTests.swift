@@ -12,22 +12,6 @@ import Testing
 /// the steps at absolute 1e-4, i.e. a tenth of one AdamW step at lr 1e-3 (Adam divides by
 /// sqrt(v), so elements whose gradient nearly cancels can move by more than 1e-7 · lr).
 @Suite struct DataParallelTests {
-    /// Fixed random batches with masks that are 0 on about a third of the targets, so ranks
-    /// see different numbers of loss targets (the weighting must handle it).
-    static func fixedBatches(
-        count: Int, batchSize: Int, sequenceLength: Int, seed: UInt64
-    ) -> [TrainingBatch] {
-        var rng = SplitMix64(seed: seed)
-        let n = batchSize * sequenceLength
-        return (0..<count).map { _ in
-            let tokens = (0...n).map { _ in Int32(rng.next() % 40) }
-            return TrainingBatch(
-                batchSize: batchSize, sequenceLength: sequenceLength,
-                inputs: Array(tokens[0..<n]), targets: Array(tokens[1...n]),
-                mask: (0..<n).map { _ in rng.next() % 3 == 0 ? 0 : 1 })
-        }
-    }
-
     static func options(steps: Int) -> TrainingOptions {
         var options = TrainingOptions()
         options.steps = steps
@@ -44,9 +28,9 @@ import Testing
         steps: Int, run: URL, reducer: (any GradientReducer)? = nil
     ) -> Trainer {
         let options = options(steps: steps)
-        let validation = fixedBatches(count: 1, batchSize: 6, sequenceLength: 16, seed: 77)
+        let validation = randomBatches(count: 1, batchSize: 6, sequenceLength: 16, seed: 77)
         let source = CyclingBatches(
-            fixedBatches(count: 8, batchSize: 6, sequenceLength: 16, seed: 3))
+            randomBatches(count: 8, batchSize: 6, sequenceLength: 16, seed: 3))
         return Trainer(
             model: LanguageModel(config: .tiny, seed: options.seed), options: options,
             source: source, validation: validation, runDirectory: run, tokenizer: nil,

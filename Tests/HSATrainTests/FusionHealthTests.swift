@@ -51,16 +51,10 @@ import Testing
         options.sequenceLength = 32
         options.evalEvery = 0
         options.checkpointEvery = 0
-        var rng = SplitMix64(seed: 4)
-        let n = options.batchSize * options.sequenceLength
-        let tokens = (0...n).map { _ in Int32(rng.next() % 40) }
-        let batch = TrainingBatch(
-            batchSize: options.batchSize, sequenceLength: options.sequenceLength,
-            inputs: Array(tokens[0..<n]), targets: Array(tokens[1...n]),
-            mask: Array(repeating: 1, count: n))
+        let batches = randomBatches(count: 1, batchSize: 2, sequenceLength: 32, seed: 4)
         let trainer = Trainer(
             model: LanguageModel(config: Self.config(fusion: .stickBreaking), seed: 2),
-            options: options, source: CyclingBatches([batch]), validation: [],
+            options: options, source: CyclingBatches(batches), validation: [],
             runDirectory: directory.url, tokenizer: nil)
         let recorder = try TrainingRecorder(runDirectory: directory.url, append: false)
         var reports: [StepReport] = []

@@ -15,18 +15,12 @@ import Testing
         options.evalEvery = 0
         options.checkpointEvery = 0
         options.trainOnly = trainOnly
-        var rng = SplitMix64(seed: 6)
-        let n = options.batchSize * options.sequenceLength
-        let tokens = (0...n).map { _ in Int32(rng.next() % 40) }
-        let batch = TrainingBatch(
-            batchSize: options.batchSize, sequenceLength: options.sequenceLength,
-            inputs: Array(tokens[0..<n]), targets: Array(tokens[1...n]),
-            mask: Array(repeating: 1, count: n))
+        let batches = randomBatches(count: 1, batchSize: 2, sequenceLength: 32, seed: 4)
         let model = LanguageModel(config: .tiny, seed: 8)
         let before = ParameterStore(layout: model.layout)
         before.storage.copy(from: model.parameters.storage)
         let trainer = Trainer(
-            model: model, options: options, source: CyclingBatches([batch]), validation: [],
+            model: model, options: options, source: CyclingBatches(batches), validation: [],
             runDirectory: directory.url, tokenizer: nil)
         try trainer.run { _ in }
         return (before, model.parameters)

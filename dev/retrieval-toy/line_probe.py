@@ -3,28 +3,17 @@ layer selects the chunk that holds the letters being copied (PyTorch twin, CPU).
 
     python3 dev/retrieval-toy/line_probe.py CHECKPOINT_DIR
 """
-import glob
-import json
 import os
 import random
 import sys
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "reference"))
-from hsa_reference import HSAConfig, HSAModel  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kv_probe import load  # noqa: E402
 
-directory = sys.argv[1]
-raw = json.load(open(os.path.join(directory, "config.json")))
-cfg = HSAConfig(**{k: v for k, v in raw.items() if k in HSAConfig.__dataclass_fields__})
-model = HSAModel(cfg)
-state = {}
-for path in sorted(glob.glob(os.path.join(directory, "model*.safetensors"))):
-    state.update(load_file(path))
-model.load_state_dict(state, strict=True)
-model.eval()
+model, cfg = load(sys.argv[1])
 
 rng = random.Random(5)
 B, T = 4, 512
