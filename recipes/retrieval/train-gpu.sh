@@ -115,7 +115,12 @@ done
 # Wait for these PIDs only: a bare `wait` would also wait for the `tee` above, forever.
 wait "${EVAL_PIDS[@]}"
 for i in "${!NAME_LIST[@]}"; do
-    echo "== ${NAME_LIST[$i]}: ${VARIANT_LIST[$i]}"; tail -12 "$W/meta/eval-${NAME_LIST[$i]}.log"
+    NAME=${NAME_LIST[$i]}
+    echo "== $NAME: ${VARIANT_LIST[$i]}"; tail -12 "$W/meta/eval-$NAME.log"
+    # Is the HSA path still in use? (fusion mass, score spread, gradient sizes; PyTorch twin)
+    CK=$(ls -d "$W/run-$NAME"/checkpoints/step-* 2>/dev/null | sort | tail -1)
+    [ -n "$CK" ] && python3 dev/retrieval-toy/hsa_health.py "$CK" \
+        --text data/eval/paul_graham_essays.txt 2>&1 | tee "$W/meta/health-$NAME.txt"
 done
 echo "[$(since)s] done"
 tar -czf "$OUT/meta.tar.gz" -C "$W/meta" .
