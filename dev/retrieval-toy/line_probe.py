@@ -1,7 +1,10 @@
 """Near- and far-copy loss of a checkpoint trained on lines.py text, and how often the HSA
 layer selects the chunk that holds the letters being copied (PyTorch twin, CPU).
 
-    python3 dev/retrieval-toy/line_probe.py CHECKPOINT_DIR
+    python3 dev/retrieval-toy/line_probe.py CHECKPOINT_DIR [--one-per-row]
+
+--one-per-row: each row is BOS + one line (padded with EOS), for models trained on one line per
+document with `--document-aligned`; otherwise rows of 512 bytes hold several lines.
 """
 import os
 import random
@@ -14,9 +17,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kv_probe import load  # noqa: E402
 
 model, cfg = load(sys.argv[1])
+one_per_row = "--one-per-row" in sys.argv[2:]
 
 rng = random.Random(5)
-B, T = 4, 512
+B, T = (64, 145) if one_per_row else (4, 512)
 tokens, near, far = [], [], []
 while len(tokens) < B * (T + 1):
     s = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(24))
@@ -25,6 +29,9 @@ while len(tokens) < B * (T + 1):
     line = list((s + "|" + s + "\n" if is_near else s + "|" + fill + "|" + s + "\n").encode())
     mask = [0] * len(line)
     mask[-24:-1] = [1] * 23
+    if one_per_row:  # BOS + line + EOS padding (256 = BOS, 257 = EOS of the byte tokenizer)
+        line, mask = [256] + line[:-1], [0] + mask[:-1]
+        line, mask = line + [257] * (T + 1 - len(line)), mask + [0] * (T + 1 - len(mask))
     tokens += line
     near += mask if is_near else [0] * len(line)
     far += [0] * len(line) if is_near else mask
