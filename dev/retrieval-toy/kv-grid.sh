@@ -6,7 +6,9 @@
 #   OUT=dir HSA_GZ=.build-lead-rel/hsa.gz STEPS=6000 BUDGET_S=500 bash dev/retrieval-toy/kv-grid.sh \
 #       "hsa|" "full|--attention full" "softmax|--fusion softmax" ...
 # Each argument is NAME|extra `hsa train` flags. Knobs: STEPS [6000], BUDGET_S [500], LR [3e-3],
-# BATCH [8], SEQ [512], MODEL (the toy model's flags, below).
+# BATCH [8], SEQ [512], MODEL (the toy model's flags, below), KV_ARGS (flags both kv.py and
+# kv_probe.py take: --needles, --queries, --length, --repeat; the grid in README.md used
+# KV_ARGS="--needles 4 --queries 2").
 set -u
 : "${OUT:?OUT must name the output directory}"
 STEPS=${STEPS:-6000}
@@ -18,7 +20,8 @@ W=${WORK:-/tmp/kv-work}
 mkdir -p "$W/runs"
 export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}
 gunzip -c "$HSA_GZ" > "$W/hsa" && chmod +x "$W/hsa"
-python3 dev/retrieval-toy/kv.py "$W/kv.txt" --lines 60000
+# shellcheck disable=SC2086
+python3 dev/retrieval-toy/kv.py "$W/kv.txt" --lines 60000 ${KV_ARGS:-}
 "$W/hsa" data prepare "$W/kv.txt" --out "$W/tokens" --validation-fraction 0 > /dev/null
 
 PIDS=()
@@ -46,5 +49,6 @@ done
 tar czf "$OUT/kv-runs.tgz" final ./*.log
 for name in $(ls final); do
     echo "== $name ($(cat "final/$name/step"))"
-    python3 "$OLDPWD/dev/retrieval-toy/kv_probe.py" "final/$name" 2>&1 | tail -3
+    # shellcheck disable=SC2086
+    python3 "$OLDPWD/dev/retrieval-toy/kv_probe.py" "final/$name" ${KV_ARGS:-} 2>&1 | tail -3
 done | tee -a "$OUT/summary.txt"
