@@ -7,7 +7,10 @@ The filler is random so that nothing but the copy is worth retrieving.
 
     python3 dev/retrieval-toy/lines.py OUT.txt [--lines 40000] [--near 0.5] [--seed 3]
         [--fill-min 93 --fill-max 93]   (filler length range of far lines, in bytes)
+        [--one-per-file]   (OUT is a folder; each line becomes its own file, i.e. its own
+                            document for `hsa data prepare`, to train with --document-aligned)
 """
+import os
 import argparse
 import random
 
@@ -18,6 +21,7 @@ ap.add_argument("--near", type=float, default=0.5, help="fraction of near lines"
 ap.add_argument("--seed", type=int, default=3)
 ap.add_argument("--fill-min", type=int, default=93)
 ap.add_argument("--fill-max", type=int, default=93)
+ap.add_argument("--one-per-file", action="store_true")
 args = ap.parse_args()
 rng = random.Random(args.seed)
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -32,5 +36,12 @@ def line(near: bool) -> str:
     return s + "|" + fill + "|" + s
 
 
-with open(args.out, "w") as f:
-    f.write("\n".join(line(rng.random() < args.near) for _ in range(args.lines)))
+lines = [line(rng.random() < args.near) for _ in range(args.lines)]
+if args.one_per_file:
+    os.makedirs(args.out, exist_ok=True)
+    for i, text in enumerate(lines):
+        with open(os.path.join(args.out, f"{i:06d}.txt"), "w") as f:
+            f.write(text)
+else:
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines))
