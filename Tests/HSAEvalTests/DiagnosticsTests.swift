@@ -6,14 +6,7 @@ import Testing
 @Suite struct DiagnosticsTests {
     /// Two HSA layers, 2 KV heads, S 8, K 2.
     func model(fusion: FusionKind) -> LanguageModel {
-        var config = ModelConfig.tiny
-        config.nUpperLayers = 2
-        config.hsaLayers = [0, 1]
-        config.nHeads = 4
-        config.nKvHeads = 2
-        config.fusion = fusion
-        config.maxTrainLen = 512
-        return LanguageModel(config: config, seed: 3)
+        LanguageModel(config: .tinyWithTwoHSALayers(fusion: fusion), seed: 3)
     }
 
     @Test func perLayerRecallAndMassAreInRangeWithKeysPerLayer() throws {

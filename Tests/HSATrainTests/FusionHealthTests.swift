@@ -5,21 +5,10 @@ import Testing
 
 /// The fusion-health summary (`Pass.fusionHealth`) and its place in the training log.
 @Suite struct FusionHealthTests {
-    /// Two HSA layers, 2 KV heads, S 8, K 2 (tiny otherwise).
-    static func config(fusion: FusionKind) -> ModelConfig {
-        var config = ModelConfig.tiny
-        config.nUpperLayers = 2
-        config.hsaLayers = [0, 1]
-        config.nHeads = 4
-        config.nKvHeads = 2
-        config.fusion = fusion
-        return config
-    }
-
     @Test func massAndPeakFollowTheFusionRule() throws {
         let tokens = ByteTokenizer().encode(String(repeating: "The sky is blue. ", count: 6))
         for fusion in [FusionKind.stickBreaking, .softmax] {
-            let config = Self.config(fusion: fusion)
+            let config = ModelConfig.tinyWithTwoHSALayers(fusion: fusion)
             let pass = LanguageModel(config: config, seed: 3)
                 .forward(tokens: tokens, batch: 1, sequenceLength: tokens.count)
             let health = pass.fusionHealth(config: config)
@@ -36,7 +25,7 @@ import Testing
                 }
             }
         }
-        let joint = Self.config(fusion: .joint)
+        let joint = ModelConfig.tinyWithTwoHSALayers(fusion: .joint)
         let pass = LanguageModel(config: joint, seed: 3)
             .forward(tokens: tokens, batch: 1, sequenceLength: tokens.count)
         #expect(pass.fusionHealth(config: joint).isEmpty)
@@ -53,7 +42,7 @@ import Testing
         options.checkpointEvery = 0
         let batches = randomBatches(count: 1, batchSize: 2, sequenceLength: 32, seed: 4)
         let trainer = Trainer(
-            model: LanguageModel(config: Self.config(fusion: .stickBreaking), seed: 2),
+            model: LanguageModel(config: .tinyWithTwoHSALayers(fusion: .stickBreaking), seed: 2),
             options: options, source: CyclingBatches(batches), validation: [],
             runDirectory: directory.url, tokenizer: nil)
         let recorder = try TrainingRecorder(runDirectory: directory.url, append: false)

@@ -8,18 +8,15 @@ A model that copies gets a repeat loss near 0; one that does not scores about th
     python3 dev/retrieval-toy/copy_probe.py MODEL_DIR [--text data/heldout/persuasion.txt]
 """
 import argparse
-import glob
-import json
 import os
 import random
 import sys
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "reference"))
-from hsa_reference import HSAConfig, HSAModel  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kv_probe import load  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("model")
@@ -27,14 +24,7 @@ ap.add_argument("--text", default="data/heldout/persuasion.txt")
 ap.add_argument("--distances", default="100,300,1000,3000")
 ap.add_argument("--trials", type=int, default=3)
 args = ap.parse_args()
-raw_config = json.load(open(os.path.join(args.model, "config.json")))
-cfg = HSAConfig(**{k: v for k, v in raw_config.items() if k in HSAConfig.__dataclass_fields__})
-model = HSAModel(cfg)
-state = {}
-for path in sorted(glob.glob(os.path.join(args.model, "model*.safetensors"))):
-    state.update(load_file(path))
-model.load_state_dict(state, strict=True)
-model.eval()
+model, _ = load(args.model)
 text = open(args.text, encoding="utf8").read()
 rng = random.Random(1)
 PASSAGE, START = 128, 200
