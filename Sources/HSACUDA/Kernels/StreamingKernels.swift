@@ -58,14 +58,18 @@ enum StreamingKernelText {
             return as > bs || (as == bs && ai < bi);
         }
 
-        // Top-k chunk selection. Block (16 rows, KV head g) of 256 threads: 16-chunk tiles of
+        // Top-k chunk selection over one part of the chunk range. Block (16 rows, KV head g,
+        // part) of 256 threads, blockIdx.y = part * NKV + g: 16-chunk tiles of the part's
         // landmarks in shared memory, each thread one (row, chunk) score, then one warp per two
         // rows merges the tile into the row's running top-k (K rounds of warp argmax over the
-        // old list and the new candidates). Output in recency order (chunk index descending),
-        // -1 / 0 in empty slots. DR <= 256, K <= 32.
-        extern "C" __global__ void hsa_stream_select_v1(
-            int* indices, float* scores, const float* rq, const float* landmarks,
-            const int* eligible, int rows, int nkv, int dr, int topK, float scale) {
+        // old list and the new candidates). Splitting the chunk range keeps the GPU busy when a
+        // few rows (decode) scan millions of chunks. Writes the part's list best first to
+        // partIndices / partScores (parts, N, NKV, K), -1 / -inf in empty slots; see
+        // hsa_stream_select_merge_v1. DR <= 256, K <= 32, chunksPerPart a multiple of 16.
+        extern "C" __global__ void hsa_stream_select_v2(
+            int* partIndices, float* partScores, const float* rq, const float* landmarks,
+            const int* eligible, int rows, int nkv, int dr, int topK, float scale,
+            int chunksPerPart) {
             __shared__ float qs[16][257];
             __shared__ float lm[16][257];
             __shared__ float tile[16][17];
@@ -73,8 +77,8 @@ enum StreamingKernelText {
             __shared__ int topI[16][32];
             __shared__ int topN[16];
             __shared__ int elig[16];
-            const int row0 = blockIdx.x * 16, g = blockIdx.y, tid = threadIdx.x;
-            const int lane = tid & 31, warp = tid >> 5;
+            const int row0 = blockIdx.x * 16, g = blockIdx.y % nkv, part = blockIdx.y / nkv;
+            const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
             for (int e = tid; e < 16 * dr; e += blockDim.x) {
                 const int r = e / dr, d = e % dr;
                 qs[r][d] = row0 + r < rows ? rq[((long long)(row0 + r) * nkv + g) * dr + d] : 0.f;
@@ -86,11 +90,13 @@ enum StreamingKernelText {
             __syncthreads();
             int maxEligible = 0;
             for (int r = 0; r < 16; ++r) maxEligible = max(maxEligible, elig[r]);
+            const int first = part * chunksPerPart;
+            const int end = min(maxEligible, first + chunksPerPart);
             const int myRow = tid >> 4, myChunk = tid & 15;
-            for (int c0 = 0; c0 < maxEligible; c0 += 16) {
+            for (int c0 = first; c0 < end; c0 += 16) {
                 for (int e = tid; e < 16 * dr; e += blockDim.x) {
                     const int cc = e / dr, d = e % dr, c = c0 + cc;
-                    lm[cc][d] = c < maxEligible ? landmarks[((long long)c * nkv + g) * dr + d] : 0.f;
+                    lm[cc][d] = c < end ? landmarks[((long long)c * nkv + g) * dr + d] : 0.f;
                 }
                 __syncthreads();
                 float dot = 0.f;
@@ -98,7 +104,7 @@ enum StreamingKernelText {
                 tile[myRow][myChunk] = dot * scale;
                 __syncthreads();
                 for (int rr = warp * 2; rr < warp * 2 + 2; ++rr) {
-                    const int n = topN[rr], e = elig[rr];
+                    const int n = topN[rr], e = min(elig[rr], end);
                     float cs = -INFINITY, ts = -INFINITY;
                     int ci = -1, ti = -1;
                     if (lane < 16 && c0 + lane < e) { cs = tile[rr][lane]; ci = c0 + lane; }
@@ -137,18 +143,62 @@ enum StreamingKernelText {
             for (int rr = warp * 2; rr < warp * 2 + 2; ++rr) {
                 const int row = row0 + rr;
                 if (row >= rows) continue;
-                const int n = topN[rr];
-                const long long out = ((long long)row * nkv + g) * topK;
-                if (lane < n) {
-                    const int mine = topI[rr][lane];
-                    int rank = 0;
-                    for (int j = 0; j < n; ++j) rank += topI[rr][j] > mine ? 1 : 0;
-                    indices[out + rank] = mine;
-                    scores[out + rank] = topS[rr][lane];
+                const long long out = (((long long)part * rows + row) * nkv + g) * topK;
+                if (lane < topN[rr]) {
+                    partIndices[out + lane] = topI[rr][lane];
+                    partScores[out + lane] = topS[rr][lane];
                 } else if (lane < topK) {
-                    indices[out + lane] = -1;
-                    scores[out + lane] = 0.f;
+                    partIndices[out + lane] = -1;
+                    partScores[out + lane] = -INFINITY;
                 }
+            }
+        }
+
+        // Merges the parts' lists of hsa_stream_select_v2 into each (row, KV head g)'s top-k,
+        // written in recency order (chunk index descending), -1 / 0 in empty slots. One warp
+        // per (row, g): K rounds, each lane offering its best candidate ranked after the last
+        // round's winner (a chunk lives in one part only, so the ranking is strict).
+        extern "C" __global__ void hsa_stream_select_merge_v1(
+            int* indices, float* scores, const int* partIndices, const float* partScores,
+            int parts, int rows, int nkv, int topK) {
+            __shared__ float keptS[32];
+            __shared__ int keptI[32];
+            const int row = blockIdx.x, g = blockIdx.y, lane = threadIdx.x;
+            const long long partStride = (long long)rows * nkv * topK;
+            const long long base = ((long long)row * nkv + g) * topK;
+            float lastS = INFINITY;
+            int lastI = -1, n = 0;
+            for (int k = 0; k < topK; ++k) {
+                float bs = -INFINITY;
+                int bi = -1;
+                for (int c = lane; c < parts * topK; c += 32) {
+                    const long long at = (c / topK) * partStride + base + c % topK;
+                    const int ci = partIndices[at];
+                    const float cs = partScores[at];
+                    if (ci < 0 || (k > 0 && !hsa_stream_before(lastS, lastI, cs, ci))) continue;
+                    if (hsa_stream_before(cs, ci, bs, bi)) { bs = cs; bi = ci; }
+                }
+                for (int offset = 16; offset > 0; offset >>= 1) {
+                    const float os = __shfl_xor_sync(HSA_FULL_MASK, bs, offset);
+                    const int oi = __shfl_xor_sync(HSA_FULL_MASK, bi, offset);
+                    if (hsa_stream_before(os, oi, bs, bi)) { bs = os; bi = oi; }
+                }
+                if (bi < 0) break;
+                if (lane == 0) { keptS[k] = bs; keptI[k] = bi; }
+                lastS = bs;
+                lastI = bi;
+                n = k + 1;
+            }
+            __syncwarp();
+            if (lane < n) {
+                const int mine = keptI[lane];
+                int rank = 0;
+                for (int j = 0; j < n; ++j) rank += keptI[j] > mine ? 1 : 0;
+                indices[base + rank] = mine;
+                scores[base + rank] = keptS[lane];
+            } else if (lane < topK) {
+                indices[base + lane] = -1;
+                scores[base + lane] = 0.f;
             }
         }
 

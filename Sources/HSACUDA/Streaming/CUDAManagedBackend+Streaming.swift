@@ -63,19 +63,37 @@ extension CUDAManagedBackend: StreamingAccelerator {
                 try withStaged(eligibleChunks, count: rows) { eligible in
                     let indices = block(count: count)  // (N, NKV, K) Int32
                     let scores = block(count: count)
+                    let parts = Self.selectionParts(
+                        rowBlocks: (rows + 15) / 16, kvHeads: kvHeads, chunks: chunkCount,
+                        multiprocessors: device.multiprocessorCount)
+                    let partCount = parts.count * count
+                    let partIndices = block(count: partCount)  // (parts, N, NKV, K) Int32
+                    let partScores = block(count: partCount)
                     defer {
                         free(indices, count: count)
                         free(scores, count: count)
+                        free(partIndices, count: partCount)
+                        free(partScores, count: partCount)
                     }
                     try gpu.launch(
-                        "hsa_stream_select_v1", in: .streaming,
-                        grid: ((rows + 15) / 16, kvHeads), block: 256,
+                        "hsa_stream_select_v2", in: .streaming,
+                        grid: ((rows + 15) / 16, kvHeads * parts.count), block: 256,
                         [
-                            .buffer(view(indices)), .buffer(view(scores)),
+                            .buffer(view(partIndices)), .buffer(view(partScores)),
                             .buffer(view(retrievalQuery)), .buffer(view(landmarks)),
                             .buffer(eligible), .int(Int32(rows)), .int(Int32(kvHeads)),
                             .int(Int32(retrievalDim)), .int(Int32(topK)),
                             .float(1 / Float(retrievalDim).squareRoot()),
+                            .int(Int32(parts.chunksPerPart)),
+                        ])
+                    try gpu.launch(
+                        "hsa_stream_select_merge_v1", in: .streaming, grid: (rows, kvHeads),
+                        block: 32,
+                        [
+                            .buffer(view(indices)), .buffer(view(scores)),
+                            .buffer(view(partIndices)), .buffer(view(partScores)),
+                            .int(Int32(parts.count)), .int(Int32(rows)), .int(Int32(kvHeads)),
+                            .int(Int32(topK)),
                         ])
                     try gpu.launch(
                         "hsa_stream_sparse_attention_v1", in: .streaming, grid: (rows, kvHeads),
@@ -102,5 +120,19 @@ extension CUDAManagedBackend: StreamingAccelerator {
             }
         }
         if let failure { throw failure }
+    }
+
+    /// How `hsa_stream_select_v2` splits the chunk range: enough parts that the selection
+    /// fills about two blocks per multiprocessor when few rows scan many chunks (decode over
+    /// millions of tokens), each part at least one 16-chunk tile, at most 256 parts.
+    static func selectionParts(rowBlocks: Int, kvHeads: Int, chunks: Int, multiprocessors: Int)
+        -> (count: Int, chunksPerPart: Int)
+    {
+        let blocks = max(rowBlocks * kvHeads, 1)
+        let wanted = (2 * multiprocessors + blocks - 1) / blocks
+        let tiles = max((chunks + 15) / 16, 1)
+        let count = max(1, min(wanted, tiles, 256))
+        let tilesPerPart = (tiles + count - 1) / count
+        return ((tiles + tilesPerPart - 1) / tilesPerPart, tilesPerPart * 16)
     }
 }
