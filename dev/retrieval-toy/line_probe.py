@@ -13,7 +13,10 @@ import sys
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "reference"))
+sys.path.insert(0, HERE)
+from hsa_reference import fusion_weights  # noqa: E402
 from kv_probe import load  # noqa: E402
 
 model, cfg = load(sys.argv[1])
@@ -50,7 +53,12 @@ print(f"near-copy loss {(ce * near_mask).sum() / near_mask.sum():.3f}, "
 selection = next((v for k, v in hidden.items() if k.startswith("selections.")), None)
 if selection is None:
     sys.exit(0)  # no HSA layer (attention swa or full)
+weights = None
+if cfg.fusion != "joint":  # joint fusion has no per-chunk weights
+    chosen_scores = selection.scores.gather(-1, selection.indices)
+    weights = fusion_weights(chosen_scores, selection.valid, cfg.fusion)  # (B, T, NKV, k)
 hits = pairs = 0
+source_weight = 0.0
 for b in range(B):
     row = x[b].tolist()
     for t in range(T):
@@ -67,4 +75,8 @@ for b in range(B):
             chosen = selection.indices[b, t, g][selection.valid[b, t, g]].tolist()
             pairs += 1
             hits += source_chunk in chosen
+            if weights is not None and source_chunk in chosen:
+                source_weight += weights[b, t, g, chosen.index(source_chunk)].item()
 print(f"source chunk selected for {hits} of {pairs} (far-copy token, KV head) pairs")
+if weights is not None:
+    print(f"mean fusion weight on the source chunk: {source_weight / max(pairs, 1):.3f}")

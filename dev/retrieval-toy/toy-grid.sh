@@ -1,28 +1,47 @@
 #!/usr/bin/env bash
-# Trains the key-value recall toy (kv.py) with the Swift CLI on one GPU, several variants at
-# once (they are tiny: the GPU is shared), then leaves one tar of their final weights, configs
-# and logs in $OUT for kv_probe.py. Runs from the repository root on the GPU machine.
+# Trains a retrieval toy with the Swift CLI on one GPU, several variants at once (they are tiny:
+# the GPU is shared), then leaves one tar of their final weights, configs and logs in $OUT and
+# probes each. Runs from the repository root on the GPU machine.
 #
-#   OUT=dir HSA_GZ=.build-lead-rel/hsa.gz STEPS=6000 BUDGET_S=500 bash dev/retrieval-toy/kv-grid.sh \
+#   OUT=dir TOY=lines STEPS=15000 BUDGET_S=540 bash dev/retrieval-toy/toy-grid.sh \
 #       "hsa|" "full|--attention full" "softmax|--fusion softmax" ...
-# Each argument is NAME|extra `hsa train` flags. Knobs: STEPS [6000], BUDGET_S [500], LR [3e-3],
-# BATCH [8], SEQ [512], MODEL (the toy model's flags, below), KV_ARGS (flags both kv.py and
-# kv_probe.py take: --needles, --queries, --length, --repeat; the grid in README.md used
-# KV_ARGS="--needles 4 --queries 2").
+# Each argument is NAME|extra `hsa train` flags. TOY picks the data and its probe:
+#   lines: the content-copy toy, one line per document (lines.py --one-per-file, trained
+#          --document-aligned, probed by line_probe.py --one-per-row); LINES_ARGS adds lines.py flags
+#   kv:    key-value recall (kv.py, kv_probe.py); KV_ARGS: flags both take (--needles, --queries,
+#          --length, --repeat; the grid in README.md used KV_ARGS="--needles 4 --queries 2")
+# Knobs: STEPS [6000], BUDGET_S [500], LR [3e-3], BATCH, SEQ, CHECKPOINT_EVERY [1000],
+# MODEL (the toy model's flags, below), HSA_GZ [.build-lead-rel/hsa.gz].
 set -u
 : "${OUT:?OUT must name the output directory}"
+TOY=${TOY:-kv}
 STEPS=${STEPS:-6000}
 BUDGET_S=${BUDGET_S:-500}
 HSA_GZ=${HSA_GZ:-.build-lead-rel/hsa.gz}
 MODEL=${MODEL:-"--preset tiny --d-model 64 --n-heads 4 --n-kv-heads 2 --head-dim 16 --d-ff 128
     --n-lower-layers 2 --n-upper-layers 2 --hsa-layers 0 --window 32 --chunk-size 16 --top-k 4"}
-W=${WORK:-/tmp/kv-work}
+HERE=$(cd "$(dirname "$0")" && pwd)
+W=${WORK:-/tmp/toy-work}
 mkdir -p "$W/runs"
 export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}
 gunzip -c "$HSA_GZ" > "$W/hsa" && chmod +x "$W/hsa"
-# shellcheck disable=SC2086
-python3 dev/retrieval-toy/kv.py "$W/kv.txt" --lines 60000 ${KV_ARGS:-}
-"$W/hsa" data prepare "$W/kv.txt" --out "$W/tokens" --validation-fraction 0 > /dev/null
+case "$TOY" in
+lines)
+    # shellcheck disable=SC2086
+    python3 "$HERE/lines.py" "$W/docs" --one-per-file --near 0.3 --lines 40000 \
+        --fill-min 60 --fill-max 110 ${LINES_ARGS:-}
+    "$W/hsa" data prepare "$W/docs" --out "$W/tokens" --validation-fraction 0 > /dev/null
+    DATA_FLAGS="--document-aligned --seq-len ${SEQ:-160} --batch-size ${BATCH:-16}"
+    probe() { python3 "$HERE/line_probe.py" "$1" --one-per-row; } ;;
+kv)
+    # shellcheck disable=SC2086
+    python3 "$HERE/kv.py" "$W/kv.txt" --lines 60000 ${KV_ARGS:-}
+    "$W/hsa" data prepare "$W/kv.txt" --out "$W/tokens" --validation-fraction 0 > /dev/null
+    DATA_FLAGS="--seq-len ${SEQ:-512} --batch-size ${BATCH:-8}"
+    # shellcheck disable=SC2086
+    probe() { python3 "$HERE/kv_probe.py" "$1" ${KV_ARGS:-}; } ;;
+*) echo "TOY must be lines or kv" >&2; exit 2 ;;
+esac
 
 PIDS=()
 for spec in "$@"; do
@@ -30,8 +49,8 @@ for spec in "$@"; do
     flags=${spec#*|}
     # shellcheck disable=SC2086
     HSA_NUM_THREADS=1 timeout "$BUDGET_S" "$W/hsa" train --data "$W/tokens" --out "$W/runs/$name" \
-        $MODEL --seq-len "${SEQ:-512}" --batch-size "${BATCH:-8}" --steps "$STEPS" \
-        --lr "${LR:-3e-3}" --warmup-steps 20 --eval-every 0 --checkpoint-every 1000 \
+        $MODEL $DATA_FLAGS --steps "$STEPS" --lr "${LR:-3e-3}" --warmup-steps 20 \
+        --eval-every 0 --checkpoint-every "${CHECKPOINT_EVERY:-1000}" \
         --backend cuda $flags > "$W/runs/$name.log" 2>&1 &
     PIDS+=($!)
 done
@@ -46,9 +65,8 @@ for name in $(ls -d */ | tr -d /); do
     basename "$last" > "final/$name/step"
     grep -o 'step=[0-9]*/[0-9]* loss=[0-9.]*' "$name.log" | tail -1 | tee -a "$OUT/summary.txt"
 done
-tar czf "$OUT/kv-runs.tgz" final ./*.log
+tar czf "$OUT/toy-runs.tgz" final ./*.log
 for name in $(ls final); do
     echo "== $name ($(cat "final/$name/step"))"
-    # shellcheck disable=SC2086
-    python3 "$OLDPWD/dev/retrieval-toy/kv_probe.py" "final/$name" ${KV_ARGS:-} 2>&1 | tail -3
+    probe "final/$name" 2>&1 | tail -3
 done | tee -a "$OUT/summary.txt"
