@@ -107,6 +107,7 @@ public struct EvalSample: Codable, Sendable, Equatable {
     public static func defaultTokensToGenerate(task: String) -> Int {
         if let ruler = RulerTask(rawValue: task) { return ruler.tokensToGenerate }
         if BabilongTask(rawValue: task) != nil { return BabilongTask.tokensToGenerate }
+        if CopyTask(rawValue: task) != nil { return CopyTask.tokensToGenerate }
         return 128
     }
 }

@@ -7,12 +7,15 @@ public enum EvalTask: Hashable, Sendable, CustomStringConvertible {
     case ruler(RulerTask)
     /// A BABILong task.
     case babilong(BabilongTask)
+    /// A task of the copy suite (``CopyTask``).
+    case copy(CopyTask)
 
     /// The task's name ("niah_single_1", "qa1").
     public var name: String {
         switch self {
         case .ruler(let task): return task.rawValue
         case .babilong(let task): return task.rawValue
+        case .copy(let task): return task.rawValue
         }
     }
 
@@ -21,6 +24,7 @@ public enum EvalTask: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .ruler: return EvalSuite.ruler.rawValue
         case .babilong: return EvalSuite.babilong.rawValue
+        case .copy: return EvalSuite.copy.rawValue
         }
     }
 
@@ -33,12 +37,14 @@ public enum EvalTask: Hashable, Sendable, CustomStringConvertible {
     public var description: String { name }
 }
 
-/// The two built-in suites.
+/// The built-in suites.
 public enum EvalSuite: String, CaseIterable, Sendable {
     /// RULER's synthetic tasks.
     case ruler
     /// BABILong qa1-qa5.
     case babilong
+    /// Copying a line of letters back across filler (``CopyTask``).
+    case copy
 
     /// Every task without external data, in the suite's order ("all"; RULER's qa_1 and qa_2
     /// must be named).
@@ -46,6 +52,7 @@ public enum EvalSuite: String, CaseIterable, Sendable {
         switch self {
         case .ruler: return RulerTask.synthetic.map { .ruler($0) }
         case .babilong: return BabilongTask.allCases.map { .babilong($0) }
+        case .copy: return CopyTask.allCases.map { .copy($0) }
         }
     }
 
@@ -53,7 +60,7 @@ public enum EvalSuite: String, CaseIterable, Sendable {
     public var namedTasks: [EvalTask] {
         switch self {
         case .ruler: return RulerTask.allCases.map { .ruler($0) }
-        case .babilong: return tasks
+        case .babilong, .copy: return tasks
         }
     }
 
@@ -128,6 +135,8 @@ public struct TaskGenerator: Sendable {
             }
         case .babilong(let babi):
             sample = try babilongSample(babi, length: length, rng: &rng)
+        case .copy:
+            sample = try copyLineSample(length: length, rng: &rng)
         }
         sample.index = index
         sample.seed = seed

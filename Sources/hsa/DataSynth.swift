@@ -47,7 +47,7 @@ extension HSACommand.DataCommand {
                     let task = EvalSuite.allCases.flatMap(\.tasks).first { $0.name == name }
                     guard let task else {
                         throw EvalError.unknownTask(
-                            name: name, suite: "ruler or babilong",
+                            name: name, suite: "ruler, babilong or copy",
                             known: EvalSuite.allCases.flatMap(\.tasks).map(\.name))
                     }
                     taskList.append(task)
