@@ -11,7 +11,10 @@
 #   kv:    key-value recall (kv.py, kv_probe.py); KV_ARGS: flags both take (--needles, --queries,
 #          --length, --repeat; the grid in README.md used KV_ARGS="--needles 4 --queries 2")
 # Knobs: STEPS [6000], BUDGET_S [500], LR [3e-3], BATCH, SEQ, CHECKPOINT_EVERY [1000],
-# MODEL (the toy model's flags, below), HSA_GZ [.build-lead-rel/hsa.gz].
+# MODEL (the toy model's flags, below), HSA_GZ [.build-lead-rel/hsa.gz], BACKEND [cuda; cpu
+# for a local dry run]. With TOY=lines, EVAL_LENGTHS (e.g. 1K,16K,256K; default none) also runs
+# `hsa eval --suite copy` on each final model on the host CPU, EVAL_SAMPLES [10] per length,
+# all models at once.
 set -u
 : "${OUT:?OUT must name the output directory}"
 TOY=${TOY:-kv}
@@ -51,7 +54,7 @@ for spec in "$@"; do
     HSA_NUM_THREADS=1 timeout "$BUDGET_S" "$W/hsa" train --data "$W/tokens" --out "$W/runs/$name" \
         $MODEL $DATA_FLAGS --steps "$STEPS" --lr "${LR:-3e-3}" --warmup-steps 20 \
         --eval-every 0 --checkpoint-every "${CHECKPOINT_EVERY:-1000}" \
-        --backend cuda $flags > "$W/runs/$name.log" 2>&1 &
+        --backend "${BACKEND:-cuda}" $flags > "$W/runs/$name.log" 2>&1 &
     PIDS+=($!)
 done
 wait "${PIDS[@]}"
@@ -70,3 +73,17 @@ for name in $(ls final); do
     echo "== $name ($(cat "final/$name/step"))"
     probe "final/$name" 2>&1 | tail -3
 done | tee -a "$OUT/summary.txt"
+if [ "$TOY" = lines ] && [ -n "${EVAL_LENGTHS:-}" ]; then
+    for name in $(ls final); do
+        HSA_NUM_THREADS=1 "$W/hsa" eval --model "final/$name" --suite copy \
+            --lengths "$EVAL_LENGTHS" --samples "${EVAL_SAMPLES:-10}" --out "eval/$name" \
+            > "eval-$name.log" 2>&1 &
+    done
+    wait
+    for name in $(ls final); do
+        echo "== $name: copy_line at $EVAL_LENGTHS"
+        grep '^| copy_line' "eval/$name/results.md"
+    done | tee -a "$OUT/summary.txt"
+    tar czf "$OUT/toy-eval.tgz" eval
+fi
+
