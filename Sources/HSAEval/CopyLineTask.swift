@@ -26,9 +26,10 @@ extension TaskGenerator {
         }
         let lowercase = Array("abcdefghijklmnopqrstuvwxyz")
         let filler = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ ")
-        let letters = String((0..<CopyTask.letterCount).map { _ in
-            lowercase[Int(rng.next() % UInt64(lowercase.count))]
-        })
+        let letters = String(
+            (0..<CopyTask.letterCount).map { _ in
+                lowercase[Int(rng.next() % UInt64(lowercase.count))]
+            })
         let fillerLength = length - 1 - CopyTask.letterCount - 2 - CopyTask.tokensToGenerate
         var input = letters + "|"
         input.reserveCapacity(length)

@@ -16,15 +16,15 @@ struct SelectionPartsTests {
     }
 
     @Test func manyRowsOrFewChunksKeepOnePart() {
-        #expect(
-            Backend.selectionParts(rowBlocks: 256, kvHeads: 4, chunks: 524_288, multiprocessors: 132)
-                .count == 1)
+        let prefill = Backend.selectionParts(
+            rowBlocks: 256, kvHeads: 4, chunks: 524_288, multiprocessors: 132)
+        #expect(prefill.count == 1)
         let few = Backend.selectionParts(
             rowBlocks: 1, kvHeads: 1, chunks: 37, multiprocessors: 132)
         #expect(few.count == 3)  // one 16-chunk tile per part at least
         #expect(few.chunksPerPart == 16)
-        #expect(
-            Backend.selectionParts(rowBlocks: 1, kvHeads: 1, chunks: 0, multiprocessors: 132)
-                == (1, 16))
+        let none = Backend.selectionParts(
+            rowBlocks: 1, kvHeads: 1, chunks: 0, multiprocessors: 132)
+        #expect(none.count == 1 && none.chunksPerPart == 16)
     }
 }
