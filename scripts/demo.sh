@@ -5,12 +5,12 @@
 # answer for a 100K-token document with `hsa generate`. With HSA_DEMO_STEPS > 0 it then also
 # assembles the English corpus from Debian packages and trains the `small` preset on the CPU.
 #
-# Environment: HSA_DEMO_LENGTHS (default 4K,16K,64K,256K), HSA_DEMO_SAMPLES (default 5),
+# Environment: HSA_DEMO_LENGTHS (default 4K,16K,64K,256K), HSA_DEMO_SAMPLES (default 10),
 # HSA_DEMO_OUT (default runs/demo), HSA_DEMO_STEPS (default 0: no training run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lengths="${HSA_DEMO_LENGTHS:-4K,16K,64K,256K}"
-samples="${HSA_DEMO_SAMPLES:-5}"
+samples="${HSA_DEMO_SAMPLES:-10}"
 out="${HSA_DEMO_OUT:-runs/demo}"
 steps="${HSA_DEMO_STEPS:-0}"
 model=models/copy-lines-tiny
