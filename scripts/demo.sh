@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job, on a fresh machine: installs the Debian packages, builds hsa, evaluates the
-# shipped model (models/copy-lines-tiny, trained on lines of at most ~160 tokens) on copying a
-# line back across filler at 4K-256K tokens, prints the table and writes the plot, then lets it
-# answer for a 100K-token document with `hsa generate`. With HSA_DEMO_STEPS > 0 it then also
+# shipped model (models/copy-lines-mean-top16, trained on lines of at most ~160 tokens) on
+# copying a line back across filler at 4K-256K tokens, prints the table and writes the plot,
+# then lets it answer for a 100K-token document with `hsa generate`. With HSA_DEMO_STEPS > 0 it then also
 # assembles the English corpus from Debian packages and trains the `small` preset on the CPU.
 #
 # Environment: HSA_DEMO_LENGTHS (default 4K,16K,64K,256K), HSA_DEMO_SAMPLES (default 10),
@@ -13,7 +13,7 @@ lengths="${HSA_DEMO_LENGTHS:-4K,16K,64K,256K}"
 samples="${HSA_DEMO_SAMPLES:-10}"
 out="${HSA_DEMO_OUT:-runs/demo}"
 steps="${HSA_DEMO_STEPS:-0}"
-model=models/copy-lines-tiny
+model=models/copy-lines-mean-top16
 
 bash scripts/install-deps.sh
 echo "== building hsa (release)"

@@ -4,7 +4,7 @@ import HSACore
 /// lowercase letters, `|`, random uppercase filler up to the requested length, `|`; the answer
 /// is the 24 letters. Nothing in the filler resembles them and the only way to reach them past
 /// the sliding window is retrieval, so accuracy against length measures how far retrieval
-/// generalizes (models/copy-lines-tiny was trained on lines of at most ~160 tokens).
+/// generalizes (the models in models/ were trained on lines of at most ~160 tokens).
 public enum CopyTask: String, CaseIterable, Codable, Sendable {
     case copyLine = "copy_line"
 

@@ -2,15 +2,16 @@ import Foundation
 import HSA
 import Testing
 
-// The checkpoint the README's demo evaluates (models/copy-lines-tiny) loads, and answers the
-// copy task across more filler than any line it was trained on.
+// The checkpoints in models/ (the README's demo evaluates copy-lines-mean-top16) load, and
+// answer the copy task across more filler than any line they were trained on.
 struct ShippedModelTests {
-    static let directory = URL(fileURLWithPath: #filePath)
+    static let models = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("models/copy-lines-tiny")
+        .appendingPathComponent("models")
 
-    @Test func copiesTheLettersBackAcrossTwoThousandTokens() throws {
-        let model = try LanguageModel.load(from: Self.directory)
+    @Test(arguments: ["copy-lines-mean-top16", "copy-lines-cls-top4"])
+    func copiesTheLettersBackAcrossTwoThousandTokens(name: String) throws {
+        let model = try LanguageModel.load(from: Self.models.appendingPathComponent(name))
         #expect(model.config.fusion == .softmax)
         let evaluator = LanguageModelEvaluator(model: model)
         let tokenizer = ByteTokenizer()
@@ -23,6 +24,6 @@ struct ShippedModelTests {
                 maxTokens: sample.tokensToGenerate)
             correct += Scoring.score(tokenizer.decode(answer), for: sample) == 1 ? 1 : 0
         }
-        #expect(correct >= 3, "copied \(correct) of 4 lines exactly")
+        #expect(correct >= 3, "\(name) copied \(correct) of 4 lines exactly")
     }
 }
