@@ -15,7 +15,11 @@ extension HSACommand.DataCommand {
                 tokenizer.json and synth.json, so `hsa train --data DIR` reads it directly.
                 """)
 
-        @Option(help: "Comma-separated task names of both suites, or 'all'.")
+        @Option(
+            help: """
+                Comma-separated task names of any suite (ruler, babilong, copy), or 'all' (the \
+                ruler and babilong tasks).
+                """)
         var tasks: String = "all"
         @Option(help: "Comma-separated lengths in tokens (at most 4K each).")
         var lengths: String = "1K,2K,4K"
