@@ -1,5 +1,6 @@
 import Foundation
 import HSA
+import HSATestSupport
 import Testing
 
 // The checkpoints in models/ (the README's demo evaluates copy-lines-mean-top16) load, and
@@ -13,16 +14,16 @@ struct ShippedModelTests {
     func copiesTheLettersBackAcrossTwoThousandTokens(name: String) throws {
         let model = try LanguageModel.load(from: Self.models.appendingPathComponent(name))
         #expect(model.config.fusion == .softmax)
-        let evaluator = LanguageModelEvaluator(model: model)
-        let tokenizer = ByteTokenizer()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let harness = try EvalHarness(
+            model: LanguageModelEvaluator(model: model), outputDirectory: directory.url,
+            generator: builtInGenerator, showProgress: false)
         var correct = 0
         for index in 0..<4 {
             let sample = try builtInGenerator.sample(
                 .copy(.copyLine), length: 2048, index: index, seed: 0)
-            let answer = try evaluator.generate(
-                prompt: [tokenizer.bos] + tokenizer.encode(sample.promptText),
-                maxTokens: sample.tokensToGenerate)
-            correct += Scoring.score(tokenizer.decode(answer), for: sample) == 1 ? 1 : 0
+            correct += try harness.evaluate(sample).score == 1 ? 1 : 0
         }
         #expect(correct >= 3, "\(name) copied \(correct) of 4 lines exactly")
     }
