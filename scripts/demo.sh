@@ -2,8 +2,9 @@
 # The main job, on a fresh machine: installs the Debian packages, builds hsa, evaluates the
 # shipped model (models/copy-lines-mean-top16, trained on lines of at most ~160 tokens) on
 # copying a line back across filler at 4K-256K tokens, prints the table and writes the plot,
-# then lets it answer for a 100K-token document with `hsa generate`. With HSA_DEMO_STEPS > 0 it then also
-# assembles the English corpus from Debian packages and trains the `small` preset on the CPU.
+# then lets it answer for a 100K-token document with `hsa generate`. With HSA_DEMO_STEPS > 0
+# it then also assembles the English corpus from Debian packages and trains the `small` preset
+# on the CPU.
 #
 # Environment: HSA_DEMO_LENGTHS (default 4K,16K,64K,256K), HSA_DEMO_SAMPLES (default 10),
 # HSA_DEMO_OUT (default runs/demo), HSA_DEMO_STEPS (default 0: no training run).
