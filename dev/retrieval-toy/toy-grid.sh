@@ -7,7 +7,8 @@
 #       "hsa|" "full|--attention full" "softmax|--fusion softmax" ...
 # Each argument is NAME|extra `hsa train` flags. TOY picks the data and its probe:
 #   lines: the content-copy toy, one line per document (lines.py --one-per-file, trained
-#          --document-aligned, probed by line_probe.py --one-per-row); LINES_ARGS adds lines.py flags
+#          --document-aligned, probed by line_probe.py --one-per-row); LINES_ARGS adds
+#          lines.py flags
 #   kv:    key-value recall (kv.py, kv_probe.py); KV_ARGS: flags both take (--needles, --queries,
 #          --length, --repeat; the grid in README.md used KV_ARGS="--needles 4 --queries 2")
 # Knobs: STEPS [6000], BUDGET_S [500], LR [3e-3], BATCH, SEQ, CHECKPOINT_EVERY [1000],
