@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trains a retrieval toy with the Swift CLI on one GPU, several variants at once (they are tiny:
-# the GPU is shared), then leaves one tar of their final weights, configs and logs in $OUT and
-# probes each. Runs from the repository root on the GPU machine.
+# the GPU is shared), then leaves one tar of their final weights, configs and logs in $OUT (in
+# pieces toy-runs.tgz.aa, .ab, ...) and probes each. Runs from the repository root on the GPU
+# machine.
 #
 #   OUT=dir TOY=lines STEPS=15000 BUDGET_S=540 bash dev/retrieval-toy/toy-grid.sh \
 #       "hsa|" "full|--attention full" "softmax|--fusion softmax" ...
@@ -11,11 +12,17 @@
 #          lines.py flags
 #   kv:    key-value recall (kv.py, kv_probe.py); KV_ARGS: flags both take (--needles, --queries,
 #          --length, --repeat; the grid in README.md used KV_ARGS="--needles 4 --queries 2")
+#   ruler: RULER-style task samples from `hsa data synth` (answer-only loss; RULER_TASKS,
+#          SYNTH_LENGTHS [1K,2K], SYNTH_SAMPLES per task and length [3000]; needs DATA_TAR
+#          [.carry/data.tar.xz] for the essays and word lists), trained --document-aligned
+#          at SEQ [2048]; probed by `hsa eval --suite ruler --diagnostics` at PROBE_LENGTHS
+#          [2K,8K] (PROBE_SAMPLES [10]) on the host CPU
 # Knobs: STEPS [6000], BUDGET_S [500], LR [3e-3], BATCH, SEQ, CHECKPOINT_EVERY [1000],
 # MODEL (the toy model's flags, below), HSA_GZ [.build-lead-rel/hsa.gz], BACKEND [cuda; cpu
 # for a local dry run]. With TOY=lines, EVAL_LENGTHS (e.g. 1K,16K,256K; default none) also runs
 # `hsa eval --suite copy` on each final model on the host CPU, EVAL_SAMPLES [10] per length,
-# all models at once.
+# all models at once. INIT_TGZ (a toy-runs.tgz of an earlier call) starts each variant whose
+# name it holds from those weights (`--init-from`: fresh optimizer and schedule).
 set -u
 : "${OUT:?OUT must name the output directory}"
 TOY=${TOY:-kv}
@@ -44,13 +51,29 @@ kv)
     DATA_FLAGS="--seq-len ${SEQ:-512} --batch-size ${BATCH:-8}"
     # shellcheck disable=SC2086
     probe() { python3 "$HERE/kv_probe.py" "$1" ${KV_ARGS:-}; } ;;
-*) echo "TOY must be lines or kv" >&2; exit 2 ;;
+ruler)
+    RULER_TASKS=${RULER_TASKS:-niah_single_1,niah_single_2,niah_single_3,niah_multikey_1,niah_multiquery,niah_multivalue,vt}
+    mkdir -p "$W/data" && xz -dc "${DATA_TAR:-.carry/data.tar.xz}" | tar -x -C "$W/data"
+    "$W/hsa" data synth --tasks "$RULER_TASKS" --lengths "${SYNTH_LENGTHS:-1K,2K}" \
+        --samples "${SYNTH_SAMPLES:-3000}" --data "$W/data" --out "$W/tokens" | tail -2
+    DATA_FLAGS="--document-aligned --seq-len ${SEQ:-2048} --batch-size ${BATCH:-8}"
+    probe() {
+        HSA_NUM_THREADS=1 "$W/hsa" eval --model "$1" --suite ruler --tasks "$RULER_TASKS" \
+            --lengths "${PROBE_LENGTHS:-2K,8K}" --samples "${PROBE_SAMPLES:-10}" --diagnostics \
+            --data "$W/data" --out "$W/probe/$(basename "$1")" > /dev/null 2>&1
+        cat "$W/probe/$(basename "$1")/results.md"
+    } ;;
+*) echo "TOY must be lines, kv or ruler" >&2; exit 2 ;;
 esac
+if [ -n "${INIT_TGZ:-}" ]; then
+    mkdir -p "$W/init" && tar -xzf "$INIT_TGZ" -C "$W/init" final
+fi
 
 PIDS=()
 for spec in "$@"; do
     name=${spec%%|*}
     flags=${spec#*|}
+    [ -d "$W/init/final/$name" ] && flags="$flags --init-from $W/init/final/$name"
     # shellcheck disable=SC2086
     HSA_NUM_THREADS=1 timeout "$BUDGET_S" "$W/hsa" train --data "$W/tokens" --out "$W/runs/$name" \
         $MODEL $DATA_FLAGS --steps "$STEPS" --lr "${LR:-3e-3}" --warmup-steps 20 \
@@ -67,12 +90,17 @@ for name in $(ls -d */ | tr -d /); do
     mkdir -p "final/$name"
     cp "$last"/config.json "$last"/model*.safetensors "final/$name/"
     basename "$last" > "final/$name/step"
-    grep -o 'step=[0-9]*/[0-9]* loss=[0-9.]*' "$name.log" | tail -1 | tee -a "$OUT/summary.txt"
+    grep -o 'step=[0-9]*/[0-9]* loss=[0-9.]*' "$name.log" | tail -1 | sed "s/^/$name /" \
+        | tee -a "$OUT/summary.txt"
 done
-tar czf "$OUT/toy-runs.tgz" final ./*.log
+# in pieces below the device tool's 16 MiB per returned file: cat toy-runs.tgz.* > toy-runs.tgz
+tar czf - final ./*.log | split -b 15000000 - "$OUT/toy-runs.tgz."
+# probes in parallel (one thread each), printed in name order
+for name in $(ls final); do probe "final/$name" > "probe-$name.txt" 2>&1 & done
+wait
 for name in $(ls final); do
     echo "== $name ($(cat "final/$name/step"))"
-    probe "final/$name" 2>&1 | tail -3
+    if [ "$TOY" = ruler ]; then cat "probe-$name.txt"; else tail -3 "probe-$name.txt"; fi
 done | tee -a "$OUT/summary.txt"
 if [ "$TOY" = lines ] && [ -n "${EVAL_LENGTHS:-}" ]; then
     for name in $(ls final); do
