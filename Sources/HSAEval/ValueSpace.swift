@@ -3,11 +3,15 @@ import HSACore
 
 /// Which half of every value vocabulary a generator draws from. Evaluation and training halves
 /// are disjoint, so a model trained on `hsa data synth` output never saw an evaluation needle.
+/// Numbers and UUIDs are split by a hash bit of the whole value, not by range, so both halves
+/// have the same distribution at every character position: a byte-level model trained on one
+/// half has seen every digit in every place (a range split gave training numbers a leading
+/// 5-9 and evaluation numbers a leading 1-5).
 public enum ValueSpace: String, Codable, Sendable, CaseIterable {
-    /// Evaluation: lower half of number ranges, even-indexed words, UUIDs with random bit 0.
+    /// Evaluation: numbers and UUIDs whose hash bit is 0, even-indexed words.
     case evaluation
-    /// Training: upper half of number ranges, odd-indexed words, UUIDs with random bit 1, and
-    /// seeds offset by ``trainingSeedOffset``.
+    /// Training: numbers and UUIDs whose hash bit is 1, odd-indexed words, and seeds offset by
+    /// ``trainingSeedOffset``.
     case training
 
     /// Added to the user's seed for training data so no training sample reuses an evaluation
@@ -25,11 +29,20 @@ public enum ValueSpace: String, Codable, Sendable, CaseIterable {
         return stride(from: offset, to: words.count, by: 2).map { words[$0] }
     }
 
-    /// A uniform integer from this space's half of `range` (lower half: evaluation).
+    /// The space a value with these bits belongs to: one bit of a SplitMix64 mix, so the two
+    /// halves interleave finely over every range.
+    public static func of(bits: UInt64) -> ValueSpace {
+        var mixer = SplitMix64(seed: bits)
+        return mixer.next() & 1 == 0 ? .evaluation : .training
+    }
+
+    /// A uniform integer from this space's half of `range` (rejection sampling: two draws on
+    /// average).
     public func integer(in range: ClosedRange<Int>, rng: inout SplitMix64) -> Int {
-        let middle = range.lowerBound + (range.upperBound - range.lowerBound) / 2
-        let half = self == .evaluation ? range.lowerBound...middle : (middle + 1)...range.upperBound
-        return Int.random(in: half, using: &rng)
+        while true {
+            let value = Int.random(in: range, using: &rng)
+            if Self.of(bits: UInt64(bitPattern: Int64(value))) == self { return value }
+        }
     }
 }
 
@@ -80,14 +93,14 @@ public struct NeedleValueSampler: Sendable {
         return "\(adjective)-\(noun)"
     }
 
-    /// A version-4 UUID whose first random bit marks the space.
+    /// A version-4 UUID of this space (rejection sampling on a hash bit of all 128 bits).
     public func uuid(rng: inout SplitMix64) -> String {
-        var high = rng.next()
-        var low = rng.next()
-        // Bit 63 of the high word is the first hex digit's top bit: 0 evaluation, 1 training.
-        high = space == .evaluation ? high & ~(1 << 63) : high | (1 << 63)
-        high = (high & ~0xF000) | 0x4000  // version 4
-        low = (low & ~(0xC << 60)) | (0x8 << 60)  // RFC 4122 variant
+        var high: UInt64
+        var low: UInt64
+        repeat {
+            high = (rng.next() & ~0xF000) | 0x4000  // version 4
+            low = (rng.next() & ~(0xC << 60)) | (0x8 << 60)  // RFC 4122 variant
+        } while ValueSpace.of(bits: high ^ (low &* 0x9E37_79B9_7F4A_7C15)) != space
         let hex = String(format: "%016llx%016llx", high, low)
         let characters = Array(hex)
         func part(_ range: Range<Int>) -> String { String(characters[range]) }

@@ -135,8 +135,10 @@ import Testing
                 .ruler(.niahSingle1), length: 2048, index: index, seed: 1)
             let train = try training.sample(
                 .ruler(.niahSingle1), length: 2048, index: index, seed: 1)
-            #expect(Int(eval.outputs[0]).map { $0 <= 5_500_000 } == true)
-            #expect(Int(train.outputs[0]).map { $0 > 5_500_000 } == true)
+            let evalValue = try #require(UInt64(eval.outputs[0]))
+            let trainValue = try #require(UInt64(train.outputs[0]))
+            #expect(ValueSpace.of(bits: evalValue) == .evaluation)
+            #expect(ValueSpace.of(bits: trainValue) == .training)
             let evalKey = try #require(eval.input.range(of: "for ", options: .backwards))
             let trainKey = try #require(train.input.range(of: "for ", options: .backwards))
             #expect(eval.input[evalKey.upperBound...] != train.input[trainKey.upperBound...])
@@ -145,6 +147,25 @@ import Testing
         #expect(
             Set(ValueSpace.evaluation.half(of: nouns)).isDisjoint(
                 with: ValueSpace.training.half(of: nouns)))
+    }
+
+    /// A range split would give each space its own leading digits; the hash split must not.
+    @Test func bothValueSpacesHaveTheSameDigitsInEveryPlace() {
+        for space in ValueSpace.allCases {
+            var rng = SplitMix64(seed: 7)
+            var leading = [Character: Int]()
+            for _ in 0..<4000 {
+                let value = space.integer(in: 1_000_000...9_999_999, rng: &rng)
+                #expect(ValueSpace.of(bits: UInt64(value)) == space)
+                leading[String(value).first!, default: 0] += 1
+            }
+            #expect(leading.count == 9, "\(space)")
+            // uniform: 4000 / 9 = 444 per digit
+            #expect(leading.values.allSatisfy { (344...544).contains($0) }, "\(space) \(leading)")
+            let sampler = NeedleValueSampler(sources: .builtIn, space: space)
+            let firstHex = Set((0..<200).map { _ in sampler.uuid(rng: &rng).first! })
+            #expect(firstHex.count == 16, "\(space): \(firstHex.sorted())")
+        }
     }
 
     @Test func lengthsParseAndFormat() throws {
