@@ -34,7 +34,8 @@ MODEL=${MODEL-"--preset tiny --d-model 64 --n-heads 4 --n-kv-heads 2 --head-dim 
     --n-lower-layers 2 --n-upper-layers 2 --hsa-layers 0 --window 32 --chunk-size 16 --top-k 4"}
 HERE=$(cd "$(dirname "$0")" && pwd)
 W=${WORK:-/tmp/toy-work}
-mkdir -p "$W/runs"
+# a machine kept warm between calls still holds the last call's runs
+rm -rf "$W/runs" "$W/init" "$W/probe" && mkdir -p "$W/runs"
 export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}
 gunzip -c "$HSA_GZ" > "$W/hsa" && chmod +x "$W/hsa"
 case "$TOY" in
