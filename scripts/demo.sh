@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The main job, on a fresh machine: installs the Debian packages, builds hsa, evaluates the
-# shipped model (models/copy-lines-mean-top16, trained on lines of at most ~160 tokens) on
-# copying a line back across filler at 4K-256K tokens, prints the table and writes the plot,
-# then lets it answer for a 100K-token document with `hsa generate`. With HSA_DEMO_STEPS > 0
-# it then also assembles the English corpus from Debian packages and trains the `small` preset
-# on the CPU.
+# shipped model (models/niah-noise-mean-top16-seq, trained on 512-token samples) on RULER's
+# niah_single_1 needle task at 4K-256K tokens, prints the table and writes the plot, then asks
+# it for the magic number hidden in a 100K-token document with `hsa generate`. With
+# HSA_DEMO_STEPS > 0 it then also assembles the English corpus from Debian packages and trains
+# the `small` preset on the CPU.
 #
 # Environment: HSA_DEMO_LENGTHS (default 4K,16K,64K,256K), HSA_DEMO_SAMPLES (default 10),
 # HSA_DEMO_OUT (default runs/demo), HSA_DEMO_STEPS (default 0: no training run).
@@ -14,7 +14,7 @@ lengths="${HSA_DEMO_LENGTHS:-4K,16K,64K,256K}"
 samples="${HSA_DEMO_SAMPLES:-10}"
 out="${HSA_DEMO_OUT:-runs/demo}"
 steps="${HSA_DEMO_STEPS:-0}"
-model=models/copy-lines-mean-top16
+model=models/niah-noise-mean-top16-seq
 
 bash scripts/install-deps.sh
 echo "== building hsa (release)"
@@ -24,20 +24,29 @@ test -x "$hsa"
 rm -rf "$out"
 mkdir -p "$out"
 
-echo "== evaluating $model: copy a 24-letter line back across filler ($lengths tokens)"
-"$hsa" eval --model "$model" --suite copy --lengths "$lengths" --samples "$samples" \
-    --out "$out/eval"
+echo "== evaluating $model: RULER niah_single_1 ($lengths tokens, $samples samples each)"
+"$hsa" eval --model "$model" --suite ruler --tasks niah_single_1 --lengths "$lengths" \
+    --samples "$samples" --out "$out/eval"
 
-echo "== a 100K-token document: 24 letters, 100,000 bytes of filler, then '|' asks for them"
-# (no `head` after `tr`: its early exit would fail the pipeline under pipefail)
-letters=$(head -c 4096 /dev/urandom | tr -dc 'a-z')
-letters=${letters:0:24}
-filler=$(head -c 1200000 /dev/urandom | tr -dc 'A-Z ')
-filler=${filler:0:100000}
-printf '%s|%s|' "$letters" "$filler" > "$out/document.txt"
-echo "the letters at its start: $letters"
-echo -n "the model's answer:       "
-"$hsa" generate --model "$model" --prompt-file "$out/document.txt" --max-tokens 24 \
+echo "== a 100K-token document: a magic number among 1,100 lines of noise, then the question"
+# RULER's niah_single_1 template, the needle at a random line
+number=$((1000000 + (RANDOM * 32768 + RANDOM) % 9000000))
+needle_line=$((RANDOM % 1100))
+noise="The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
+{
+    echo "A special magic number is hidden within the following text. Make sure to memorize it. I will quiz you about the number afterwards."
+    for ((line = 0; line < 1100; line++)); do
+        if [ "$line" -eq "$needle_line" ]; then
+            echo "One of the special magic numbers for quiet-harbor is: $number."
+        fi
+        echo "$noise"
+    done
+    printf '%s%s' "What is the special magic number for quiet-harbor mentioned in the provided text?" \
+        " The special magic number for quiet-harbor mentioned in the provided text is"
+} > "$out/document.txt"
+echo "the number on line $needle_line of 1,100: $number"
+echo -n "the model's answer:     "
+"$hsa" generate --model "$model" --prompt-file "$out/document.txt" --max-tokens 9 \
     --temperature 0 2>/dev/null | tail -n 1
 
 if [ "$steps" -gt 0 ]; then
