@@ -35,7 +35,8 @@ public struct EvalSample: Codable, Sendable, Equatable {
     public var depth: Double?
     /// The base seed it was generated from.
     public var seed: UInt64?
-    /// Token positions in the prompt (BOS = position 0) where each needle / fact starts.
+    /// Token positions in the prompt (BOS = position 0) of each needle's value (NIAH; the
+    /// answer, which retrieval must reach) or where each fact starts.
     public var needlePositions: [Int]
     /// Answer length limit in tokens (RULER's tokens_to_generate).
     public var tokensToGenerate: Int

@@ -55,7 +55,7 @@ public final class LanguageModelEvaluator: EvaluationModel {
     /// For HSA models and prompts up to `maximumLength`: one forward pass over the prompt and,
     /// at its last position (where the answer is generated), for each HSA layer `i` (bottom to
     /// top) `layer{i}.recall`, the fraction of KV heads whose top-k selection includes a chunk
-    /// holding a needle start, and `layer{i}.mass`, the fusion weight (joint fusion: attention
+    /// holding a needle position, and `layer{i}.mass`, the fusion weight (joint fusion: attention
     /// probability) on those chunks averaged over heads; plus `needle_chunk_recall`, the recall
     /// over all layers. nil without HSA layers or needles, or for longer prompts.
     public func retrievalDiagnostics(prompt: [Int32], needlePositions: [Int]) throws

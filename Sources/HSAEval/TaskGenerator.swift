@@ -228,8 +228,12 @@ public struct TaskGenerator: Sendable {
         let built = try ContextBuilder.build(
             budget: budget, filler: filler, joiner: joiner, insertions: insertions, rng: &rng,
             task: task.rawValue, overhead: length - budget)
-        let (input, positions) = assembly.input(
-            context: built.bytes, offsets: built.insertionOffsets)
+        // Positions of the values, not of the sentences: a needle (60-110 bytes) is longer
+        // than a chunk, and the retrieval diagnostics must look for the chunk holding the answer.
+        let valueOffsets = zip(built.insertionOffsets, needles).map { offset, needle in
+            offset + needle.text.utf8.count - needle.value.utf8.count - 1  // "... is: VALUE."
+        }
+        let (input, positions) = assembly.input(context: built.bytes, offsets: valueOffsets)
         return EvalSample(
             index: 0, input: input, outputs: answers, length: length,
             answerPrefix: assembly.answerPrefix, task: task.rawValue, suite: "ruler",

@@ -40,14 +40,15 @@ import Testing
                 let sample = try builtInGenerator.sample(
                     .ruler(task), length: 8192, index: 1, seed: 3, depth: depth)
                 #expect(sample.depth == depth)
-                // The queried needle: the one whose value is the answer.
+                // The queried needle's value: positions point at the values.
                 let prompt = [tokenizer.bos] + tokenizer.encode(sample.promptText)
                 let positions = sample.needlePositions
                 let hit = positions.first { position in
-                    let text = tokenizer.decode(
-                        Array(prompt[position..<min(prompt.count, position + 200)]))
-                    return text.hasPrefix("One of the special magic")
-                        && text.contains("is: \(sample.outputs[0]).")
+                    let before = tokenizer.decode(Array(prompt[max(0, position - 100)..<position]))
+                    let after = tokenizer.decode(
+                        Array(prompt[position..<min(prompt.count, position + 20)]))
+                    return before.contains("One of the special magic") && before.hasSuffix("is: ")
+                        && after.hasPrefix("\(sample.outputs[0]).")
                 }
                 let position = try #require(hit, "\(task) depth \(depth): needle not found")
                 // Depth relative to the context span (between the template's prefix and suffix).
