@@ -33,15 +33,18 @@ echo "== a 100K-token document: a magic number among 1,100 lines of noise, then 
 number=$((1000000 + (RANDOM * 32768 + RANDOM) % 9000000))
 needle_line=$((RANDOM % 1100))
 noise="The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
+intro="A special magic number is hidden within the following text."
+intro="$intro Make sure to memorize it. I will quiz you about the number afterwards."
 {
-    echo "A special magic number is hidden within the following text. Make sure to memorize it. I will quiz you about the number afterwards."
+    echo "$intro"
     for ((line = 0; line < 1100; line++)); do
         if [ "$line" -eq "$needle_line" ]; then
             echo "One of the special magic numbers for quiet-harbor is: $number."
         fi
         echo "$noise"
     done
-    printf '%s%s' "What is the special magic number for quiet-harbor mentioned in the provided text?" \
+    printf '%s%s' \
+        "What is the special magic number for quiet-harbor mentioned in the provided text?" \
         " The special magic number for quiet-harbor mentioned in the provided text is"
 } > "$out/document.txt"
 echo "the number on line $needle_line of 1,100: $number"

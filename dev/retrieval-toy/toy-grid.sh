@@ -13,17 +13,18 @@
 #   kv:    key-value recall (kv.py, kv_probe.py); KV_ARGS: flags both take (--needles, --queries,
 #          --length, --repeat; the grid in README.md used KV_ARGS="--needles 4 --queries 2")
 #   ruler: RULER-style task samples from `hsa data synth` (answer-only loss; RULER_TASKS,
-#          SYNTH_TASKS [RULER_TASKS], SYNTH_LENGTHS [1K,2K], SYNTH_SAMPLES per task and length [3000]; needs DATA_TAR
-#          [.carry/data.tar.xz] for the essays and word lists), trained --document-aligned
-#          at SEQ [2048]; probed by `hsa eval --suite ruler --diagnostics` at PROBE_LENGTHS
-#          [2K,8K] (PROBE_SAMPLES [10]) on the host CPU
+#          SYNTH_TASKS [RULER_TASKS], SYNTH_LENGTHS [1K,2K], SYNTH_SAMPLES per task and length
+#          [3000]; needs DATA_TAR [.carry/data.tar.xz] for the essays and word lists), trained
+#          --document-aligned at SEQ [2048]; probed by `hsa eval --suite ruler --diagnostics`
+#          at PROBE_LENGTHS [2K,8K] (PROBE_SAMPLES [10]) on the host CPU
 # Knobs: STEPS [6000], BUDGET_S [500], LR [3e-3], BATCH, SEQ, CHECKPOINT_EVERY [1000],
 # MODEL (the toy model's flags, below; set it empty with INIT_TGZ to keep each model's own
 # config), HSA_GZ [.build-lead-rel/hsa.gz], BACKEND [cuda; cpu for a local dry run]. With
 # TOY=lines, EVAL_LENGTHS (e.g. 1K,16K,256K; default none) also runs `hsa eval --suite copy` on
-# each final model on the host CPU, EVAL_SAMPLES [10] per length,
-# all models at once. INIT_TGZ (a toy-runs.tgz of an earlier call) starts each variant whose
-# name it holds from those weights (`--init-from`: fresh optimizer and schedule).
+# each final model on the host CPU, EVAL_SAMPLES [10] per length, all models at once.
+# INIT_TGZ (toy-runs.tgz of an earlier call, or any tgz of final/NAME model directories)
+# starts each variant whose name it holds from those weights (`--init-from`: fresh optimizer
+# and schedule).
 set -u
 : "${OUT:?OUT must name the output directory}"
 TOY=${TOY:-kv}
@@ -54,7 +55,8 @@ kv)
     # shellcheck disable=SC2086
     probe() { python3 "$HERE/kv_probe.py" "$1" ${KV_ARGS:-}; } ;;
 ruler)
-    RULER_TASKS=${RULER_TASKS:-niah_single_1,niah_single_2,niah_single_3,niah_multikey_1,niah_multiquery,niah_multivalue,vt}
+    niah=niah_single_1,niah_single_2,niah_single_3,niah_multikey_1,niah_multiquery
+    RULER_TASKS=${RULER_TASKS:-$niah,niah_multivalue,vt}
     mkdir -p "$W/data" && xz -dc "${DATA_TAR:-.carry/data.tar.xz}" | tar -x -C "$W/data"
     "$W/hsa" data synth --tasks "${SYNTH_TASKS:-$RULER_TASKS}" --lengths "${SYNTH_LENGTHS:-1K,2K}" \
         --samples "${SYNTH_SAMPLES:-3000}" --data "$W/data" --out "$W/tokens" | tail -2
