@@ -37,7 +37,7 @@ struct ShippedModelTests {
     }
 
     /// Trained on 512-token samples; 4K tokens is 256 chunks, far past the 32-token window.
-    @Test(arguments: ["niah-noise-mean-top16-seq", "niah-noise-cls-top4"])
+    @Test(arguments: ["niah-noise-mean-top16-seq", "niah-noise-cls-top4", "niah-essay-cls-top4"])
     func findsTheNeedleInFourThousandTokens(name: String) throws {
         let correct = try Self.exactAnswers(of: name, on: .ruler(.niahSingle1), length: 4096)
         #expect(correct >= 3, "\(name) answered \(correct) of 4 needles exactly")
