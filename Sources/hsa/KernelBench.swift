@@ -202,11 +202,17 @@ struct KernelBench {
 }
 
 extension KernelBench {
-    /// HSA ops at B 8, T 4096, NH 16, NKV 1, HS 64, DR 64, S 64, K 8 (stick-breaking,
-    /// per-token): selection, forward, backward; GFLOP/s counts the chunk attention only
-    /// (forward 4 B T NH K S HS, backward 2.5 times that).
+    /// HSA ops at NH 16, NKV 1, HS 64, DR 64, S 64, K 8 (stick-breaking, per-token) for
+    /// B 8 x T 4096 and B 1 x T 32768 (same tokens: the cost per token should not grow with
+    /// T): selection, forward, backward in fp32 and bf16; GFLOP/s counts the chunk attention
+    /// only (forward 4 B T NH K S HS, backward 2.5 times that).
     func sparse() throws {
-        let (b, t, nh, nkv, hs, dr, s, k) = (8, 4096, 16, 1, 64, 64, 64, 8)
+        try sparse(batch: 8, length: 4096)
+        try sparse(batch: 1, length: 32768)
+    }
+
+    private func sparse(batch b: Int, length t: Int) throws {
+        let (nh, nkv, hs, dr, s, k) = (16, 1, 64, 64, 64, 8)
         let nc = t / s
         let rows = b * t
         Terminal.printLine(
@@ -243,6 +249,23 @@ extension KernelBench {
                 sequenceLength: t, kvHeads: nkv, retrievalDim: dr, chunkSize: s,
                 chunkCount: nc, topK: k, granularity: .perToken)
         }
+        let flops = 4 * Double(rows) * Double(nh * k * s * hs)
+        for precision in SparsePrecision.allCases {
+            gpu.sparsePrecision = precision
+            defer { gpu.sparsePrecision = .fp32 }
+            try sparseAttention(
+                b: b, t: t, nh: nh, nkv: nkv, hs: hs, s: s, k: k, flops: flops, buffer: buffer,
+                indices: indices, scores: scores, label: precision.rawValue)
+        }
+    }
+
+    /// Sparse attention forward and backward at the bench shape, one precision.
+    private func sparseAttention(
+        b: Int, t: Int, nh: Int, nkv: Int, hs: Int, s: Int, k: Int, flops: Double,
+        buffer: (Int) throws -> DeviceBuffer, indices: DeviceBuffer, scores: DeviceBuffer,
+        label: String
+    ) throws {
+        let (rows, nc) = (b * t, t / s)
         let q = try buffer(rows * nh * hs)
         let keys = try buffer(b * nc * s * nkv * hs)
         let values = try buffer(b * nc * s * nkv * hs)
@@ -250,8 +273,7 @@ extension KernelBench {
         let weights = try DeviceBuffer(device: device, byteCount: rows * nkv * k * 4)
         let outputs = try DeviceBuffer(device: device, byteCount: rows * nh * k * hs * 4)
         let lse = try DeviceBuffer(device: device, byteCount: rows * nh * k * 4)
-        let flops = 4 * Double(rows) * Double(nh * k * s * hs)
-        try time("sparse attention forward", flops: flops) {
+        try time("sparse attention forward (\(label))", flops: flops) {
             try gpu.sparseAttentionForward(
                 out: out, fusionWeights: weights, chunkOutputs: outputs, chunkLogSumExp: lse,
                 q: q, keys: keys, values: values, indices: indices, scores: scores, batch: b,
@@ -268,7 +290,7 @@ extension KernelBench {
             byteCount: CUDABackend.sparseAttentionBackwardWorkspaceBytes(
                 batch: b, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
                 chunkSize: s, chunkCount: nc, topK: k))
-        try time("sparse attention backward", flops: 2.5 * flops) {
+        try time("sparse attention backward (\(label))", flops: 2.5 * flops) {
             try gpu.sparseAttentionBackward(
                 dQ: dq, dKeys: dKeys, dValues: dValues, dScores: dScoresOut, dOut: dy, out: out,
                 fusionWeights: weights, chunkOutputs: outputs, chunkLogSumExp: lse, q: q,

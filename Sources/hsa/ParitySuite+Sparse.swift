@@ -16,6 +16,8 @@ struct SparseCase {
     var topK: Int
     var fusion: FusionKind
     var granularity: RetrievalGranularity
+    /// bf16 runs sparse attention on the tensor-core kernels (compared at `bf16Sparse`).
+    var precision: SparsePrecision = .fp32
     var chunkCount: Int { length / chunkSize }
 
     /// Short enough that the table's 62 columns still show the op name after it.
@@ -24,6 +26,7 @@ struct SparseCase {
         let granularityName = granularity == .perToken ? "tok" : "chunk"
         return "B\(batch) T\(length) H\(heads)/\(kvHeads) HS\(headDim) DR\(retrievalDim) "
             + "S\(chunkSize) K\(topK) \(fusionName) \(granularityName)"
+            + (precision == .bf16 ? " bf16" : "")
     }
 }
 
@@ -55,6 +58,35 @@ extension ParitySuite {
                 chunkSize: 64, topK: 8, fusion: .stickBreaking, granularity: .perToken),
         ]
         for shape in cases { try sparse(shape) }
+        guard
+            gpu.sparseTensorCoresSupport(heads: 16, kvHeads: 1, headDim: 64, chunkSize: 64, topK: 8)
+        else { return }
+        // The tensor-core kernels: G 16, 4 (paper), 3, 12 (two head tiles), 8; HS 64/32/48/16;
+        // S 64/32/16; K beyond the eligible chunks; many token blocks (T 600, S 16).
+        let tensorCoreCases = [
+            SparseCase(
+                batch: 1, length: 301, heads: 16, kvHeads: 1, headDim: 64, retrievalDim: 64,
+                chunkSize: 64, topK: 8, fusion: .stickBreaking, granularity: .perToken),
+            SparseCase(
+                batch: 2, length: 300, heads: 16, kvHeads: 4, headDim: 64, retrievalDim: 32,
+                chunkSize: 64, topK: 3, fusion: .softmax, granularity: .perToken),
+            SparseCase(
+                batch: 1, length: 333, heads: 8, kvHeads: 2, headDim: 32, retrievalDim: 16,
+                chunkSize: 64, topK: 8, fusion: .joint, granularity: .perChunk),
+            SparseCase(
+                batch: 1, length: 290, heads: 6, kvHeads: 2, headDim: 48, retrievalDim: 24,
+                chunkSize: 32, topK: 5, fusion: .stickBreaking, granularity: .perToken),
+            SparseCase(
+                batch: 1, length: 600, heads: 12, kvHeads: 1, headDim: 16, retrievalDim: 16,
+                chunkSize: 16, topK: 4, fusion: .softmax, granularity: .perToken),
+            SparseCase(
+                batch: 1, length: 200, heads: 16, kvHeads: 2, headDim: 64, retrievalDim: 64,
+                chunkSize: 16, topK: 6, fusion: .joint, granularity: .perToken),
+        ]
+        for var shape in tensorCoreCases {
+            shape.precision = .bf16
+            try sparse(shape)
+        }
     }
 
     /// Chunk selection, chunk-score backward, sparse attention forward and backward of one
@@ -66,6 +98,11 @@ extension ParitySuite {
         )
         let (s, nc, k) = (c.chunkSize, c.chunkCount, c.topK)
         let label = "hsa \(c.label)"
+        let savedPrecision = gpu.sparsePrecision
+        gpu.sparsePrecision = c.precision
+        defer { gpu.sparsePrecision = savedPrecision }
+        let bf16 = c.precision == .bf16
+        let attention = bf16 ? Self.bf16Sparse : Self.reduction
         let rows = b * t
         let slots = rows * nkv * k
 
@@ -154,13 +191,14 @@ extension ParitySuite {
             q: gq, keys: gk, values: gv, indices: indexBuffer, scores: gScoresCPU, batch: b,
             sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
             chunkCount: nc, topK: k, fusion: c.fusion)
-        try check("\(label) fwd out", gOut, out, rows * nh * hs, Self.reduction)
-        try check("\(label) fwd fusionWeights", gWeights, weights, slots, Self.reduction)
-        try check("\(label) fwd lse", gLse, lse, rows * nh * k, Self.reduction)
+        try check("\(label) fwd out", gOut, out, rows * nh * hs, attention, atolPerRMS: bf16)
+        try check(
+            "\(label) fwd fusionWeights", gWeights, weights, slots, attention, atolPerRMS: bf16)
+        try check("\(label) fwd lse", gLse, lse, rows * nh * k, attention, atolPerRMS: bf16)
         if c.fusion != .joint {
             try check(
                 "\(label) fwd chunkOutputs", gOutputs, outputs, rows * nh * k * hs,
-                Self.reduction)
+                attention, atolPerRMS: bf16)
         }
 
         // Sparse attention backward (dKeys/dValues accumulate into prefilled gradients).
@@ -200,10 +238,12 @@ extension ParitySuite {
             indices: indexBuffer, scores: gScoresCPU, workspace: workspace, batch: b,
             sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
             chunkCount: nc, topK: k, fusion: c.fusion)
-        try check("\(label) bwd dQ", gdq, dq, rows * nh * hs, Self.reduction)
-        try check("\(label) bwd dKeys", gdKeys, dKeys, b * nc * s * nkv * hs, Self.reduction)
+        try check("\(label) bwd dQ", gdq, dq, rows * nh * hs, attention, atolPerRMS: bf16)
         try check(
-            "\(label) bwd dValues", gdValues, dValues, b * nc * s * nkv * hs, Self.reduction)
-        try check("\(label) bwd dScores", gdScores, dScoresOut, slots, Self.reduction)
+            "\(label) bwd dKeys", gdKeys, dKeys, b * nc * s * nkv * hs, attention, atolPerRMS: bf16)
+        try check(
+            "\(label) bwd dValues", gdValues, dValues, b * nc * s * nkv * hs, attention,
+            atolPerRMS: bf16)
+        try check("\(label) bwd dScores", gdScores, dScoresOut, slots, attention, atolPerRMS: bf16)
     }
 }

@@ -115,7 +115,7 @@ import Testing
     }
 
     @Test func everyKernelSourceNamesVersionedEntryPoints() {
-        for source in KernelSource.all {
+        for source in KernelSource.all + KernelSource.tensorCore {
             #expect(source.text.contains("extern \"C\" __global__"), "\(source.name)")
             let declarations = source.text.components(separatedBy: "extern \"C\"").count - 1
             #expect(source.entryPoints.count == declarations, "\(source.name)")

@@ -83,6 +83,9 @@ extension KernelSource {
         [.norm, .elementwise, .loss, .attention, .vector, .sparse]
     }
 
+    /// Modules that need an sm_80+ device (tensor-core MMA), compiled on first use.
+    public static var tensorCore: [KernelSource] { [.sparseTensorCore] }
+
     /// The kernel names: each `extern "C" __global__ ... __launch_bounds__(n)` line is followed
     /// by a line starting with the name, as every kernel here is written.
     public var entryPoints: [String] {

@@ -122,7 +122,7 @@ extension CUDABackend {
     }
 
     /// Fills the (B, NKV, NC, T) int8 selection map at `workspace + offset` and returns a view.
-    private func selectionMap(
+    func selectionMap(
         _ workspace: DeviceBuffer, offset: Int, indices: DeviceBuffer, batch: Int,
         sequenceLength: Int, kvHeads: Int, chunkCount: Int, topK: Int
     ) throws -> DeviceBuffer {
@@ -153,6 +153,7 @@ extension CUDABackend {
 extension CUDABackend {
     /// Sparse attention forward (see `CPU.sparseAttentionForward`), one block per (token, KV
     /// head); the selected chunk's keys and values are staged in shared memory for the group.
+    /// With `sparsePrecision` bf16 and a shape the tensor-core kernels take, runs those.
     /// - Parameters:
     ///   - out: (B, T, NH, HS) overwritten.
     ///   - fusionWeights: (B, T, NKV, K) overwritten.
@@ -172,6 +173,18 @@ extension CUDABackend {
         try require(out, rows * heads * headDim, "out")
         try require(fusionWeights, rows * kvHeads * topK, "fusionWeights")
         try require(chunkLogSumExp, rows * heads * topK, "chunkLogSumExp")
+        if usesSparseTensorCores(
+            heads: heads, kvHeads: kvHeads, headDim: headDim, chunkSize: chunkSize, topK: topK)
+        {
+            return try sparseAttentionForwardTensorCores(
+                out: out, fusionWeights: fusionWeights, chunkOutputs: chunkOutputs,
+                chunkLogSumExp: chunkLogSumExp, q: q, keys: keys, values: values,
+                indices: indices, scores: scores,
+                dimensions: SparseDimensions(
+                    b: batch, t: sequenceLength, nh: heads, nkv: kvHeads, hs: headDim,
+                    s: chunkSize, nc: chunkCount, k: topK),
+                fusion: fusion)
+        }
         try launch(
             "hsa_sparse_attention_forward_v1", in: .sparse, grid: (rows * kvHeads, 1),
             block: 128,
@@ -185,15 +198,20 @@ extension CUDABackend {
                     fusion))
     }
 
-    /// Bytes of workspace `sparseAttentionBackward` needs: deltas (B, T, NH, K), two partial
-    /// sums (B, NKV, NC, blocks, S, HS) and the (B, NKV, NC, T) selection map.
+    /// Bytes of workspace `sparseAttentionBackward` needs at either precision: deltas (B, T,
+    /// NH, K), two partial sums (B, NKV, NC, blocks, S, HS) and the (B, NKV, NC, T) selection
+    /// map; the tensor-core kernels' layout (`TensorCoreBackwardLayout`) when larger.
     public static func sparseAttentionBackwardWorkspaceBytes(
         batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
         chunkSize: Int, chunkCount: Int, topK: Int
     ) -> Int {
         let layout = sparseBackwardLayout(
             batch, sequenceLength, heads, kvHeads, headDim, chunkSize, chunkCount, topK)
-        return layout.total
+        let tensorCores = TensorCoreBackwardLayout(
+            SparseDimensions(
+                b: batch, t: sequenceLength, nh: heads, nkv: kvHeads, hs: headDim, s: chunkSize,
+                nc: chunkCount, k: topK))
+        return max(layout.total, tensorCores.total)
     }
 
     /// Byte offsets in the backward workspace (each part 256-byte aligned).
@@ -229,6 +247,16 @@ extension CUDABackend {
             batch, sequenceLength, heads, kvHeads, headDim, chunkSize, chunkCount, topK
         )
         if b == 0 || t == 0 { return }
+        if usesSparseTensorCores(heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s, topK: k) {
+            return try sparseAttentionBackwardTensorCores(
+                dQ: dQ, dKeys: dKeys, dValues: dValues, dScores: dScores, dOut: dOut, out: out,
+                fusionWeights: fusionWeights, chunkOutputs: chunkOutputs,
+                chunkLogSumExp: chunkLogSumExp, q: q, keys: keys, values: values,
+                indices: indices, scores: scores, workspace: workspace,
+                dimensions: SparseDimensions(
+                    b: b, t: t, nh: nh, nkv: nkv, hs: hs, s: s, nc: nc, k: k),
+                fusion: fusion)
+        }
         let layout = Self.sparseBackwardLayout(b, t, nh, nkv, hs, s, nc, k)
         guard workspace.byteCount >= layout.total else {
             throw CUDAError.invalidArgument(
@@ -297,7 +325,7 @@ extension CUDABackend {
     }
 
     /// The `int B, T, NH, NKV, HS, S, NC, K, fusion` tail of the sparse attention kernels.
-    private func sparseShape(
+    func sparseShape(
         _ b: Int, _ t: Int, _ nh: Int, _ nkv: Int, _ hs: Int, _ s: Int, _ nc: Int, _ k: Int,
         _ fusion: FusionKind
     ) -> [KernelArgument] {

@@ -17,6 +17,12 @@ struct BackendOptions: ParsableArguments {
             accumulation and weights). Default: HSA_MATMUL_PRECISION, else fp32.
             """)
     var matmulPrecision: String?
+    @Option(
+        help: """
+            Sparse (HSA) attention precision on the GPU: fp32 (exact, default) or bf16 (tensor \
+            cores, fp32 accumulation). Default: HSA_SPARSE_PRECISION, else fp32.
+            """)
+    var sparsePrecision: String?
 
     /// The GPU to use: `--cuda-device`, else `HSA_DEVICE_ORDINAL` (one per launched rank), else 0.
     var deviceOrdinal: Int {
@@ -58,11 +64,19 @@ struct BackendOptions: ParsableArguments {
                 }
                 managed.gpu.matmulPrecision = precision
             }
+            if let sparsePrecision {
+                guard let precision = SparsePrecision(rawValue: sparsePrecision) else {
+                    throw ValidationError(
+                        "--sparse-precision must be fp32 or bf16; got \(sparsePrecision)")
+                }
+                managed.gpu.sparsePrecision = precision
+            }
             ComputeBackends.current = managed
             let which = device.ordinal == 0 ? "" : "GPU \(device.ordinal): "
             printLine(
                 "backend: cuda, \(which)\(device.summary), matmul "
-                    + managed.gpu.matmulPrecision.rawValue)
+                    + managed.gpu.matmulPrecision.rawValue + ", sparse attention "
+                    + managed.gpu.sparsePrecision.rawValue)
         default:
             throw ValidationError("--backend must be cpu, cuda or auto; got \(backend)")
         }

@@ -1,0 +1,749 @@
+// CUDA sources of sparse attention forward and backward on bf16 tensor cores (v2), the
+// semantics of the fp32 v1 kernels in SparseKernels.swift. Inputs, outputs and saved tensors
+// stay fp32 in memory; Q, K, V, dOut and the probabilities are rounded to bf16 as they enter
+// `mma.sync.m16n8k16` (fp32 accumulation), so results match the CPU to bf16 rounding, not fp32.
+// Used when `CUDABackend.sparsePrecision` is bf16 and the shape fits (sm_80+, G <= 16,
+// HS and S multiples of 16 up to 64, K <= 32); other shapes run the v1 kernels.
+//
+// The chunks' keys and values are first packed to bf16 per (b, chunk, KV head), row-major
+// (S, HS) and transposed (HS, S) (`hsa_sparse_pack_chunks_v2`, a few MB): every MMA operand
+// read from a chunk is then one aligned 32-bit load of two adjacent bf16, half the bytes of
+// the fp32 rows that each (token, chunk) pair re-reads from L2.
+//
+// One m16n8k16 tile row per query head: the G heads of a KV group are the 16 rows of the A
+// operand (rows >= G are zero), so one warp computes a token's logits against a whole chunk
+// with S/8 x HS/16 MMAs and keeps them in registers, FlashAttention-2 style: the accumulator
+// layout of Q K^T is the A-operand layout of P V. Fragment coordinates: group = lane / 4 (rows
+// group and group + 8, or column n = group of B), quad = lane % 4 (columns 2 quad, 2 quad + 1
+// and the same + 8).
+//
+// Key/value gradients without atomics, balanced: the (token, slot) pairs that selected each
+// chunk are listed in token order (counts, an offsets scan, a list), cut into pieces of at
+// most HSA_TC_PIECE tokens, one block per piece writes a partial (S, HS) pair, and the
+// reduce kernel adds each chunk's partials in piece order: deterministic, and the longest
+// block is bounded however many tokens select a chunk (early chunks at long T).
+
+extension KernelSource {
+    /// Sparse attention forward and backward on bf16 tensor cores (sm_80+, compiled on first use).
+    public static let sparseTensorCore = KernelSource(
+        name: "sparse_tc.cu", body: SparseTensorCoreKernelText.body)
+}
+
+enum SparseTensorCoreKernelText {
+    static let body = #"""
+        #define HSA_TC_WARPS 4    // tokens per block in the per-token kernels
+        #define HSA_TC_BATCH 8    // tokens staged at once by the per-chunk kernel
+        #define HSA_TC_PAD 72     // shared row stride (bf16) of staged Q / dOut rows
+        #define HSA_TC_PIECE 128  // most tokens one block of the per-chunk kernel handles
+
+        typedef unsigned short hsa_bf16_bits;
+
+        __device__ __forceinline__ hsa_bf16_bits hsa_bf16(float x) {
+            hsa_bf16_bits bits;
+            asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(bits) : "f"(x));
+            return bits;
+        }
+
+        // Two floats as one bf16x2 register, `lo` in the low half (the smaller index).
+        __device__ __forceinline__ unsigned hsa_bf16x2(float lo, float hi) {
+            unsigned packed;
+            asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(packed) : "f"(hi), "f"(lo));
+            return packed;
+        }
+
+        // Two adjacent bf16 (even index) as one register.
+        __device__ __forceinline__ unsigned hsa_pair(const hsa_bf16_bits* p) {
+            return *reinterpret_cast<const unsigned*>(p);
+        }
+
+        // c (16x8, fp32) += a (16x16 bf16, row-major fragments) * b (16x8 bf16, col-major).
+        __device__ __forceinline__ void hsa_mma(float* c, const unsigned* a, unsigned b0,
+                                                unsigned b1) {
+            asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+        }
+
+        __device__ __forceinline__ float2 hsa_load2(const float* p, bool valid) {
+            return valid ? *reinterpret_cast<const float2*>(p) : make_float2(0.0f, 0.0f);
+        }
+
+        __device__ __forceinline__ void hsa_zero(float acc[8][4]) {
+            #pragma unroll
+            for (int n = 0; n < 8; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f;
+        }
+
+        // A fragments of 16 fp32 rows (stride `stride`), zero for rows >= valid:
+        // frag[ks] covers columns 16 ks ..< 16 ks + 16.
+        __device__ __forceinline__ void hsa_rows_fragments(unsigned frag[4][4],
+                                                           const float* rows, long long stride,
+                                                           int valid, int HS, int lane) {
+            const int group = lane >> 2, quad = lane & 3;
+            const bool v0 = group < valid, v1 = group + 8 < valid;
+            const float* r0 = rows + group * stride;
+            const float* r1 = rows + (group + 8) * stride;
+            #pragma unroll
+            for (int ks = 0; ks < 4; ++ks) {
+                if (ks * 16 >= HS) break;
+                const int d = ks * 16 + quad * 2;
+                const float2 a = hsa_load2(r0 + d, v0), b = hsa_load2(r1 + d, v1);
+                const float2 c = hsa_load2(r0 + d + 8, v0), e = hsa_load2(r1 + d + 8, v1);
+                frag[ks][0] = hsa_bf16x2(a.x, a.y);
+                frag[ks][1] = hsa_bf16x2(b.x, b.y);
+                frag[ks][2] = hsa_bf16x2(c.x, c.y);
+                frag[ks][3] = hsa_bf16x2(e.x, e.y);
+            }
+        }
+
+        // The same from 16 packed bf16 rows of length HS.
+        __device__ __forceinline__ void hsa_packed_fragments(unsigned frag[4][4],
+                                                             const hsa_bf16_bits* rows, int HS,
+                                                             int lane) {
+            const int group = lane >> 2, quad = lane & 3;
+            const hsa_bf16_bits* r0 = rows + group * HS + quad * 2;
+            const hsa_bf16_bits* r1 = r0 + 8 * HS;
+            #pragma unroll
+            for (int ks = 0; ks < 4; ++ks) {
+                if (ks * 16 >= HS) break;
+                frag[ks][0] = hsa_pair(r0 + ks * 16);
+                frag[ks][1] = hsa_pair(r1 + ks * 16);
+                frag[ks][2] = hsa_pair(r0 + ks * 16 + 8);
+                frag[ks][3] = hsa_pair(r1 + ks * 16 + 8);
+            }
+        }
+
+        // acc[nt] (16 rows x 8 keys, nt < S/8) = A (16, HS) . M^T for a packed (S, HS) chunk
+        // matrix M: B[k = d][n = j] pairs are adjacent in row j.
+        __device__ __forceinline__ void hsa_times_transposed(float acc[8][4],
+                                                             const unsigned a[4][4],
+                                                             const hsa_bf16_bits* rows, int HS,
+                                                             int S, int lane) {
+            const int group = lane >> 2, quad = lane & 3;
+            #pragma unroll
+            for (int nt = 0; nt < 8; ++nt) {
+                if (nt * 8 >= S) break;
+                acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.0f;
+                const hsa_bf16_bits* row = rows + (nt * 8 + group) * HS + quad * 2;
+                #pragma unroll
+                for (int ks = 0; ks < 4; ++ks) {
+                    if (ks * 16 >= HS) break;
+                    hsa_mma(acc[nt], a[ks], hsa_pair(row + ks * 16),
+                            hsa_pair(row + ks * 16 + 8));
+                }
+            }
+        }
+
+        // acc[nd] (16 rows x 8 dims, nd < HS/8) += P (16, S) . M for the chunk matrix M given
+        // transposed, packed (HS, S): B[k = j][n = d] pairs are adjacent in row d. P comes as
+        // the accumulator tiles p[nt] of a product with the chunk's keys (FlashAttention-2):
+        // tiles 2 kk and 2 kk + 1 are the A fragment of keys 16 kk ..< 16 kk + 16.
+        __device__ __forceinline__ void hsa_probabilities_times(float acc[8][4],
+                                                                const float p[8][4],
+                                                                const hsa_bf16_bits* columns,
+                                                                int HS, int S, int lane) {
+            const int group = lane >> 2, quad = lane & 3;
+            #pragma unroll
+            for (int kk = 0; kk < 4; ++kk) {
+                if (kk * 16 >= S) break;
+                const unsigned a[4] = {
+                    hsa_bf16x2(p[2 * kk][0], p[2 * kk][1]),
+                    hsa_bf16x2(p[2 * kk][2], p[2 * kk][3]),
+                    hsa_bf16x2(p[2 * kk + 1][0], p[2 * kk + 1][1]),
+                    hsa_bf16x2(p[2 * kk + 1][2], p[2 * kk + 1][3]),
+                };
+                const hsa_bf16_bits* column = columns + group * S + kk * 16 + quad * 2;
+                #pragma unroll
+                for (int nd = 0; nd < 8; ++nd) {
+                    if (nd * 8 >= HS) break;
+                    const hsa_bf16_bits* c = column + nd * 8 * S;
+                    hsa_mma(acc[nd], a, hsa_pair(c), hsa_pair(c + 8));
+                }
+            }
+        }
+
+        // Max and sum over the 4 lanes (one quad) that share a fragment row.
+        __device__ __forceinline__ float hsa_quad_max(float x) {
+            x = fmaxf(x, __shfl_xor_sync(HSA_FULL_MASK, x, 1));
+            return fmaxf(x, __shfl_xor_sync(HSA_FULL_MASK, x, 2));
+        }
+        __device__ __forceinline__ float hsa_quad_sum(float x) {
+            x += __shfl_xor_sync(HSA_FULL_MASK, x, 1);
+            return x + __shfl_xor_sync(HSA_FULL_MASK, x, 2);
+        }
+
+        // Fusion weight of slot `lane` from its score (lanes >= count: 0); fusion 0
+        // stick-breaking (prefix sum of softplus over the slots), 1 softmax, 2 joint (none).
+        __device__ float hsa_lane_fusion_weight(float score, int lane, int count, int fusion) {
+            const bool active = lane < count;
+            if (fusion == 0) {
+                float consumed = active ? (score > 0.0f ? score + log1pf(expf(-score))
+                                                        : log1pf(expf(score)))
+                                        : 0.0f;
+                for (int offset = 1; offset < 32; offset <<= 1) {
+                    const float before = __shfl_up_sync(HSA_FULL_MASK, consumed, offset);
+                    if (lane >= offset) consumed += before;
+                }
+                return active ? expf(score - consumed) : 0.0f;
+            }
+            if (fusion == 1 && count > 0) {
+                const float m = hsa_warp_max(active ? score : -INFINITY);
+                const float e = active ? expf(score - m) : 0.0f;
+                return e * (1.0f / hsa_warp_sum(e));
+            }
+            return 0.0f;
+        }
+
+        // ---------------------------------------------------------------------------------
+        // keys, values (B, NC, S, NKV, HS) fp32 -> per (b, chunk, g) at ((b NC + c) NKV + g)
+        // S HS: k16, v16 (S, HS) and kt16, vt16 (HS, S) bf16. One thread per element.
+        extern "C" __global__ void __launch_bounds__(256)
+        hsa_sparse_pack_chunks_v2(hsa_bf16_bits* __restrict__ k16,
+                                  hsa_bf16_bits* __restrict__ kt16,
+                                  hsa_bf16_bits* __restrict__ v16,
+                                  hsa_bf16_bits* __restrict__ vt16,
+                                  const float* __restrict__ keys,
+                                  const float* __restrict__ values, long long elements, int S,
+                                  int NKV, int HS) {
+            const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+            if (e >= elements) return;
+            const int d = (int)(e % HS);
+            const int g = (int)((e / HS) % NKV);
+            const int j = (int)((e / ((long long)HS * NKV)) % S);
+            const long long chunk = e / ((long long)HS * NKV * S);  // b NC + c
+            const long long base = (chunk * NKV + g) * S * HS;
+            const hsa_bf16_bits key = hsa_bf16(keys[e]), value = hsa_bf16(values[e]);
+            k16[base + j * HS + d] = key;
+            kt16[base + d * S + j] = key;
+            v16[base + j * HS + d] = value;
+            vt16[base + d * S + j] = value;
+        }
+
+        // ---------------------------------------------------------------------------------
+        // Forward: one warp per (row, KV head), HSA_TC_WARPS per block. Outputs as v1: out,
+        // fusionWeights, chunkOutputs (not for joint), chunkLse.
+        extern "C" __global__ void __launch_bounds__(HSA_TC_WARPS * 32)
+        hsa_sparse_attention_forward_v2(float* __restrict__ out,
+                                        float* __restrict__ fusionWeights,
+                                        float* __restrict__ chunkOutputs,
+                                        float* __restrict__ chunkLse,
+                                        const float* __restrict__ q,
+                                        const hsa_bf16_bits* __restrict__ k16,
+                                        const hsa_bf16_bits* __restrict__ vt16,
+                                        const int* __restrict__ indices,
+                                        const float* __restrict__ scores, int B, int T, int NH,
+                                        int NKV, int HS, int S, int NC, int K, int fusion) {
+            const int lane = threadIdx.x & 31, group = lane >> 2, quad = lane & 3;
+            const long long item = (long long)blockIdx.x * HSA_TC_WARPS + (threadIdx.x >> 5);
+            if (item >= (long long)B * T * NKV) return;
+            const int g = (int)(item % NKV);
+            const long long row = item / NKV;
+            const int b = (int)(row / T);
+            const int G = NH / NKV;
+            const bool v0 = group < G, v1 = group + 8 < G;
+            const float scale = 1.0f / sqrtf((float)HS);
+            const long long slot = item * K;                          // (row NKV + g) K
+            const long long headBase = row * NH + (long long)g * G;  // first head of the group
+
+            const int myChunk = lane < K ? indices[slot + lane] : -1;
+            const int count = __popc(__ballot_sync(HSA_FULL_MASK, myChunk >= 0));
+            const float myScore = lane < count ? scores[slot + lane] : 0.0f;
+            const float myWeight = hsa_lane_fusion_weight(myScore, lane, count, fusion);
+            if (lane < K) fusionWeights[slot + lane] = myWeight;
+
+            unsigned qa[4][4];
+            hsa_rows_fragments(qa, q + headBase * HS, HS, G, HS, lane);
+            float y[8][4];  // (16 heads, HS) output
+            hsa_zero(y);
+            float runMax0 = -INFINITY, runMax1 = -INFINITY, runSum0 = 0.0f, runSum1 = 0.0f;
+
+            for (int k = 0; k < count; ++k) {
+                const int c = __shfl_sync(HSA_FULL_MASK, myChunk, k);
+                const float wk = __shfl_sync(HSA_FULL_MASK, myWeight, k);
+                const long long packed = (((long long)b * NC + c) * NKV + g) * S * HS;
+                float p[8][4];  // (16 heads, S keys): logits, then probabilities
+                hsa_times_transposed(p, qa, k16 + packed, HS, S, lane);
+                float m0 = -INFINITY, m1 = -INFINITY;
+                #pragma unroll
+                for (int nt = 0; nt < 8; ++nt) {
+                    if (nt * 8 >= S) break;
+                    #pragma unroll
+                    for (int e = 0; e < 4; ++e) p[nt][e] *= scale;
+                    m0 = fmaxf(m0, fmaxf(p[nt][0], p[nt][1]));
+                    m1 = fmaxf(m1, fmaxf(p[nt][2], p[nt][3]));
+                }
+                m0 = hsa_quad_max(m0);
+                m1 = hsa_quad_max(m1);
+                if (fusion == 2) {  // one softmax over every selected key: online rescaling
+                    const float new0 = fmaxf(runMax0, m0), new1 = fmaxf(runMax1, m1);
+                    const float alpha0 = expf(runMax0 - new0), alpha1 = expf(runMax1 - new1);
+                    #pragma unroll
+                    for (int nd = 0; nd < 8; ++nd) {
+                        y[nd][0] *= alpha0;
+                        y[nd][1] *= alpha0;
+                        y[nd][2] *= alpha1;
+                        y[nd][3] *= alpha1;
+                    }
+                    runSum0 *= alpha0;
+                    runSum1 *= alpha1;
+                    runMax0 = m0 = new0;
+                    runMax1 = m1 = new1;
+                }
+                float sum0 = 0.0f, sum1 = 0.0f;
+                #pragma unroll
+                for (int nt = 0; nt < 8; ++nt) {
+                    if (nt * 8 >= S) break;
+                    p[nt][0] = expf(p[nt][0] - m0);
+                    p[nt][1] = expf(p[nt][1] - m0);
+                    p[nt][2] = expf(p[nt][2] - m1);
+                    p[nt][3] = expf(p[nt][3] - m1);
+                    sum0 += p[nt][0] + p[nt][1];
+                    sum1 += p[nt][2] + p[nt][3];
+                }
+                sum0 = hsa_quad_sum(sum0);
+                sum1 = hsa_quad_sum(sum1);
+                if (fusion == 2) {
+                    runSum0 += sum0;
+                    runSum1 += sum1;
+                    hsa_probabilities_times(y, p, vt16 + packed, HS, S, lane);
+                    continue;
+                }
+                float o[8][4];  // (16 heads, HS) output of chunk k
+                hsa_zero(o);
+                hsa_probabilities_times(o, p, vt16 + packed, HS, S, lane);
+                const float inverse0 = 1.0f / sum0, inverse1 = 1.0f / sum1;
+                float* lse = chunkLse + headBase * K + k;  // (G, K) column k
+                if (quad == 0 && v0) lse[group * K] = m0 + logf(sum0);
+                if (quad == 0 && v1) lse[(group + 8) * K] = m1 + logf(sum1);
+                // (G, K, HS): rows group and group + 8 of slot k
+                float* o0 = chunkOutputs + ((headBase + group) * K + k) * HS + quad * 2;
+                float* o1 = o0 + 8LL * K * HS;
+                #pragma unroll
+                for (int nd = 0; nd < 8; ++nd) {
+                    if (nd * 8 >= HS) break;
+                    const float2 top = make_float2(o[nd][0] * inverse0, o[nd][1] * inverse0);
+                    const float2 bottom = make_float2(o[nd][2] * inverse1, o[nd][3] * inverse1);
+                    if (v0) *reinterpret_cast<float2*>(o0 + nd * 8) = top;
+                    if (v1) *reinterpret_cast<float2*>(o1 + nd * 8) = bottom;
+                    y[nd][0] += wk * top.x;
+                    y[nd][1] += wk * top.y;
+                    y[nd][2] += wk * bottom.x;
+                    y[nd][3] += wk * bottom.y;
+                }
+            }
+
+            // Empty slots get zero lse and chunk outputs; joint keeps its one lse in slot 0.
+            float inverse0 = 1.0f, inverse1 = 1.0f;
+            const int firstEmpty = fusion == 2 ? min(count, 1) : count;
+            if (fusion == 2 && count > 0) {
+                inverse0 = 1.0f / runSum0;
+                inverse1 = 1.0f / runSum1;
+                if (quad == 0 && v0) chunkLse[(headBase + group) * K] = runMax0 + logf(runSum0);
+                if (quad == 0 && v1)
+                    chunkLse[(headBase + group + 8) * K] = runMax1 + logf(runSum1);
+            }
+            const int empty = K - firstEmpty;
+            for (int e = lane; e < G * empty; e += 32)
+                chunkLse[(headBase + e / empty) * K + firstEmpty + e % empty] = 0.0f;
+            if (fusion != 2) {
+                for (int e = lane; e < G * (K - count) * HS; e += 32) {
+                    const int hk = e / HS, h = hk / (K - count), k = count + hk % (K - count);
+                    chunkOutputs[((headBase + h) * K + k) * HS + e % HS] = 0.0f;
+                }
+            }
+            float* y0 = out + (headBase + group) * HS + quad * 2;
+            float* y1 = y0 + 8 * HS;
+            #pragma unroll
+            for (int nd = 0; nd < 8; ++nd) {
+                if (nd * 8 >= HS) break;
+                if (v0)
+                    *reinterpret_cast<float2*>(y0 + nd * 8) =
+                        make_float2(y[nd][0] * inverse0, y[nd][1] * inverse0);
+                if (v1)
+                    *reinterpret_cast<float2*>(y1 + nd * 8) =
+                        make_float2(y[nd][2] * inverse1, y[nd][3] * inverse1);
+            }
+        }
+
+        // ---------------------------------------------------------------------------------
+        // Backward, part 1: one warp per (row, KV head). Overwrites dQ and dScores and saves
+        // the softmax deltas (G, K) per row for part 2 (as v1).
+        extern "C" __global__ void __launch_bounds__(HSA_TC_WARPS * 32)
+        hsa_sparse_attention_backward_query_v2(
+            float* __restrict__ dQ, float* __restrict__ dScores, float* __restrict__ deltas,
+            const float* __restrict__ dOut, const float* __restrict__ out,
+            const float* __restrict__ fusionWeights, const float* __restrict__ chunkOutputs,
+            const float* __restrict__ chunkLse, const float* __restrict__ q,
+            const hsa_bf16_bits* __restrict__ k16, const hsa_bf16_bits* __restrict__ kt16,
+            const hsa_bf16_bits* __restrict__ v16, const int* __restrict__ indices,
+            const float* __restrict__ scores, int B, int T, int NH, int NKV, int HS, int S,
+            int NC, int K, int fusion) {
+            const int lane = threadIdx.x & 31, group = lane >> 2, quad = lane & 3;
+            const long long item = (long long)blockIdx.x * HSA_TC_WARPS + (threadIdx.x >> 5);
+            if (item >= (long long)B * T * NKV) return;
+            const int g = (int)(item % NKV);
+            const long long row = item / NKV;
+            const int b = (int)(row / T);
+            const int G = NH / NKV;
+            const bool v0 = group < G, v1 = group + 8 < G;
+            const float scale = 1.0f / sqrtf((float)HS);
+            const long long slot = item * K;
+            const long long headBase = row * NH + (long long)g * G;
+
+            const int myChunk = lane < K ? indices[slot + lane] : -1;
+            const int count = __popc(__ballot_sync(HSA_FULL_MASK, myChunk >= 0));
+            const float myWeight = lane < count ? fusionWeights[slot + lane] : 0.0f;
+            const float* dy = dOut + headBase * HS;  // (G, HS)
+            unsigned qa[4][4], da[4][4];
+            hsa_rows_fragments(qa, q + headBase * HS, HS, G, HS, lane);
+            hsa_rows_fragments(da, dy, HS, G, HS, lane);
+
+            // dy . v for the thread's rows group and group + 8 (fp32, v rows vStride apart).
+            auto rowDots = [&](const float* v, long long vStride, float& dot0, float& dot1) {
+                dot0 = 0.0f;
+                dot1 = 0.0f;
+                for (int d = quad * 2; d < HS; d += 8) {
+                    const float2 a = hsa_load2(dy + group * HS + d, v0);
+                    const float2 c = hsa_load2(v + group * vStride + d, v0);
+                    const float2 e = hsa_load2(dy + (group + 8) * HS + d, v1);
+                    const float2 f = hsa_load2(v + (group + 8) * vStride + d, v1);
+                    dot0 += a.x * c.x + a.y * c.y;
+                    dot1 += e.x * f.x + e.y * f.y;
+                }
+                dot0 = hsa_quad_sum(dot0);
+                dot1 = hsa_quad_sum(dot1);
+            };
+            float jointDelta0 = 0.0f, jointDelta1 = 0.0f;
+            if (fusion == 2) rowDots(out + headBase * HS, HS, jointDelta0, jointDelta1);
+
+            float dq[8][4];
+            hsa_zero(dq);
+            float myWeightGradient = 0.0f;  // lane k: dL/dw_k = sum over heads of dy . o_k
+            for (int k = 0; k < count; ++k) {
+                const int c = __shfl_sync(HSA_FULL_MASK, myChunk, k);
+                const float wk = fusion == 2 ? 1.0f : __shfl_sync(HSA_FULL_MASK, myWeight, k);
+                const int lseSlot = fusion == 2 ? 0 : k;
+                float delta0 = jointDelta0, delta1 = jointDelta1;
+                if (fusion != 2) {
+                    float dot0, dot1;
+                    rowDots(chunkOutputs + (headBase * K + k) * HS, (long long)K * HS, dot0,
+                            dot1);
+                    float total = dot0 + dot1;  // over 16 rows: each quad holds its 2 rows
+                    for (int offset = 4; offset < 32; offset <<= 1)
+                        total += __shfl_xor_sync(HSA_FULL_MASK, total, offset);
+                    if (lane == k) myWeightGradient = total;
+                    delta0 = wk * dot0;
+                    delta1 = wk * dot1;
+                }
+                float* delta = deltas + headBase * K + k;  // (G, K) column k
+                if (quad == 0 && v0) delta[group * K] = delta0;
+                if (quad == 0 && v1) delta[(group + 8) * K] = delta1;
+                const float lse0 = v0 ? chunkLse[(headBase + group) * K + lseSlot] : 0.0f;
+                const float lse1 = v1 ? chunkLse[(headBase + group + 8) * K + lseSlot] : 0.0f;
+
+                const long long packed = (((long long)b * NC + c) * NKV + g) * S * HS;
+                float p[8][4], dp[8][4];
+                hsa_times_transposed(p, qa, k16 + packed, HS, S, lane);
+                hsa_times_transposed(dp, da, v16 + packed, HS, S, lane);
+                #pragma unroll
+                for (int nt = 0; nt < 8; ++nt) {
+                    if (nt * 8 >= S) break;
+                    #pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const float lse = e < 2 ? lse0 : lse1, delta = e < 2 ? delta0 : delta1;
+                        const float prob = expf(p[nt][e] * scale - lse);
+                        p[nt][e] = prob * (dp[nt][e] * wk - delta) * scale;  // dLogits
+                    }
+                }
+                hsa_probabilities_times(dq, p, kt16 + packed, HS, S, lane);
+            }
+
+            // dScores from dL/dw through the fusion's Jacobian (lane k: slot k).
+            float dScore = 0.0f;
+            if (fusion == 0) {
+                const float gain = myWeightGradient * myWeight;  // 0 for lanes >= count
+                float suffix = gain;  // sum over slots >= lane
+                for (int offset = 1; offset < 32; offset <<= 1) {
+                    const float after = __shfl_down_sync(HSA_FULL_MASK, suffix, offset);
+                    if (lane + offset < 32) suffix += after;
+                }
+                const float s = lane < count ? scores[slot + lane] : 0.0f;
+                dScore = gain - (1.0f / (1.0f + expf(-s))) * suffix;
+            } else if (fusion == 1) {
+                const float weighted = hsa_warp_sum(myWeight * myWeightGradient);
+                dScore = myWeight * (myWeightGradient - weighted);
+            }
+            if (lane < K) dScores[slot + lane] = lane < count ? dScore : 0.0f;
+
+            float* dq0 = dQ + (headBase + group) * HS + quad * 2;
+            float* dq1 = dq0 + 8 * HS;
+            #pragma unroll
+            for (int nd = 0; nd < 8; ++nd) {
+                if (nd * 8 >= HS) break;
+                if (v0)
+                    *reinterpret_cast<float2*>(dq0 + nd * 8) = make_float2(dq[nd][0], dq[nd][1]);
+                if (v1)
+                    *reinterpret_cast<float2*>(dq1 + nd * 8) = make_float2(dq[nd][2], dq[nd][3]);
+            }
+        }
+
+        // ---------------------------------------------------------------------------------
+        // Backward, part 2: the pairs that selected each chunk item (b NKV + g) NC + i of the
+        // (B, NKV, NC, T) selection map. Counts (one block per chunk item):
+        extern "C" __global__ void __launch_bounds__(128)
+        hsa_sparse_chunk_counts_v2(int* __restrict__ counts,
+                                   const signed char* __restrict__ map, int T, int S, int NC) {
+            __shared__ int shared[32];
+            const long long chunkItem = blockIdx.x;
+            const signed char* slots = map + chunkItem * T;
+            int count = 0;
+            for (int t = (int)(chunkItem % NC + 1) * S + threadIdx.x; t < T; t += blockDim.x)
+                count += slots[t] >= 0;
+            count = hsa_block_sum(count, shared);
+            if (threadIdx.x == 0) counts[chunkItem] = count;
+        }
+
+        // Exclusive scans (n + 1 entries) of the counts and of their pieces (one block of
+        // 1024 threads, each owning a run of consecutive chunk items).
+        extern "C" __global__ void __launch_bounds__(1024)
+        hsa_sparse_chunk_offsets_v2(int* __restrict__ pairOffsets, int* __restrict__ pieceOffsets,
+                                    const int* __restrict__ counts, int n) {
+            __shared__ int pairSums[1024];
+            __shared__ int pieceSums[1024];
+            const int tid = threadIdx.x;
+            const int run = (n + 1023) / 1024;
+            const int first = min(tid * run, n), end = min(first + run, n);
+            int pairs = 0, pieces = 0;
+            for (int c = first; c < end; ++c) {
+                pairs += counts[c];
+                pieces += (counts[c] + HSA_TC_PIECE - 1) / HSA_TC_PIECE;
+            }
+            pairSums[tid] = pairs;
+            pieceSums[tid] = pieces;
+            __syncthreads();
+            for (int offset = 1; offset < 1024; offset <<= 1) {  // inclusive Hillis-Steele
+                const int a = tid >= offset ? pairSums[tid - offset] : 0;
+                const int b = tid >= offset ? pieceSums[tid - offset] : 0;
+                __syncthreads();
+                pairSums[tid] += a;
+                pieceSums[tid] += b;
+                __syncthreads();
+            }
+            int pairBase = pairSums[tid] - pairs, pieceBase = pieceSums[tid] - pieces;
+            for (int c = first; c < end; ++c) {
+                pairOffsets[c] = pairBase;
+                pieceOffsets[c] = pieceBase;
+                pairBase += counts[c];
+                pieceBase += (counts[c] + HSA_TC_PIECE - 1) / HSA_TC_PIECE;
+            }
+            if (tid == 1023) {
+                pairOffsets[n] = pairSums[1023];
+                pieceOffsets[n] = pieceSums[1023];
+            }
+        }
+
+        // The (token, slot) pairs of each chunk item in token order at pairOffsets[item]
+        // (one block of 128 threads per chunk item, ballot compaction).
+        extern "C" __global__ void __launch_bounds__(128)
+        hsa_sparse_chunk_list_v2(int* __restrict__ listTokens, int* __restrict__ listSlots,
+                                 const signed char* __restrict__ map,
+                                 const int* __restrict__ pairOffsets, int T, int S, int NC) {
+            __shared__ int warpCounts[4];
+            const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+            const long long chunkItem = blockIdx.x;
+            const signed char* slots = map + chunkItem * T;
+            int base = pairOffsets[chunkItem];
+            for (int tile = (int)(chunkItem % NC + 1) * S; tile < T; tile += 128) {
+                const int t = tile + tid;
+                const int k = t < T ? (int)slots[t] : -1;
+                const unsigned ballot = __ballot_sync(HSA_FULL_MASK, k >= 0);
+                if (lane == 0) warpCounts[warp] = __popc(ballot);
+                __syncthreads();
+                int offset = 0, total = 0;
+                for (int w = 0; w < 4; ++w) {
+                    if (w < warp) offset += warpCounts[w];
+                    total += warpCounts[w];
+                }
+                if (k >= 0) {
+                    const int position = base + offset + __popc(ballot & ((1u << lane) - 1u));
+                    listTokens[position] = t;
+                    listSlots[position] = k;
+                }
+                base += total;
+                __syncthreads();  // warpCounts is reused
+            }
+        }
+
+        // Key/value gradient partials: one block per piece (the grid is an upper bound on
+        // pieceOffsets[n]; extra blocks exit), S/16 warps; warp w owns key rows 16 w ..< 16 w
+        // + 16 of the chunk, its K and V rows held as A fragments. The piece's tokens are
+        // staged HSA_TC_BATCH at a time in shared memory (Q and dOut rows in bf16, the heads'
+        // lse and delta, the fusion weight). Per token: S^T = K Q^T and dP^T = V dOut^T
+        // (keys x heads), then dV += (w P^T) dOut and dK += dLogits^T Q, the heads being
+        // the MMA's k dimension.
+        extern "C" __global__ void __launch_bounds__(128)
+        hsa_sparse_attention_backward_chunk_v2(
+            float* __restrict__ partialKeys, float* __restrict__ partialValues,
+            const float* __restrict__ dOut, const float* __restrict__ fusionWeights,
+            const float* __restrict__ chunkLse, const float* __restrict__ deltas,
+            const float* __restrict__ q, const hsa_bf16_bits* __restrict__ k16,
+            const hsa_bf16_bits* __restrict__ v16, const int* __restrict__ listTokens,
+            const int* __restrict__ listSlots, const int* __restrict__ pairOffsets,
+            const int* __restrict__ pieceOffsets, int B, int T, int NH, int NKV, int HS, int S,
+            int NC, int K, int fusion) {
+            __shared__ hsa_bf16_bits stagedQ[HSA_TC_BATCH][16][HSA_TC_PAD];
+            __shared__ hsa_bf16_bits stagedDy[HSA_TC_BATCH][16][HSA_TC_PAD];
+            __shared__ float stagedLse[HSA_TC_BATCH][16];
+            __shared__ float stagedDelta[HSA_TC_BATCH][16];
+            __shared__ float stagedWeight[HSA_TC_BATCH];
+            const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+            const int group = lane >> 2, quad = lane & 3;
+            const int n = B * NKV * NC;
+            const int piece = blockIdx.x;
+            if (piece >= pieceOffsets[n]) return;
+            // The chunk item: the last one whose pieces start at or before this piece.
+            int lo = 0, hi = n - 1;
+            while (lo < hi) {
+                const int mid = (lo + hi + 1) >> 1;
+                if (pieceOffsets[mid] <= piece) lo = mid; else hi = mid - 1;
+            }
+            const int i = lo % NC, g = (lo / NC) % NKV, b = lo / (NC * NKV);
+            const int first = pairOffsets[lo] + (piece - pieceOffsets[lo]) * HSA_TC_PIECE;
+            const int end = min(first + HSA_TC_PIECE, pairOffsets[lo + 1]);
+            const int G = NH / NKV;
+            const float scale = 1.0f / sqrtf((float)HS);
+            const long long packed =
+                (((long long)b * NC + i) * NKV + g) * S * HS + warp * 16 * HS;
+            unsigned ka[4][4], va[4][4];
+            hsa_packed_fragments(ka, k16 + packed, HS, lane);
+            hsa_packed_fragments(va, v16 + packed, HS, lane);
+            float dk[8][4], dv[8][4];
+            hsa_zero(dk);
+            hsa_zero(dv);
+            const int headTiles = G > 8 ? 2 : 1;
+            const int pairs = HS / 2;  // bf16 pairs per staged row
+            for (int start = first; start < end; start += HSA_TC_BATCH) {
+                const int batch = min(HSA_TC_BATCH, end - start);
+                for (int e = tid; e < batch * 16 * pairs; e += blockDim.x) {
+                    const int m = e / (16 * pairs), h = (e / pairs) % 16, d = (e % pairs) * 2;
+                    const long long headBase =
+                        ((long long)b * T + listTokens[start + m]) * NH + (long long)g * G;
+                    const float2 qv = hsa_load2(q + (headBase + h) * HS + d, h < G);
+                    const float2 dyv = hsa_load2(dOut + (headBase + h) * HS + d, h < G);
+                    *reinterpret_cast<unsigned*>(&stagedQ[m][h][d]) = hsa_bf16x2(qv.x, qv.y);
+                    *reinterpret_cast<unsigned*>(&stagedDy[m][h][d]) =
+                        hsa_bf16x2(dyv.x, dyv.y);
+                }
+                for (int e = tid; e < batch * 16; e += blockDim.x) {
+                    const int m = e / 16, h = e % 16;
+                    const long long tokenRow = (long long)b * T + listTokens[start + m];
+                    const long long headBase = tokenRow * NH + (long long)g * G;
+                    const int slot = listSlots[start + m];
+                    const int lseSlot = fusion == 2 ? 0 : slot;
+                    stagedLse[m][h] = h < G ? chunkLse[(headBase + h) * K + lseSlot] : 0.0f;
+                    stagedDelta[m][h] = h < G ? deltas[(headBase + h) * K + slot] : 0.0f;
+                    if (h == 0)
+                        stagedWeight[m] =
+                            fusion == 2 ? 1.0f : fusionWeights[(tokenRow * NKV + g) * K + slot];
+                }
+                __syncthreads();
+                for (int m = 0; m < batch; ++m) {
+                    // S^T and dP^T: (16 keys, 16 heads) as two 8-head tiles.
+                    float st[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+                    float dpt[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+                    #pragma unroll
+                    for (int nh = 0; nh < 2; ++nh) {
+                        if (nh >= headTiles) break;
+                        const hsa_bf16_bits* qRow = &stagedQ[m][nh * 8 + group][quad * 2];
+                        const hsa_bf16_bits* dyRow = &stagedDy[m][nh * 8 + group][quad * 2];
+                        #pragma unroll
+                        for (int ks = 0; ks < 4; ++ks) {
+                            if (ks * 16 >= HS) break;
+                            hsa_mma(st[nh], ka[ks], hsa_pair(qRow + ks * 16),
+                                    hsa_pair(qRow + ks * 16 + 8));
+                            hsa_mma(dpt[nh], va[ks], hsa_pair(dyRow + ks * 16),
+                                    hsa_pair(dyRow + ks * 16 + 8));
+                        }
+                    }
+                    const float wk = stagedWeight[m];
+                    float pw[2][4], dl[2][4];  // w P^T and dLogits^T, zero for heads >= G
+                    #pragma unroll
+                    for (int nh = 0; nh < 2; ++nh) {
+                        #pragma unroll
+                        for (int e = 0; e < 4; ++e) {
+                            const int h = nh * 8 + quad * 2 + (e & 1);
+                            const float prob =
+                                h < G ? expf(st[nh][e] * scale - stagedLse[m][h]) : 0.0f;
+                            pw[nh][e] = prob * wk;
+                            dl[nh][e] = prob * (dpt[nh][e] * wk - stagedDelta[m][h]) * scale;
+                        }
+                    }
+                    const unsigned pa[4] = {
+                        hsa_bf16x2(pw[0][0], pw[0][1]), hsa_bf16x2(pw[0][2], pw[0][3]),
+                        hsa_bf16x2(pw[1][0], pw[1][1]), hsa_bf16x2(pw[1][2], pw[1][3])};
+                    const unsigned la[4] = {
+                        hsa_bf16x2(dl[0][0], dl[0][1]), hsa_bf16x2(dl[0][2], dl[0][3]),
+                        hsa_bf16x2(dl[1][0], dl[1][1]), hsa_bf16x2(dl[1][2], dl[1][3])};
+                    // B[k = head][n = dim]: heads 2 quad, 2 quad + 1 (and + 8) of dim
+                    // 8 nd + group, two 16-bit loads per register.
+                    const int h0 = quad * 2;
+                    #pragma unroll
+                    for (int nd = 0; nd < 8; ++nd) {
+                        if (nd * 8 >= HS) break;
+                        const int d = nd * 8 + group;
+                        const unsigned dy0 =
+                            stagedDy[m][h0][d] | ((unsigned)stagedDy[m][h0 + 1][d] << 16);
+                        const unsigned dy1 =
+                            stagedDy[m][h0 + 8][d] | ((unsigned)stagedDy[m][h0 + 9][d] << 16);
+                        const unsigned q0 =
+                            stagedQ[m][h0][d] | ((unsigned)stagedQ[m][h0 + 1][d] << 16);
+                        const unsigned q1 =
+                            stagedQ[m][h0 + 8][d] | ((unsigned)stagedQ[m][h0 + 9][d] << 16);
+                        hsa_mma(dv[nd], pa, dy0, dy1);
+                        hsa_mma(dk[nd], la, q0, q1);
+                    }
+                }
+                __syncthreads();  // the staged batch is consumed
+            }
+            // partial (S, HS): rows 16 warp + group and + 8
+            float* key0 = partialKeys + (long long)piece * S * HS + (warp * 16 + group) * HS
+                + quad * 2;
+            float* value0 = partialValues + (long long)piece * S * HS
+                + (warp * 16 + group) * HS + quad * 2;
+            #pragma unroll
+            for (int nd = 0; nd < 8; ++nd) {
+                if (nd * 8 >= HS) break;
+                const int d = nd * 8;
+                *reinterpret_cast<float2*>(key0 + d) = make_float2(dk[nd][0], dk[nd][1]);
+                *reinterpret_cast<float2*>(key0 + 8 * HS + d) = make_float2(dk[nd][2], dk[nd][3]);
+                *reinterpret_cast<float2*>(value0 + d) = make_float2(dv[nd][0], dv[nd][1]);
+                *reinterpret_cast<float2*>(value0 + 8 * HS + d) =
+                    make_float2(dv[nd][2], dv[nd][3]);
+            }
+        }
+
+        // dKeys/dValues (B, NC, S, NKV, HS) += each chunk's partials in piece order (one
+        // thread per element).
+        extern "C" __global__ void __launch_bounds__(256)
+        hsa_sparse_attention_backward_reduce_v2(
+            float* __restrict__ dKeys, float* __restrict__ dValues,
+            const float* __restrict__ partialKeys, const float* __restrict__ partialValues,
+            const int* __restrict__ pieceOffsets, int B, int NKV, int HS, int S, int NC) {
+            const long long item = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+            if (item >= (long long)B * NC * S * NKV * HS) return;
+            const int d = (int)(item % HS);
+            const int g = (int)((item / HS) % NKV);
+            const int j = (int)((item / ((long long)HS * NKV)) % S);
+            const long long chunkRow = item / ((long long)HS * NKV * S);  // b NC + i
+            const int i = (int)(chunkRow % NC), b = (int)(chunkRow / NC);
+            const int chunkItem = (b * NKV + g) * NC + i;
+            float key = dKeys[item], value = dValues[item];
+            for (int p = pieceOffsets[chunkItem]; p < pieceOffsets[chunkItem + 1]; ++p) {
+                key += partialKeys[(long long)p * S * HS + j * HS + d];
+                value += partialValues[(long long)p * S * HS + j * HS + d];
+            }
+            dKeys[item] = key;
+            dValues[item] = value;
+        }
+        """#
+}
