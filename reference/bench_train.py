@@ -2,7 +2,7 @@
 
     python3 reference/bench_train.py [--preset small] [--seq-len 4096] [--batch 1]
                                      [--warmup 2] [--steps 3] [--compile] [--device cpu|cuda]
-                                     [--threads N] [--out bench_train.json]
+                                     [--autocast bf16] [--threads N] [--out bench_train.json]
 
 Prints one JSON object and writes it to --out: {impl, preset, seq_len, batch, tokens_per_s,
 step_ms, peak_rss_mb, threads, torch, device, machine, ...}. A step is zero_grad, forward with
@@ -51,6 +51,8 @@ def main() -> None:
     ap.add_argument("--compile", action="store_true", help="wrap the model in torch.compile")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
+    ap.add_argument("--autocast", default=None, choices=["bf16"],
+                    help="run forward and loss under torch.autocast (bf16 matmuls, fp32 weights)")
     ap.add_argument("--attention", default=None, choices=["hsa", "swa", "full"],
                     help="override the preset's attention mode")
     ap.add_argument("--out", default="bench_train.json", help="JSON output path")
@@ -72,7 +74,8 @@ def main() -> None:
 
     def step() -> float:
         model.zero_grad(set_to_none=True)
-        _, loss, _ = step_model(x, y)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.autocast == "bf16"):
+            _, loss, _ = step_model(x, y)
         loss.backward()
         if device.type == "cuda":
             torch.cuda.synchronize()
@@ -101,6 +104,7 @@ def main() -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "threads": torch.get_num_threads(),
         "compile": args.compile,
+        "autocast": args.autocast,
         "device": args.device,
         "torch": torch.__version__,
         "machine": machine_description(args.device),

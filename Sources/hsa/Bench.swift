@@ -55,7 +55,8 @@ extension HSACommand.Bench {
             if let profiler {
                 let mean = timings.reduce(0, +) / Double(max(timings.count, 1))
                 Terminal.printLine(
-                    profiler.table(steps: timings.count, title: "bench train per-op time")
+                    profiler.table(
+                        steps: timings.count, title: "bench train per-op time (HSA_CUDA_PROFILE)")
                         + String(format: "\nmean step wall time %.3f ms", mean * 1000))
                 profiler.reset()
             }

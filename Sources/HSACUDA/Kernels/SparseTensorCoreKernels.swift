@@ -6,9 +6,10 @@
 // HS and S multiples of 16 up to 64, K <= 32); other shapes run the v1 kernels.
 //
 // The chunks' keys and values are first packed to bf16 per (b, chunk, KV head), row-major
-// (S, HS) and transposed (HS, S) (`hsa_sparse_pack_chunks_v2`, a few MB): every MMA operand
-// read from a chunk is then one aligned 32-bit load of two adjacent bf16, half the bytes of
-// the fp32 rows that each (token, chunk) pair re-reads from L2.
+// (S, HS) and transposed (HS, S), each row in the MMA fragments' order
+// (`hsa_sparse_pack_chunks_v2`, a few MB): a lane then reads every operand it needs from a
+// chunk row with 8-byte loads, and each (token, chunk) pair re-reads half the bytes of the
+// fp32 rows from L2.
 //
 // One m16n8k16 tile row per query head: the G heads of a KV group are the 16 rows of the A
 // operand (rows >= G are zero), so one warp computes a token's logits against a whole chunk
@@ -31,6 +32,9 @@ extension KernelSource {
 
 enum SparseTensorCoreKernelText {
     static let body = #"""
+        // Blocks per SM asked of ptxas (__launch_bounds__): 3 of the forward, 4 of the
+        // per-chunk kernel (measured faster); the per-token backward keeps its ~240 registers
+        // (2 blocks: asking for 3 spills and was slower).
         #define HSA_TC_WARPS 4    // tokens per block in the per-token kernels
         #define HSA_TC_BATCH 8    // tokens staged at once by the per-chunk kernel
         #define HSA_TC_PAD 72     // shared row stride (bf16) of staged Q / dOut rows
@@ -96,25 +100,49 @@ enum SparseTensorCoreKernelText {
             }
         }
 
-        // The same from 16 packed bf16 rows of length HS.
+        // Packed rows are in fragment order: a row of length L (a multiple of 16) keeps the
+        // 4 columns 16 s + 2 quad + {0, 1, 8, 9} of every 16-column step s at 4 quad L/16 +
+        // 4 s, so the lane with that quad finds all it needs in L/4 consecutive bf16; word
+        // 2 s is the pair for columns 16 s + 2 quad (+1), word 2 s + 1 the pair 8 further.
+        __device__ __forceinline__ int hsa_fragment_order(int column, int L) {
+            const int step = column >> 4, r = column & 15;
+            return ((r & 7) >> 1) * (L >> 2) + step * 4 + ((r >> 3) << 1) + (r & 1);
+        }
+
+        // The lane's words of one packed row (L <= 64): 8-byte loads.
+        __device__ __forceinline__ void hsa_row_words(unsigned words[8],
+                                                      const hsa_bf16_bits* row, int L,
+                                                      int quad) {
+            const uint2* source = reinterpret_cast<const uint2*>(row + quad * (L >> 2));
+            #pragma unroll
+            for (int s = 0; s < 4; ++s) {
+                if (s * 16 >= L) break;
+                const uint2 pair = source[s];
+                words[2 * s] = pair.x;
+                words[2 * s + 1] = pair.y;
+            }
+        }
+
+        // A fragments of 16 packed rows of length HS (rows group and group + 8).
         __device__ __forceinline__ void hsa_packed_fragments(unsigned frag[4][4],
                                                              const hsa_bf16_bits* rows, int HS,
                                                              int lane) {
             const int group = lane >> 2, quad = lane & 3;
-            const hsa_bf16_bits* r0 = rows + group * HS + quad * 2;
-            const hsa_bf16_bits* r1 = r0 + 8 * HS;
+            unsigned top[8], bottom[8];
+            hsa_row_words(top, rows + group * HS, HS, quad);
+            hsa_row_words(bottom, rows + (group + 8) * HS, HS, quad);
             #pragma unroll
             for (int ks = 0; ks < 4; ++ks) {
                 if (ks * 16 >= HS) break;
-                frag[ks][0] = hsa_pair(r0 + ks * 16);
-                frag[ks][1] = hsa_pair(r1 + ks * 16);
-                frag[ks][2] = hsa_pair(r0 + ks * 16 + 8);
-                frag[ks][3] = hsa_pair(r1 + ks * 16 + 8);
+                frag[ks][0] = top[2 * ks];
+                frag[ks][1] = bottom[2 * ks];
+                frag[ks][2] = top[2 * ks + 1];
+                frag[ks][3] = bottom[2 * ks + 1];
             }
         }
 
         // acc[nt] (16 rows x 8 keys, nt < S/8) = A (16, HS) . M^T for a packed (S, HS) chunk
-        // matrix M: B[k = d][n = j] pairs are adjacent in row j.
+        // matrix M: B[k = d][n = j] comes from row j.
         __device__ __forceinline__ void hsa_times_transposed(float acc[8][4],
                                                              const unsigned a[4][4],
                                                              const hsa_bf16_bits* rows, int HS,
@@ -124,40 +152,43 @@ enum SparseTensorCoreKernelText {
             for (int nt = 0; nt < 8; ++nt) {
                 if (nt * 8 >= S) break;
                 acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.0f;
-                const hsa_bf16_bits* row = rows + (nt * 8 + group) * HS + quad * 2;
+                unsigned words[8];
+                hsa_row_words(words, rows + (nt * 8 + group) * HS, HS, quad);
                 #pragma unroll
                 for (int ks = 0; ks < 4; ++ks) {
                     if (ks * 16 >= HS) break;
-                    hsa_mma(acc[nt], a[ks], hsa_pair(row + ks * 16),
-                            hsa_pair(row + ks * 16 + 8));
+                    hsa_mma(acc[nt], a[ks], words[2 * ks], words[2 * ks + 1]);
                 }
             }
         }
 
         // acc[nd] (16 rows x 8 dims, nd < HS/8) += P (16, S) . M for the chunk matrix M given
-        // transposed, packed (HS, S): B[k = j][n = d] pairs are adjacent in row d. P comes as
-        // the accumulator tiles p[nt] of a product with the chunk's keys (FlashAttention-2):
+        // transposed, packed (HS, S): B[k = j][n = d] comes from row d. P comes as the
+        // accumulator tiles p[nt] of a product with the chunk's keys (FlashAttention-2):
         // tiles 2 kk and 2 kk + 1 are the A fragment of keys 16 kk ..< 16 kk + 16.
         __device__ __forceinline__ void hsa_probabilities_times(float acc[8][4],
                                                                 const float p[8][4],
                                                                 const hsa_bf16_bits* columns,
                                                                 int HS, int S, int lane) {
             const int group = lane >> 2, quad = lane & 3;
+            unsigned a[4][4];
             #pragma unroll
             for (int kk = 0; kk < 4; ++kk) {
                 if (kk * 16 >= S) break;
-                const unsigned a[4] = {
-                    hsa_bf16x2(p[2 * kk][0], p[2 * kk][1]),
-                    hsa_bf16x2(p[2 * kk][2], p[2 * kk][3]),
-                    hsa_bf16x2(p[2 * kk + 1][0], p[2 * kk + 1][1]),
-                    hsa_bf16x2(p[2 * kk + 1][2], p[2 * kk + 1][3]),
-                };
-                const hsa_bf16_bits* column = columns + group * S + kk * 16 + quad * 2;
+                a[kk][0] = hsa_bf16x2(p[2 * kk][0], p[2 * kk][1]);
+                a[kk][1] = hsa_bf16x2(p[2 * kk][2], p[2 * kk][3]);
+                a[kk][2] = hsa_bf16x2(p[2 * kk + 1][0], p[2 * kk + 1][1]);
+                a[kk][3] = hsa_bf16x2(p[2 * kk + 1][2], p[2 * kk + 1][3]);
+            }
+            #pragma unroll
+            for (int nd = 0; nd < 8; ++nd) {
+                if (nd * 8 >= HS) break;
+                unsigned words[8];
+                hsa_row_words(words, columns + (nd * 8 + group) * S, S, quad);
                 #pragma unroll
-                for (int nd = 0; nd < 8; ++nd) {
-                    if (nd * 8 >= HS) break;
-                    const hsa_bf16_bits* c = column + nd * 8 * S;
-                    hsa_mma(acc[nd], a, hsa_pair(c), hsa_pair(c + 8));
+                for (int kk = 0; kk < 4; ++kk) {
+                    if (kk * 16 >= S) break;
+                    hsa_mma(acc[nd], a[kk], words[2 * kk], words[2 * kk + 1]);
                 }
             }
         }
@@ -196,7 +227,8 @@ enum SparseTensorCoreKernelText {
 
         // ---------------------------------------------------------------------------------
         // keys, values (B, NC, S, NKV, HS) fp32 -> per (b, chunk, g) at ((b NC + c) NKV + g)
-        // S HS: k16, v16 (S, HS) and kt16, vt16 (HS, S) bf16. One thread per element.
+        // S HS: k16, v16 (S, HS) and kt16, vt16 (HS, S) bf16, rows in fragment order. One
+        // thread per element.
         extern "C" __global__ void __launch_bounds__(256)
         hsa_sparse_pack_chunks_v2(hsa_bf16_bits* __restrict__ k16,
                                   hsa_bf16_bits* __restrict__ kt16,
@@ -213,16 +245,29 @@ enum SparseTensorCoreKernelText {
             const long long chunk = e / ((long long)HS * NKV * S);  // b NC + c
             const long long base = (chunk * NKV + g) * S * HS;
             const hsa_bf16_bits key = hsa_bf16(keys[e]), value = hsa_bf16(values[e]);
-            k16[base + j * HS + d] = key;
-            kt16[base + d * S + j] = key;
-            v16[base + j * HS + d] = value;
-            vt16[base + d * S + j] = value;
+            const long long row = base + j * HS + hsa_fragment_order(d, HS);
+            const long long column = base + d * S + hsa_fragment_order(j, S);
+            k16[row] = key;
+            kt16[column] = key;
+            v16[row] = value;
+            vt16[column] = value;
+        }
+
+        // rows fp32 -> bf16, one thread per pair of elements (count even): the chunk
+        // kernel's copies of q and dOut, which it stages once per (token, chunk) pair.
+        extern "C" __global__ void __launch_bounds__(256)
+        hsa_sparse_pack_rows_v2(unsigned* __restrict__ packed, const float2* __restrict__ rows,
+                                long long pairs) {
+            const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+            if (e >= pairs) return;
+            const float2 x = rows[e];
+            packed[e] = hsa_bf16x2(x.x, x.y);
         }
 
         // ---------------------------------------------------------------------------------
         // Forward: one warp per (row, KV head), HSA_TC_WARPS per block. Outputs as v1: out,
         // fusionWeights, chunkOutputs (not for joint), chunkLse.
-        extern "C" __global__ void __launch_bounds__(HSA_TC_WARPS * 32)
+        extern "C" __global__ void __launch_bounds__(HSA_TC_WARPS * 32, 3)
         hsa_sparse_attention_forward_v2(float* __restrict__ out,
                                         float* __restrict__ fusionWeights,
                                         float* __restrict__ chunkOutputs,
@@ -581,12 +626,12 @@ enum SparseTensorCoreKernelText {
         // lse and delta, the fusion weight). Per token: S^T = K Q^T and dP^T = V dOut^T
         // (keys x heads), then dV += (w P^T) dOut and dK += dLogits^T Q, the heads being
         // the MMA's k dimension.
-        extern "C" __global__ void __launch_bounds__(128)
+        extern "C" __global__ void __launch_bounds__(128, 4)
         hsa_sparse_attention_backward_chunk_v2(
             float* __restrict__ partialKeys, float* __restrict__ partialValues,
-            const float* __restrict__ dOut, const float* __restrict__ fusionWeights,
+            const hsa_bf16_bits* __restrict__ dy16, const float* __restrict__ fusionWeights,
             const float* __restrict__ chunkLse, const float* __restrict__ deltas,
-            const float* __restrict__ q, const hsa_bf16_bits* __restrict__ k16,
+            const hsa_bf16_bits* __restrict__ q16, const hsa_bf16_bits* __restrict__ k16,
             const hsa_bf16_bits* __restrict__ v16, const int* __restrict__ listTokens,
             const int* __restrict__ listSlots, const int* __restrict__ pairOffsets,
             const int* __restrict__ pieceOffsets, int B, int T, int NH, int NKV, int HS, int S,
@@ -621,18 +666,19 @@ enum SparseTensorCoreKernelText {
             hsa_zero(dk);
             hsa_zero(dv);
             const int headTiles = G > 8 ? 2 : 1;
-            const int pairs = HS / 2;  // bf16 pairs per staged row
+            const int quads = HS / 4;  // 8-byte groups of 4 bf16 per staged row
             for (int start = first; start < end; start += HSA_TC_BATCH) {
                 const int batch = min(HSA_TC_BATCH, end - start);
-                for (int e = tid; e < batch * 16 * pairs; e += blockDim.x) {
-                    const int m = e / (16 * pairs), h = (e / pairs) % 16, d = (e % pairs) * 2;
+                for (int e = tid; e < batch * 16 * quads; e += blockDim.x) {
+                    const int m = e / (16 * quads), h = (e / quads) % 16, d = (e % quads) * 4;
                     const long long headBase =
                         ((long long)b * T + listTokens[start + m]) * NH + (long long)g * G;
-                    const float2 qv = hsa_load2(q + (headBase + h) * HS + d, h < G);
-                    const float2 dyv = hsa_load2(dOut + (headBase + h) * HS + d, h < G);
-                    *reinterpret_cast<unsigned*>(&stagedQ[m][h][d]) = hsa_bf16x2(qv.x, qv.y);
-                    *reinterpret_cast<unsigned*>(&stagedDy[m][h][d]) =
-                        hsa_bf16x2(dyv.x, dyv.y);
+                    const long long at = (headBase + h) * HS + d;
+                    const uint2 zero = make_uint2(0u, 0u);
+                    *reinterpret_cast<uint2*>(&stagedQ[m][h][d]) =
+                        h < G ? *reinterpret_cast<const uint2*>(q16 + at) : zero;
+                    *reinterpret_cast<uint2*>(&stagedDy[m][h][d]) =
+                        h < G ? *reinterpret_cast<const uint2*>(dy16 + at) : zero;
                 }
                 for (int e = tid; e < batch * 16; e += blockDim.x) {
                     const int m = e / 16, h = e % 16;

@@ -53,7 +53,9 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
         synchronizesEachOp = ProcessInfo.processInfo.environment["HSA_CUDA_SYNC"] == "1"
         profiler =
             CUDAOpProfiler.isRequested
-            ? CUDAOpProfiler(device: device, registerForExit: true) : nil
+            ? CUDAOpProfiler(
+                device: device, registerForExit: true, title: "per-op time (HSA_CUDA_PROFILE)")
+            : nil
         guard let copy = device.libraries.driverLibrary.symbol("cuMemcpyHtoDAsync_v2") else {
             throw CUDAError.missingSymbols(
                 library: device.libraries.driverLibrary.path, symbols: ["cuMemcpyHtoDAsync_v2"])

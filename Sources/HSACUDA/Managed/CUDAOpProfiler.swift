@@ -23,16 +23,25 @@ public final class CUDAOpProfiler: @unchecked Sendable {
     private var idleEvents: [CUDAEvent] = []
     private var pending: [(op: String, start: CUDAEvent, end: CUDAEvent)] = []
     private var totals: [String: Entry] = [:]
+    /// What the table counts and the variable that asked for it, e.g. "per-op time
+    /// (HSA_CUDA_PROFILE".
+    private let title: String
 
     /// Creates a profiler for ops on `device`; `registerForExit` prints its table at exit.
-    init(device: CUDADevice, registerForExit: Bool) {
+    init(device: CUDADevice, registerForExit: Bool, title: String = "per-op time") {
         self.device = device
+        self.title = title
         if registerForExit { CUDAOpProfiler.exitRegistry.add(self) }
     }
 
     /// True when `HSA_CUDA_PROFILE=1`.
     public static var isRequested: Bool {
         ProcessInfo.processInfo.environment["HSA_CUDA_PROFILE"] == "1"
+    }
+
+    /// True when `HSA_CUDA_KERNEL_PROFILE=1`: `CUDABackend` times every kernel launch.
+    public static var isKernelProfileRequested: Bool {
+        ProcessInfo.processInfo.environment["HSA_CUDA_KERNEL_PROFILE"] == "1"
     }
 
     // MARK: - Recording
@@ -88,25 +97,27 @@ public final class CUDAOpProfiler: @unchecked Sendable {
     }
 
     /// A table of the totals, largest GPU time first, divided by `steps` (per-step numbers).
-    public func table(steps: Int = 1, title: String = "per-op time") -> String {
+    public func table(steps: Int = 1, title: String? = nil) -> String {
         let entries = snapshot().sorted { $0.value.gpuMilliseconds > $1.value.gpuMilliseconds }
         let divisor = Double(max(steps, 1))
         let gpuTotal = entries.reduce(0) { $0 + $1.value.gpuMilliseconds } / divisor
         let hostTotal = entries.reduce(0) { $0 + $1.value.hostMilliseconds } / divisor
+        let width = max(26, entries.map(\.key.count).max() ?? 0)
         var lines = [
-            "\(title) (HSA_CUDA_PROFILE, per step over \(max(steps, 1)) step(s))",
-            "op                          calls   gpu ms  gpu %   host ms",
+            "\(title ?? self.title), per step over \(max(steps, 1)) step(s)",
+            "op".padding(toLength: width + 2, withPad: " ", startingAt: 0)
+                + "calls   gpu ms  gpu %   host ms",
         ]
         for (op, entry) in entries {
             let share = gpuTotal > 0 ? 100 * entry.gpuMilliseconds / divisor / gpuTotal : 0
             lines.append(
-                op.padding(toLength: 26, withPad: " ", startingAt: 0)
+                op.padding(toLength: width, withPad: " ", startingAt: 0)
                     + String(
                         format: " %6.0f %8.3f %5.1f %9.3f", Double(entry.calls) / divisor,
                         entry.gpuMilliseconds / divisor, share, entry.hostMilliseconds / divisor))
         }
         lines.append(
-            "total".padding(toLength: 33, withPad: " ", startingAt: 0)
+            "total".padding(toLength: width + 7, withPad: " ", startingAt: 0)
                 + String(format: " %8.3f %5.1f %9.3f", gpuTotal, 100.0, hostTotal))
         return lines.joined(separator: "\n")
     }

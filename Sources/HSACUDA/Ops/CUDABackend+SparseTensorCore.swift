@@ -17,14 +17,15 @@ struct SparseDimensions {
 }
 
 /// Byte offsets in the tensor-core backward's workspace, each part 256-byte aligned: deltas
-/// (B, T, NH, K); the chunks packed to bf16 (k16, kt16, v16, vt16); the (B, NKV, NC, T)
-/// selection map; per chunk item the pair count and the pair and piece offsets (n + 1);
-/// the (token, slot) lists; two (pieces, S, HS) partial sums.
+/// (B, T, NH, K); the chunks packed to bf16 (k16, kt16, v16, vt16); q and dOut in bf16; the
+/// (B, NKV, NC, T) selection map; per chunk item the pair count and the pair and piece
+/// offsets (n + 1); the (token, slot) lists; two (pieces, S, HS) partial sums.
 struct TensorCoreBackwardLayout {
     /// Tokens per piece (HSA_TC_PIECE in the kernels).
     static let pieceTokens = 128
     let deltas = 0
-    let packed: Int, map: Int, counts: Int, pairOffsets: Int, pieceOffsets: Int
+    let packed: Int, q16: Int, dOut16: Int, map: Int, counts: Int, pairOffsets: Int
+    let pieceOffsets: Int
     let listTokens: Int, listSlots: Int, partialKeys: Int, partialValues: Int, total: Int
     /// An upper bound on the pieces: sum of ceil(count / P) <= pairs / P + chunk items.
     let maxPieces: Int
@@ -34,7 +35,9 @@ struct TensorCoreBackwardLayout {
         let items = d.chunkItems
         maxPieces = (d.pairs + Self.pieceTokens - 1) / Self.pieceTokens + items
         packed = aligned(d.b * d.t * d.nh * d.k * 4)
-        map = packed + aligned(4 * d.chunkElements * 2)
+        q16 = packed + aligned(4 * d.chunkElements * 2)
+        dOut16 = q16 + aligned(d.b * d.t * d.nh * d.hs * 2)
+        map = dOut16 + aligned(d.b * d.t * d.nh * d.hs * 2)
         counts = map + aligned(items * d.t)
         pairOffsets = counts + aligned(items * 4)
         pieceOffsets = pairOffsets + aligned((items + 1) * 4)
@@ -151,13 +154,21 @@ extension CUDABackend {
                 .int(t), .int(s), .int(nc),
             ])
         let (partialKeys, partialValues) = (part(layout.partialKeys), part(layout.partialValues))
+        let (q16, dOut16) = (part(layout.q16), part(layout.dOut16))
+        let rowPairs = d.b * d.t * d.nh * d.hs / 2
+        for (packed, rows) in [(q16, q), (dOut16, dOut)] {
+            try launch(
+                "hsa_sparse_pack_rows_v2", in: .sparseTensorCore,
+                grid: ((rowPairs + 255) / 256, 1), block: 256,
+                [.buffer(packed), .buffer(rows), .int64(Int64(rowPairs))])
+        }
         // One warp per 16 keys of the chunk.
         try launch(
             "hsa_sparse_attention_backward_chunk_v2", in: .sparseTensorCore,
             grid: (layout.maxPieces, 1), block: d.s / 16 * 32,
             [
-                .buffer(partialKeys), .buffer(partialValues), .buffer(dOut),
-                .buffer(fusionWeights), .buffer(chunkLogSumExp), .buffer(deltas), .buffer(q),
+                .buffer(partialKeys), .buffer(partialValues), .buffer(dOut16),
+                .buffer(fusionWeights), .buffer(chunkLogSumExp), .buffer(deltas), .buffer(q16),
                 .buffer(packed.k16), .buffer(packed.v16), .buffer(listTokens),
                 .buffer(listSlots), .buffer(pairOffsets), .buffer(pieceOffsets),
             ] + shape)

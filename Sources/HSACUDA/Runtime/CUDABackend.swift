@@ -40,6 +40,9 @@ public final class CUDABackend: @unchecked Sendable {
     /// Dense attention uses the tiled v2 kernels for HS <= 64 (default true; `HSA_ATTENTION_V1=1`
     /// selects the one-warp-per-row v1 kernels, for comparison).
     public var attentionTiled: Bool
+    /// Times every kernel launch with a pair of events (`HSA_CUDA_KERNEL_PROFILE=1`); the
+    /// table goes to stderr at exit.
+    public let kernelProfiler: CUDAOpProfiler?
     private let lock = NSLock()
     private var modules: [String: CUhandle?] = [:]
     private var functions: [String: CUhandle?] = [:]
@@ -63,6 +66,12 @@ public final class CUDABackend: @unchecked Sendable {
         matmulPrecision = try MatmulPrecision.fromEnvironment()
         sparsePrecision = try SparsePrecision.fromEnvironment()
         attentionTiled = ProcessInfo.processInfo.environment["HSA_ATTENTION_V1"] != "1"
+        kernelProfiler =
+            CUDAOpProfiler.isKernelProfileRequested
+            ? CUDAOpProfiler(
+                device: device, registerForExit: true,
+                title: "per-kernel time (HSA_CUDA_KERNEL_PROFILE)")
+            : nil
     }
 
     deinit { _ = device.libraries.cublas.cublasDestroy(cublasHandle) }
@@ -82,7 +91,10 @@ public final class CUDABackend: @unchecked Sendable {
     }
 
     /// Waits until all queued work is done; surfaces asynchronous kernel errors.
-    public func synchronize() throws { try stream.synchronize() }
+    public func synchronize() throws {
+        try stream.synchronize()
+        kernelProfiler?.collect()
+    }
 
     // MARK: - Launching
 
@@ -133,11 +145,13 @@ public final class CUDABackend: @unchecked Sendable {
         }
         try device.makeCurrent()
         let driver = device.driver
+        let started = kernelProfiler?.begin(on: stream)
         let status = slots.withUnsafeMutableBufferPointer { pointers in
             driver.cuLaunchKernel(
                 function, UInt32(grid.0), UInt32(grid.1), 1, UInt32(block), 1, 1, 0,
                 stream.handle, pointers.baseAddress, nil)
         }
+        kernelProfiler?.end(entry, start: started, on: stream, hostSeconds: 0)
         try driver.check(status, "cuLaunchKernel(\(entry), grid \(grid), block \(block))")
     }
 
