@@ -250,9 +250,9 @@ extension KernelBench {
                 chunkCount: nc, topK: k, granularity: .perToken)
         }
         let flops = 4 * Double(rows) * Double(nh * k * s * hs)
-        for precision in SparsePrecision.allCases {
-            gpu.sparsePrecision = precision
-            defer { gpu.sparsePrecision = .fp32 }
+        for precision in AttentionPrecision.allCases {
+            gpu.attentionPrecision = precision
+            defer { gpu.attentionPrecision = .fp32 }
             try sparseAttention(
                 b: b, t: t, nh: nh, nkv: nkv, hs: hs, s: s, k: k, flops: flops, buffer: buffer,
                 indices: indices, scores: scores, label: precision.rawValue)

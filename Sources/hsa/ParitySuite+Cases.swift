@@ -213,12 +213,15 @@ extension ParitySuite {
 
     mutating func attention(
         batch b: Int, length t: Int, heads h: Int, kvHeads kv: Int, headDim hs: Int,
-        mask: AttentionMask, tiled: Bool = true
+        mask: AttentionMask, tiled: Bool = true, precision: AttentionPrecision = .fp32
     ) throws {
-        let savedTiled = gpu.attentionTiled
+        let (savedTiled, savedPrecision) = (gpu.attentionTiled, gpu.attentionPrecision)
         gpu.attentionTiled = tiled
-        defer { gpu.attentionTiled = savedTiled }
-        let kernel = tiled && hs <= 64 ? "v2" : "v1"
+        gpu.attentionPrecision = precision
+        defer { (gpu.attentionTiled, gpu.attentionPrecision) = (savedTiled, savedPrecision) }
+        let bf16 = gpu.usesAttentionTensorCores(headDim: hs)
+        let kernel = bf16 ? "v3 bf16" : tiled && hs <= 64 ? "v2" : "v1"
+        let tolerance = bf16 ? Self.bf16Attention : Self.reduction
         let maskName: String
         let gpuMask: AttentionMask
         switch mask {
@@ -268,10 +271,10 @@ extension ParitySuite {
             logSumExp: gLse, q: gq, k: gk, v: gv, batch: b,
             sequenceLength: t, heads: h, kvHeads: kv, headDim: hs,
             mask: gpuMask)
-        try check("\(label) out", gOut, out, rowsQ * hs, Self.reduction)
-        try check("\(label) lse", gLse, lse, rowsQ, Self.reduction)
-        try check("\(label) dQ", gdq, dq, rowsQ * hs, Self.reduction)
-        try check("\(label) dK", gdk, dk, rowsK * hs, Self.reduction)
-        try check("\(label) dV", gdv, dv, rowsK * hs, Self.reduction)
+        try check("\(label) out", gOut, out, rowsQ * hs, tolerance, atolPerRMS: bf16)
+        try check("\(label) lse", gLse, lse, rowsQ, tolerance, atolPerRMS: bf16)
+        try check("\(label) dQ", gdq, dq, rowsQ * hs, tolerance, atolPerRMS: bf16)
+        try check("\(label) dK", gdk, dk, rowsK * hs, tolerance, atolPerRMS: bf16)
+        try check("\(label) dV", gdv, dv, rowsK * hs, tolerance, atolPerRMS: bf16)
     }
 }

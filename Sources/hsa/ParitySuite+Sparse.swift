@@ -16,8 +16,8 @@ struct SparseCase {
     var topK: Int
     var fusion: FusionKind
     var granularity: RetrievalGranularity
-    /// bf16 runs sparse attention on the tensor-core kernels (compared at `bf16Sparse`).
-    var precision: SparsePrecision = .fp32
+    /// bf16 runs sparse attention on the tensor-core kernels (compared at `bf16Attention`).
+    var precision: AttentionPrecision = .fp32
     var chunkCount: Int { length / chunkSize }
 
     /// Short enough that the table's 62 columns still show the op name after it.
@@ -98,11 +98,11 @@ extension ParitySuite {
         )
         let (s, nc, k) = (c.chunkSize, c.chunkCount, c.topK)
         let label = "hsa \(c.label)"
-        let savedPrecision = gpu.sparsePrecision
-        gpu.sparsePrecision = c.precision
-        defer { gpu.sparsePrecision = savedPrecision }
+        let savedPrecision = gpu.attentionPrecision
+        gpu.attentionPrecision = c.precision
+        defer { gpu.attentionPrecision = savedPrecision }
         let bf16 = c.precision == .bf16
-        let attention = bf16 ? Self.bf16Sparse : Self.reduction
+        let attention = bf16 ? Self.bf16Attention : Self.reduction
         let rows = b * t
         let slots = rows * nkv * k
 

@@ -104,10 +104,10 @@ struct ParitySuite {
     /// bf16 GEMM inputs (8-bit mantissa, fp32 accumulation) on unit normals with K <= 300:
     /// rounding errors grow like sqrt(K) * 2^-8 of the products' size.
     static let bf16Matmul = (atol: 2.5e-1, rtol: 2e-2)
-    /// Sparse attention on bf16 tensor cores, unit-normal inputs: logits (|x| ~ 1) carry
+    /// Attention on bf16 tensor cores, unit-normal inputs: logits (|x| ~ 1) carry
     /// ~4e-3 rounding, outputs and gradients a few 1e-3 of their scale; sums over many tokens
     /// (dKeys, dValues) grow, so atol is taken relative to max(1, RMS of the expected tensor).
-    static let bf16Sparse = (atol: 2e-2, rtol: 2e-2)
+    static let bf16Attention = (atol: 2e-2, rtol: 2e-2)
 
     mutating func runAll() throws {
         try rmsNorm(rows: 37, channels: 203)
@@ -137,6 +137,23 @@ struct ParitySuite {
             mask: .causal(window: 100))
         try attention(
             batch: 1, length: 131, heads: 4, kvHeads: 2, headDim: 64, mask: .bidirectional)
+        // v3 (bf16 tensor cores): HS 16/32/48/64, windows across tiles, GQA, T % 64 != 0.
+        if gpu.device.computeCapability.major >= 8 {
+            for mask in [AttentionMask.causal(window: 7), .causal(window: 1000), .bidirectional] {
+                try attention(
+                    batch: 2, length: 37, heads: 4, kvHeads: 2, headDim: 32, mask: mask,
+                    precision: .bf16)
+            }
+            try attention(
+                batch: 2, length: 300, heads: 4, kvHeads: 1, headDim: 64,
+                mask: .causal(window: 100), precision: .bf16)
+            try attention(
+                batch: 1, length: 131, heads: 6, kvHeads: 2, headDim: 48, mask: .bidirectional,
+                precision: .bf16)
+            try attention(
+                batch: 1, length: 200, heads: 2, kvHeads: 2, headDim: 16,
+                mask: .causal(window: 65), precision: .bf16)
+        }
         // v1: HS > 64, and v1 forced.
         try attention(
             batch: 1, length: 45, heads: 2, kvHeads: 1, headDim: 80, mask: .causal(window: 9))

@@ -3,7 +3,7 @@
 
 NVRTC needs no driver, so a CPU machine can catch compile errors before spending GPU time:
     pip download nvidia-cuda-nvrtc==13.0.* (then unzip the wheel)
-    python3 dev/kernels/check_nvrtc.py /path/to/libnvrtc.so.13 [sm_90]
+    python3 dev/kernels/check_nvrtc.py /path/to/libnvrtc.so.13 [sm_90 [nvrtc options...]]
 It extracts the #\"\"\" ... \"\"\"# literals of Sources/HSACUDA/Kernels/*.swift, prepends the
 prelude exactly as KernelSource does, and compiles each module with the backend's options.
 """
@@ -31,14 +31,18 @@ def main():
     nvrtc = ctypes.CDLL(sys.argv[1])
     arch = sys.argv[2] if len(sys.argv) > 2 else "sm_90"
     prelude = literals(KERNELS / "KernelSource.swift")[0] + "\n"
+    tensor_core = literals(KERNELS / "TensorCorePrelude.swift")[0] + "\n"
     options = [f"--gpu-architecture={arch}", "--std=c++17", "--fmad=true", "-default-device"]
+    options += sys.argv[3:]  # e.g. --ptxas-options=-v for register counts
     failed = 0
     for path in sorted(KERNELS.glob("*.swift")):
-        if path.name == "KernelSource.swift":
+        if path.name in ("KernelSource.swift", "TensorCorePrelude.swift"):
             continue
+        # The tensor-core modules start with TensorCorePrelude's helpers, as in KernelSource.
+        extra = tensor_core if "TensorCore" in path.name else ""
         for body in literals(path):
             program = ctypes.c_void_p()
-            source = (prelude + body).encode()
+            source = (prelude + extra + body).encode()
             nvrtc.nvrtcCreateProgram(ctypes.byref(program), source, path.name.encode(), 0, None, None)
             array = (ctypes.c_char_p * len(options))(*[o.encode() for o in options])
             status = nvrtc.nvrtcCompileProgram(program, len(options), array)

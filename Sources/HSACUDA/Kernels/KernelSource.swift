@@ -84,7 +84,7 @@ extension KernelSource {
     }
 
     /// Modules that need an sm_80+ device (tensor-core MMA), compiled on first use.
-    public static var tensorCore: [KernelSource] { [.sparseTensorCore] }
+    public static var tensorCore: [KernelSource] { [.attentionTensorCore, .sparseTensorCore] }
 
     /// The kernel names: each `extern "C" __global__ ... __launch_bounds__(n)` line is followed
     /// by a line starting with the name, as every kernel here is written.

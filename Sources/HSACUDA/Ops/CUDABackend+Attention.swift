@@ -4,9 +4,10 @@
 import HSACore
 
 extension CUDABackend {
-    /// Attention forward (same contract as `CPU.attentionForward`): online softmax; v2 tiles
-    /// (64 queries per block, 32-key steps) for HS <= 64 unless `attentionTiled` is off, else
-    /// one warp per query row (v1).
+    /// Attention forward (same contract as `CPU.attentionForward`): online softmax; bf16
+    /// tensor cores (v3) when `usesAttentionTensorCores`, else v2 tiles (64 queries per block,
+    /// 32-key steps) for HS <= 64 unless `attentionTiled` is off, else one warp per query row
+    /// (v1).
     /// - Parameters:
     ///   - out: (B, T, NH, HS) overwritten.
     ///   - logSumExp: (B, T, NH) overwritten.
@@ -35,7 +36,11 @@ extension CUDABackend {
             .buffer(out), .buffer(logSumExp), .buffer(q), .buffer(k), .buffer(v),
             .int32Struct(shape),
         ]
-        if let tile = tiledAttentionSuffix(headDim: headDim) {
+        if usesAttentionTensorCores(headDim: headDim) {
+            try launch(
+                "hsa_attention_forward_v3", in: .attentionTensorCore,
+                grid: (((sequenceLength + 63) / 64) * heads, batch), block: 128, arguments)
+        } else if let tile = tiledAttentionSuffix(headDim: headDim) {
             try launch(
                 "hsa_attention_forward_\(tile)_v2", in: .attention,
                 grid: (((sequenceLength + 63) / 64) * heads, batch), block: 256, arguments)
@@ -44,6 +49,13 @@ extension CUDABackend {
                 "hsa_attention_forward_v1", in: .attention, grid: ((rows + 3) / 4, 1),
                 block: 128, arguments)
         }
+    }
+
+    /// Whether attention runs the bf16 tensor-core kernels (v3): `attentionPrecision` bf16,
+    /// an sm_80+ device, HS a multiple of 16 up to 64.
+    public func usesAttentionTensorCores(headDim: Int) -> Bool {
+        attentionPrecision == .bf16 && device.computeCapability.major >= 8 && headDim % 16 == 0
+            && headDim >= 16 && headDim <= 64
     }
 
     /// The v2 (tiled) kernels' name suffix for `headDim`, or nil to use v1.
@@ -55,7 +67,8 @@ extension CUDABackend {
     }
 
     /// Attention backward (same contract as `CPU.attentionBackward`); OVERWRITES dQ, dK, dV.
-    /// Three launches: D = rowsum(dOut * out); dQ (v2: block per 32-query tile over key tiles;
+    /// Three launches: D = rowsum(dOut * out); dQ (v3, bf16 tensor cores: block per 64-query
+    /// tile; v2: block per 32-query tile over key tiles;
     /// v1: warp per query row); dK, dV (v2: block per 32-key tile over query tiles, the group's
     /// heads inside each; v1: warp per key row). No atomics, a fixed summation order.
     /// - Parameters:
@@ -111,7 +124,14 @@ extension CUDABackend {
             .buffer(dK), .buffer(dV), .buffer(dOut), .buffer(delta), .buffer(logSumExp),
             .buffer(q), .buffer(k), .buffer(v), .int32Struct(shape),
         ]
-        if let tile = tiledAttentionSuffix(headDim: headDim) {
+        if usesAttentionTensorCores(headDim: headDim) {
+            try launch(
+                "hsa_attention_backward_query_v3", in: .attentionTensorCore,
+                grid: (((sequenceLength + 63) / 64) * heads, batch), block: 128, queryArguments)
+            try launch(
+                "hsa_attention_backward_key_v3", in: .attentionTensorCore,
+                grid: (((sequenceLength + 63) / 64) * kvHeads, batch), block: 128, keyArguments)
+        } else if let tile = tiledAttentionSuffix(headDim: headDim) {
             try launch(
                 "hsa_attention_backward_query_\(tile)_v2", in: .attention,
                 grid: (((sequenceLength + 31) / 32) * heads, batch), block: 256, queryArguments)

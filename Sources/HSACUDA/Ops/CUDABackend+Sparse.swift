@@ -153,7 +153,7 @@ extension CUDABackend {
 extension CUDABackend {
     /// Sparse attention forward (see `CPU.sparseAttentionForward`), one block per (token, KV
     /// head); the selected chunk's keys and values are staged in shared memory for the group.
-    /// With `sparsePrecision` bf16 and a shape the tensor-core kernels take, runs those.
+    /// With `attentionPrecision` bf16 and a shape the tensor-core kernels take, runs those.
     /// - Parameters:
     ///   - out: (B, T, NH, HS) overwritten.
     ///   - fusionWeights: (B, T, NKV, K) overwritten.

@@ -1,6 +1,6 @@
 // Launchers of the bf16 tensor-core sparse attention kernels (Kernels/SparseTensorCoreKernels
 // .swift), called by `sparseAttentionForward` / `sparseAttentionBackward` when
-// `sparsePrecision` is bf16 and `sparseTensorCoresSupport` accepts the shape. Same contracts
+// `attentionPrecision` is bf16 and `sparseTensorCoresSupport` accepts the shape. Same contracts
 // as the fp32 path; letters as in CUDABackend+Sparse.swift.
 
 import HSACore
@@ -68,7 +68,7 @@ extension CUDABackend {
     func usesSparseTensorCores(
         heads: Int, kvHeads: Int, headDim: Int, chunkSize: Int, topK: Int
     ) -> Bool {
-        sparsePrecision == .bf16
+        attentionPrecision == .bf16
             && sparseTensorCoresSupport(
                 heads: heads, kvHeads: kvHeads, headDim: headDim, chunkSize: chunkSize,
                 topK: topK)

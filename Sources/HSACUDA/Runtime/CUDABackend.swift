@@ -34,9 +34,9 @@ public final class CUDABackend: @unchecked Sendable {
     let cublasHandle: OpaquePointer?
     /// How GEMMs multiply (`HSA_MATMUL_PRECISION`, default fp32); settable between launches.
     public var matmulPrecision: MatmulPrecision
-    /// How sparse attention multiplies (`HSA_SPARSE_PRECISION`, default fp32); bf16 selects
-    /// the tensor-core kernels where the shape allows. Settable between launches.
-    public var sparsePrecision: SparsePrecision
+    /// How attention multiplies (`HSA_ATTENTION_PRECISION`, default fp32); bf16 selects the
+    /// tensor-core kernels (dense and sparse) where the shape allows. Settable between launches.
+    public var attentionPrecision: AttentionPrecision
     /// Dense attention uses the tiled v2 kernels for HS <= 64 (default true; `HSA_ATTENTION_V1=1`
     /// selects the one-warp-per-row v1 kernels, for comparison).
     public var attentionTiled: Bool
@@ -64,7 +64,7 @@ public final class CUDABackend: @unchecked Sendable {
         try cublas.check(cublas.cublasSetMathMode(handle, 0), "cublasSetMathMode")
         cublasHandle = handle
         matmulPrecision = try MatmulPrecision.fromEnvironment()
-        sparsePrecision = try SparsePrecision.fromEnvironment()
+        attentionPrecision = try AttentionPrecision.fromEnvironment()
         attentionTiled = ProcessInfo.processInfo.environment["HSA_ATTENTION_V1"] != "1"
         kernelProfiler =
             CUDAOpProfiler.isKernelProfileRequested

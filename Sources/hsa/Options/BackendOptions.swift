@@ -19,10 +19,11 @@ struct BackendOptions: ParsableArguments {
     var matmulPrecision: String?
     @Option(
         help: """
-            Sparse (HSA) attention precision on the GPU: fp32 (exact, default) or bf16 (tensor \
-            cores, fp32 accumulation). Default: HSA_SPARSE_PRECISION, else fp32.
+            Attention precision on the GPU (sliding-window, encoder and HSA attention): fp32 \
+            (exact, default) or bf16 (tensor cores, fp32 accumulation). Default: \
+            HSA_ATTENTION_PRECISION, else fp32.
             """)
-    var sparsePrecision: String?
+    var attentionPrecision: String?
 
     /// The GPU to use: `--cuda-device`, else `HSA_DEVICE_ORDINAL` (one per launched rank), else 0.
     var deviceOrdinal: Int {
@@ -64,19 +65,19 @@ struct BackendOptions: ParsableArguments {
                 }
                 managed.gpu.matmulPrecision = precision
             }
-            if let sparsePrecision {
-                guard let precision = SparsePrecision(rawValue: sparsePrecision) else {
+            if let attentionPrecision {
+                guard let precision = AttentionPrecision(rawValue: attentionPrecision) else {
                     throw ValidationError(
-                        "--sparse-precision must be fp32 or bf16; got \(sparsePrecision)")
+                        "--attention-precision must be fp32 or bf16; got \(attentionPrecision)")
                 }
-                managed.gpu.sparsePrecision = precision
+                managed.gpu.attentionPrecision = precision
             }
             ComputeBackends.current = managed
             let which = device.ordinal == 0 ? "" : "GPU \(device.ordinal): "
             printLine(
                 "backend: cuda, \(which)\(device.summary), matmul "
-                    + managed.gpu.matmulPrecision.rawValue + ", sparse attention "
-                    + managed.gpu.sparsePrecision.rawValue)
+                    + managed.gpu.matmulPrecision.rawValue + ", attention "
+                    + managed.gpu.attentionPrecision.rawValue)
         default:
             throw ValidationError("--backend must be cpu, cuda or auto; got \(backend)")
         }
