@@ -31,7 +31,7 @@ def main():
     nvrtc = ctypes.CDLL(sys.argv[1])
     arch = sys.argv[2] if len(sys.argv) > 2 else "sm_90"
     prelude = literals(KERNELS / "KernelSource.swift")[0] + "\n"
-    tensor_core = literals(KERNELS / "TensorCorePrelude.swift")[0] + "\n"
+    tensor_core = literals(KERNELS / "TensorCorePrelude.swift")[0]
     options = [f"--gpu-architecture={arch}", "--std=c++17", "--fmad=true", "-default-device"]
     options += sys.argv[3:]  # e.g. --ptxas-options=-v for register counts
     failed = 0

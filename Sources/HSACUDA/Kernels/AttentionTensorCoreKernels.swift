@@ -6,10 +6,10 @@
 // to 64; the delta kernel (rowsum dOut * out) stays v1's.
 //
 // FlashAttention-2 layout: a block is 4 warps x 16 rows (queries for the forward and dQ, keys
-// for dK/dV); the other side streams through shared memory in tiles of 64 rows, staged as
-// bf16 row-major (when the tile is the MMA's B with the head dimension as k) or transposed
-// (when the tile's rows are the k dimension). A warp's 16 x 64 logits stay in registers, and
-// their accumulator layout is the A-operand layout of the next product. Letters: B batch,
+// for dK/dV); the other side streams through shared memory in tiles of 64 rows staged as
+// bf16 row-major: read directly when the head dimension is the MMA's k, through ldmatrix
+// .trans when the tile's rows are. A warp's 16 x 64 logits stay in registers, and their
+// accumulator layout is the A-operand layout of the next product. Letters: B batch,
 // T sequence, NH query heads, NKV key/value heads, G = NH / NKV, HS head size; q, out, dOut
 // (B, T, NH, HS); k, v (B, T, NKV, HS); lse, delta (B, T, NH). No atomics: every output row
 // is summed by one warp in a fixed order.
@@ -36,11 +36,9 @@ enum AttentionTensorCoreKernelText {
             return !s.causal || (key <= t && key > t - s.window);
         }
 
-        // Rows [row0, row0 + 64) of head `head` of a (B, T, heads, HS) tensor in bf16:
-        // row-major into `rows` and/or transposed into `columns` (either may be null); rows
-        // outside [0, T) are zero.
+        // Rows [row0, row0 + 64) of head `head` of a (B, T, heads, HS) tensor into `rows` in
+        // bf16; rows outside [0, T) are zero.
         __device__ __forceinline__ void hsa_atc_stage(hsa_bf16_bits (*rows)[HSA_ATC_PAD],
-                                                      hsa_bf16_bits (*columns)[HSA_ATC_PAD],
                                                       const float* source,
                                                       const HsaAttentionShape& s, int b,
                                                       int row0, int heads, int head) {
@@ -50,12 +48,18 @@ enum AttentionTensorCoreKernelText {
                 const float2 x = hsa_load2(
                     source + (((long long)b * s.T + t) * heads + head) * s.HS + d,
                     t >= 0 && t < s.T);
-                if (rows) *reinterpret_cast<unsigned*>(&rows[r][d]) = hsa_bf16x2(x.x, x.y);
-                if (columns) {
-                    columns[d][r] = hsa_bf16(x.x);
-                    columns[d + 1][r] = hsa_bf16(x.y);
-                }
+                *reinterpret_cast<unsigned*>(&rows[r][d]) = hsa_bf16x2(x.x, x.y);
             }
+        }
+
+        // Four 8x8 bf16 matrices from shared memory, transposed (ldmatrix .trans): lanes
+        // 8 m ..< 8 m + 8 give the row addresses of matrix m, register m gets its fragment.
+        __device__ __forceinline__ void hsa_ldmatrix_transposed(unsigned r[4],
+                                                                const hsa_bf16_bits* row) {
+            const unsigned address = (unsigned)__cvta_generic_to_shared(row);
+            asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
+                         : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                         : "r"(address));
         }
 
         // acc[nt] (16 x 64) = A (16, HS) . tile^T for a row-major staged tile (64, HS).
@@ -75,12 +79,12 @@ enum AttentionTensorCoreKernelText {
             }
         }
 
-        // acc[nd] (16 x HS) += P (16 x 64, accumulator tiles) . M, M (64, HS) staged
-        // transposed as `columns` (HS, 64).
+        // acc[nd] (16 x HS) += P (16 x 64, accumulator tiles) . M for a row-major staged tile
+        // M (64, HS): B[k = row][n = d] pairs run down a column, so each 16 x 16 block comes
+        // from ldmatrix .trans (rows 16 kk + lane % 16, columns 16 nd2 + 8 (lane / 16)).
         __device__ __forceinline__ void hsa_atc_accumulate(float acc[8][4], const float p[8][4],
-                                                           hsa_bf16_bits (*columns)[HSA_ATC_PAD],
+                                                           hsa_bf16_bits (*tile)[HSA_ATC_PAD],
                                                            int HS, int lane) {
-            const int group = lane >> 2, quad = lane & 3;
             #pragma unroll
             for (int kk = 0; kk < 4; ++kk) {
                 const unsigned a[4] = {
@@ -89,11 +93,14 @@ enum AttentionTensorCoreKernelText {
                     hsa_bf16x2(p[2 * kk + 1][0], p[2 * kk + 1][1]),
                     hsa_bf16x2(p[2 * kk + 1][2], p[2 * kk + 1][3]),
                 };
+                const hsa_bf16_bits* row = &tile[kk * 16 + (lane & 15)][(lane >> 4) * 8];
                 #pragma unroll
-                for (int nd = 0; nd < 8; ++nd) {
-                    if (nd * 8 >= HS) break;
-                    const hsa_bf16_bits* column = &columns[nd * 8 + group][kk * 16 + quad * 2];
-                    hsa_mma(acc[nd], a, hsa_pair(column), hsa_pair(column + 8));
+                for (int nd2 = 0; nd2 < 4; ++nd2) {
+                    if (nd2 * 16 >= HS) break;
+                    unsigned b[4];  // b0, b1 of dims 16 nd2 ..< + 8, then of the next 8
+                    hsa_ldmatrix_transposed(b, row + nd2 * 16);
+                    hsa_mma(acc[2 * nd2], a, b[0], b[1]);
+                    hsa_mma(acc[2 * nd2 + 1], a, b[2], b[3]);
                 }
             }
         }
@@ -126,7 +133,7 @@ enum AttentionTensorCoreKernelText {
                                  const float* __restrict__ q, const float* __restrict__ k,
                                  const float* __restrict__ v, HsaAttentionShape s) {
             __shared__ hsa_bf16_bits keys[HSA_ATC_TILE][HSA_ATC_PAD];
-            __shared__ hsa_bf16_bits valuesT[HSA_ATC_TILE][HSA_ATC_PAD];  // (HS, keys)
+            __shared__ hsa_bf16_bits values[HSA_ATC_TILE][HSA_ATC_PAD];
             const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
             const int group = lane >> 2, quad = lane & 3;
             const int h = blockIdx.x % s.NH, b = blockIdx.y;
@@ -147,8 +154,8 @@ enum AttentionTensorCoreKernelText {
             float max0 = -INFINITY, max1 = -INFINITY, sum0 = 0.0f, sum1 = 0.0f;
             for (int k0 = first; k0 <= last; k0 += HSA_ATC_TILE) {
                 __syncthreads();  // the previous tile is consumed
-                hsa_atc_stage(keys, nullptr, k, s, b, k0, s.NKV, g);
-                hsa_atc_stage(nullptr, valuesT, v, s, b, k0, s.NKV, g);
+                hsa_atc_stage(keys, k, s, b, k0, s.NKV, g);
+                hsa_atc_stage(values, v, s, b, k0, s.NKV, g);
                 __syncthreads();
                 float p[8][4];
                 hsa_atc_times_tile(p, qa, keys, HS, lane);
@@ -191,7 +198,7 @@ enum AttentionTensorCoreKernelText {
                     y[nd][2] *= alpha1;
                     y[nd][3] *= alpha1;
                 }
-                hsa_atc_accumulate(y, p, valuesT, HS, lane);
+                hsa_atc_accumulate(y, p, values, HS, lane);
             }
             hsa_atc_store(out, y, s, b, row0, s.NH, h, 1.0f / sum0, 1.0f / sum1, lane);
             if (quad == 0 && t0 < s.T) lse[((long long)b * s.T + t0) * s.NH + h] = max0 + logf(sum0);
@@ -208,7 +215,6 @@ enum AttentionTensorCoreKernelText {
                                         const float* __restrict__ k,
                                         const float* __restrict__ v, HsaAttentionShape s) {
             __shared__ hsa_bf16_bits keys[HSA_ATC_TILE][HSA_ATC_PAD];
-            __shared__ hsa_bf16_bits keysT[HSA_ATC_TILE][HSA_ATC_PAD];  // (HS, keys)
             __shared__ hsa_bf16_bits values[HSA_ATC_TILE][HSA_ATC_PAD];
             const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
             const int group = lane >> 2, quad = lane & 3;
@@ -236,8 +242,8 @@ enum AttentionTensorCoreKernelText {
             hsa_zero(dq);
             for (int k0 = first; k0 <= last; k0 += HSA_ATC_TILE) {
                 __syncthreads();
-                hsa_atc_stage(keys, keysT, k, s, b, k0, s.NKV, g);
-                hsa_atc_stage(values, nullptr, v, s, b, k0, s.NKV, g);
+                hsa_atc_stage(keys, k, s, b, k0, s.NKV, g);
+                hsa_atc_stage(values, v, s, b, k0, s.NKV, g);
                 __syncthreads();
                 float p[8][4], dp[8][4];
                 hsa_atc_times_tile(p, qa, keys, HS, lane);
@@ -253,7 +259,7 @@ enum AttentionTensorCoreKernelText {
                         p[nt][e] = prob * (dp[nt][e] - (top ? delta0 : delta1)) * scale;
                     }
                 }
-                hsa_atc_accumulate(dq, p, keysT, HS, lane);
+                hsa_atc_accumulate(dq, p, keys, HS, lane);
             }
             hsa_atc_store(dQ, dq, s, b, row0, s.NH, h, 1.0f, 1.0f, lane);
         }
@@ -269,9 +275,7 @@ enum AttentionTensorCoreKernelText {
                                       const float* __restrict__ q, const float* __restrict__ k,
                                       const float* __restrict__ v, HsaAttentionShape s) {
             __shared__ hsa_bf16_bits queries[HSA_ATC_TILE][HSA_ATC_PAD];
-            __shared__ hsa_bf16_bits queriesT[HSA_ATC_TILE][HSA_ATC_PAD];  // (HS, queries)
             __shared__ hsa_bf16_bits gradients[HSA_ATC_TILE][HSA_ATC_PAD];  // dOut
-            __shared__ hsa_bf16_bits gradientsT[HSA_ATC_TILE][HSA_ATC_PAD];
             __shared__ float tileLse[HSA_ATC_TILE];
             __shared__ float tileDelta[HSA_ATC_TILE];
             const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -297,8 +301,8 @@ enum AttentionTensorCoreKernelText {
                 const int h = g * G + hh;
                 for (int q0 = first; q0 <= last; q0 += HSA_ATC_TILE) {
                     __syncthreads();
-                    hsa_atc_stage(queries, queriesT, q, s, b, q0, s.NH, h);
-                    hsa_atc_stage(gradients, gradientsT, dOut, s, b, q0, s.NH, h);
+                    hsa_atc_stage(queries, q, s, b, q0, s.NH, h);
+                    hsa_atc_stage(gradients, dOut, s, b, q0, s.NH, h);
                     for (int r = threadIdx.x; r < HSA_ATC_TILE; r += blockDim.x) {
                         const int t = q0 + r;
                         const long long stat = ((long long)b * s.T + t) * s.NH + h;
@@ -320,8 +324,8 @@ enum AttentionTensorCoreKernelText {
                             dp[nt][e] = prob * (dp[nt][e] - tileDelta[r]) * scale;
                         }
                     }
-                    hsa_atc_accumulate(dv, p, gradientsT, HS, lane);
-                    hsa_atc_accumulate(dk, dp, queriesT, HS, lane);
+                    hsa_atc_accumulate(dv, p, gradients, HS, lane);
+                    hsa_atc_accumulate(dk, dp, queries, HS, lane);
                 }
             }
             hsa_atc_store(dK, dk, s, b, row0, s.NKV, g, 1.0f, 1.0f, lane);

@@ -74,5 +74,6 @@ enum TensorCorePrelude {
             x += __shfl_xor_sync(HSA_FULL_MASK, x, 1);
             return x + __shfl_xor_sync(HSA_FULL_MASK, x, 2);
         }
+
         """#
 }
