@@ -37,18 +37,30 @@ enum AttentionTensorCoreKernelText {
         }
 
         // Rows [row0, row0 + 64) of head `head` of a (B, T, heads, HS) tensor into `rows` in
-        // bf16; rows outside [0, T) are zero.
+        // bf16; rows outside [0, T) are zero. Each of the 128 threads first issues all its
+        // 16-byte loads (64 rows x HS/4 float4 <= 8 per thread), then converts and stores, so
+        // the loads are in flight together instead of one at a time.
         __device__ __forceinline__ void hsa_atc_stage(hsa_bf16_bits (*rows)[HSA_ATC_PAD],
-                                                      const float* source,
+                                                      const float* __restrict__ source,
                                                       const HsaAttentionShape& s, int b,
                                                       int row0, int heads, int head) {
-            const int pairs = s.HS / 2;
-            for (int e = threadIdx.x; e < HSA_ATC_TILE * pairs; e += blockDim.x) {
-                const int r = e / pairs, d = (e % pairs) * 2, t = row0 + r;
-                const float2 x = hsa_load2(
-                    source + (((long long)b * s.T + t) * heads + head) * s.HS + d,
-                    t >= 0 && t < s.T);
-                *reinterpret_cast<unsigned*>(&rows[r][d]) = hsa_bf16x2(x.x, x.y);
+            const int quads = s.HS >> 2, total = HSA_ATC_TILE * quads;
+            float4 x[8];
+            #pragma unroll
+            for (int i = 0; i < 8; ++i) {
+                const int e = threadIdx.x + i * 128, t = row0 + e / quads;
+                x[i] = e < total && t >= 0 && t < s.T
+                    ? *reinterpret_cast<const float4*>(
+                          source + (((long long)b * s.T + t) * heads + head) * s.HS
+                          + (e % quads) * 4)
+                    : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            }
+            #pragma unroll
+            for (int i = 0; i < 8; ++i) {
+                const int e = threadIdx.x + i * 128;
+                if (e < total)
+                    *reinterpret_cast<uint2*>(&rows[e / quads][(e % quads) * 4]) =
+                        make_uint2(hsa_bf16x2(x[i].x, x[i].y), hsa_bf16x2(x[i].z, x[i].w));
             }
         }
 

@@ -569,6 +569,8 @@ enum SparseTensorCoreKernelText {
             __shared__ float stagedLse[HSA_TC_BATCH][16];
             __shared__ float stagedDelta[HSA_TC_BATCH][16];
             __shared__ float stagedWeight[HSA_TC_BATCH];
+            __shared__ long long stagedRow[HSA_TC_BATCH];  // b T + token
+            __shared__ int stagedSlot[HSA_TC_BATCH];
             const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
             const int group = lane >> 2, quad = lane & 3;
             const int n = B * NKV * NC;
@@ -597,28 +599,46 @@ enum SparseTensorCoreKernelText {
             const int quads = HS / 4;  // 8-byte groups of 4 bf16 per staged row
             for (int start = first; start < end; start += HSA_TC_BATCH) {
                 const int batch = min(HSA_TC_BATCH, end - start);
-                for (int e = tid; e < batch * 16 * quads; e += blockDim.x) {
-                    const int m = e / (16 * quads), h = (e / quads) % 16, d = (e % quads) * 4;
-                    const long long headBase =
-                        ((long long)b * T + listTokens[start + m]) * NH + (long long)g * G;
-                    const long long at = (headBase + h) * HS + d;
-                    const uint2 zero = make_uint2(0u, 0u);
-                    *reinterpret_cast<uint2*>(&stagedQ[m][h][d]) =
-                        h < G ? *reinterpret_cast<const uint2*>(q16 + at) : zero;
-                    *reinterpret_cast<uint2*>(&stagedDy[m][h][d]) =
-                        h < G ? *reinterpret_cast<const uint2*>(dy16 + at) : zero;
+                if (tid < batch) {
+                    stagedRow[tid] = (long long)b * T + listTokens[start + tid];
+                    stagedSlot[tid] = listSlots[start + tid];
+                }
+                __syncthreads();
+                // Rows of q and dOut: 4 loads per thread in flight before the stores.
+                const int total = batch * 16 * quads;
+                for (int first4 = tid; first4 < total; first4 += 4 * blockDim.x) {
+                    uint2 qv[4], dyv[4];
+                    #pragma unroll
+                    for (int i = 0; i < 4; ++i) {
+                        const int e = first4 + i * blockDim.x;
+                        const int m = min(e / (16 * quads), batch - 1), h = (e / quads) % 16;
+                        const long long at =
+                            (stagedRow[m] * NH + (long long)g * G + h) * HS + (e % quads) * 4;
+                        const bool valid = e < total && h < G;
+                        qv[i] = valid ? *reinterpret_cast<const uint2*>(q16 + at)
+                                      : make_uint2(0u, 0u);
+                        dyv[i] = valid ? *reinterpret_cast<const uint2*>(dy16 + at)
+                                       : make_uint2(0u, 0u);
+                    }
+                    #pragma unroll
+                    for (int i = 0; i < 4; ++i) {
+                        const int e = first4 + i * blockDim.x;
+                        if (e >= total) break;
+                        const int m = e / (16 * quads), h = (e / quads) % 16, d = (e % quads) * 4;
+                        *reinterpret_cast<uint2*>(&stagedQ[m][h][d]) = qv[i];
+                        *reinterpret_cast<uint2*>(&stagedDy[m][h][d]) = dyv[i];
+                    }
                 }
                 for (int e = tid; e < batch * 16; e += blockDim.x) {
                     const int m = e / 16, h = e % 16;
-                    const long long tokenRow = (long long)b * T + listTokens[start + m];
-                    const long long headBase = tokenRow * NH + (long long)g * G;
-                    const int slot = listSlots[start + m];
+                    const long long headBase = stagedRow[m] * NH + (long long)g * G;
+                    const int slot = stagedSlot[m];
                     const int lseSlot = fusion == 2 ? 0 : slot;
                     stagedLse[m][h] = h < G ? chunkLse[(headBase + h) * K + lseSlot] : 0.0f;
                     stagedDelta[m][h] = h < G ? deltas[(headBase + h) * K + slot] : 0.0f;
                     if (h == 0)
-                        stagedWeight[m] =
-                            fusion == 2 ? 1.0f : fusionWeights[(tokenRow * NKV + g) * K + slot];
+                        stagedWeight[m] = fusion == 2
+                            ? 1.0f : fusionWeights[(stagedRow[m] * NKV + g) * K + slot];
                 }
                 __syncthreads();
                 for (int m = 0; m < batch; ++m) {
