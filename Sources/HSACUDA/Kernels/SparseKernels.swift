@@ -188,6 +188,60 @@ enum SparseKernelText {
             }
         }
 
+        // dLandmarks += (v2): one block of 128 threads per (b, g, chunk). Each tile of 128
+        // tokens is compacted (ballot) into a shared list of (query row, dScore * scale) in
+        // token order; then thread d adds the listed terms, loads no longer waiting on a
+        // branch. Same terms in the same order as v1. DR <= 256.
+        extern "C" __global__ void __launch_bounds__(128)
+        hsa_chunk_scores_backward_landmarks_v2(float* __restrict__ dLmk,
+                                               const float* __restrict__ dScores,
+                                               const float* __restrict__ qs,
+                                               const signed char* __restrict__ map, int B, int T,
+                                               int NKV, int DR, int S, int NC, int K,
+                                               int perChunk) {
+            __shared__ long long listRows[128];
+            __shared__ float listScales[128];
+            __shared__ int warpCounts[4];
+            const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+            const long long chunkItem = blockIdx.x;  // (b * NKV + g) * NC + i
+            const int i = (int)(chunkItem % NC);
+            const int g = (int)((chunkItem / NC) % NKV);
+            const int b = (int)(chunkItem / ((long long)NC * NKV));
+            const float scale = 1.0f / sqrtf((float)DR);
+            const signed char* slots = map + chunkItem * T;
+            float* target = dLmk + (((long long)b * NC + i) * NKV + g) * DR;
+            float value0 = tid < DR ? target[tid] : 0.0f;
+            float value1 = tid + 128 < DR ? target[tid + 128] : 0.0f;
+            for (int tile = (i + 1) * S; tile < T; tile += 128) {
+                const int t = tile + tid;
+                const int k = t < T ? (int)slots[t] : -1;
+                const unsigned ballot = __ballot_sync(HSA_FULL_MASK, k >= 0);
+                if (lane == 0) warpCounts[warp] = __popc(ballot);
+                __syncthreads();
+                int offset = 0, total = 0;
+                for (int w = 0; w < 4; ++w) {
+                    if (w < warp) offset += warpCounts[w];
+                    total += warpCounts[w];
+                }
+                if (k >= 0) {
+                    const int position = offset + __popc(ballot & ((1u << lane) - 1u));
+                    const long long row = (long long)b * T + t;
+                    const long long queryRow = perChunk ? (long long)b * T + (t / S) * S - 1 : row;
+                    listRows[position] = (queryRow * NKV + g) * DR;
+                    listScales[position] = dScores[(row * NKV + g) * K + k] * scale;
+                }
+                __syncthreads();
+                for (int n = 0; n < total; ++n) {
+                    const float* q = qs + listRows[n];
+                    if (tid < DR) value0 += listScales[n] * q[tid];
+                    if (tid + 128 < DR) value1 += listScales[n] * q[tid + 128];
+                }
+                __syncthreads();  // the list and warpCounts are reused
+            }
+            if (tid < DR) target[tid] = value0;
+            if (tid + 128 < DR) target[tid + 128] = value1;
+        }
+
         // ---------------------------------------------------------------------------------
         // Sparse attention: helpers.
 

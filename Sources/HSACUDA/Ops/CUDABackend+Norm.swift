@@ -20,8 +20,10 @@ extension CUDABackend {
         try require(rstd, rows, "rstd")
         try require(input, rows * channels, "input")
         try require(weight, channels, "weight")
+        let warpPerRow = Self.rowsVectorize(channels, [out, input, weight])
         try launch(
-            "hsa_rmsnorm_forward_v1", in: .norm, grid: (rows, 1), block: 256,
+            warpPerRow ? "hsa_rmsnorm_forward_v2" : "hsa_rmsnorm_forward_v1", in: .norm,
+            grid: (warpPerRow ? (rows + 7) / 8 : rows, 1), block: 256,
             [
                 .buffer(out), .buffer(rstd), .buffer(input), .buffer(weight), .int(Int32(rows)),
                 .int(Int32(channels)), .float(eps),
@@ -53,8 +55,10 @@ extension CUDABackend {
         try require(dOut, rows * channels, "dOut")
         try require(input, rows * channels, "input")
         try require(rstd, rows, "rstd")
+        let warpPerRow = Self.rowsVectorize(channels, [dInput, dOut, input, weight])
         try launch(
-            "hsa_rmsnorm_backward_input_v1", in: .norm, grid: (rows, 1), block: 256,
+            warpPerRow ? "hsa_rmsnorm_backward_input_v2" : "hsa_rmsnorm_backward_input_v1",
+            in: .norm, grid: (warpPerRow ? (rows + 7) / 8 : rows, 1), block: 256,
             [
                 .buffer(dInput), .buffer(dOut), .buffer(input), .buffer(weight), .buffer(rstd),
                 .int(Int32(rows)), .int(Int32(channels)),
@@ -94,6 +98,12 @@ extension CUDABackend {
 
 extension CUDABackend {
     /// Throws when `buffer` holds fewer than `count` 4-byte elements.
+    /// Whether (N, C) rows can be read as float4: C % 4 == 0 and 16-byte-aligned buffers
+    /// (views into managed tensors may start anywhere).
+    static func rowsVectorize(_ channels: Int, _ buffers: [DeviceBuffer]) -> Bool {
+        channels % 4 == 0 && buffers.allSatisfy { $0.address % 16 == 0 }
+    }
+
     func require(_ buffer: DeviceBuffer, _ count: Int, _ name: String) throws {
         guard buffer.count32 >= count else {
             throw CUDAError.invalidArgument(

@@ -114,9 +114,14 @@ extension CUDABackend {
         let map = try selectionMap(
             workspace, offset: 0, indices: indices, batch: b, sequenceLength: t, kvHeads: nkv,
             chunkCount: nc, topK: k)
+        // v2 lists each tile's selecting tokens first (DR <= 256); v1 walks every token.
+        let compacted = dr <= 256
         try launch(
-            "hsa_chunk_scores_backward_landmarks_v1", in: .sparse, grid: (b * nkv * nc, 1),
-            block: min(128, max(32, (dr + 31) / 32 * 32)),
+            compacted
+                ? "hsa_chunk_scores_backward_landmarks_v2"
+                : "hsa_chunk_scores_backward_landmarks_v1",
+            in: .sparse, grid: (b * nkv * nc, 1),
+            block: compacted ? 128 : min(128, max(32, (dr + 31) / 32 * 32)),
             [.buffer(dLandmarks), .buffer(dScores), .buffer(retrievalQuery), .buffer(map)]
                 + shape)
     }
