@@ -56,6 +56,10 @@ extension ParitySuite {
             SparseCase(
                 batch: 1, length: 200, heads: 16, kvHeads: 1, headDim: 64, retrievalDim: 64,
                 chunkSize: 64, topK: 8, fusion: .stickBreaking, granularity: .perToken),
+            // DR past the v2 selection and landmark-gradient kernels (256): the v1 paths.
+            SparseCase(
+                batch: 1, length: 60, heads: 2, kvHeads: 1, headDim: 16, retrievalDim: 260,
+                chunkSize: 8, topK: 3, fusion: .softmax, granularity: .perToken),
         ]
         for shape in cases { try sparse(shape) }
         guard

@@ -213,8 +213,9 @@ enum AttentionTensorCoreKernelText {
                 hsa_atc_accumulate(y, p, values, HS, lane);
             }
             hsa_atc_store(out, y, s, b, row0, s.NH, h, 1.0f / sum0, 1.0f / sum1, lane);
-            if (quad == 0 && t0 < s.T) lse[((long long)b * s.T + t0) * s.NH + h] = max0 + logf(sum0);
-            if (quad == 0 && t1 < s.T) lse[((long long)b * s.T + t1) * s.NH + h] = max1 + logf(sum1);
+            float* lseRows = lse + ((long long)b * s.T + t0) * s.NH + h;  // rows t0, t0 + 8
+            if (quad == 0 && t0 < s.T) lseRows[0] = max0 + logf(sum0);
+            if (quad == 0 && t1 < s.T) lseRows[8LL * s.NH] = max1 + logf(sum1);
         }
 
         // dQ (overwritten): block (64 queries, head h; batch b) over 64-key tiles;

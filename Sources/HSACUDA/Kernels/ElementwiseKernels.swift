@@ -10,23 +10,25 @@ extension KernelSource {
                      i += (size_t)gridDim.x * blockDim.x)
 
             // x (N, H, HS) rotated in place by direction * pos * theta^(-2i/HS); angles, cos and
-            // sin in double like the CPU, rounded once.
+            // sin in double like the CPU, rounded once. One thread per (row, i) computes them once
+            // for all H heads (v1 recomputed them per head: same bits, H times the double trig).
             extern "C" __global__ void __launch_bounds__(256)
-            hsa_rope_apply_v1(float* x, const int* positions, int N, int H, int HS, float theta,
+            hsa_rope_apply_v2(float* x, const int* positions, int N, int H, int HS, float theta,
                               float direction) {
                 const int half = HS / 2;
-                HSA_GRID_STRIDE(idx, (size_t)N * H * half) {
+                HSA_GRID_STRIDE(idx, (size_t)N * half) {
                     const int i = (int)(idx % half);
-                    const size_t head = idx / half;
-                    const int n = (int)(head / H);
+                    const size_t n = idx / half;
                     const double frequency = pow((double)theta, -(double)(2 * i) / (double)HS);
                     const double angle = (double)positions[n] * frequency;
                     const float c = (float)cos(angle);
                     const float s = direction * (float)sin(angle);
-                    float* row = x + head * HS;
-                    const float a = row[i], b = row[i + half];
-                    row[i] = a * c - b * s;
-                    row[i + half] = b * c + a * s;
+                    for (int h = 0; h < H; ++h) {
+                        float* row = x + (n * H + h) * HS;
+                        const float a = row[i], b = row[i + half];
+                        row[i] = a * c - b * s;
+                        row[i + half] = b * c + a * s;
+                    }
                 }
             }
 

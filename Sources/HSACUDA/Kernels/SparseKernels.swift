@@ -102,6 +102,92 @@ enum SparseKernelText {
             }
         }
 
+        // Chunk selection v2 for NC <= 128, DR <= 256: block (8 units, KV head g, batch b) of
+        // 8 warps. The landmarks the block's units may see are staged in shared memory 32 at a
+        // time (row stride DR + 1: lanes reading different chunks hit different banks) instead
+        // of every lane reading its own landmark rows from global memory. Scores, rounds and
+        // outputs as v1 (same dot-product order: identical results).
+        extern "C" __global__ void __launch_bounds__(256)
+        hsa_chunk_select_forward_v2(int* __restrict__ indices, float* __restrict__ scores,
+                                    const float* __restrict__ qs, const float* __restrict__ lmk,
+                                    int B, int T, int NKV, int DR, int S, int NC, int K,
+                                    int perChunk) {
+            __shared__ float landmarks[32 * 257];
+            __shared__ float candidates[8][128];
+            const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+            const int g = blockIdx.y % NKV, b = blockIdx.y / NKV;
+            const int unitsPerSequence = perChunk ? (T + S - 1) / S : T;
+            const int lastUnit = min((int)blockIdx.x * 8 + 7, unitsPerSequence - 1);
+            const int visible = min((perChunk ? lastUnit * S : lastUnit) / S, NC);
+            const int u = blockIdx.x * 8 + warp;
+            const int firstToken = perChunk ? u * S : u;
+            const int endToken = perChunk ? min(u * S + S, T) : u + 1;
+            const int eligible = u < unitsPerSequence ? min(firstToken / S, NC) : 0;
+            const int queryRow = perChunk ? u * S - 1 : u;
+            const float scale = 1.0f / sqrtf((float)DR);
+            const float* q = qs + ((long long)b * T + queryRow) * NKV * DR + (long long)g * DR;
+            float* c = candidates[warp];
+            for (int first = 0; first < visible; first += 32) {
+                __syncthreads();  // the previous group is consumed
+                const int rows = min(32, visible - first);
+                for (int e = threadIdx.x; e < rows * DR; e += blockDim.x) {
+                    const int i = e / DR, d = e % DR;
+                    landmarks[i * (DR + 1) + d] =
+                        lmk[(((long long)b * NC + first + i) * NKV + g) * DR + d];
+                }
+                __syncthreads();
+                const int i = first + lane;
+                if (i < eligible) {
+                    const float* l = landmarks + lane * (DR + 1);
+                    float dot = 0.0f;
+                    for (int d = 0; d < DR; ++d) dot += q[d] * l[d];
+                    c[i] = dot * scale;
+                }
+            }
+            if (u >= unitsPerSequence) return;
+            __syncwarp();
+            const int selected = min(eligible, K);
+            const int none = 0x7fffffff;
+            unsigned taken = 0u;  // bit m: candidate lane + 32 m already chosen
+            int myIndex = -1;
+            float myScore = 0.0f;
+            for (int r = 0; r < selected; ++r) {
+                float best = -INFINITY;
+                int bestIndex = none;
+                for (int m = 0, i = lane; i < eligible; ++m, i += 32) {
+                    if ((taken >> m) & 1u) continue;
+                    const float s = c[i];
+                    if (bestIndex == none || s > best) { best = s; bestIndex = i; }
+                }
+                for (int offset = 16; offset > 0; offset >>= 1) {
+                    const float otherScore = __shfl_xor_sync(HSA_FULL_MASK, best, offset);
+                    const int otherIndex = __shfl_xor_sync(HSA_FULL_MASK, bestIndex, offset);
+                    const bool better = otherIndex != none &&
+                        (bestIndex == none || otherScore > best ||
+                         (otherScore == best && otherIndex < bestIndex));
+                    if (better) { best = otherScore; bestIndex = otherIndex; }
+                }
+                if (lane == (bestIndex & 31)) taken |= 1u << (bestIndex >> 5);
+                if (lane == r) { myIndex = bestIndex; myScore = best; }
+            }
+            int position = 0;  // recency order: winners with a larger chunk index
+            for (int o = 0; o < selected; ++o) {
+                const int other = __shfl_sync(HSA_FULL_MASK, myIndex, o);
+                if (other > myIndex) ++position;
+            }
+            if (lane >= K) return;
+            for (int t = firstToken; t < endToken; ++t) {
+                const long long base = (((long long)b * T + t) * NKV + g) * K;
+                if (lane < selected) {
+                    indices[base + position] = myIndex;
+                    scores[base + position] = myScore;
+                } else {
+                    indices[base + lane] = -1;
+                    scores[base + lane] = 0.0f;
+                }
+            }
+        }
+
         // Selection map (B, NKV, NC, T) int8, pre-filled with -1: the slot in which token t
         // selected chunk i. One thread per (b, t, g).
         extern "C" __global__ void __launch_bounds__(256)

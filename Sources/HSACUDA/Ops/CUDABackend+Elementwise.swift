@@ -48,9 +48,9 @@ extension CUDABackend {
         }
         try require(x, rows * heads * headDim, "x")
         try require(positions, rows, "positions")
-        let pairs = rows * heads * headDim / 2
+        let pairs = rows * headDim / 2  // v2: one thread per (row, i) for every head
         try launch(
-            "hsa_rope_apply_v1", in: .elementwise, grid: (gridStrideBlocks(pairs), 1), block: 256,
+            "hsa_rope_apply_v2", in: .elementwise, grid: (gridStrideBlocks(pairs), 1), block: 256,
             [
                 .buffer(x), .buffer(positions), .int(Int32(rows)), .int(Int32(heads)),
                 .int(Int32(headDim)), .float(theta), .float(direction),

@@ -63,8 +63,13 @@ extension CUDABackend {
         let units = batch * (perChunk ? (t + s - 1) / s : t) * kvHeads
         try require(indices, batch * t * kvHeads * topK, "indices")
         try require(scores, batch * t * kvHeads * topK, "scores")
+        // v2 stages the landmarks in shared memory (NC <= 128, DR <= 256); v1 any NC <= 2048.
+        let staged = chunkCount <= 128 && retrievalDim <= 256
+        let unitsPerSequence = perChunk ? (t + s - 1) / s : t
         try launch(
-            "hsa_chunk_select_forward_v1", in: .sparse, grid: ((units + 3) / 4, 1), block: 128,
+            staged ? "hsa_chunk_select_forward_v2" : "hsa_chunk_select_forward_v1", in: .sparse,
+            grid: staged ? ((unitsPerSequence + 7) / 8, batch * kvHeads) : ((units + 3) / 4, 1),
+            block: staged ? 256 : 128,
             [
                 .buffer(indices), .buffer(scores), .buffer(retrievalQuery), .buffer(landmarks),
                 .int(Int32(batch)), .int(Int32(t)), .int(Int32(kvHeads)),
