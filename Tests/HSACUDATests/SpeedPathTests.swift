@@ -14,6 +14,39 @@ import Testing
         #expect(MatmulPrecision(rawValue: "fp16") == nil)
     }
 
+    @Test func attentionPrecisionNamesRoundTrip() {
+        #expect(AttentionPrecision(rawValue: "bf16") == .bf16)
+        #expect(AttentionPrecision(rawValue: "fp32") == .fp32)
+        #expect(AttentionPrecision(rawValue: "fp16") == nil)
+    }
+
+    /// Modules are concatenated from literals (prelude + tensor-core helpers + body): a
+    /// directive glued to the previous line (`}#define`) no longer compiles.
+    @Test func preprocessorDirectivesStartTheirLines() {
+        for source in KernelSource.all + KernelSource.tensorCore {
+            for line in source.text.split(separator: "\n") where line.contains("#define") {
+                #expect(
+                    line.drop { $0 == " " }.hasPrefix("#define"), "\(source.name): \(line)")
+            }
+        }
+    }
+
+    /// The backward workspace holds the tensor-core layout's worst case: every (token, slot)
+    /// pair in pieces of 128 plus one partial piece per chunk, two (S, HS) partial sums each,
+    /// the four bf16 chunk copies and the bf16 q and dOut.
+    @Test func sparseBackwardWorkspaceHoldsTheTensorCoreWorstCase() {
+        let (b, t, nh, nkv, hs, s, k) = (8, 4096, 16, 1, 64, 64, 8)
+        let nc = t / s
+        let pairs = b * t * nkv * k
+        let pieces = (pairs + 127) / 128 + b * nkv * nc
+        let partials = 2 * pieces * s * hs * 4
+        let packed = 4 * b * nc * s * nkv * hs * 2 + 2 * b * t * nh * hs * 2
+        let bytes = CUDABackend.sparseAttentionBackwardWorkspaceBytes(
+            batch: b, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
+            chunkCount: nc, topK: k)
+        #expect(bytes >= partials + packed + b * nkv * nc * t + 2 * pairs * 4)
+    }
+
     @Test func embeddingSortWorkspaceIsAPowerOfTwoOfAtLeastOneTile() {
         #expect(CUDABackend.embeddingBackwardWorkspaceBytes(rows: 1) == 2048 * 8)
         #expect(CUDABackend.embeddingBackwardWorkspaceBytes(rows: 2048) == 2048 * 8)

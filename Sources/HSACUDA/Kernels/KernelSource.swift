@@ -55,6 +55,27 @@ enum KernelPrelude {
             return shared[0];
         }
 
+        // Block-wide stream compaction of one flag per thread, in thread order: returns the
+        // position of this thread's flag among the block's set flags (meaningful when `keep`)
+        // and their number in *total. `counts` holds one int per warp. Starts with a
+        // __syncthreads (earlier readers of `counts` and of the caller's list are done); every
+        // thread of the block must call it.
+        __device__ __forceinline__ int hsa_block_compact(bool keep, int* counts, int* total) {
+            const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+            const int warps = (blockDim.x + 31) >> 5;
+            const unsigned ballot = __ballot_sync(HSA_FULL_MASK, keep);
+            __syncthreads();
+            if (lane == 0) counts[warp] = __popc(ballot);
+            __syncthreads();
+            int offset = 0, sum = 0;
+            for (int w = 0; w < warps; ++w) {
+                if (w < warp) offset += counts[w];
+                sum += counts[w];
+            }
+            *total = sum;
+            return offset + __popc(ballot & ((1u << lane) - 1u));
+        }
+
         // Maximum over the block; every thread gets the result.
         __device__ float hsa_block_max(float value, float* shared) {
             const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;

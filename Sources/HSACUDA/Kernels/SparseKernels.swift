@@ -25,6 +25,56 @@ enum SparseKernelText {
         #define HSA_SPARSE_ROW_THREADS 128
         #define HSA_SPARSE_CHUNK_THREADS 256
 
+        // The K best of a warp's candidate scores c[0..eligible) (larger score, then lower
+        // index; eligible <= 2048), written for tokens [firstToken, endToken) of sequence row
+        // `rowBase` (b T) in recency order: slot = number of winners with a larger chunk index;
+        // -1 and 0 in empty slots. Lane r keeps the r-th winner.
+        __device__ void hsa_select_top_k(int* __restrict__ indices, float* __restrict__ scores,
+                                         const float* c, int eligible, int K, long long rowBase,
+                                         int NKV, int g, int firstToken, int endToken,
+                                         int lane) {
+            const int selected = min(eligible, K);
+            const int none = 0x7fffffff;
+            unsigned long long taken = 0ull;  // bit m: candidate lane + 32 m already chosen
+            int myIndex = -1;
+            float myScore = 0.0f;
+            for (int r = 0; r < selected; ++r) {
+                float best = -INFINITY;
+                int bestIndex = none;
+                for (int m = 0, i = lane; i < eligible; ++m, i += 32) {
+                    if ((taken >> m) & 1ull) continue;
+                    const float s = c[i];
+                    if (bestIndex == none || s > best) { best = s; bestIndex = i; }
+                }
+                for (int offset = 16; offset > 0; offset >>= 1) {
+                    const float otherScore = __shfl_xor_sync(HSA_FULL_MASK, best, offset);
+                    const int otherIndex = __shfl_xor_sync(HSA_FULL_MASK, bestIndex, offset);
+                    const bool better = otherIndex != none &&
+                        (bestIndex == none || otherScore > best ||
+                         (otherScore == best && otherIndex < bestIndex));
+                    if (better) { best = otherScore; bestIndex = otherIndex; }
+                }
+                if (lane == (bestIndex & 31)) taken |= 1ull << (bestIndex >> 5);
+                if (lane == r) { myIndex = bestIndex; myScore = best; }
+            }
+            int position = 0;
+            for (int o = 0; o < selected; ++o) {
+                const int other = __shfl_sync(HSA_FULL_MASK, myIndex, o);
+                if (other > myIndex) ++position;
+            }
+            if (lane >= K) return;
+            for (int t = firstToken; t < endToken; ++t) {
+                const long long base = ((rowBase + t) * NKV + g) * K;
+                if (lane < selected) {
+                    indices[base + position] = myIndex;
+                    scores[base + position] = myScore;
+                } else {
+                    indices[base + lane] = -1;
+                    scores[base + lane] = 0.0f;
+                }
+            }
+        }
+
         // ---------------------------------------------------------------------------------
         // Chunk selection: one warp per (unit, KV head); a unit is a token (per_token) or a
         // chunk of tokens (per_chunk). Candidates' scores go to shared memory; K rounds of a
@@ -59,47 +109,8 @@ enum SparseKernelText {
                 }
             }
             __syncwarp();
-            const int selected = min(eligible, K);
-            const int none = 0x7fffffff;
-            unsigned long long taken = 0ull;  // bit m: candidate lane + 32 m already chosen
-            int myIndex = -1;
-            float myScore = 0.0f;
-            for (int r = 0; r < selected; ++r) {
-                float best = -INFINITY;
-                int bestIndex = none;
-                for (int m = 0, i = lane; i < eligible; ++m, i += 32) {
-                    if ((taken >> m) & 1ull) continue;
-                    const float s = c[i];
-                    if (bestIndex == none || s > best) { best = s; bestIndex = i; }
-                }
-                for (int offset = 16; offset > 0; offset >>= 1) {
-                    const float otherScore = __shfl_xor_sync(HSA_FULL_MASK, best, offset);
-                    const int otherIndex = __shfl_xor_sync(HSA_FULL_MASK, bestIndex, offset);
-                    const bool better = otherIndex != none &&
-                        (bestIndex == none || otherScore > best ||
-                         (otherScore == best && otherIndex < bestIndex));
-                    if (better) { best = otherScore; bestIndex = otherIndex; }
-                }
-                if (lane == (bestIndex & 31)) taken |= 1ull << (bestIndex >> 5);
-                if (lane == r) { myIndex = bestIndex; myScore = best; }
-            }
-            // Recency order: slot = number of winners with a larger chunk index.
-            int position = 0;
-            for (int o = 0; o < selected; ++o) {
-                const int other = __shfl_sync(HSA_FULL_MASK, myIndex, o);
-                if (other > myIndex) ++position;
-            }
-            if (lane >= K) return;
-            for (int t = firstToken; t < endToken; ++t) {
-                const long long base = (((long long)b * T + t) * NKV + g) * K;
-                if (lane < selected) {
-                    indices[base + position] = myIndex;
-                    scores[base + position] = myScore;
-                } else {
-                    indices[base + lane] = -1;
-                    scores[base + lane] = 0.0f;
-                }
-            }
+            hsa_select_top_k(indices, scores, c, eligible, K, (long long)b * T, NKV, g, firstToken,
+                             endToken, lane);
         }
 
         // Chunk selection v2 for NC <= 128, DR <= 256: block (8 units, KV head g, batch b) of
@@ -146,46 +157,8 @@ enum SparseKernelText {
             }
             if (u >= unitsPerSequence) return;
             __syncwarp();
-            const int selected = min(eligible, K);
-            const int none = 0x7fffffff;
-            unsigned taken = 0u;  // bit m: candidate lane + 32 m already chosen
-            int myIndex = -1;
-            float myScore = 0.0f;
-            for (int r = 0; r < selected; ++r) {
-                float best = -INFINITY;
-                int bestIndex = none;
-                for (int m = 0, i = lane; i < eligible; ++m, i += 32) {
-                    if ((taken >> m) & 1u) continue;
-                    const float s = c[i];
-                    if (bestIndex == none || s > best) { best = s; bestIndex = i; }
-                }
-                for (int offset = 16; offset > 0; offset >>= 1) {
-                    const float otherScore = __shfl_xor_sync(HSA_FULL_MASK, best, offset);
-                    const int otherIndex = __shfl_xor_sync(HSA_FULL_MASK, bestIndex, offset);
-                    const bool better = otherIndex != none &&
-                        (bestIndex == none || otherScore > best ||
-                         (otherScore == best && otherIndex < bestIndex));
-                    if (better) { best = otherScore; bestIndex = otherIndex; }
-                }
-                if (lane == (bestIndex & 31)) taken |= 1u << (bestIndex >> 5);
-                if (lane == r) { myIndex = bestIndex; myScore = best; }
-            }
-            int position = 0;  // recency order: winners with a larger chunk index
-            for (int o = 0; o < selected; ++o) {
-                const int other = __shfl_sync(HSA_FULL_MASK, myIndex, o);
-                if (other > myIndex) ++position;
-            }
-            if (lane >= K) return;
-            for (int t = firstToken; t < endToken; ++t) {
-                const long long base = (((long long)b * T + t) * NKV + g) * K;
-                if (lane < selected) {
-                    indices[base + position] = myIndex;
-                    scores[base + position] = myScore;
-                } else {
-                    indices[base + lane] = -1;
-                    scores[base + lane] = 0.0f;
-                }
-            }
+            hsa_select_top_k(indices, scores, c, eligible, K, (long long)b * T, NKV, g, firstToken,
+                             endToken, lane);
         }
 
         // Selection map (B, NKV, NC, T) int8, pre-filled with -1: the slot in which token t
@@ -288,7 +261,7 @@ enum SparseKernelText {
             __shared__ long long listRows[128];
             __shared__ float listScales[128];
             __shared__ int warpCounts[4];
-            const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+            const int tid = threadIdx.x;
             const long long chunkItem = blockIdx.x;  // (b * NKV + g) * NC + i
             const int i = (int)(chunkItem % NC);
             const int g = (int)((chunkItem / NC) % NKV);
@@ -301,16 +274,9 @@ enum SparseKernelText {
             for (int tile = (i + 1) * S; tile < T; tile += 128) {
                 const int t = tile + tid;
                 const int k = t < T ? (int)slots[t] : -1;
-                const unsigned ballot = __ballot_sync(HSA_FULL_MASK, k >= 0);
-                if (lane == 0) warpCounts[warp] = __popc(ballot);
-                __syncthreads();
-                int offset = 0, total = 0;
-                for (int w = 0; w < 4; ++w) {
-                    if (w < warp) offset += warpCounts[w];
-                    total += warpCounts[w];
-                }
+                int total;
+                const int position = hsa_block_compact(k >= 0, warpCounts, &total);
                 if (k >= 0) {
-                    const int position = offset + __popc(ballot & ((1u << lane) - 1u));
                     const long long row = (long long)b * T + t;
                     const long long queryRow = perChunk ? (long long)b * T + (t / S) * S - 1 : row;
                     listRows[position] = (queryRow * NKV + g) * DR;
@@ -322,7 +288,6 @@ enum SparseKernelText {
                     if (tid < DR) value0 += listScales[n] * q[tid];
                     if (tid + 128 < DR) value1 += listScales[n] * q[tid + 128];
                 }
-                __syncthreads();  // the list and warpCounts are reused
             }
             if (tid < DR) target[tid] = value0;
             if (tid + 128 < DR) target[tid + 128] = value1;
@@ -689,7 +654,7 @@ enum SparseKernelText {
             __shared__ int listTokens[HSA_SPARSE_CHUNK_THREADS];
             __shared__ int listSlots[HSA_SPARSE_CHUNK_THREADS];
             __shared__ int warpCounts[HSA_SPARSE_CHUNK_THREADS / 32];
-            const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+            const int tid = threadIdx.x;
             const long long chunkItem = blockIdx.x;  // (b * NKV + g) * NC + i
             const int i = (int)(chunkItem % NC);
             const int g = (int)((chunkItem / NC) % NKV);
@@ -706,21 +671,12 @@ enum SparseKernelText {
             #pragma unroll
             for (int m = 0; m < 16; ++m) { accK[m] = 0.0f; accV[m] = 0.0f; }
             const signed char* slots = map + chunkItem * T;
-            const int warpsPerBlock = HSA_SPARSE_CHUNK_THREADS / 32;
             for (int tile = tokenStart; tile < tokenEnd; tile += HSA_SPARSE_CHUNK_THREADS) {
                 const int t = tile + tid;
                 const int k = t < tokenEnd ? (int)slots[t] : -1;
-                const unsigned ballot = __ballot_sync(HSA_FULL_MASK, k >= 0);
-                __syncthreads();  // the previous tile's list is consumed
-                if (lane == 0) warpCounts[warp] = __popc(ballot);
-                __syncthreads();
-                int offset = 0, total = 0;
-                for (int w = 0; w < warpsPerBlock; ++w) {
-                    if (w < warp) offset += warpCounts[w];
-                    total += warpCounts[w];
-                }
+                int total;
+                const int position = hsa_block_compact(k >= 0, warpCounts, &total);
                 if (k >= 0) {
-                    const int position = offset + __popc(ballot & ((1u << lane) - 1u));
                     listTokens[position] = t;
                     listSlots[position] = k;
                 }

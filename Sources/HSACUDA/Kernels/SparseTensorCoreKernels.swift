@@ -522,28 +522,20 @@ enum SparseTensorCoreKernelText {
                                  const signed char* __restrict__ map,
                                  const int* __restrict__ pairOffsets, int T, int S, int NC) {
             __shared__ int warpCounts[4];
-            const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+            const int tid = threadIdx.x;
             const long long chunkItem = blockIdx.x;
             const signed char* slots = map + chunkItem * T;
             int base = pairOffsets[chunkItem];
             for (int tile = (int)(chunkItem % NC + 1) * S; tile < T; tile += 128) {
                 const int t = tile + tid;
                 const int k = t < T ? (int)slots[t] : -1;
-                const unsigned ballot = __ballot_sync(HSA_FULL_MASK, k >= 0);
-                if (lane == 0) warpCounts[warp] = __popc(ballot);
-                __syncthreads();
-                int offset = 0, total = 0;
-                for (int w = 0; w < 4; ++w) {
-                    if (w < warp) offset += warpCounts[w];
-                    total += warpCounts[w];
-                }
+                int total;
+                const int position = hsa_block_compact(k >= 0, warpCounts, &total);
                 if (k >= 0) {
-                    const int position = base + offset + __popc(ballot & ((1u << lane) - 1u));
-                    listTokens[position] = t;
-                    listSlots[position] = k;
+                    listTokens[base + position] = t;
+                    listSlots[base + position] = k;
                 }
                 base += total;
-                __syncthreads();  // warpCounts is reused
             }
         }
 

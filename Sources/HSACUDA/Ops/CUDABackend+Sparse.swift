@@ -268,16 +268,7 @@ extension CUDABackend {
                 fusion: fusion)
         }
         let layout = Self.sparseBackwardLayout(b, t, nh, nkv, hs, s, nc, k)
-        guard workspace.byteCount >= layout.total else {
-            throw CUDAError.invalidArgument(
-                "sparseAttentionBackward: workspace holds \(workspace.byteCount) bytes, "
-                    + "expected at least \(layout.total)")
-        }
-        func part(_ offset: Int) -> DeviceBuffer {
-            DeviceBuffer(
-                device: device, borrowing: workspace.address + UInt64(offset),
-                byteCount: workspace.byteCount - offset)
-        }
+        let part = try workspaceParts(workspace, needing: layout.total)
         let deltas = part(0)
         let partialKeys = part(layout.partialKeys)
         let partialValues = part(layout.partialValues)
@@ -318,6 +309,23 @@ extension CUDABackend {
     }
 
     // MARK: Helpers
+
+    /// Views into sparse attention backward's workspace by byte offset, after checking that it
+    /// holds `bytes`.
+    func workspaceParts(_ workspace: DeviceBuffer, needing bytes: Int) throws -> (Int) ->
+        DeviceBuffer
+    {
+        guard workspace.byteCount >= bytes else {
+            throw CUDAError.invalidArgument(
+                "sparseAttentionBackward: workspace holds \(workspace.byteCount) bytes, "
+                    + "expected at least \(bytes)")
+        }
+        return { [device] offset in
+            DeviceBuffer(
+                device: device, borrowing: workspace.address + UInt64(offset),
+                byteCount: workspace.byteCount - offset)
+        }
+    }
 
     private func checkSparse(
         _ heads: Int, _ kvHeads: Int, _ headDim: Int, _ chunkSize: Int, _ topK: Int

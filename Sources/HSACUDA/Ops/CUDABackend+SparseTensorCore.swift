@@ -106,16 +106,7 @@ extension CUDABackend {
         workspace: DeviceBuffer, dimensions d: SparseDimensions, fusion: FusionKind
     ) throws {
         let layout = TensorCoreBackwardLayout(d)
-        guard workspace.byteCount >= layout.total else {
-            throw CUDAError.invalidArgument(
-                "sparseAttentionBackward: workspace holds \(workspace.byteCount) bytes, "
-                    + "expected at least \(layout.total)")
-        }
-        func part(_ offset: Int) -> DeviceBuffer {
-            DeviceBuffer(
-                device: device, borrowing: workspace.address + UInt64(offset),
-                byteCount: workspace.byteCount - offset)
-        }
+        let part = try workspaceParts(workspace, needing: layout.total)
         let shape = sparseShape(d.b, d.t, d.nh, d.nkv, d.hs, d.s, d.nc, d.k, fusion)
         let packed = try packChunks(
             into: part(layout.packed), keys: keys, values: values, dimensions: d)
