@@ -24,7 +24,7 @@ public final class CUDAOpProfiler: @unchecked Sendable {
     private var pending: [(op: String, start: CUDAEvent, end: CUDAEvent)] = []
     private var totals: [String: Entry] = [:]
     /// What the table counts and the variable that asked for it, e.g. "per-op time
-    /// (HSA_CUDA_PROFILE".
+    /// (HSA_CUDA_PROFILE)".
     private let title: String
 
     /// Creates a profiler for ops on `device`; `registerForExit` prints its table at exit.
