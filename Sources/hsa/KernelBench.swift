@@ -250,9 +250,10 @@ extension KernelBench {
                 chunkCount: nc, topK: k, granularity: .perToken)
         }
         let flops = 4 * Double(rows) * Double(nh * k * s * hs)
+        let savedPrecision = gpu.attentionPrecision
+        defer { gpu.attentionPrecision = savedPrecision }
         for precision in AttentionPrecision.allCases {
             gpu.attentionPrecision = precision
-            defer { gpu.attentionPrecision = .fp32 }
             try sparseAttention(
                 b: b, t: t, nh: nh, nkv: nkv, hs: hs, s: s, k: k, flops: flops, buffer: buffer,
                 indices: indices, scores: scores, label: precision.rawValue)

@@ -106,9 +106,8 @@ extension ParitySuite {
         try gpu.embeddingBackward(
             dTable: gDTable, dOut: try upload(dy), tokens: gTokens,
             rows: n, channels: c)
-        try check("\(label) forward", gOut, out, n * c, .elementwise(atol: 0, rtol: 0))
-        try check(
-            "\(label) backward (bitwise)", gDTable, dTable, v * c, .elementwise(atol: 0, rtol: 0))
+        try check("\(label) forward", gOut, out, n * c, Self.bitwise)
+        try check("\(label) backward (bitwise)", gDTable, dTable, v * c, Self.bitwise)
     }
 
     mutating func crossEntropy(rows n: Int, vocab v: Int) throws {

@@ -109,6 +109,7 @@ struct ParitySuite {
     // Tolerances: elementwise fp32 ops, and reductions (sums over C, rows or keys).
     static let elementwise = ParityTolerance.elementwise(atol: 1e-5, rtol: 1e-4)
     static let reduction = ParityTolerance.elementwise(atol: 1e-4, rtol: 1e-3)
+    static let bitwise = ParityTolerance.elementwise(atol: 0, rtol: 0)
     /// bf16 GEMM inputs (8-bit mantissa, fp32 accumulation) on unit normals with K <= 300:
     /// rounding errors grow like sqrt(K) * 2^-8 of the products' size.
     static let bf16Matmul = ParityTolerance.elementwise(atol: 2.5e-1, rtol: 2e-2)
