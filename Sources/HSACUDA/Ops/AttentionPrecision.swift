@@ -2,8 +2,6 @@
 // bf16 tensor cores (Kernels/AttentionTensorCoreKernels.swift for dense and encoder attention,
 // Kernels/SparseTensorCoreKernels.swift for HSA's sparse attention).
 
-import Foundation
-
 /// How attention multiplies: dense (sliding-window, full, the chunk encoder's) and sparse
 /// (HSA's attention inside the selected chunks).
 public enum AttentionPrecision: String, Sendable, CaseIterable {
@@ -17,13 +15,6 @@ public enum AttentionPrecision: String, Sendable, CaseIterable {
     /// The precision named by `HSA_ATTENTION_PRECISION` (fp32 when unset).
     /// - Throws: `CUDAError.invalidArgument` for an unknown name.
     public static func fromEnvironment() throws -> AttentionPrecision {
-        guard let name = ProcessInfo.processInfo.environment["HSA_ATTENTION_PRECISION"],
-            !name.isEmpty
-        else { return .fp32 }
-        guard let precision = AttentionPrecision(rawValue: name.lowercased()) else {
-            throw CUDAError.invalidArgument(
-                "HSA_ATTENTION_PRECISION is '\(name)', expected fp32 or bf16")
-        }
-        return precision
+        try precision(fromEnvironment: "HSA_ATTENTION_PRECISION", fallback: .fp32)
     }
 }

@@ -137,14 +137,7 @@ public enum MatmulPrecision: String, Sendable, CaseIterable {
     /// The precision named by `HSA_MATMUL_PRECISION` (fp32 when unset).
     /// - Throws: `CUDAError.invalidArgument` for an unknown name.
     public static func fromEnvironment() throws -> MatmulPrecision {
-        guard let name = ProcessInfo.processInfo.environment["HSA_MATMUL_PRECISION"],
-            !name.isEmpty
-        else { return .fp32 }
-        guard let precision = MatmulPrecision(rawValue: name.lowercased()) else {
-            throw CUDAError.invalidArgument(
-                "HSA_MATMUL_PRECISION is '\(name)', expected one of fp32, bf16, tf32")
-        }
-        return precision
+        try precision(fromEnvironment: "HSA_MATMUL_PRECISION", fallback: .fp32)
     }
 
     /// cublasComputeType_t for cublasGemmEx, or nil for the plain Sgemm path.
