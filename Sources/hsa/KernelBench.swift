@@ -145,7 +145,10 @@ struct KernelBench {
         let dq = try buffer(t * nh * hs)
         let dk = try buffer(t * nkv * hs)
         let dv = try buffer(t * nkv * hs)
-        let lse2 = try buffer(t * nh)  // row deltas of the backward
+        let scratch = try DeviceBuffer(
+            device: device,
+            byteCount: CUDABackend.attentionBackwardWorkspaceBytes(
+                batch: 1, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs))
         let attentionFlops = 4 * Double(t) * Double(window) * Double(nh) * Double(hs)
         for tiled in [false, true] {
             gpu.attentionTiled = tiled
@@ -165,7 +168,7 @@ struct KernelBench {
                     dQ: dq, dK: dk, dV: dv, dOut: dOut, out: out,
                     logSumExp: lse, q: q, k: k, v: vv, batch: 1,
                     sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
-                    mask: .causal(window: window), workspace: lse2)
+                    mask: .causal(window: window), workspace: scratch)
             }
         }
     }

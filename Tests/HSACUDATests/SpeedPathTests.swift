@@ -1,5 +1,6 @@
 import Foundation
 import HSA
+@testable import HSACUDA
 import HSATestSupport
 import Testing
 
@@ -45,6 +46,25 @@ import Testing
             batch: b, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
             chunkCount: nc, topK: k)
         #expect(bytes >= partials + packed + b * nkv * nc * t + 2 * pairs * 4)
+    }
+
+    /// The tensor-core dK/dV kernel slices the heads only where few blocks would run (small
+    /// B T NKV), never into empty slices, and the scratch holds both partial stacks.
+    @Test func attentionKeyGradientsSplitHeadsOnlyWhenBlocksAreFew() {
+        let deltas = 4096 * 16 * 4
+        let paper = CUDABackend.attentionBackwardLayout(
+            batch: 1, sequenceLength: 4096, heads: 16, kvHeads: 4, headDim: 64)
+        #expect(paper.splits == 1 && paper.total == deltas)  // 256 blocks already
+        let oneKVHead = CUDABackend.attentionBackwardLayout(
+            batch: 1, sequenceLength: 4096, heads: 16, kvHeads: 1, headDim: 64)
+        #expect(oneKVHead.splits == 4 && oneKVHead.perSplit == 4)  // 64 blocks -> 256
+        #expect(oneKVHead.total == deltas + 2 * 4 * 4096 * 64 * 4)
+        for heads in 1...12 {
+            let layout = CUDABackend.attentionBackwardLayout(
+                batch: 1, sequenceLength: 640, heads: heads, kvHeads: 1, headDim: 16)
+            #expect((layout.splits - 1) * layout.perSplit < heads, "heads \(heads)")
+            #expect(layout.splits * layout.perSplit >= heads, "heads \(heads)")
+        }
     }
 
     @Test func embeddingSortWorkspaceIsAPowerOfTwoOfAtLeastOneTile() {

@@ -277,26 +277,33 @@ enum AttentionTensorCoreKernelText {
             hsa_atc_store(dQ, dq, s, b, row0, s.NH, h, 1.0f, 1.0f, lane);
         }
 
-        // dK, dV (overwritten): block (64 keys, KV head g; batch b) over the group's heads and
-        // 64-query tiles; warp w owns keys 16 w ..< 16 w + 16, its K and V rows held as A
-        // fragments: S^T = K Q^T, dP^T = V dOut^T, dV += P^T dOut, dK += dLogits^T Q.
+        // dK, dV (overwritten): block (64 keys, KV head g, head slice z; batch b) over the
+        // slice's heads of the group and 64-query tiles; warp w owns keys 16 w ..< 16 w + 16,
+        // its K and V rows held as A fragments: S^T = K Q^T, dP^T = V dOut^T, dV += P^T dOut,
+        // dK += dLogits^T Q. With `splits` > 1 the group's G heads are cut into `splits`
+        // slices of `perSplit` (more blocks when B T NKV / 64 alone would leave SMs idle);
+        // slice z writes its sums to the z-th (B, T, NKV, HS) block of dK and dV, which the
+        // reduce kernel below adds in slice order.
         extern "C" __global__ void __launch_bounds__(128)
         hsa_attention_backward_key_v3(float* __restrict__ dK, float* __restrict__ dV,
                                       const float* __restrict__ dOut,
                                       const float* __restrict__ delta,
                                       const float* __restrict__ lse,
                                       const float* __restrict__ q, const float* __restrict__ k,
-                                      const float* __restrict__ v, HsaAttentionShape s) {
+                                      const float* __restrict__ v, HsaAttentionShape s,
+                                      int splits, int perSplit) {
             __shared__ hsa_bf16_bits queries[HSA_ATC_TILE][HSA_ATC_PAD];
             __shared__ hsa_bf16_bits gradients[HSA_ATC_TILE][HSA_ATC_PAD];  // dOut
             __shared__ float tileLse[HSA_ATC_TILE];
             __shared__ float tileDelta[HSA_ATC_TILE];
             const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
             const int group = lane >> 2, quad = lane & 3;
-            const int g = blockIdx.x % s.NKV, b = blockIdx.y;
+            const int z = blockIdx.x % splits, g = (blockIdx.x / splits) % s.NKV;
+            const int b = blockIdx.y;
             const int G = s.NH / s.NKV, HS = s.HS;
             const float scale = 1.0f / sqrtf((float)HS);
-            const int key0 = (blockIdx.x / s.NKV) * HSA_ATC_ROWS, row0 = key0 + warp * 16;
+            const int key0 = (blockIdx.x / (splits * s.NKV)) * HSA_ATC_ROWS;
+            const int row0 = key0 + warp * 16;
             const int j0 = row0 + group, j1 = j0 + 8;
             const long long keyBase = ((long long)b * s.T + row0) * s.NKV + g;
             unsigned ka[4][4], va[4][4];
@@ -310,7 +317,8 @@ enum AttentionTensorCoreKernelText {
             float dk[8][4], dv[8][4];
             hsa_zero(dk);
             hsa_zero(dv);
-            for (int hh = 0; hh < G; ++hh) {
+            const int endHead = min(G, (z + 1) * perSplit);
+            for (int hh = z * perSplit; hh < endHead; ++hh) {
                 const int h = g * G + hh;
                 for (int q0 = first; q0 <= last; q0 += HSA_ATC_TILE) {
                     __syncthreads();
@@ -341,8 +349,27 @@ enum AttentionTensorCoreKernelText {
                     hsa_atc_accumulate(dk, dp, queries, HS, lane);
                 }
             }
-            hsa_atc_store(dK, dk, s, b, row0, s.NKV, g, 1.0f, 1.0f, lane);
-            hsa_atc_store(dV, dv, s, b, row0, s.NKV, g, 1.0f, 1.0f, lane);
+            const long long slice = (long long)z * s.B * s.T * s.NKV * HS;
+            hsa_atc_store(dK + slice, dk, s, b, row0, s.NKV, g, 1.0f, 1.0f, lane);
+            hsa_atc_store(dV + slice, dv, s, b, row0, s.NKV, g, 1.0f, 1.0f, lane);
+        }
+
+        // dK, dV (count floats each) = the sum of `splits` consecutive slices of the
+        // partials, in slice order; one thread per float.
+        extern "C" __global__ void __launch_bounds__(256)
+        hsa_attention_backward_key_reduce_v3(float* __restrict__ dK, float* __restrict__ dV,
+                                             const float* __restrict__ partialK,
+                                             const float* __restrict__ partialV,
+                                             long long count, int splits) {
+            const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+            if (e >= count) return;
+            float key = partialK[e], value = partialV[e];
+            for (int z = 1; z < splits; ++z) {
+                key += partialK[z * count + e];
+                value += partialV[z * count + e];
+            }
+            dK[e] = key;
+            dV[e] = value;
         }
         """#
 }

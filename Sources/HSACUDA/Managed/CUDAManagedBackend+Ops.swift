@@ -267,13 +267,16 @@ extension CUDAManagedBackend {
         headDim: Int, mask: AttentionMask
     ) {
         run("attentionBackward") {
-            // Row deltas in a pooled block: the launcher then needs no wait.
-            try withWorkspace(bytes: batch * sequenceLength * heads * 4) { delta in
+            // Scratch in a pooled block: the launcher then needs no wait.
+            let bytes = CUDABackend.attentionBackwardWorkspaceBytes(
+                batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
+                headDim: headDim)
+            try withWorkspace(bytes: bytes) { scratch in
                 try gpu.attentionBackward(
                     dQ: view(dQ), dK: view(dK), dV: view(dV), dOut: view(dOut), out: view(out),
                     logSumExp: view(logSumExp), q: view(q), k: view(k), v: view(v),
                     batch: batch, sequenceLength: sequenceLength, heads: heads,
-                    kvHeads: kvHeads, headDim: headDim, mask: mask, workspace: delta)
+                    kvHeads: kvHeads, headDim: headDim, mask: mask, workspace: scratch)
             }
         }
     }

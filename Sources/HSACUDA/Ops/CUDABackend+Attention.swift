@@ -87,8 +87,9 @@ extension CUDABackend {
     ///   - kvHeads: NKV.
     ///   - headDim: HS.
     ///   - mask: the forward's mask.
-    ///   - workspace: (B, T, NH) scratch for the row deltas; nil allocates a temporary one and
-    ///     waits for the kernels before returning.
+    ///   - workspace: scratch of `attentionBackwardWorkspaceBytes` (row deltas, and dK/dV
+    ///     partials when the tensor-core kernel splits heads); nil allocates a temporary one
+    ///     and waits for the kernels before returning.
     public func attentionBackward(
         dQ: DeviceBuffer, dK: DeviceBuffer, dV: DeviceBuffer, dOut: DeviceBuffer,
         out: DeviceBuffer, logSumExp: DeviceBuffer, q: DeviceBuffer, k: DeviceBuffer,
@@ -105,11 +106,15 @@ extension CUDABackend {
             try require(buffer, keyRows * headDim, name)
         }
         try require(logSumExp, rows, "logSumExp")
-        // delta (B, T, NH): in `workspace` when given (no wait), else a temporary buffer.
-        let ownedDelta =
-            workspace == nil ? try DeviceBuffer(device: device, byteCount: rows * 4) : nil
-        guard let delta = workspace ?? ownedDelta else { return }
-        try require(delta, rows, "workspace")
+        // In `workspace` when given (no wait), else in a temporary buffer.
+        let layout = Self.attentionBackwardLayout(
+            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
+            headDim: headDim)
+        let ownedScratch =
+            workspace == nil ? try DeviceBuffer(device: device, byteCount: layout.total) : nil
+        guard let scratch = workspace ?? ownedScratch else { return }
+        let part = try workspaceParts(scratch, needing: layout.total, for: "attentionBackward")
+        let delta = part(0)  // (B, T, NH)
         try launch(
             "hsa_attention_delta_v1", in: .attention, grid: ((rows + 3) / 4, 1), block: 128,
             [
@@ -128,9 +133,11 @@ extension CUDABackend {
             try launch(
                 "hsa_attention_backward_query_v3", in: .attentionTensorCore,
                 grid: (((sequenceLength + 63) / 64) * heads, batch), block: 128, queryArguments)
-            try launch(
-                "hsa_attention_backward_key_v3", in: .attentionTensorCore,
-                grid: (((sequenceLength + 63) / 64) * kvHeads, batch), block: 128, keyArguments)
+            try attentionKeyGradientsTensorCore(
+                dK: dK, dV: dV, partials: (part(layout.partialKeys), part(layout.partialValues)),
+                keyArguments: Array(keyArguments.dropFirst(2)), layout: layout,
+                keyElements: keyRows * headDim,
+                blocksPerSplit: ((sequenceLength + 63) / 64) * kvHeads, batch: batch)
         } else if let tile = tiledAttentionSuffix(headDim: headDim) {
             try launch(
                 "hsa_attention_backward_query_\(tile)_v2", in: .attention,
@@ -146,8 +153,8 @@ extension CUDABackend {
                 "hsa_attention_backward_key_v1", in: .attention,
                 grid: ((keyRows + 3) / 4, 1), block: 128, keyArguments)
         }
-        // A temporary `delta` is freed on return: wait for the kernels that read it.
-        if ownedDelta != nil { try synchronize() }
+        // A temporary scratch is freed on return: wait for the kernels that use it.
+        if ownedScratch != nil { try synchronize() }
     }
 
     /// Validates dimensions and packs `HsaAttentionShape {B, T, NH, NKV, HS, causal, window}`.

@@ -312,12 +312,12 @@ extension CUDABackend {
 
     /// Views into sparse attention backward's workspace by byte offset, after checking that it
     /// holds `bytes`.
-    func workspaceParts(_ workspace: DeviceBuffer, needing bytes: Int) throws -> (Int) ->
-        DeviceBuffer
-    {
+    func workspaceParts(
+        _ workspace: DeviceBuffer, needing bytes: Int, for op: String = "sparseAttentionBackward"
+    ) throws -> (Int) -> DeviceBuffer {
         guard workspace.byteCount >= bytes else {
             throw CUDAError.invalidArgument(
-                "sparseAttentionBackward: workspace holds \(workspace.byteCount) bytes, "
+                "\(op): workspace holds \(workspace.byteCount) bytes, "
                     + "expected at least \(bytes)")
         }
         return { [device] offset in
