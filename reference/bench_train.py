@@ -25,6 +25,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hsa_reference import HSAConfig, HSAModel  # noqa: E402
 
+# The "impl" of the JSON; dev/kernels/bench_train_triton.py names its variant here.
+IMPL = "pytorch"
+
 
 def machine_description(device: str) -> str:
     if device == "cuda":
@@ -55,6 +58,10 @@ def main() -> None:
                     help="run forward and loss under torch.autocast (bf16 matmuls, fp32 weights)")
     ap.add_argument("--attention", default=None, choices=["hsa", "swa", "full"],
                     help="override the preset's attention mode")
+    ap.add_argument("--retrieval", default=None, choices=["per_token", "per_chunk"],
+                    help="override the preset's retrieval granularity")
+    ap.add_argument("--n-kv-heads", type=int, default=None,
+                    help="override the preset's KV heads (query heads per KV head = n_heads / this)")
     ap.add_argument("--out", default="bench_train.json", help="JSON output path")
     args = ap.parse_args()
 
@@ -63,6 +70,10 @@ def main() -> None:
     overrides = {"max_train_len": max(4096, args.seq_len)}
     if args.attention:
         overrides["attention"] = args.attention
+    if args.retrieval:
+        overrides["retrieval"] = args.retrieval
+    if args.n_kv_heads:
+        overrides["n_kv_heads"] = args.n_kv_heads
     cfg = HSAConfig.preset(args.preset, **overrides)
     torch.manual_seed(0)
     device = torch.device(args.device)
@@ -91,9 +102,11 @@ def main() -> None:
 
     step_s = statistics.median(times)
     result = {
-        "impl": "pytorch",
+        "impl": IMPL,
         "preset": args.preset,
         "attention": cfg.attention,
+        "retrieval": cfg.retrieval,
+        "n_kv_heads": cfg.n_kv_heads,
         "seq_len": args.seq_len,
         "batch": args.batch,
         "params": n_params,

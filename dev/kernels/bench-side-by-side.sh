@@ -5,7 +5,14 @@
 #                and attention), `hsa bench prefill` paper 1M/4M with fp32 and bf16 attention
 #   STAGE=torch  the PyTorch twin (reference/bench_train.py) on the same GPU: eager fp32,
 #                torch.compile fp32, torch.compile + autocast bf16, small and paper
-# Outputs in $OUT: selftest.txt, train-hsa.txt, prefill.txt, train-torch.txt, summary.txt.
+#   STAGE=triton the public Triton HSA kernel (HSA_TRITON_DIR [.carry/hsa_triton], holding
+#                RamstorageAI/long-context-modeling's ops/hsa_triton.py): the op at issue 6's
+#                shape next to `hsa selftest --kernels-only --bench`, then training steps with
+#                per-chunk retrieval (the kernel needs 16 query rows per program, and the
+#                presets have 4 query heads per KV head): hsa bf16, the twin with
+#                torch.compile + autocast bf16, and the same with the Triton kernel
+# Outputs in $OUT: selftest.txt, train-hsa.txt, prefill.txt, train-torch.txt, triton-op.json,
+# train-triton.txt, summary.txt.
 #   HSA_GZ  gzipped static CLI [.build-lead-rel/hsa.gz]
 set -u
 : "${OUT:?OUT must name the output directory}"
@@ -47,6 +54,31 @@ torch)
                 --warmup 2 --steps 5 $flags --out /tmp/torch.json >> "$OUT/train-torch.txt" 2>&1
             echo "torch $preset ${flags:-eager}: $(grep -o '"step_ms": [0-9.]*' /tmp/torch.json)" \
                 >> "$summary"
+            rm -f /tmp/torch.json
+        done
+    done
+    ;;
+triton)
+    export HSA_TRITON_DIR=${HSA_TRITON_DIR:-$PWD/.carry/hsa_triton}
+    gunzip -c "${HSA_GZ:-.build-lead-rel/hsa.gz}" > "$HSA" && chmod +x "$HSA" || exit 1
+    timeout 200 "$HSA" selftest --backend cuda --kernels-only --bench > "$OUT/selftest.txt" 2>&1
+    grep -E "checks|sparse attention|HSA ops" "$OUT/selftest.txt" >> "$summary"
+    timeout 200 python3 dev/kernels/bench_triton_hsa.py > "$OUT/triton-op.json" 2>&1
+    grep -E '"(B[0-9]+_T[0-9]+|forward|forward_backward|all_kernels_ms|triton_kernels_ms)"' \
+        "$OUT/triton-op.json" >> "$summary"
+    for preset in small paper; do
+        timeout 100 "$HSA" bench train --backend cuda --preset "$preset" --seq-len 4096 \
+            --retrieval per_chunk --warmup 2 --steps 5 --matmul-precision bf16 \
+            --attention-precision bf16 --out /tmp/train.json >> "$OUT/train-triton.txt" 2>&1
+        echo "hsa $preset per_chunk bf16: $(grep -o '"step_ms" : [0-9.]*' /tmp/train.json)" \
+            >> "$summary"
+        for script in reference/bench_train.py dev/kernels/bench_train_triton.py; do
+            echo "== $script $preset per_chunk" >> "$OUT/train-triton.txt"
+            timeout 200 python3 "$script" --device cuda --preset "$preset" --seq-len 4096 \
+                --retrieval per_chunk --warmup 2 --steps 5 --compile --autocast bf16 \
+                --out /tmp/torch.json >> "$OUT/train-triton.txt" 2>&1
+            echo "$script $preset per_chunk compile+bf16: $(grep -o '"step_ms": [0-9.]*' \
+                /tmp/torch.json)" >> "$summary"
             rm -f /tmp/torch.json
         done
     done
