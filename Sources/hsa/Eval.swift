@@ -31,6 +31,12 @@ extension HSACommand {
         var depths: String = "0,25,50,75,100"
         @Option(help: "Base seed of the generated samples.")
         var seed: UInt64 = 0
+        @Option(
+            help: """
+                Needle values: evaluation, or training (the half `hsa data synth` draws from; a \
+                gap between the two means a model memorized its training keys and values).
+                """)
+        var space: String = "evaluation"
         @Option(help: "Output directory.")
         var out: String = "runs/eval"
         @Option(help: "Evaluate the samples of this JSONL file (RULER format) instead.")
@@ -47,6 +53,9 @@ extension HSACommand {
 
         func validate() throws {
             guard samples > 0 else { throw ValidationError("--samples must be > 0") }
+            guard ValueSpace(rawValue: space) != nil else {
+                throw ValidationError("--space must be evaluation or training, got '\(space)'")
+            }
         }
 
         func run() throws {
@@ -79,7 +88,8 @@ extension HSACommand {
                 qaDatasets[kind] = try QADataset.load(kind, dataDirectory: dataDirectory)
             }
             let generator = TaskGenerator(
-                sources: sources, space: .evaluation, qaDatasets: qaDatasets)
+                sources: sources, space: ValueSpace(rawValue: space) ?? .evaluation,
+                qaDatasets: qaDatasets)
             if let writeTasks {
                 let generated = try jobs.map {
                     try generator.sample(

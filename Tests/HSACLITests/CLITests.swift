@@ -160,6 +160,30 @@ import Testing
         #expect(missing.error.contains("nope"))
     }
 
+    /// `eval --space training` draws the needles `hsa data synth` trains on, disjoint from the
+    /// default evaluation needles; anything else is a one-line error.
+    @Test func evalSpaceSwitchesTheNeedleHalf() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        func answers(_ space: String) throws -> String {
+            let file = root.appendingPathComponent("\(space).jsonl")
+            let run = try Self.hsa([
+                "eval", "--suite", "ruler", "--tasks", "niah_multikey_1", "--lengths", "1K",
+                "--samples", "3", "--space", space, "--data", root.path, "--write-tasks",
+                file.path,
+            ])
+            #expect(run.status == 0, "\(run.error)")
+            let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 3)
+            return lines.map { $0.components(separatedBy: "\"outputs\"").last ?? "" }
+                .joined(separator: "|")
+        }
+        #expect(try answers("training") != answers("evaluation"))
+        let bad = try Self.hsa(["eval", "--space", "test", "--write-tasks", "x.jsonl"])
+        #expect(bad.status != 0)
+        #expect(bad.error.contains("--space"))
+    }
+
     @Test func helpListsTheCommands() throws {
         let help = try Self.hsa(["--help"])
         for command in ["train", "generate", "inspect", "data", "bench", "doctor"] {
