@@ -70,7 +70,8 @@ public final class EvalHarness {
         var diagnostics: [String: Double]?
         if collectDiagnostics, !sample.needlePositions.isEmpty {
             diagnostics = try model.retrievalDiagnostics(
-                prompt: prompt, needlePositions: sample.needlePositions)
+                prompt: prompt, needlePositions: sample.needlePositions,
+                distractorPositions: sample.distractorPositions)
         }
         return EvalResult(
             suite: sample.suite, task: sample.task, length: sample.length, index: sample.index,

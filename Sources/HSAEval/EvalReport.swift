@@ -63,8 +63,9 @@ public enum EvalReport {
         guard !names.isEmpty else { return "" }
         var lines = [
             "",
-            "Retrieval at the answer position (HSA layer recall@top-k of the needle chunk, "
-                + "and the fusion mass on it; mean over samples with diagnostics):", "",
+            "Retrieval at the answer position (HSA layer recall@top-k of the answer needle's "
+                + "chunk, the fusion mass on it and, with several keys, on the distractor "
+                + "needles' chunks; mean over samples with diagnostics):", "",
             "| task | length | samples | " + names.joined(separator: " | ") + " |",
             "|" + Array(repeating: "---|", count: names.count + 3).joined(),
         ]

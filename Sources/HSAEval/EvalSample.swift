@@ -35,9 +35,13 @@ public struct EvalSample: Codable, Sendable, Equatable {
     public var depth: Double?
     /// The base seed it was generated from.
     public var seed: UInt64?
-    /// Token positions in the prompt (BOS = position 0) of each needle's value (NIAH; the
-    /// answer, which retrieval must reach) or where each fact starts.
+    /// Token positions in the prompt (BOS = position 0) of each answer needle's value (NIAH:
+    /// the needles whose values are the answers, which retrieval must reach) or where each fact
+    /// starts.
     public var needlePositions: [Int]
+    /// Token positions of the values of needles that are not answers (NIAH's other keys:
+    /// look-alike distractors); empty for other tasks.
+    public var distractorPositions: [Int]
     /// Answer length limit in tokens (RULER's tokens_to_generate).
     public var tokensToGenerate: Int
     /// How it is scored.
@@ -51,7 +55,8 @@ public struct EvalSample: Codable, Sendable, Equatable {
     public init(
         index: Int, input: String, outputs: [String], length: Int, answerPrefix: String,
         task: String, suite: String, depth: Double? = nil, seed: UInt64? = nil,
-        needlePositions: [Int] = [], tokensToGenerate: Int, metric: ScoringMetric,
+        needlePositions: [Int] = [], distractorPositions: [Int] = [], tokensToGenerate: Int,
+        metric: ScoringMetric,
         question: String? = nil, labels: [String]? = nil
     ) {
         self.index = index
@@ -64,6 +69,7 @@ public struct EvalSample: Codable, Sendable, Equatable {
         self.depth = depth
         self.seed = seed
         self.needlePositions = needlePositions
+        self.distractorPositions = distractorPositions
         self.tokensToGenerate = tokensToGenerate
         self.metric = metric
         self.question = question
@@ -74,6 +80,7 @@ public struct EvalSample: Codable, Sendable, Equatable {
         case index, input, outputs, length, task, suite, depth, seed, metric, question, labels
         case answerPrefix = "answer_prefix"
         case needlePositions = "needle_positions"
+        case distractorPositions = "distractor_positions"
         case tokensToGenerate = "tokens_to_generate"
     }
 
@@ -90,6 +97,8 @@ public struct EvalSample: Codable, Sendable, Equatable {
         depth = try c.decodeIfPresent(Double.self, forKey: .depth)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
         needlePositions = try c.decodeIfPresent([Int].self, forKey: .needlePositions) ?? []
+        distractorPositions =
+            try c.decodeIfPresent([Int].self, forKey: .distractorPositions) ?? []
         metric = try c.decodeIfPresent(ScoringMetric.self, forKey: .metric) ?? .stringMatchAll
         tokensToGenerate =
             try c.decodeIfPresent(Int.self, forKey: .tokensToGenerate)

@@ -7,17 +7,20 @@ public protocol EvaluationModel: AnyObject {
     var vocabularySize: Int { get }
     /// Up to `maxTokens` tokens continuing `prompt` (stopping early at end of sequence).
     func generate(prompt: [Int32], maxTokens: Int) throws -> [Int32]
-    /// Optional retrieval diagnostics for a prompt whose needles start at `needlePositions`
-    /// (for example the fraction of sparse-attention selections that hit a needle's chunk).
-    /// nil when the model has none.
-    func retrievalDiagnostics(prompt: [Int32], needlePositions: [Int]) throws -> [String: Double]?
+    /// Optional retrieval diagnostics for a prompt whose answer needles are at
+    /// `needlePositions` and look-alike distractors at `distractorPositions` (for example the
+    /// fraction of sparse-attention selections that hit a needle's chunk). nil when the model
+    /// has none.
+    func retrievalDiagnostics(
+        prompt: [Int32], needlePositions: [Int], distractorPositions: [Int]
+    ) throws -> [String: Double]?
 }
 
 extension EvaluationModel {
     /// No diagnostics by default.
-    public func retrievalDiagnostics(prompt: [Int32], needlePositions: [Int]) throws
-        -> [String: Double]?
-    { nil }
+    public func retrievalDiagnostics(
+        prompt: [Int32], needlePositions: [Int], distractorPositions: [Int]
+    ) throws -> [String: Double]? { nil }
 }
 
 // MARK: - Test models

@@ -55,12 +55,14 @@ public final class LanguageModelEvaluator: EvaluationModel {
     /// For HSA models and prompts up to `maximumLength`: one forward pass over the prompt and,
     /// at its last position (where the answer is generated), for each HSA layer `i` (bottom to
     /// top) `layer{i}.recall`, the fraction of KV heads whose top-k selection includes a chunk
-    /// holding a needle position, and `layer{i}.mass`, the fusion weight (joint fusion: attention
-    /// probability) on those chunks averaged over heads; plus `needle_chunk_recall`, the recall
-    /// over all layers. nil without HSA layers or needles, or for longer prompts.
-    public func retrievalDiagnostics(prompt: [Int32], needlePositions: [Int]) throws
-        -> [String: Double]?
-    {
+    /// holding an answer needle position, and `layer{i}.mass`, the fusion weight (joint fusion:
+    /// attention probability) on those chunks averaged over heads; with distractors also
+    /// `layer{i}.distractor_mass`, the weight on chunks holding only distractor needles (what
+    /// a landmark that cannot tell the keys apart gives away); plus `needle_chunk_recall`, the
+    /// recall over all layers. nil without HSA layers or needles, or for longer prompts.
+    public func retrievalDiagnostics(
+        prompt: [Int32], needlePositions: [Int], distractorPositions: [Int] = []
+    ) throws -> [String: Double]? {
         guard model.config.usesHSA, !needlePositions.isEmpty, !prompt.isEmpty,
             prompt.count <= maximumLength
         else { return nil }
@@ -74,6 +76,15 @@ public final class LanguageModelEvaluator: EvaluationModel {
         for (i, layer) in layers.enumerated() {
             diagnostics["layer\(i).recall"] = layer.recall
             diagnostics["layer\(i).mass"] = layer.mass
+        }
+        let distractorChunks = Set(distractorPositions.map { $0 / model.config.chunkSize })
+            .subtracting(needleChunks)
+        if !distractorChunks.isEmpty {
+            let distractors = pass.chunkRetrieval(
+                of: distractorChunks, position: prompt.count - 1, config: model.config)
+            for (i, layer) in distractors.enumerated() {
+                diagnostics["layer\(i).distractor_mass"] = layer.mass
+            }
         }
         diagnostics["needle_chunk_recall"] =
             layers.reduce(0) { $0 + $1.recall } / Double(layers.count)

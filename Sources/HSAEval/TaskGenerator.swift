@@ -234,10 +234,14 @@ public struct TaskGenerator: Sendable {
             offset + needle.text.utf8.count - needle.value.utf8.count - 1  // "... is: VALUE."
         }
         let (input, positions) = assembly.input(context: built.bytes, offsets: valueOffsets)
+        // Needles of keys that are not asked for are look-alike distractors.
+        let isAnswer = needles.map { needle in queried.contains(needle.key) }
         return EvalSample(
             index: 0, input: input, outputs: answers, length: length,
             answerPrefix: assembly.answerPrefix, task: task.rawValue, suite: "ruler",
-            depth: depths[primary], needlePositions: positions,
+            depth: depths[primary],
+            needlePositions: zip(positions, isAnswer).filter(\.1).map(\.0),
+            distractorPositions: zip(positions, isAnswer).filter { !$0.1 }.map(\.0),
             tokensToGenerate: task.tokensToGenerate, metric: task.metric)
     }
 

@@ -33,6 +33,26 @@ import Testing
         }
     }
 
+    /// With distractor needles the weight on their chunks is reported apart from the answer's;
+    /// under softmax fusion the two never add up to more than the whole fusion.
+    @Test func distractorMassIsSeparateFromTheAnswerMass() throws {
+        let sample = try builtInGenerator.sample(
+            .ruler(.niahMultikey1), length: 900, index: 0, seed: 2)
+        #expect(!sample.distractorPositions.isEmpty)
+        let prompt = [ByteTokenizer().bos] + ByteTokenizer().encode(sample.promptText)
+        let adapter = LanguageModelEvaluator(model: model(fusion: .softmax))
+        let values = try #require(
+            try adapter.retrievalDiagnostics(
+                prompt: prompt, needlePositions: sample.needlePositions,
+                distractorPositions: sample.distractorPositions))
+        for layer in 0..<2 {
+            let answer = try #require(values["layer\(layer).mass"])
+            let distractor = try #require(values["layer\(layer).distractor_mass"])
+            #expect((0...1).contains(distractor))
+            #expect(answer + distractor <= 1 + 1e-6)
+        }
+    }
+
     @Test func massOverAllSelectedChunksIsTheWholeFusion() throws {
         let tokens = ByteTokenizer().encode(String(repeating: "The sky is blue. ", count: 12))
         for fusion in [FusionKind.stickBreaking, .softmax, .joint] {

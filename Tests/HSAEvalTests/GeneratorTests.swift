@@ -93,6 +93,28 @@ import Testing
         }
     }
 
+    /// Needle positions point at the answers' values, distractor positions at the other keys'.
+    @Test func answerNeedlesAndDistractorsAreSeparated() throws {
+        let tokenizer = ByteTokenizer()
+        for (task, answers, distractors) in [
+            (RulerTask.niahMultikey1, 1, 3), (.niahMultivalue, 4, 0), (.niahSingle2, 1, 0),
+        ] {
+            let sample = try builtInGenerator.sample(
+                .ruler(task), length: 4096, index: 0, seed: 4)
+            #expect(sample.needlePositions.count == answers, "\(task)")
+            #expect(sample.distractorPositions.count == distractors, "\(task)")
+            let prompt = [tokenizer.bos] + tokenizer.encode(sample.promptText)
+            func value(at position: Int) -> String {
+                let text = tokenizer.decode(Array(prompt[position..<(position + 40)]))
+                return String(text.prefix { $0 != "." })
+            }
+            #expect(Set(sample.needlePositions.map(value)) == Set(sample.outputs), "\(task)")
+            for position in sample.distractorPositions {
+                #expect(!sample.outputs.contains(value(at: position)), "\(task)")
+            }
+        }
+    }
+
     @Test func variableTrackingChainIsInOrderAndComplete() throws {
         let sample = try builtInGenerator.sample(.ruler(.vt), length: 4096, index: 0, seed: 5)
         #expect(sample.outputs.count == 5)
