@@ -133,8 +133,10 @@ extension CUDABackend {
             try launch(
                 "hsa_attention_backward_query_v3", in: .attentionTensorCore,
                 grid: (((sequenceLength + 63) / 64) * heads, batch), block: 128, queryArguments)
+            let partials =
+                layout.splits > 1 ? (part(layout.partialKeys), part(layout.partialValues)) : nil
             try attentionKeyGradientsTensorCore(
-                dK: dK, dV: dV, partials: (part(layout.partialKeys), part(layout.partialValues)),
+                dK: dK, dV: dV, partials: partials,
                 keyArguments: Array(keyArguments.dropFirst(2)), layout: layout,
                 keyElements: keyRows * headDim,
                 blocksPerSplit: ((sequenceLength + 63) / 64) * kvHeads, batch: batch)

@@ -50,22 +50,20 @@ extension CUDABackend {
     }
 
     /// dK, dV (B, T, NKV, HS: `keyElements` floats) overwritten by the tensor-core kernel,
-    /// through the partials when the layout splits heads. `keyArguments` are the kernel's
-    /// inputs after dK and dV.
+    /// through `partials` (the layout's, present when it splits heads). `keyArguments` are the
+    /// kernel's inputs after dK and dV.
     func attentionKeyGradientsTensorCore(
-        dK: DeviceBuffer, dV: DeviceBuffer, partials: (keys: DeviceBuffer, values: DeviceBuffer),
+        dK: DeviceBuffer, dV: DeviceBuffer, partials: (keys: DeviceBuffer, values: DeviceBuffer)?,
         keyArguments: [KernelArgument], layout: AttentionBackwardLayout, keyElements: Int,
         blocksPerSplit: Int, batch: Int
     ) throws {
-        let split = layout.splits > 1
-        let targets: [KernelArgument] =
-            split
-            ? [.buffer(partials.keys), .buffer(partials.values)] : [.buffer(dK), .buffer(dV)]
+        let targets = partials ?? (dK, dV)
         try launch(
             "hsa_attention_backward_key_v3", in: .attentionTensorCore,
             grid: (blocksPerSplit * layout.splits, batch), block: 128,
-            targets + keyArguments + [.int(Int32(layout.splits)), .int(Int32(layout.perSplit))])
-        guard split else { return }
+            [.buffer(targets.0), .buffer(targets.1)] + keyArguments
+                + [.int(Int32(layout.splits)), .int(Int32(layout.perSplit))])
+        guard let partials else { return }
         try launch(
             "hsa_attention_backward_key_reduce_v3", in: .attentionTensorCore,
             grid: ((keyElements + 255) / 256, 1), block: 256,
