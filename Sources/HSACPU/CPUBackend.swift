@@ -118,18 +118,18 @@ public final class CPUBackend: ComputeBackend {
 
     public func ropeForward(
         _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, theta: Float
+        headDim: Int, rotary: RotaryEmbedding
     ) {
         CPU.ropeForward(
-            x, positions: positions, rows: rows, heads: heads, headDim: headDim, theta: theta)
+            x, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary)
     }
 
     public func ropeBackward(
         _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, theta: Float
+        headDim: Int, rotary: RotaryEmbedding
     ) {
         CPU.ropeBackward(
-            dX, positions: positions, rows: rows, heads: heads, headDim: headDim, theta: theta)
+            dX, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary)
     }
 
     public func swigluForward(

@@ -3,7 +3,8 @@ import HSACore
 
 // Rotary position embedding, rotate-half (GPT-NeoX / Llama) convention, in place.
 // Dimension letters: N rows, H heads, HS head size. Pair i of a head is (x[i], x[i + HS/2]),
-// rotated by angle pos * theta^(-2i/HS):
+// rotated by angle pos * f_i with f_i = theta^(-2i/HS) (or YaRN's stretched f_i, whose cos
+// and sin are also scaled by its attention factor; `RotaryEmbedding`):
 //   x'[i] = x[i] cos - x[i + HS/2] sin,   x'[i + HS/2] = x[i + HS/2] cos + x[i] sin.
 
 // MARK: - Forward
@@ -22,7 +23,17 @@ extension CPU {
         headDim: Int, theta: Float
     ) {
         rope(
-            x, positions: positions, rows: rows, heads: heads, headDim: headDim, theta: theta,
+            x, positions: positions, rows: rows, heads: heads, headDim: headDim,
+            rotary: RotaryEmbedding(theta: Double(theta)), direction: 1)
+    }
+
+    /// Applies RoPE with `rotary`'s frequencies (plain or YaRN) in place.
+    public static func ropeForward(
+        _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
+        headDim: Int, rotary: RotaryEmbedding
+    ) {
+        rope(
+            x, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary,
             direction: 1)
     }
 }
@@ -44,7 +55,17 @@ extension CPU {
         headDim: Int, theta: Float
     ) {
         rope(
-            dX, positions: positions, rows: rows, heads: heads, headDim: headDim, theta: theta,
+            dX, positions: positions, rows: rows, heads: heads, headDim: headDim,
+            rotary: RotaryEmbedding(theta: Double(theta)), direction: -1)
+    }
+
+    /// RoPE backward with `rotary`'s frequencies: the transpose of its forward.
+    public static func ropeBackward(
+        _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
+        headDim: Int, rotary: RotaryEmbedding
+    ) {
+        rope(
+            dX, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary,
             direction: -1)
     }
 }
@@ -52,19 +73,19 @@ extension CPU {
 // MARK: - Helpers
 
 extension CPU {
-    /// Rotates every head by `direction * angle` (+1 forward, -1 backward).
+    /// Rotates every head by `direction * angle` (+1 forward, -1 backward), scaled by
+    /// `rotary.scale` (1 for plain RoPE).
     private static func rope(
         _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, theta: Float, direction: Float
+        headDim: Int, rotary: RotaryEmbedding, direction: Float
     ) {
         precondition(headDim % 2 == 0, "RoPE needs an even head size, got \(headDim)")
         let half = headDim / 2
         if rows == 0 || heads == 0 || half == 0 { return }
-        // Inverse frequencies theta^(-2i/HS) in Double: fp32 angles lose ~1e-4 rad at long
-        // positions, so angles, cos and sin are computed in Double and rounded once.
-        let inverseFrequencies = (0..<half).map { i in
-            pow(Double(theta), -Double(2 * i) / Double(headDim))
-        }
+        // Inverse frequencies in Double: fp32 angles lose ~1e-4 rad at long positions, so
+        // angles, cos and sin are computed in Double and rounded once.
+        let inverseFrequencies = rotary.inverseFrequencies(headDim: headDim)
+        let scale = rotary.scale
         // cos/sin tables (N, HS/2), computed once per call and shared by all heads of a row.
         var cosines = [Float](repeating: 0, count: rows * half)
         var sines = [Float](repeating: 0, count: rows * half)
@@ -80,8 +101,8 @@ extension CPU {
                         let sinRow = sinTable + n * half
                         for i in 0..<half {
                             let angle = position * frequency[i]
-                            cosRow[i] = Float(cos(angle))
-                            sinRow[i] = direction * Float(sin(angle))
+                            cosRow[i] = Float(scale * cos(angle))
+                            sinRow[i] = direction * Float(scale * sin(angle))
                         }
                         for h in 0..<heads {
                             let head = x + (n * heads + h) * headDim

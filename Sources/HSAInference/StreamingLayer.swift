@@ -70,7 +70,7 @@ struct StreamingLayer {
         let c = config.dModel
         let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
         let positions = (0..<n).map { Int32(first + $0) }
-        let theta = Float(config.ropeTheta)
+        let rotary = config.rotaryEmbedding
 
         // Attention: keys and values go straight into the window.
         let normed = Tensor(shape: [n, c])
@@ -103,8 +103,9 @@ struct StreamingLayer {
         positions.withUnsafeBufferPointer { buffer in
             guard let p = buffer.baseAddress else { return }
             backend.ropeForward(
-                query.data, positions: p, rows: n, heads: nh, headDim: hs, theta: theta)
-            backend.ropeForward(keys, positions: p, rows: n, heads: nkv, headDim: hs, theta: theta)
+                query.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary)
+            backend.ropeForward(
+                keys, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary)
         }
         let attention = windowedAttention(
             query: paddedQuery, windowRows: windowRows, rows: n, firstPosition: first,

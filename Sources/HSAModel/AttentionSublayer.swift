@@ -50,14 +50,14 @@ struct AttentionSublayer {
             cache.query.copy(from: cache.queryRaw)
             cache.key.copy(from: cache.keyRaw)
         }
-        let theta = Float(config.ropeTheta)
+        let rotary = config.rotaryEmbedding
         let backend = TensorOps.backend
         positions.withUnsafeBufferPointer { pos in
             guard let p = pos.baseAddress else { return }
             backend.ropeForward(
-                cache.query.data, positions: p, rows: n, heads: nh, headDim: hs, theta: theta)
+                cache.query.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary)
             backend.ropeForward(
-                cache.key.data, positions: p, rows: n, heads: nkv, headDim: hs, theta: theta)
+                cache.key.data, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary)
         }
         backend.attentionForward(
             out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
@@ -92,13 +92,13 @@ struct AttentionSublayer {
             out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
             k: cache.key.data, v: cache.value.data, batch: batch, sequenceLength: sequenceLength,
             heads: nh, kvHeads: nkv, headDim: hs, mask: mask)
-        let theta = Float(config.ropeTheta)
+        let rotary = config.rotaryEmbedding
         positions.withUnsafeBufferPointer { pos in
             guard let p = pos.baseAddress else { return }
             backend.ropeBackward(
-                dQuery.data, positions: p, rows: n, heads: nh, headDim: hs, theta: theta)
+                dQuery.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary)
             backend.ropeBackward(
-                dKey.data, positions: p, rows: n, heads: nkv, headDim: hs, theta: theta)
+                dKey.data, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary)
         }
         let dQueryRaw: Tensor
         let dKeyRaw: Tensor

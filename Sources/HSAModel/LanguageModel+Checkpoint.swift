@@ -72,13 +72,17 @@ extension LanguageModel {
             directory: directory, baseName: "model", maxShardBytes: maxShardBytes)
     }
 
-    /// Loads `config.json` and the model weights from a checkpoint directory.
-    public static func load(from directory: URL) throws -> LanguageModel {
+    /// Loads `config.json` and the model weights from a checkpoint directory; `yarn` extends
+    /// its RoPE attention for evaluation beyond the training length.
+    public static func load(from directory: URL, yarn: YaRNScaling? = nil) throws
+        -> LanguageModel
+    {
         let configURL = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw CheckpointError.missingFile(configURL.path)
         }
-        let config = try ModelConfig.load(from: configURL)
+        var config = try ModelConfig.load(from: configURL)
+        config.yarn = yarn
         let model = LanguageModel(config: config)
         let collection = try SafetensorsShards.read(directory: directory, baseName: "model")
         try model.parameters.load(from: collection, source: directory.path)

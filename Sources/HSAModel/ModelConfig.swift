@@ -77,6 +77,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var maxTrainLen: Int
     /// NKV * DR, the width of landmarks and retrieval queries; nil means `dModel`.
     public var retrievalDim: Int?
+    /// YaRN context extension of every RoPE attention, set at evaluation (`hsa eval
+    /// --yarn-factor`); not a trained knob, never written to config.json.
+    public var yarn: YaRNScaling? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case vocabSize = "vocab_size"
@@ -112,6 +115,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var resolvedRetrievalDim: Int { retrievalDim ?? dModel }
     /// DR, retrieval width per KV head.
     public var retrievalHeadDim: Int { resolvedRetrievalDim / nKvHeads }
+    /// RoPE's frequencies for this model (plain, or YaRN-scaled at evaluation).
+    public var rotaryEmbedding: RotaryEmbedding { RotaryEmbedding(theta: ropeTheta, yarn: yarn) }
     /// Whether the model has a chunk memory and HSA sublayers.
     public var usesHSA: Bool { attention == .hsa }
     /// Whether a chunk encoder (with layers) exists.

@@ -50,11 +50,30 @@ extension HSACommand {
         var maxDiagnosticsLength: String = "16K"
         @Flag(help: "Record HSA retrieval diagnostics (one extra forward pass per sample).")
         var diagnostics = false
+        @Option(
+            help: """
+                YaRN context extension of the model's RoPE attention by this factor (> 1; e.g. \
+                eval length / training length), for dense baselines. CPU backend only.
+                """)
+        var yarnFactor: Double?
+        @Option(help: "YaRN's original context (default: the model's max_train_len).")
+        var yarnOriginalLength: Int?
 
         func validate() throws {
             guard samples > 0 else { throw ValidationError("--samples must be > 0") }
             guard ValueSpace(rawValue: space) != nil else {
                 throw ValidationError("--space must be evaluation or training, got '\(space)'")
+            }
+            if let yarnFactor {
+                guard yarnFactor > 1 else {
+                    throw ValidationError("--yarn-factor must be > 1, got \(yarnFactor)")
+                }
+                guard device.backend == "cpu" else {
+                    throw ValidationError("--yarn-factor runs on the CPU backend (--backend cpu)")
+                }
+            }
+            if let yarnOriginalLength, yarnOriginalLength < 1 {
+                throw ValidationError("--yarn-original-length must be positive")
             }
         }
 
@@ -111,11 +130,20 @@ extension HSACommand {
             Terminal.printLine("results in \(out)")
         }
 
+        /// `--yarn-factor`'s scaling against the model's training length, or nil.
+        private func yarn(_ directory: URL) throws -> YaRNScaling? {
+            guard let yarnFactor else { return nil }
+            let trained = try ModelConfig.load(
+                from: directory.appendingPathComponent("config.json"))
+            return YaRNScaling(
+                factor: yarnFactor, originalLength: yarnOriginalLength ?? trained.maxTrainLen)
+        }
+
         private func loadModel() throws -> any EvaluationModel {
             switch (model, referenceModel) {
             case (let path?, nil):
                 let directory = URL(fileURLWithPath: path)
-                let network = try LanguageModel.load(from: directory)
+                let network = try LanguageModel.load(from: directory, yarn: try yarn(directory))
                 let tokenizer = try loadTokenizer(directory: directory)
                 guard tokenizer is ByteTokenizer else {
                     throw UserError(

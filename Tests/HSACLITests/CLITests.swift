@@ -184,6 +184,18 @@ import Testing
         #expect(bad.error.contains("--space"))
     }
 
+    /// YaRN is an evaluation option of the CPU backend, with a factor above 1.
+    @Test func yarnOptionsAreChecked() throws {
+        let small = try Self.hsa(["eval", "--yarn-factor", "0.5", "--write-tasks", "x.jsonl"])
+        #expect(small.status != 0)
+        #expect(small.error.contains("--yarn-factor"))
+        let gpu = try Self.hsa([
+            "eval", "--yarn-factor", "4", "--backend", "cuda", "--write-tasks", "x.jsonl",
+        ])
+        #expect(gpu.status != 0)
+        #expect(gpu.error.contains("CPU backend"))
+    }
+
     @Test func helpListsTheCommands() throws {
         let help = try Self.hsa(["--help"])
         for command in ["train", "generate", "inspect", "data", "bench", "doctor"] {

@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 import HSAModel
 import Testing
 
@@ -16,6 +17,17 @@ import Testing
             let config = try ModelConfig.preset(named: name)
             #expect(try ModelConfig.decode(config.encoded(), source: name) == config)
         }
+    }
+
+    /// YaRN is set at evaluation and never written: a saved config is the trained model's.
+    @Test func yarnIsNotWrittenToConfigJSON() throws {
+        var config = ModelConfig.tiny
+        config.attention = .full
+        config.yarn = YaRNScaling(factor: 4, originalLength: 256)
+        #expect(config.rotaryEmbedding.yarn?.factor == 4)
+        let text = String(decoding: try config.encoded(), as: UTF8.self)
+        #expect(!text.contains("yarn"))
+        #expect(try ModelConfig.decode(config.encoded(), source: "c.json").yarn == nil)
     }
 
     @Test func rejectsUnknownFields() throws {

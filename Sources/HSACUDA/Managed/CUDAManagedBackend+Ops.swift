@@ -138,9 +138,10 @@ extension CUDAManagedBackend {
 
     public func ropeForward(
         _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, theta: Float
+        headDim: Int, rotary: RotaryEmbedding
     ) {
         run("ropeForward") {
+            let theta = try Self.plainTheta(rotary)
             try withStaged(positions, count: rows) { staged in
                 try gpu.ropeForward(
                     view(x), positions: staged, rows: rows, heads: heads, headDim: headDim,
@@ -151,15 +152,25 @@ extension CUDAManagedBackend {
 
     public func ropeBackward(
         _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, theta: Float
+        headDim: Int, rotary: RotaryEmbedding
     ) {
         run("ropeBackward") {
+            let theta = try Self.plainTheta(rotary)
             try withStaged(positions, count: rows) { staged in
                 try gpu.ropeBackward(
                     view(dX), positions: staged, rows: rows, heads: heads, headDim: headDim,
                     theta: theta)
             }
         }
+    }
+
+    /// The kernels compute theta^(-2i/HS) themselves: YaRN's stretched frequencies run on the
+    /// CPU backend only (the CLI refuses the combination before a model runs).
+    static func plainTheta(_ rotary: RotaryEmbedding) throws -> Float {
+        guard rotary.yarn == nil else {
+            throw CUDAError.invalidArgument("YaRN RoPE scaling runs on the CPU backend only")
+        }
+        return Float(rotary.theta)
     }
 
     public func swigluForward(

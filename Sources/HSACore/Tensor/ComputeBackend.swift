@@ -59,11 +59,11 @@ public protocol ComputeBackend: TensorAllocator {
     /// x (N, H, HS) rotated in place; positions (N) host memory.
     func ropeForward(
         _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, theta: Float)
+        headDim: Int, rotary: RotaryEmbedding)
     /// dX (N, H, HS) rotated back in place; positions (N) host memory.
     func ropeBackward(
         _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, theta: Float)
+        headDim: Int, rotary: RotaryEmbedding)
     /// out = silu(gate) * up, overwritten.
     func swigluForward(
         out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
