@@ -72,17 +72,18 @@ extension LanguageModel {
             directory: directory, baseName: "model", maxShardBytes: maxShardBytes)
     }
 
-    /// Loads `config.json` and the model weights from a checkpoint directory; `yarn` extends
-    /// its RoPE attention for evaluation beyond the training length.
-    public static func load(from directory: URL, yarn: YaRNScaling? = nil) throws
-        -> LanguageModel
-    {
+    /// Loads `config.json` and the model weights from a checkpoint directory. `adjust` may
+    /// change settings that leave the weights' shapes alone before the model is built (e.g.
+    /// `yarn`, to extend RoPE attention for evaluation beyond the training length).
+    public static func load(
+        from directory: URL, adjusting adjust: (inout ModelConfig) -> Void = { _ in }
+    ) throws -> LanguageModel {
         let configURL = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw CheckpointError.missingFile(configURL.path)
         }
         var config = try ModelConfig.load(from: configURL)
-        config.yarn = yarn
+        adjust(&config)
         let model = LanguageModel(config: config)
         let collection = try SafetensorsShards.read(directory: directory, baseName: "model")
         try model.parameters.load(from: collection, source: directory.path)

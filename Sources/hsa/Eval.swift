@@ -130,20 +130,17 @@ extension HSACommand {
             Terminal.printLine("results in \(out)")
         }
 
-        /// `--yarn-factor`'s scaling against the model's training length, or nil.
-        private func yarn(_ directory: URL) throws -> YaRNScaling? {
-            guard let yarnFactor else { return nil }
-            let trained = try ModelConfig.load(
-                from: directory.appendingPathComponent("config.json"))
-            return YaRNScaling(
-                factor: yarnFactor, originalLength: yarnOriginalLength ?? trained.maxTrainLen)
-        }
-
         private func loadModel() throws -> any EvaluationModel {
             switch (model, referenceModel) {
             case (let path?, nil):
                 let directory = URL(fileURLWithPath: path)
-                let network = try LanguageModel.load(from: directory, yarn: try yarn(directory))
+                // --yarn-factor scales against the model's training length unless told otherwise.
+                let network = try LanguageModel.load(from: directory) { config in
+                    guard let yarnFactor else { return }
+                    config.yarn = YaRNScaling(
+                        factor: yarnFactor,
+                        originalLength: yarnOriginalLength ?? config.maxTrainLen)
+                }
                 let tokenizer = try loadTokenizer(directory: directory)
                 guard tokenizer is ByteTokenizer else {
                     throw UserError(

@@ -25,7 +25,7 @@ extension CUDABackend {
     static func attentionBackwardLayout(
         batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int
     ) -> AttentionBackwardLayout {
-        func aligned(_ bytes: Int) -> Int { (bytes + 255) / 256 * 256 }
+        let aligned = workspaceAligned
         let group = heads / max(kvHeads, 1)
         let blocks = max(1, (sequenceLength + 63) / 64 * kvHeads * batch)
         let wanted = min(group, max(1, (attentionKeyTargetBlocks + blocks - 1) / blocks))

@@ -228,7 +228,7 @@ extension CUDABackend {
     private static func sparseBackwardLayout(
         _ b: Int, _ t: Int, _ nh: Int, _ nkv: Int, _ hs: Int, _ s: Int, _ nc: Int, _ k: Int
     ) -> (partialKeys: Int, partialValues: Int, map: Int, total: Int) {
-        func aligned(_ bytes: Int) -> Int { (bytes + 255) / 256 * 256 }
+        let aligned = workspaceAligned
         let blocks = sparseTokenBlocks(sequenceLength: t, chunkSize: s).count
         let deltas = aligned(b * t * nh * k * 4)
         let partial = aligned(b * nkv * nc * blocks * s * hs * 4)
@@ -309,23 +309,6 @@ extension CUDABackend {
     }
 
     // MARK: Helpers
-
-    /// Views into sparse attention backward's workspace by byte offset, after checking that it
-    /// holds `bytes`.
-    func workspaceParts(
-        _ workspace: DeviceBuffer, needing bytes: Int, for op: String = "sparseAttentionBackward"
-    ) throws -> (Int) -> DeviceBuffer {
-        guard workspace.byteCount >= bytes else {
-            throw CUDAError.invalidArgument(
-                "\(op): workspace holds \(workspace.byteCount) bytes, "
-                    + "expected at least \(bytes)")
-        }
-        return { [device] offset in
-            DeviceBuffer(
-                device: device, borrowing: workspace.address + UInt64(offset),
-                byteCount: workspace.byteCount - offset)
-        }
-    }
 
     private func checkSparse(
         _ heads: Int, _ kvHeads: Int, _ headDim: Int, _ chunkSize: Int, _ topK: Int

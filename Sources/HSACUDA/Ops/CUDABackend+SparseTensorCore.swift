@@ -31,7 +31,7 @@ struct TensorCoreBackwardLayout {
     let maxPieces: Int
 
     init(_ d: SparseDimensions) {
-        func aligned(_ bytes: Int) -> Int { (bytes + 255) / 256 * 256 }
+        let aligned = CUDABackend.workspaceAligned
         let items = d.chunkItems
         maxPieces = (d.pairs + Self.pieceTokens - 1) / Self.pieceTokens + items
         packed = aligned(d.b * d.t * d.nh * d.k * 4)
