@@ -18,10 +18,11 @@
 #          --document-aligned at SEQ [2048]; probed by `hsa eval --suite ruler --diagnostics`
 #          at PROBE_LENGTHS [2K,8K] (PROBE_SAMPLES [10]) on the host CPU
 # Knobs: STEPS [6000], BUDGET_S [500], LR [3e-3], BATCH, SEQ, CHECKPOINT_EVERY [1000],
-# MODEL (the toy model's flags, below; set it empty with INIT_TGZ to keep each model's own
-# config), HSA_GZ [.build-lead-rel/hsa.gz], BACKEND [cuda; cpu for a local dry run]. With
-# TOY=lines, EVAL_LENGTHS (e.g. 1K,16K,256K; default none) also runs `hsa eval --suite copy` on
-# each final model on the host CPU, EVAL_SAMPLES [10] per length, all models at once.
+# GPUS (space-separated GPU ordinals, variant i on the (i mod n)-th) [0], MODEL (the toy
+# model's flags, below; set it empty with INIT_TGZ to keep each model's own config), HSA_GZ
+# [.build-lead-rel/hsa.gz], BACKEND [cuda; cpu for a local dry run]. With TOY=lines,
+# EVAL_LENGTHS (e.g. 1K,16K,256K; default none) also runs `hsa eval --suite copy` on each
+# final model on the host CPU, EVAL_SAMPLES [10] per length, all models at once.
 # INIT_TGZ (toy-runs.tgz of an earlier call, or any tgz of final/NAME model directories)
 # starts each variant whose name it holds from those weights (`--init-from`: fresh optimizer
 # and schedule).
@@ -73,13 +74,16 @@ if [ -n "${INIT_TGZ:-}" ]; then
     mkdir -p "$W/init" && tar -xzf "$INIT_TGZ" -C "$W/init" final
 fi
 
+read -ra GPU_LIST <<< "${GPUS:-0}"
 PIDS=()
 for spec in "$@"; do
     name=${spec%%|*}
     flags=${spec#*|}
     [ -d "$W/init/final/$name" ] && flags="$flags --init-from $W/init/final/$name"
+    gpu=${GPU_LIST[$(( ${#PIDS[@]} % ${#GPU_LIST[@]} ))]}
     # shellcheck disable=SC2086
-    HSA_NUM_THREADS=1 timeout "$BUDGET_S" "$W/hsa" train --data "$W/tokens" --out "$W/runs/$name" \
+    HSA_DEVICE_ORDINAL=$gpu HSA_NUM_THREADS=1 timeout "$BUDGET_S" "$W/hsa" train \
+        --data "$W/tokens" --out "$W/runs/$name" \
         $MODEL $DATA_FLAGS --steps "$STEPS" --lr "${LR:-3e-3}" --warmup-steps 20 \
         --eval-every 0 --checkpoint-every "${CHECKPOINT_EVERY:-1000}" \
         --backend "${BACKEND:-cuda}" $flags > "$W/runs/$name.log" 2>&1 &

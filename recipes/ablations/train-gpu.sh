@@ -7,7 +7,8 @@
 # Knobs: SEED [1], BUDGET_S [480] (each run trains until then), STEPS [20000] (the LR
 # schedule's length), ONLY (space-separated names to run, default all), INIT_TGZ (continue
 # the runs of an earlier call), EXTRA (flags added to every run, e.g. --attention-precision
-# bf16), SAMPLES [40000] (synth samples per task), BACKEND [cuda] (cpu: a local dry run).
+# bf16), SAMPLES [40000] (synth samples per task), BACKEND [cuda] (cpu: a local dry run), GPUS
+# [0] (ordinals the rows are dealt over), WORK (scratch; distinct per concurrent seed).
 set -u
 : "${OUT:?OUT must name the output directory}"
 HERE=$(cd "$(dirname "$0")" && pwd)
