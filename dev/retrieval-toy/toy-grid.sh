@@ -25,7 +25,10 @@
 # final model on the host CPU, EVAL_SAMPLES [10] per length, all models at once.
 # INIT_TGZ (toy-runs.tgz of an earlier call, or any tgz of final/NAME model directories)
 # starts each variant whose name it holds from those weights (`--init-from`: fresh optimizer
-# and schedule).
+# and schedule). KEEP_STATE=1 also returns each run's newest full checkpoint (weights,
+# optimizer, schedule, data position) as $OUT/toy-state.tgz.*; STATE_TGZ (those pieces joined)
+# makes the next call resume every run it holds bit for bit (`--resume`), so a chain of calls
+# trains like one long run. HSA_GZ may be a .xz (smaller carry).
 set -u
 : "${OUT:?OUT must name the output directory}"
 TOY=${TOY:-kv}
@@ -39,7 +42,11 @@ W=${WORK:-/tmp/toy-work}
 # a machine kept warm between calls still holds the last call's runs
 rm -rf "$W/runs" "$W/init" "$W/probe" && mkdir -p "$W/runs"
 export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}
-gunzip -c "$HSA_GZ" > "$W/hsa" && chmod +x "$W/hsa"
+case "$HSA_GZ" in
+*.xz) xz -dc "$HSA_GZ" > "$W/hsa" ;;
+*) gunzip -c "$HSA_GZ" > "$W/hsa" ;;
+esac
+chmod +x "$W/hsa"
 case "$TOY" in
 lines)
     # shellcheck disable=SC2086
@@ -73,6 +80,7 @@ esac
 if [ -n "${INIT_TGZ:-}" ]; then
     mkdir -p "$W/init" && tar -xzf "$INIT_TGZ" -C "$W/init" final
 fi
+[ -n "${STATE_TGZ:-}" ] && tar -xzf "$STATE_TGZ" -C "$W/runs"
 
 read -ra GPU_LIST <<< "${GPUS:-0}"
 PIDS=()
@@ -80,13 +88,14 @@ for spec in "$@"; do
     name=${spec%%|*}
     flags=${spec#*|}
     [ -d "$W/init/final/$name" ] && flags="$flags --init-from $W/init/final/$name"
+    [ -d "$W/runs/$name/checkpoints" ] && flags="$flags --resume"
     gpu=${GPU_LIST[$(( ${#PIDS[@]} % ${#GPU_LIST[@]} ))]}
     # shellcheck disable=SC2086
     HSA_DEVICE_ORDINAL=$gpu HSA_NUM_THREADS=1 timeout "$BUDGET_S" "$W/hsa" train \
         --data "$W/tokens" --out "$W/runs/$name" \
         $MODEL $DATA_FLAGS --steps "$STEPS" --lr "${LR:-3e-3}" --warmup-steps 20 \
         --eval-every 0 --checkpoint-every "${CHECKPOINT_EVERY:-1000}" \
-        --backend "${BACKEND:-cuda}" $flags > "$W/runs/$name.log" 2>&1 &
+        --backend "${BACKEND:-cuda}" $flags >> "$W/runs/$name.log" 2>&1 &
     PIDS+=($!)
 done
 wait "${PIDS[@]}"
@@ -103,6 +112,14 @@ for name in $(ls -d */ | tr -d /); do
 done
 # in pieces below the device tool's 16 MiB per returned file: cat toy-runs.tgz.* > toy-runs.tgz
 tar czf - final ./*.log | split -b 15000000 - "$OUT/toy-runs.tgz."
+if [ "${KEEP_STATE:-0}" = 1 ]; then
+    names=$(ls final)
+    for name in $names; do  # the newest checkpoint is all --resume needs
+        ls -d "$name"/checkpoints/step-* | sort | head -n -1 | xargs -r rm -rf
+    done
+    # shellcheck disable=SC2086
+    tar czf - $names ./*.log | split -b 15000000 - "$OUT/toy-state.tgz."
+fi
 # probes in parallel (one thread each), printed in name order
 for name in $(ls final); do probe "final/$name" > "probe-$name.txt" 2>&1 & done
 wait

@@ -5,10 +5,12 @@
 # $OUT/toy-runs.tgz.* (final weights and logs) and $OUT/summary.txt (probe at 512 and 2K).
 #   OUT=dir SEED=1 BUDGET_S=480 bash recipes/ablations/train-gpu.sh
 # Knobs: SEED [1], BUDGET_S [480] (each run trains until then), STEPS [20000] (the LR
-# schedule's length), ONLY (space-separated names to run, default all), INIT_TGZ (continue
-# the runs of an earlier call), EXTRA (flags added to every run, e.g. --attention-precision
-# bf16), SAMPLES [40000] (synth samples per task), BACKEND [cuda] (cpu: a local dry run), GPUS
-# [0] (ordinals the rows are dealt over), WORK (scratch; distinct per concurrent seed).
+# schedule's length), ONLY (space-separated names to run, default all), KEEP_STATE=1 and
+# STATE_TGZ (return every run's full checkpoint; resume them bit for bit in the next call),
+# INIT_TGZ (start from an earlier call's weights, fresh optimizer), EXTRA (flags added to
+# every run, e.g. --attention-precision bf16), SAMPLES [40000] (synth samples per task),
+# BACKEND [cuda] (cpu: a local dry run), GPUS [0] (ordinals the rows are dealt over), WORK
+# (scratch; distinct per concurrent seed).
 set -u
 : "${OUT:?OUT must name the output directory}"
 HERE=$(cd "$(dirname "$0")" && pwd)
