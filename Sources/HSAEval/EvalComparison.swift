@@ -102,17 +102,21 @@ public struct EvalComparison: Sendable {
             sections.append(
                 table("mean over tasks (percent)", format: percent) { meanScore($0, length: $1) })
         }
-        let metrics = ["recall", "mass", "distractor_mass"].filter { metric in
-            runs.contains { run in
-                columns.contains { meanDiagnostic(run, metric: metric, length: $0) != nil }
-            }
-        }
-        for metric in metrics {
+        let titles = [
+            ("recall", "retrieval recall at the answer position"),
+            ("mass", "retrieval mass at the answer position"),
+            ("distractor_mass", "retrieval distractor_mass at the answer position"),
+            ("reach_recall", "best retrieval recall within the answer's reach"),
+            ("reach_mass", "best retrieval mass within the answer's reach"),
+        ]
+        for (metric, title) in titles
+        where runs.contains(where: { run in
+            columns.contains { meanDiagnostic(run, metric: metric, length: $0) != nil }
+        }) {
             sections.append(
-                table(
-                    "retrieval \(metric) at the answer position (mean over HSA layers and "
-                        + "tasks)", format: fraction
-                ) { meanDiagnostic($0, metric: metric, length: $1) })
+                table(title + " (mean over HSA layers and tasks)", format: fraction) {
+                    meanDiagnostic($0, metric: metric, length: $1)
+                })
         }
         return sections.joined(separator: "\n")
     }

@@ -59,7 +59,11 @@ public final class LanguageModelEvaluator: EvaluationModel {
     /// attention probability) on those chunks averaged over heads; with distractors also
     /// `layer{i}.distractor_mass`, the weight on chunks holding only distractor needles (what
     /// a landmark that cannot tell the keys apart gives away); plus `needle_chunk_recall`, the
-    /// recall over all layers. nil without HSA layers or needles, or for longer prompts.
+    /// recall over all layers. `layer{i}.reach_recall` and `layer{i}.reach_mass` are the best
+    /// recall and mass over the positions whose layer-`i` output can still reach the answer
+    /// through the sliding windows of the upper layers above it: a model may retrieve at a
+    /// question token and carry the value forward, which the answer position alone misses.
+    /// nil without HSA layers or needles, or for longer prompts.
     public func retrievalDiagnostics(
         prompt: [Int32], needlePositions: [Int], distractorPositions: [Int] = []
     ) throws -> [String: Double]? {
@@ -77,6 +81,16 @@ public final class LanguageModelEvaluator: EvaluationModel {
             diagnostics["layer\(i).recall"] = layer.recall
             diagnostics["layer\(i).mass"] = layer.mass
         }
+        let last = prompt.count - 1
+        let reaches = hsaLayerReaches()
+        let byPosition = (max(0, last - (reaches.max() ?? 1) + 1)...last).map { position in
+            pass.chunkRetrieval(of: needleChunks, position: position, config: model.config)
+        }
+        for (i, reach) in reaches.enumerated() {
+            let inReach = byPosition.suffix(reach).map { $0[i] }
+            diagnostics["layer\(i).reach_recall"] = inReach.map(\.recall).max()
+            diagnostics["layer\(i).reach_mass"] = inReach.map(\.mass).max()
+        }
         let distractorChunks = Set(distractorPositions.map { $0 / model.config.chunkSize })
             .subtracting(needleChunks)
         if !distractorChunks.isEmpty {
@@ -89,6 +103,16 @@ public final class LanguageModelEvaluator: EvaluationModel {
         diagnostics["needle_chunk_recall"] =
             layers.reduce(0) { $0 + $1.recall } / Double(layers.count)
         return diagnostics
+    }
+
+    /// Per HSA layer, bottom to top: how many positions, ending at the answer position, can
+    /// pass its output on to the answer. Each upper layer above it attends W positions back
+    /// (its own included), widening the reach by W - 1.
+    private func hsaLayerReaches() -> [Int] {
+        let config = model.config
+        return (0..<config.nUpperLayers).filter(config.isHSALayer).map { upper in
+            (config.window - 1) * (config.nUpperLayers - 1 - upper) + 1
+        }
     }
 
     private func checkVocabulary(_ prompt: [Int32]) throws {

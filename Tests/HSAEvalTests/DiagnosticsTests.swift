@@ -21,7 +21,8 @@ import Testing
             #expect(
                 Set(values.keys) == [
                     "layer0.recall", "layer0.mass", "layer1.recall", "layer1.mass",
-                    "needle_chunk_recall",
+                    "layer0.reach_recall", "layer0.reach_mass", "layer1.reach_recall",
+                    "layer1.reach_mass", "needle_chunk_recall",
                 ])
             for value in values.values { #expect((0...1).contains(value)) }
             // Recall is a fraction of 2 KV heads; mass is 0 exactly when nothing is selected.
@@ -31,6 +32,28 @@ import Testing
                 if recall == 0 { #expect(values["layer\(layer).mass"] == 0) }
             }
         }
+    }
+
+    /// The reach of HSA layer 0 is the answer position and the W - 1 before it (upper layer 1
+    /// reads them); the top HSA layer reaches only the answer position itself.
+    @Test func reachIsTheBestRetrievalTheLayersAboveCanRead() throws {
+        let sample = try builtInGenerator.sample(
+            .ruler(.niahSingle1), length: 600, index: 0, seed: 2)
+        let prompt = [ByteTokenizer().bos] + ByteTokenizer().encode(sample.promptText)
+        let network = model(fusion: .softmax)
+        let values = try #require(
+            try LanguageModelEvaluator(model: network).retrievalDiagnostics(
+                prompt: prompt, needlePositions: sample.needlePositions))
+        let pass = network.forward(tokens: prompt, batch: 1, sequenceLength: prompt.count)
+        let chunks = Set(sample.needlePositions.map { $0 / network.config.chunkSize })
+        let last = prompt.count - 1
+        let reach = (last - network.config.window + 1...last).map {
+            pass.chunkRetrieval(of: chunks, position: $0, config: network.config)[0]
+        }
+        #expect(values["layer0.reach_recall"] == reach.map(\.recall).max())
+        #expect(values["layer0.reach_mass"] == reach.map(\.mass).max())
+        #expect(values["layer1.reach_recall"] == values["layer1.recall"])
+        #expect(values["layer1.reach_mass"] == values["layer1.mass"])
     }
 
     /// With distractor needles the weight on their chunks is reported apart from the answer's;
