@@ -10,7 +10,9 @@
 # INIT_TGZ (start from an earlier call's weights, fresh optimizer), EXTRA (flags added to
 # every run, e.g. --attention-precision bf16), SAMPLES [40000] (synth samples per task),
 # BACKEND [cuda] (cpu: a local dry run), GPUS [0] (ordinals the rows are dealt over), WORK
-# (scratch; distinct per concurrent seed).
+# (scratch; distinct per concurrent seed), TASKS [niah_single_1] (RULER tasks trained and
+# probed, copy lines added; e.g. niah_single_1,niah_single_2 for essay haystacks, where the
+# landmarks must tell chunks apart).
 set -u
 : "${OUT:?OUT must name the output directory}"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,5 +27,6 @@ for row in "${ABLATIONS[@]}"; do
 done
 OUT=$OUT TOY=ruler MODEL= STEPS=${STEPS:-20000} BUDGET_S=${BUDGET_S:-480} LR=3e-3 SEQ=512 \
     BATCH=16 CHECKPOINT_EVERY=250 PROBE_SAMPLES=10 PROBE_LENGTHS=512,2K \
-    RULER_TASKS=niah_single_1 SYNTH_TASKS=niah_single_1,copy_line SYNTH_LENGTHS=512 \
-    SYNTH_SAMPLES=${SAMPLES:-40000} bash dev/retrieval-toy/toy-grid.sh "${specs[@]}"
+    RULER_TASKS=${TASKS:-niah_single_1} SYNTH_TASKS=${TASKS:-niah_single_1},copy_line \
+    SYNTH_LENGTHS=512 SYNTH_SAMPLES=${SAMPLES:-40000} \
+    bash dev/retrieval-toy/toy-grid.sh "${specs[@]}"
