@@ -1,9 +1,11 @@
 import Foundation
 import HSACore
 
-/// Several evaluations side by side, one row per run (an ablation table): per task a
-/// run x length table of scores, their mean over tasks, the retrieval diagnostics averaged over
-/// HSA layers, and accuracy against length with one line per run. Written by `hsa compare`.
+/// Several evaluations side by side, one row per run name (an ablation table): per task a
+/// row x length table of scores, their mean over tasks, the retrieval diagnostics averaged over
+/// HSA layers, and accuracy against length with one line per row. Runs that share a name are
+/// seeds of one row: its cells show their mean and then each seed's value. Written by
+/// `hsa compare`.
 public struct EvalComparison: Sendable {
     /// One evaluated model.
     public struct Run: Sendable {
@@ -58,6 +60,17 @@ public struct EvalComparison: Sendable {
     /// Lengths of any run, ascending.
     public var lengths: [Int] { Array(Set(runs.flatMap(\.summary.lengths))).sorted() }
 
+    /// The table rows: run names in first-seen order, each with its runs (its seeds).
+    public var rows: [(name: String, runs: [Run])] {
+        var order: [String] = []
+        var byName: [String: [Run]] = [:]
+        for run in runs {
+            if byName[run.name] == nil { order.append(run.name) }
+            byName[run.name, default: []].append(run)
+        }
+        return order.map { ($0, byName[$0] ?? []) }
+    }
+
     /// Mean score of a run's tasks at `length` (nil when it has none there).
     public func meanScore(_ run: Run, length: Int) -> Double? {
         mean(run.summary.cells.filter { $0.length == length }.map(\.score))
@@ -85,9 +98,11 @@ public struct EvalComparison: Sendable {
                 "| " + header.joined(separator: " | ") + " |",
                 "|" + Array(repeating: "---|", count: header.count).joined(),
             ]
-            for run in runs {
-                let cells = columns.map { length in value(run, length).map(format) ?? "-" }
-                lines.append("| " + ([run.name] + cells).joined(separator: " | ") + " |")
+            for row in rows {
+                let cells = columns.map { length in
+                    cell(row.runs.map { value($0, length) }, format: format)
+                }
+                lines.append("| " + ([row.name] + cells).joined(separator: " | ") + " |")
             }
             return lines.joined(separator: "\n") + "\n"
         }
@@ -121,13 +136,15 @@ public struct EvalComparison: Sendable {
         return sections.joined(separator: "\n")
     }
 
-    /// Mean score over tasks against length (log axis), one line per run.
+    /// Mean score over tasks against length (log axis), one line per row (seeds averaged).
     public func accuracyPlot() -> LinePlot {
-        let series = runs.map { run in
+        let series = rows.map { row in
             LinePlot.Series(
-                name: run.name,
+                name: row.name,
                 points: lengths.compactMap { length in
-                    meanScore(run, length: length).map { (x: Double(length), y: $0) }
+                    mean(row.runs.compactMap { meanScore($0, length: length) }).map {
+                        (x: Double(length), y: $0)
+                    }
                 })
         }
         return LinePlot(
@@ -142,6 +159,15 @@ public struct EvalComparison: Sendable {
             Data(markdown().utf8), to: directory.appendingPathComponent("comparison.md"))
         try accuracyPlot().write(
             to: directory.appendingPathComponent("comparison_accuracy_vs_length.svg"))
+    }
+
+    /// One table cell: "-" without values; one run's value; several seeds' mean, then each
+    /// seed's value in run order ("-" where a seed lacks it).
+    private func cell(_ values: [Double?], format: (Double) -> String) -> String {
+        guard let average = mean(values.compactMap { $0 }) else { return "-" }
+        guard values.count > 1 else { return format(average) }
+        let seeds = values.map { $0.map(format) ?? "-" }.joined(separator: " / ")
+        return "\(format(average)) (\(seeds))"
     }
 
     private func mean(_ values: [Double]) -> Double? {

@@ -10,12 +10,17 @@ extension HSACommand {
                 Reads summary.json from each evaluation directory and writes comparison.md \
                 (per task a run x length table, their mean over tasks, and the retrieval \
                 diagnostics averaged over HSA layers) and comparison_accuracy_vs_length.svg \
-                (one line per run) into --out. See docs/EVAL.md.
+                (one line per run) into --out. Runs given the same name in --names are seeds \
+                of one row: its cells show their mean, then each seed's value. See \
+                docs/EVAL.md.
                 """)
 
         @Argument(help: "`hsa eval --out` directories, one per model.")
         var evaluations: [String]
-        @Option(help: "Comma-separated run names, one per directory (default: directory names).")
+        @Option(
+            help:
+                "Comma-separated run names, one per directory (default: the directories; repeat: seeds)."
+        )
         var names: String?
         @Option(help: "Output directory.")
         var out: String = "runs/compare"

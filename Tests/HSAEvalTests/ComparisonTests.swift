@@ -41,6 +41,25 @@ import Testing
         #expect(plot.series[1].points.count == 1)
     }
 
+    /// Runs that share a name are one row's seeds: mean first, then each seed in run order.
+    @Test func runsWithOneNameAreSeedsOfOneRow() {
+        let comparison = EvalComparison(runs: [
+            .init(name: "hsa", summary: summary([("vt", 4096, 1)], mass: 0.8)),
+            .init(name: "dense", summary: summary([("vt", 4096, 0)])),
+            .init(name: "hsa", summary: summary([("vt", 4096, 0.5), ("vt", 65536, 0.5)])),
+        ])
+        #expect(comparison.rows.map(\.name) == ["hsa", "dense"])
+        #expect(comparison.rows[0].runs.count == 2)
+        let text = comparison.markdown()
+        #expect(text.contains("| hsa | 75.0 (100.0 / 50.0) | 50.0 (- / 50.0) |"))
+        #expect(text.contains("| dense | 0.0 | - |"))
+        // the second seed has no diagnostics: the first seed's alone, marked per seed
+        #expect(text.contains("| hsa | 0.600 (0.600 / -) | - |"))
+        let plot = comparison.accuracyPlot()
+        #expect(plot.series.map(\.name) == ["hsa", "dense"])
+        #expect(plot.series[0].points.map(\.y) == [0.75, 0.5])
+    }
+
     @Test func loadingNamesRunsAndRejectsOtherDirectories() throws {
         let root = try TemporaryDirectory()
         defer { root.remove() }
