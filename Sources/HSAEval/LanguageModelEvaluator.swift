@@ -73,18 +73,17 @@ public final class LanguageModelEvaluator: EvaluationModel {
         try checkVocabulary(prompt)
         let pass = model.forward(tokens: prompt, batch: 1, sequenceLength: prompt.count)
         let needleChunks = Set(needlePositions.map { $0 / model.config.chunkSize })
-        let layers = pass.chunkRetrieval(
-            of: needleChunks, position: prompt.count - 1, config: model.config)
-        guard !layers.isEmpty else { return nil }
-        var diagnostics: [String: Double] = [:]
-        for (i, layer) in layers.enumerated() {
-            diagnostics["layer\(i).recall"] = layer.recall
-            diagnostics["layer\(i).mass"] = layer.mass
-        }
+        // Per position of the widest reach (ending at the answer), per HSA layer.
         let last = prompt.count - 1
         let reaches = hsaLayerReaches()
         let byPosition = (max(0, last - (reaches.max() ?? 1) + 1)...last).map { position in
             pass.chunkRetrieval(of: needleChunks, position: position, config: model.config)
+        }
+        guard let layers = byPosition.last, !layers.isEmpty else { return nil }
+        var diagnostics: [String: Double] = [:]
+        for (i, layer) in layers.enumerated() {
+            diagnostics["layer\(i).recall"] = layer.recall
+            diagnostics["layer\(i).mass"] = layer.mass
         }
         for (i, reach) in reaches.enumerated() {
             let inReach = byPosition.suffix(reach).map { $0[i] }
@@ -95,7 +94,7 @@ public final class LanguageModelEvaluator: EvaluationModel {
             .subtracting(needleChunks)
         if !distractorChunks.isEmpty {
             let distractors = pass.chunkRetrieval(
-                of: distractorChunks, position: prompt.count - 1, config: model.config)
+                of: distractorChunks, position: last, config: model.config)
             for (i, layer) in distractors.enumerated() {
                 diagnostics["layer\(i).distractor_mass"] = layer.mass
             }
