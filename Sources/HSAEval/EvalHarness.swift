@@ -43,6 +43,24 @@ public final class EvalHarness {
         return Dictionary(results.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Rewrites the reports of `outputDirectory` from every result in its results.jsonl (the
+    /// first of duplicate keys), in task, length and sample order.
+    @discardableResult
+    public static func report(outputDirectory: URL) throws -> EvalSummary {
+        let url = outputDirectory.appendingPathComponent("results.jsonl")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw EvalError.cannotRead(
+                path: url.path, reason: "no results here; hint: evaluate into this --out first")
+        }
+        var seen = Set<String>()
+        let results = try JSONLines.read(EvalResult.self, from: url)
+            .filter { seen.insert($0.key).inserted }
+            .sorted { ($0.task, $0.length, $0.index) < ($1.task, $1.length, $1.index) }
+        let summary = EvalSummary(results: results)
+        try EvalReport.write(summary: summary, results: results, to: outputDirectory)
+        return summary
+    }
+
     /// Generates and scores every job not yet in results.jsonl, then writes the reports.
     /// - Returns: the summary over all jobs (resumed and new).
     @discardableResult

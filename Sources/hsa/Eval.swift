@@ -50,6 +50,13 @@ extension HSACommand {
         var maxDiagnosticsLength: String = "16K"
         @Flag(help: "Record HSA retrieval diagnostics (one extra forward pass per sample).")
         var diagnostics = false
+        @Flag(
+            help: """
+                Run no model: rebuild summary.json, results.md and the plots from every sample \
+                in --out's results.jsonl (e.g. cells evaluated on several machines, their \
+                results.jsonl files concatenated).
+                """)
+        var reportOnly = false
         @Option(
             help: """
                 YaRN context extension of the model's RoPE attention by this factor (> 1; e.g. \
@@ -78,6 +85,11 @@ extension HSACommand {
         }
 
         func run() throws {
+            if reportOnly {
+                let summary = try EvalHarness.report(outputDirectory: URL(fileURLWithPath: out))
+                Terminal.printLine(EvalReport.markdown(summary))
+                return
+            }
             try device.install()
             let dataDirectory = URL(fileURLWithPath: data)
             let sources = EvalTextSources.load(dataDirectory: dataDirectory)

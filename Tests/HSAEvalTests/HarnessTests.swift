@@ -107,6 +107,42 @@ import Testing
         #expect(calls == jobs.count - 2)
     }
 
+    @Test func reportOfConcatenatedCellsEqualsOneSweep() throws {
+        let jobs = EvalJob.sweep(
+            tasks: [.ruler(.niahSingle1), .ruler(.vt)], lengths: [1024, 2048], samples: 2,
+            seed: 4, depths: [0, 100])
+        let whole = try TemporaryDirectory()
+        let merged = try TemporaryDirectory()
+        defer {
+            whole.remove()
+            merged.remove()
+        }
+        let model = TextFunctionModel.needleSearch()
+        let expected = try EvalHarness(
+            model: model, outputDirectory: whole.url, generator: builtInGenerator,
+            showProgress: false
+        ).run(jobs: jobs)
+        // Each length as its own cell elsewhere; one cell's first sample recorded twice.
+        var lines = ""
+        for length in [2048, 1024] {
+            let cell = try TemporaryDirectory()
+            defer { cell.remove() }
+            try EvalHarness(
+                model: model, outputDirectory: cell.url, generator: builtInGenerator,
+                showProgress: false
+            ).run(jobs: jobs.filter { $0.length == length })
+            lines += try String(contentsOf: cell.file("results.jsonl"), encoding: .utf8)
+        }
+        lines += lines.split(separator: "\n")[0] + "\n"
+        try Data(lines.utf8).write(to: merged.file("results.jsonl"))
+        let report = try EvalHarness.report(outputDirectory: merged.url)
+        #expect(report.samples == jobs.count)
+        #expect(report.cells.map(\.task) == expected.cells.map(\.task))
+        #expect(report.cells.map(\.score) == expected.cells.map(\.score))
+        #expect(FileManager.default.fileExists(atPath: merged.file("results.md").path))
+        #expect(throws: EvalError.self) { try EvalHarness.report(outputDirectory: whole.file("x")) }
+    }
+
     @Test func tinyLanguageModelRunsThroughTheAdapter() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
