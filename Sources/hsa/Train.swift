@@ -162,7 +162,7 @@ extension HSACommand {
             }
             let runDirectory = URL(fileURLWithPath: out)
             let dataDirectory = URL(fileURLWithPath: data)
-            let config: ModelConfig
+            var config: ModelConfig
             if resume,
                 FileManager.default.fileExists(
                     atPath: runDirectory.appendingPathComponent("config.json").path)
@@ -178,6 +178,9 @@ extension HSACommand {
             } else {
                 config = try model.resolve()
             }
+            // max_train_len records the longest sequence trained on (YaRN's original length),
+            // also for a model initialized from one trained on shorter sequences.
+            config.maxTrainLen = max(config.maxTrainLen, self.options.sequenceLength)
             let manifestURL = dataDirectory.appendingPathComponent(DataManifest.fileName)
             guard FileManager.default.fileExists(atPath: manifestURL.path) else {
                 throw UserError(

@@ -77,7 +77,7 @@ import Testing
         let common = [
             "train", "--data", tokens, "--out", run, "--preset", "tiny", "--steps", "4",
             "--seq-len", "32", "--batch-size", "2", "--eval-every", "2", "--report-every", "1",
-            "--checkpoint-every", "2", "--max-shard-size", "50000",
+            "--checkpoint-every", "2", "--max-shard-size", "50000", "--max-train-len", "16",
         ]
         let first = try Self.hsa(common + ["--stop-after", "2"])
         #expect(first.status == 0, "\(first.error)")
@@ -111,6 +111,8 @@ import Testing
         let inspect = try Self.hsa(["inspect", "--model", checkpoint])
         #expect(inspect.status == 0)
         #expect(inspect.output.contains("\"d_model\" : 32"))
+        // Trained on 32-token sequences: the config says so, whatever it started with.
+        #expect(inspect.output.contains("\"max_train_len\" : 32"))
         #expect(inspect.output.contains("total"))
     }
 
