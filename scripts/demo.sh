@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, on a fresh machine: installs the Debian packages, builds hsa, evaluates the
-# shipped model (models/niah-noise-mean-top16-seq, trained on 512-token samples) on RULER's
-# niah_single_1 needle task at 4K-256K tokens, prints the table and writes the plot, then asks
-# it for the magic number hidden in a 100K-token document with `hsa generate`. With
+# best shipped model (models/ruler-4k-seq-top8, trained on 4K-token samples) on RULER's
+# niah_single_1 (noise haystack) and niah_single_2 (essay haystack) needle tasks at 4K-256K
+# tokens, prints the table and writes the plot, then asks it for the magic number hidden in a
+# 100K-token document with `hsa generate`. With
 # HSA_DEMO_STEPS > 0 it then also assembles the English corpus from Debian packages and trains
 # the `small` preset on the CPU.
 #
@@ -14,7 +15,8 @@ lengths="${HSA_DEMO_LENGTHS:-4K,16K,64K,256K}"
 samples="${HSA_DEMO_SAMPLES:-10}"
 out="${HSA_DEMO_OUT:-runs/demo}"
 steps="${HSA_DEMO_STEPS:-0}"
-model=models/niah-noise-mean-top16-seq
+model=models/ruler-4k-seq-top8
+tasks=niah_single_1,niah_single_2
 
 bash scripts/install-deps.sh
 echo "== building hsa (release)"
@@ -24,8 +26,8 @@ test -x "$hsa"
 rm -rf "$out"
 mkdir -p "$out"
 
-echo "== evaluating $model: RULER niah_single_1 ($lengths tokens, $samples samples each)"
-"$hsa" eval --model "$model" --suite ruler --tasks niah_single_1 --lengths "$lengths" \
+echo "== evaluating $model: RULER $tasks ($lengths tokens, $samples samples each)"
+"$hsa" eval --model "$model" --suite ruler --tasks "$tasks" --lengths "$lengths" \
     --samples "$samples" --out "$out/eval"
 
 echo "== a 100K-token document: a magic number among 1,100 lines of noise, then the question"
