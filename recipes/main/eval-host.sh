@@ -41,7 +41,7 @@ cell() {
         --out "$W/results/$1/$2-$3-$4" > /dev/null 2>&1
 }
 export -f cell model_dir
-export W T0 BUDGET_S SAMPLES MODELS PAIRS
+export W T0 BUDGET_S SAMPLES MODELS  # the cells rebuild PAIRS from MODELS
 # the longest cells first, so that they are not the ones the budget cuts
 cells() {
     for length in $(echo "$CPU_LENGTHS" | tr , '\n' | tac); do
