@@ -44,7 +44,7 @@ public final class EvalHarness {
     }
 
     /// Rewrites the reports of `outputDirectory` from every result in its results.jsonl (the
-    /// first of duplicate keys), in task, length and sample order.
+    /// first of duplicate keys), in the suites' task order, then length and sample order.
     @discardableResult
     public static func report(outputDirectory: URL) throws -> EvalSummary {
         let url = outputDirectory.appendingPathComponent("results.jsonl")
@@ -52,10 +52,16 @@ public final class EvalHarness {
             throw EvalError.cannotRead(
                 path: url.path, reason: "no results here; hint: evaluate into this --out first")
         }
+        let taskOrder = Dictionary(
+            EvalSuite.allCases.flatMap(\.tasks).enumerated().map { ($1.name, $0) },
+            uniquingKeysWith: { first, _ in first })
+        func rank(_ result: EvalResult) -> (Int, String, Int, Int) {
+            (taskOrder[result.task] ?? Int.max, result.task, result.length, result.index)
+        }
         var seen = Set<String>()
         let results = try JSONLines.read(EvalResult.self, from: url)
             .filter { seen.insert($0.key).inserted }
-            .sorted { ($0.task, $0.length, $0.index) < ($1.task, $1.length, $1.index) }
+            .sorted { rank($0) < rank($1) }
         let summary = EvalSummary(results: results)
         try EvalReport.write(summary: summary, results: results, to: outputDirectory)
         return summary
