@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The main model's evaluation grid on one GPU host, both halves at once: every cell up to 1M
-# tokens as its own single-threaded CPU process (the toy-sized models run ~60K tokens/s per
-# core, so a 64-core host is the fastest place for them), the 4M-32M cells on the GPUs (one
-# process per GPU, all 4M cells first). Each cell writes its own results.jsonl, so a cell cut
-# by the budget resumes in a later run with the same output (RESUME_TAR).
+# tokens as its own single-threaded CPU process (one such process runs the toy-sized models at
+# ~85K tokens/s on one core of the development VM), the 4M-32M cells on the GPUs (one process
+# per GPU, all 4M cells first). Each cell writes its own results.jsonl, so a cell cut by the
+# budget resumes in a later run with the same output (RESUME_TAR). Measured on a 64-core host
+# (docs/RESULTS.md entry 14): 58 cells at once ran ~10x slower each than one alone, so a
+# smaller JOBS may finish more.
 #   OUT=dir MODELS="main:DIR seq:DIR" bash recipes/main/eval-host.sh
 # Knobs: BUDGET_S [420], SAMPLES [20] (CPU cells), RULER_TASKS [the seven NIAH/VT tasks],
-#   CPU_LENGTHS [4K,16K,64K,256K,1M], BABILONG_LENGTHS [same], BABILONG_MODELS [the first],
+#   CPU_LENGTHS [4K,16K,64K,256K,1M] (BABILong too), BABILONG_MODELS [the first],
 #   GPU_CELLS ["4M:5 16M:2 32M:1": length:samples, in order], GPU_MODEL [the first],
 #   HSA_GZ [.build-lead-rel/hsa.xz], DATA_TAR [.carry/data.tar.xz], JOBS [nproc - GPUs],
 #   BACKEND [cuda; cpu for a dry run].
