@@ -34,32 +34,35 @@ read -ra PAIRS <<< "$MODELS"
 first=${PAIRS[0]%%:*}
 model_dir() { for p in "${PAIRS[@]}"; do [ "${p%%:*}" = "$1" ] && echo "${p#*:}"; done; }
 
-# One CPU cell: NAME SUITE TASK LENGTH, under what is left of the budget.
+# One CPU cell: NAME DIR SUITE TASK LENGTH, under what is left of the budget.
 cell() {
     local left=$(( BUDGET_S - ($(date +%s) - T0) ))
     [ "$left" -gt 5 ] || return 0
-    HSA_NUM_THREADS=1 timeout "$left" "$W/hsa" eval --model "$(model_dir "$1")" --suite "$2" \
-        --tasks "$3" --lengths "$4" --samples "${SAMPLES:-20}" --diagnostics --data "$W/data" \
-        --out "$W/results/$1/$2-$3-$4" > /dev/null 2>&1
+    HSA_NUM_THREADS=1 timeout "$left" "$W/hsa" eval --model "$2" --suite "$3" \
+        --tasks "$4" --lengths "$5" --samples "${SAMPLES:-20}" --diagnostics --data "$W/data" \
+        --out "$W/results/$1/$3-$4-$5" > /dev/null 2>&1
 }
-export -f cell model_dir
-export W T0 BUDGET_S SAMPLES MODELS  # the cells rebuild PAIRS from MODELS
+export -f cell
+export W T0 BUDGET_S SAMPLES
 # the longest cells first, so that they are not the ones the budget cuts
 cells() {
     for length in $(echo "$CPU_LENGTHS" | tr , '\n' | tac); do
         for p in "${PAIRS[@]}"; do
-            for task in $(echo "$RULER_TASKS" | tr , ' '); do echo "${p%%:*} ruler $task $length"; done
+            for task in $(echo "$RULER_TASKS" | tr , ' '); do
+                echo "${p%%:*} ${p#*:} ruler $task $length"
+            done
         done
         for name in ${BABILONG_MODELS:-$first}; do
-            for task in qa1 qa2 qa3 qa4 qa5; do echo "$name babilong $task $length"; done
+            for task in qa1 qa2 qa3 qa4 qa5; do
+                echo "$name $(model_dir "$name") babilong $task $length"
+            done
         done
     done
 }
-# shellcheck disable=SC2016
-cells | xargs -P "${JOBS:-$(( $(nproc) - NGPU ))}" -L 1 bash -c 'PAIRS=($MODELS); cell "$@"' _ &
-CPU_PID=$!
+cells | xargs -P "${JOBS:-$(( $(nproc) - NGPU ))}" -L 1 bash -c 'cell "$@"' _ &
 
 gpu_model=${GPU_MODEL:-$first}
+gpu_dir=$(model_dir "$gpu_model")
 gpu_jobs() {  # GPU ordinal: its share of the GPU cells, all tasks of one length before the next
     local i=0
     for spec in ${GPU_CELLS:-4M:5 16M:2 32M:1}; do
@@ -68,7 +71,7 @@ gpu_jobs() {  # GPU ordinal: its share of the GPU cells, all tasks of one length
                 local left=$(( BUDGET_S - ($(date +%s) - T0) ))
                 [ "$left" -gt 10 ] || return
                 HSA_DEVICE_ORDINAL=$1 timeout "$left" "$W/hsa" eval --backend "${BACKEND:-cuda}" \
-                    --model "$(model_dir "$gpu_model")" --suite ruler --tasks "$task" \
+                    --model "$gpu_dir" --suite ruler --tasks "$task" \
                     --lengths "${spec%%:*}" --samples "${spec#*:}" --data "$W/data" \
                     --out "$W/results/$gpu_model/ruler-$task-${spec%%:*}" >> "$W/gpu$1.log" 2>&1
             fi
