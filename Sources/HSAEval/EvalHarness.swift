@@ -39,8 +39,16 @@ public final class EvalHarness {
     /// Results already recorded, by key (an unparsable last line from a crash is ignored).
     public func existingResults() throws -> [String: EvalResult] {
         guard FileManager.default.fileExists(atPath: resultsURL.path) else { return [:] }
-        let results = try JSONLines.read(EvalResult.self, from: resultsURL)
-        return Dictionary(results.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        let results = try Self.recordedResults(at: resultsURL)
+        return Dictionary(uniqueKeysWithValues: results.map { ($0.key, $0) })
+    }
+
+    /// The results in a results.jsonl in file order, the first of duplicate keys.
+    static func recordedResults(at url: URL) throws -> [EvalResult] {
+        var seen = Set<String>()
+        return try JSONLines.read(EvalResult.self, from: url).filter {
+            seen.insert($0.key).inserted
+        }
     }
 
     /// Rewrites the reports of `outputDirectory` from every result in its results.jsonl (the
@@ -58,10 +66,7 @@ public final class EvalHarness {
         func rank(_ result: EvalResult) -> (Int, String, Int, Int) {
             (taskOrder[result.task] ?? Int.max, result.task, result.length, result.index)
         }
-        var seen = Set<String>()
-        let results = try JSONLines.read(EvalResult.self, from: url)
-            .filter { seen.insert($0.key).inserted }
-            .sorted { rank($0) < rank($1) }
+        let results = try recordedResults(at: url).sorted { rank($0) < rank($1) }
         let summary = EvalSummary(results: results)
         try EvalReport.write(summary: summary, results: results, to: outputDirectory)
         return summary
