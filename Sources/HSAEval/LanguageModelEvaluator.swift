@@ -17,6 +17,9 @@ public final class LanguageModelEvaluator: EvaluationModel {
     public let stopToken: Int32?
     /// Prompts longer than this keep chunk keys/values on disk.
     public var diskStoreThreshold = 1 << 20
+    /// Prompt tokens run through the layers at once. On a GPU, large blocks amortize the
+    /// launches of a small model's many tiny kernels; on the CPU they only cost scratch memory.
+    public var prefillBlock = 1024
 
     /// Wraps `model`.
     public init(model: LanguageModel, stopToken: Int32? = 257, maximumLength: Int = 16_384) {
@@ -37,7 +40,7 @@ public final class LanguageModelEvaluator: EvaluationModel {
         let storage: KVStorage =
             prompt.count > diskStoreThreshold
             ? .disk(directory: FileManager.default.temporaryDirectory) : .ram
-        let session = try StreamingSession(model: model, storage: storage)
+        let session = try StreamingSession(model: model, storage: storage, maxBlock: prefillBlock)
         try session.prefill(tokens: prompt)
         var logits = try session.logits()
         var sampler = Sampler()

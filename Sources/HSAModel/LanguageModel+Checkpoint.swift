@@ -36,10 +36,14 @@ extension ParameterStore {
     }
 
     /// Fills every parameter from `collection` (names with `prefix`), which must hold exactly
-    /// this layout's tensors with matching shapes.
-    public func load(from collection: SafetensorsCollection, prefix: String = "", source: String)
-        throws
-    {
+    /// this layout's tensors with matching shapes. With `skippingUnused`, tensors the layout
+    /// does not have are skipped instead of rejected (initializing an ablation that drops a
+    /// part, e.g. `--attention swa` from an HSA model); their names are returned, sorted.
+    @discardableResult
+    public func load(
+        from collection: SafetensorsCollection, prefix: String = "", source: String,
+        skippingUnused: Bool = false
+    ) throws -> [String] {
         var expected = Set<String>()
         storage.synchronize()  // host writes below; device ops on the arena must be done
         for spec in layout.specs {
@@ -55,9 +59,11 @@ extension ParameterStore {
             let values = try collection.floats(name)
             _ = tensor(spec.name).buffer.update(fromContentsOf: values)
         }
-        for name in collection.names where name.hasPrefix(prefix) && !expected.contains(name) {
+        let unused = collection.names.filter { $0.hasPrefix(prefix) && !expected.contains($0) }
+        if let name = unused.first, !skippingUnused {
             throw CheckpointError.unexpectedTensor(file: source, name: name)
         }
+        return unused.sorted()
     }
 }
 

@@ -46,6 +46,8 @@ extension HSACommand {
         @OptionGroup var device: BackendOptions
         @Option(help: "Data directory with eval/ and heldout/ texts (see install_eval_data.sh).")
         var data: String = "data"
+        @Option(help: "Prompt tokens prefilled at once (default: 65536 on a GPU, 1024 on the CPU).")
+        var block: Int?
         @Option(help: "Longest prompt for retrieval diagnostics (one full forward pass each).")
         var maxDiagnosticsLength: String = "16K"
         @Flag(help: "Record HSA retrieval diagnostics (one extra forward pass per sample).")
@@ -68,6 +70,7 @@ extension HSACommand {
 
         func validate() throws {
             guard samples > 0 else { throw ValidationError("--samples must be > 0") }
+            if let block, block < 1 { throw ValidationError("--block must be > 0") }
             guard ValueSpace(rawValue: space) != nil else {
                 throw ValidationError("--space must be evaluation or training, got '\(space)'")
             }
@@ -159,9 +162,12 @@ extension HSACommand {
                         "\(path): hsa eval builds contexts in byte tokens; this checkpoint has a "
                             + "different tokenizer")
                 }
-                return LanguageModelEvaluator(
+                let evaluator = LanguageModelEvaluator(
                     model: network, stopToken: tokenizer.eos,
                     maximumLength: try ContextLength.parse(maxDiagnosticsLength))
+                let accelerated = ComputeBackends.current is any StreamingAccelerator
+                evaluator.prefillBlock = block ?? (accelerated ? 1 << 16 : 1024)
+                return evaluator
             case (nil, "needle-search"?):
                 return TextFunctionModel.needleSearch()
             case (nil, "wrong"?):

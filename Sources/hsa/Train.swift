@@ -33,8 +33,9 @@ extension HSACommand {
         @Option(
             help: """
                 Start from the weights of this model or checkpoint directory (fresh optimizer \
-                and schedule; its config.json unless --config is given). Ignored when --resume \
-                finds a checkpoint.
+                and schedule; its config.json unless --config is given, with model flags on \
+                top; tensors the flags drop, e.g. with --attention swa, are skipped). Ignored \
+                when --resume finds a checkpoint.
                 """)
         var initFrom: String?
         @Option(help: "GPUs for data-parallel training (one process each; needs --backend cuda).")
@@ -214,11 +215,19 @@ extension HSACommand {
             let resumedStep = resume ? try trainer.resumeFromLatestCheckpoint() : nil
             // A checkpoint found by --resume wins over --init-from.
             if let initFrom, resumedStep == nil {
-                try model.parameters.load(
+                // Flags may drop a part of the initial model (an ablation): skip its tensors.
+                let skipped = try model.parameters.load(
                     from: SafetensorsShards.read(
                         directory: URL(fileURLWithPath: initFrom), baseName: "model"),
-                    source: initFrom)
-                if isLead { Terminal.printLine("initialized from \(initFrom)") }
+                    source: initFrom, skippingUnused: true)
+                if isLead {
+                    Terminal.printLine("initialized from \(initFrom)")
+                    if !skipped.isEmpty {
+                        Terminal.printLine(
+                            "  skipped \(skipped.count) tensors this model does not have: "
+                                + skipped.joined(separator: ", "))
+                    }
+                }
             }
             guard isLead else {
                 // Every rank trains; only rank 0 records.

@@ -177,6 +177,12 @@ import Testing
         let prompt = (0..<150).map { _ in Int32(rng.next() % 256) }
         let streamed = try LanguageModelEvaluator(model: model, stopToken: nil)
             .generate(prompt: prompt, maxTokens: 12)
+        // The prefill block (small, or larger than the prompt) does not change the answer.
+        for block in [7, 4096] {
+            let evaluator = LanguageModelEvaluator(model: model, stopToken: nil)
+            evaluator.prefillBlock = block
+            #expect(try evaluator.generate(prompt: prompt, maxTokens: 12) == streamed)
+        }
         var sampler = Sampler()
         var recomputed: [Int32] = []
         model.generate(

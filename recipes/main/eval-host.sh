@@ -1,24 +1,24 @@
 #!/usr/bin/env bash
-# The main model's evaluation grid on one GPU host, both halves at once: every cell up to 1M
-# tokens as its own single-threaded CPU process (one such process runs the toy-sized models at
-# ~85K tokens/s on one core of the development VM), the 4M-32M cells on the GPUs (one process
-# per GPU, all 4M cells first). Each cell writes its own results.jsonl, so a cell cut by the
-# budget resumes in a later run with the same output (RESUME_TAR). Measured on a 64-core host
-# (docs/RESULTS.md entry 14): 58 cells at once ran ~10x slower each than one alone, so a
-# smaller JOBS may finish more.
+# An evaluation grid on one GPU host: every cell (model, suite, task, length) is its own
+# `hsa eval` process writing its own results.jsonl. Cells at GPU_MIN_LENGTH and beyond run on
+# the GPUs (GPU_WORKERS processes per GPU, longest cells first), the shorter ones as
+# single-threaded CPU processes (JOBS at once). A cell cut by the budget resumes in a later run
+# with the same output (RESUME_TAR). Measured on a 64-core host (docs/RESULTS.md entry 14):
+# 58 CPU cells at once ran ~10x slower each than one alone, so keep JOBS well below the cores.
 #   OUT=dir MODELS="main:DIR seq:DIR" bash recipes/main/eval-host.sh
-# Knobs: BUDGET_S [420], SAMPLES [20] (CPU cells), RULER_TASKS [the seven NIAH/VT tasks],
-#   CPU_LENGTHS [4K,16K,64K,256K,1M] (BABILong too), BABILONG_MODELS [the first],
-#   GPU_CELLS ["4M:5 16M:2 32M:1": length:samples, in order], GPU_MODEL [the first],
-#   HSA_GZ [.build-lead-rel/hsa.xz], DATA_TAR [.carry/data.tar.xz], JOBS [nproc - GPUs],
-#   BACKEND [cuda; cpu for a dry run].
+# Knobs: BUDGET_S [420], SAMPLES [20], RULER_TASKS [the seven NIAH/VT tasks], LENGTHS
+#   [4K,16K,64K,256K,1M] (BABILong too), GRID_MODELS [every model; "" for none: the models
+#   LENGTHS runs], BABILONG_MODELS [the first; "" for none], LONG_CELLS ["": NAME:LENGTH[:SAMPLES]
+#   RULER cells beyond LENGTHS, GPU only, run first, in order],
+#   GPU_MIN_LENGTH [1M], GPU_WORKERS [2], JOBS [nproc / 2], HSA_GZ [.build-lead-rel/hsa.xz],
+#   DATA_TAR [.carry/data.tar.xz], BACKEND [cuda; cpu for a dry run].
 # Leaves $OUT/eval.tar.gz: results/NAME/SUITE-TASK-LENGTH/ (merge with recipes/main/merge.sh).
 set -u
 : "${OUT:?OUT must name the output directory}"
 : "${MODELS:?MODELS must list NAME:DIR pairs}"
 BUDGET_S=${BUDGET_S:-420}
 RULER_TASKS=${RULER_TASKS:-niah_single_1,niah_single_2,niah_single_3,niah_multikey_1,niah_multiquery,niah_multivalue,vt}
-CPU_LENGTHS=${CPU_LENGTHS:-4K,16K,64K,256K,1M}
+LENGTHS=${LENGTHS:-4K,16K,64K,256K,1M}
 W=${WORK:-/tmp/eval-host}
 T0=$(date +%s)
 mkdir -p "$W/results" "$W/data" "$OUT"
@@ -29,58 +29,58 @@ export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}
 xz -dc "${DATA_TAR:-.carry/data.tar.xz}" | tar -x -C "$W/data"
 [ -n "${RESUME_TAR:-}" ] && tar -xzf "$RESUME_TAR" -C "$W"
 NGPU=$(nvidia-smi -L 2>/dev/null | wc -l)
-[ "$NGPU" -gt 0 ] || NGPU=1  # a CPU dry run: one process plays the GPU
+[ "$NGPU" -gt 0 ] || NGPU=1  # a CPU dry run: the "GPU" cells run on the CPU too
 read -ra PAIRS <<< "$MODELS"
 first=${PAIRS[0]%%:*}
 model_dir() { for p in "${PAIRS[@]}"; do [ "${p%%:*}" = "$1" ] && echo "${p#*:}"; done; }
+tokens() {  # 4K -> 4096
+    case "$1" in *K) echo $(( ${1%K} << 10 )) ;; *M) echo $(( ${1%M} << 20 )) ;; *) echo "$1" ;; esac
+}
+gpu_min=$(tokens "${GPU_MIN_LENGTH:-1M}")
 
-# One CPU cell: NAME DIR SUITE TASK LENGTH, under what is left of the budget.
+# One cell: NAME DIR SUITE TASK LENGTH SAMPLES BACKEND, under what is left of the budget. GPU
+# cells pick their GPU from xargs' process slot.
 cell() {
     local left=$(( BUDGET_S - ($(date +%s) - T0) ))
     [ "$left" -gt 5 ] || return 0
-    HSA_NUM_THREADS=1 timeout "$left" "$W/hsa" eval --model "$2" --suite "$3" \
-        --tasks "$4" --lengths "$5" --samples "${SAMPLES:-20}" --diagnostics --data "$W/data" \
-        --out "$W/results/$1/$3-$4-$5" > /dev/null 2>&1
+    local done=$(cat "$W/results/$1/$3-$4-$5/results.jsonl" 2>/dev/null | wc -l)
+    [ "$done" -lt "$6" ] || return 0  # finished in an earlier run: start no process
+    local gpu=$(( ${SLOT:-0} % NGPU ))
+    HSA_NUM_THREADS=1 HSA_DEVICE_ORDINAL=$gpu timeout "$left" "$W/hsa" eval --backend "$7" \
+        --model "$2" --suite "$3" --tasks "$4" --lengths "$5" --samples "$6" --diagnostics \
+        --data "$W/data" --out "$W/results/$1/$3-$4-$5" >> "$W/cells.log" 2>&1
 }
 export -f cell
-export W T0 BUDGET_S SAMPLES
-# the longest cells first, so that they are not the ones the budget cuts
+export W T0 BUDGET_S NGPU
+# Every cell: LONG_CELLS (only a GPU runs them), then the grid, the longest lengths first (the
+# budget cuts the short ones, which any CPU finishes later); each line ends with the cell's
+# length in tokens.
 cells() {
-    for length in $(echo "$CPU_LENGTHS" | tr , '\n' | tac); do
-        for p in "${PAIRS[@]}"; do
-            for task in $(echo "$RULER_TASKS" | tr , ' '); do
-                echo "${p%%:*} ${p#*:} ruler $task $length"
-            done
-        done
-        for name in ${BABILONG_MODELS:-$first}; do
-            for task in qa1 qa2 qa3 qa4 qa5; do
-                echo "$name $(model_dir "$name") babilong $task $length"
-            done
-        done
-    done
-}
-cells | xargs -P "${JOBS:-$(( $(nproc) - NGPU ))}" -L 1 bash -c 'cell "$@"' _ &
-
-gpu_model=${GPU_MODEL:-$first}
-gpu_dir=$(model_dir "$gpu_model")
-gpu_jobs() {  # GPU ordinal: its share of the GPU cells, all tasks of one length before the next
-    local i=0
-    for spec in ${GPU_CELLS:-4M:5 16M:2 32M:1}; do
+    for spec in ${LONG_CELLS:-}; do
+        IFS=: read -r name length samples <<< "$spec"
         for task in $(echo "$RULER_TASKS" | tr , ' '); do
-            if [ $(( i % NGPU )) -eq "$1" ]; then
-                local left=$(( BUDGET_S - ($(date +%s) - T0) ))
-                [ "$left" -gt 10 ] || return
-                HSA_DEVICE_ORDINAL=$1 timeout "$left" "$W/hsa" eval --backend "${BACKEND:-cuda}" \
-                    --model "$gpu_dir" --suite ruler --tasks "$task" \
-                    --lengths "${spec%%:*}" --samples "${spec#*:}" --data "$W/data" \
-                    --out "$W/results/$gpu_model/ruler-$task-${spec%%:*}" >> "$W/gpu$1.log" 2>&1
-            fi
-            i=$(( i + 1 ))
+            echo "$name $(model_dir "$name") ruler $task $length ${samples:-${SAMPLES:-20}} $(tokens "$length")"
+        done
+    done
+    for length in $(echo "$LENGTHS" | tr , '\n' | tac); do
+        for name in ${GRID_MODELS-${PAIRS[@]%%:*}}; do
+            for task in $(echo "$RULER_TASKS" | tr , ' '); do
+                echo "$name $(model_dir "$name") ruler $task $length ${SAMPLES:-20} $(tokens "$length")"
+            done
+        done
+        for name in ${BABILONG_MODELS-$first}; do
+            for task in qa1 qa2 qa3 qa4 qa5; do
+                echo "$name $(model_dir "$name") babilong $task $length ${SAMPLES:-20} $(tokens "$length")"
+            done
         done
     done
 }
-for gpu in $(seq 0 $(( NGPU - 1 ))); do gpu_jobs "$gpu" & done
+cells | awk -v m="$gpu_min" '$7 < m {NF = 6; print $0, "cpu"}' \
+    | xargs -P "${JOBS:-$(( $(nproc) / 2 ))}" -L 1 bash -c 'cell "$@"' _ &
+cells | awk -v m="$gpu_min" -v b="${BACKEND:-cuda}" '$7 >= m {NF = 6; print $0, b}' \
+    | xargs -P $(( NGPU * ${GPU_WORKERS:-2} )) --process-slot-var=SLOT -L 1 \
+        bash -c 'cell "$@"' _ &
 wait
 echo "[$(( $(date +%s) - T0 ))s] samples: $(cat "$W"/results/*/*/results.jsonl 2>/dev/null | wc -l)"
-tail -3 "$W"/gpu*.log 2>/dev/null
+tail -3 "$W/cells.log"
 tar -czf "$OUT/eval.tar.gz" -C "$W" results

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The ablation table at the main model's geometry (4,096-token sequences, chunks of 64, window
+# 32, top-8 unless the row changes it): every row starts from the same retrieval toy
+# (models/niah-essay-cls-top4), gets the same data (train-gpu.sh's mixture), seed and schedule,
+# and changes one design choice; `main` is the control with none changed. Tensors a row does
+# not have (the encoder for `mean`, the HSA layer for `swa`) are skipped at --init-from.
+# Run from the repository root on a 4-GPU machine (two runs per GPU; docs/RESULTS.md entry 15):
+#   OUT=dir bash recipes/main/ablations-gpu.sh                   # stage 1
+#   OUT=dir STATE_TGZ=state.tgz STEPS=N bash recipes/main/ablations-gpu.sh   # resumes each run
+# Knobs: ROWS (names below, space-separated; default all), STEPS [14000], BUDGET_S [430], and
+# those of train-gpu.sh.
+set -u
+: "${OUT:?OUT must name the output directory}"
+G="--chunk-size 64 --top-k 8 --attention-precision bf16 --seed 1"
+ALL_ROWS="main|$G
+encoder-mean|$G --landmark encoder_mean
+mean|$G --landmark mean --chunk-kv identity --encoder-layers 0
+sequential|$G --residual sequential
+per-chunk|$G --retrieval per_chunk
+stick-breaking|$G --fusion stick_breaking
+joint|$G --fusion joint
+swa|$G --attention swa"
+rows=""
+while IFS= read -r spec; do
+    name=${spec%%|*}
+    if [ -z "${ROWS:-}" ] || [[ " $ROWS " == *" $name "* ]]; then rows+="$spec"$'\n'; fi
+done <<< "$ALL_ROWS"
+init=""
+if [ -z "${STATE_TGZ:-}" ]; then
+    # every row's init: the same parent, under its own name
+    init=$(mktemp -d)
+    while IFS= read -r spec; do
+        [ -n "$spec" ] || continue
+        mkdir -p "$init/final/${spec%%|*}"
+        cp models/niah-essay-cls-top4/config.json models/niah-essay-cls-top4/model.safetensors \
+            "$init/final/${spec%%|*}/"
+    done <<< "$rows"
+    tar -czf "$init.tgz" -C "$init" final
+    export INIT_TGZ=$init.tgz
+fi
+RUNS=${rows%$'\n'} STEPS=${STEPS:-14000} BUDGET_S=${BUDGET_S:-430} \
+    bash "$(dirname "$0")/train-gpu.sh"
