@@ -16,7 +16,8 @@
 #          SYNTH_TASKS [RULER_TASKS], SYNTH_LENGTHS [1K,2K], SYNTH_SAMPLES per task and length
 #          [3000]; needs DATA_TAR [.carry/data.tar.xz] for the essays and word lists), trained
 #          --document-aligned at SEQ [2048]; probed by `hsa eval --suite ruler --diagnostics`
-#          at PROBE_LENGTHS [2K,8K] (PROBE_SAMPLES [10]) on the host CPU
+#          at PROBE_LENGTHS [2K,8K] (PROBE_SAMPLES [10]) on the host CPU; TEXT_WEIGHT (e.g. 1)
+#          mixes the archive's English corpus in, at that share of tokens against the tasks' 1
 # Knobs: STEPS [6000], BUDGET_S [500], LR [3e-3], BATCH, SEQ, CHECKPOINT_EVERY [1000],
 # GPUS (space-separated GPU ordinals, variant i on the (i mod n)-th) [0], MODEL (the toy
 # model's flags, below; set it empty with INIT_TGZ to keep each model's own config), HSA_GZ
@@ -68,6 +69,14 @@ ruler)
     mkdir -p "$W/data" && xz -dc "${DATA_TAR:-.carry/data.tar.xz}" | tar -x -C "$W/data"
     "$W/hsa" data synth --tasks "${SYNTH_TASKS:-$RULER_TASKS}" --lengths "${SYNTH_LENGTHS:-1K,2K}" \
         --samples "${SYNTH_SAMPLES:-3000}" --data "$W/data" --out "$W/tokens" | tail -2
+    if [ -n "${TEXT_WEIGHT:-}" ]; then
+        # plain text beside the tasks (loss on every text token; the tasks keep answer-only)
+        rm -rf "$W/text" "$W/tasks"
+        "$W/hsa" data prepare "$W/data/corpus" --out "$W/text" > /dev/null
+        mv "$W/tokens" "$W/tasks"
+        "$W/hsa" data mix "$W/text:$TEXT_WEIGHT" "$W/tasks:1" --segment-length "${SEQ:-2048}" \
+            --out "$W/tokens" | tail -3
+    fi
     DATA_FLAGS="--document-aligned --seq-len ${SEQ:-2048} --batch-size ${BATCH:-8}"
     probe() {
         HSA_NUM_THREADS=1 "$W/hsa" eval --model "$1" --suite ruler --tasks "$RULER_TASKS" \

@@ -10,7 +10,9 @@
 #   OUT=dir STATE_TGZ=state.tgz STEPS=30000 bash recipes/main/train-gpu.sh   # stage 2
 # Knobs: RUNS (NAME|flags lines; default below), STEPS [16000] (the schedule's length; stage 2
 # resumes every run of STATE_TGZ and lengthens it), BUDGET_S [450], GPUS ["0 1 2 3"],
-# SAMPLES [2000] per task and length, KEEP_STATE [1], HSA_GZ [.build-lead-rel/hsa.xz].
+# SAMPLES [2000] per task and length, KEEP_STATE [1], HSA_GZ [.build-lead-rel/hsa.xz],
+# TEXT_WEIGHT [none: tasks only, as in entries 14-15; e.g. 1 mixes the English corpus of the
+# data archive in at a 1:1 share of tokens, loss on every text token].
 set -u
 : "${OUT:?OUT must name the output directory}"
 G="--chunk-size 64 --top-k 8 --attention-precision bf16"
