@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # An evaluation grid on one GPU host: every cell (model, suite, task, length) is its own
 # `hsa eval` process writing its own results.jsonl. Cells at GPU_MIN_LENGTH and beyond run on
-# the GPUs (GPU_WORKERS processes per GPU, longest cells first), the shorter ones as
+# the GPUs (GPU_WORKERS processes per GPU), the shorter ones as
 # single-threaded CPU processes (JOBS at once). A cell cut by the budget resumes in a later run
 # with the same output (RESUME_TAR). Measured on a 64-core host (docs/RESULTS.md entry 14):
 # 58 CPU cells at once ran ~10x slower each than one alone, so keep JOBS well below the cores.
@@ -9,7 +9,7 @@
 # Knobs: BUDGET_S [420], SAMPLES [20], RULER_TASKS [the seven NIAH/VT tasks], LENGTHS
 #   [4K,16K,64K,256K,1M] (BABILong too), GRID_MODELS [every model; "" for none: the models
 #   LENGTHS runs], BABILONG_MODELS [the first; "" for none], LONG_CELLS ["": NAME:LENGTH[:SAMPLES]
-#   RULER cells beyond LENGTHS, GPU only, run first, in order],
+#   RULER cells beyond LENGTHS, queued first, in order],
 #   GPU_MIN_LENGTH [1M], GPU_WORKERS [2], JOBS [nproc / 2], HSA_GZ [.build-lead-rel/hsa.xz],
 #   DATA_TAR [.carry/data.tar.xz], BACKEND [cuda; cpu for a dry run].
 # Leaves $OUT/eval.tar.gz: results/NAME/SUITE-TASK-LENGTH/ (merge with recipes/main/merge.sh).
@@ -17,6 +17,7 @@ set -u
 : "${OUT:?OUT must name the output directory}"
 : "${MODELS:?MODELS must list NAME:DIR pairs}"
 BUDGET_S=${BUDGET_S:-420}
+SAMPLES=${SAMPLES:-20}
 RULER_TASKS=${RULER_TASKS:-niah_single_1,niah_single_2,niah_single_3,niah_multikey_1,niah_multiquery,niah_multivalue,vt}
 LENGTHS=${LENGTHS:-4K,16K,64K,256K,1M}
 W=${WORK:-/tmp/eval-host}
@@ -34,7 +35,11 @@ read -ra PAIRS <<< "$MODELS"
 first=${PAIRS[0]%%:*}
 model_dir() { for p in "${PAIRS[@]}"; do [ "${p%%:*}" = "$1" ] && echo "${p#*:}"; done; }
 tokens() {  # 4K -> 4096
-    case "$1" in *K) echo $(( ${1%K} << 10 )) ;; *M) echo $(( ${1%M} << 20 )) ;; *) echo "$1" ;; esac
+    case "$1" in
+    *K) echo $(( ${1%K} << 10 )) ;;
+    *M) echo $(( ${1%M} << 20 )) ;;
+    *) echo "$1" ;;
+    esac
 }
 gpu_min=$(tokens "${GPU_MIN_LENGTH:-1M}")
 
@@ -52,25 +57,27 @@ cell() {
 }
 export -f cell
 export W T0 BUDGET_S NGPU
-# Every cell: LONG_CELLS (only a GPU runs them), then the grid, the longest lengths first (the
-# budget cuts the short ones, which any CPU finishes later); each line ends with the cell's
-# length in tokens.
+# One line per cell: NAME DIR SUITE TASK LENGTH SAMPLES, then the length in tokens.
+emit() { echo "$1 $(model_dir "$1") $2 $3 $4 $5 $(tokens "$4")"; }
+# Every cell: LONG_CELLS first, then the grid, the longest lengths first (the budget cuts the
+# short ones, which any CPU finishes later).
 cells() {
+    local spec name length samples task
     for spec in ${LONG_CELLS:-}; do
         IFS=: read -r name length samples <<< "$spec"
-        for task in $(echo "$RULER_TASKS" | tr , ' '); do
-            echo "$name $(model_dir "$name") ruler $task $length ${samples:-${SAMPLES:-20}} $(tokens "$length")"
+        for task in ${RULER_TASKS//,/ }; do
+            emit "$name" ruler "$task" "$length" "${samples:-$SAMPLES}"
         done
     done
     for length in $(echo "$LENGTHS" | tr , '\n' | tac); do
         for name in ${GRID_MODELS-${PAIRS[@]%%:*}}; do
-            for task in $(echo "$RULER_TASKS" | tr , ' '); do
-                echo "$name $(model_dir "$name") ruler $task $length ${SAMPLES:-20} $(tokens "$length")"
+            for task in ${RULER_TASKS//,/ }; do
+                emit "$name" ruler "$task" "$length" "$SAMPLES"
             done
         done
         for name in ${BABILONG_MODELS-$first}; do
             for task in qa1 qa2 qa3 qa4 qa5; do
-                echo "$name $(model_dir "$name") babilong $task $length ${SAMPLES:-20} $(tokens "$length")"
+                emit "$name" babilong "$task" "$length" "$SAMPLES"
             done
         done
     done
