@@ -3,7 +3,7 @@
 # 32, top-8 unless the row changes it): every row starts from the same retrieval toy
 # (models/niah-essay-cls-top4), gets the same data (train-gpu.sh's mixture), seed and schedule,
 # and changes one design choice; `main` is the control with none changed. Tensors a row does
-# not have (the encoder for `mean`, the HSA layer for `swa`) are skipped at --init-from.
+# not have (the encoder for `mean`, encoder and HSA layer for `swa`) are skipped at --init-from.
 # Run from the repository root on a 4-GPU machine (two runs per GPU; docs/RESULTS.md entry 15):
 #   OUT=dir bash recipes/main/ablations-gpu.sh                   # stage 1
 #   OUT=dir STATE_TGZ=state.tgz STEPS=N bash recipes/main/ablations-gpu.sh   # resumes each run
@@ -25,7 +25,6 @@ while IFS= read -r spec; do
     name=${spec%%|*}
     if [ -z "${ROWS:-}" ] || [[ " $ROWS " == *" $name "* ]]; then rows+="$spec"$'\n'; fi
 done <<< "$ALL_ROWS"
-init=""
 if [ -z "${STATE_TGZ:-}" ]; then
     # every row's init: the same parent, under its own name
     init=$(mktemp -d)
