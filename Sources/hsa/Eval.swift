@@ -165,8 +165,11 @@ extension HSACommand {
                 let evaluator = LanguageModelEvaluator(
                     model: network, stopToken: tokenizer.eos,
                     maximumLength: try ContextLength.parse(maxDiagnosticsLength))
+                // The evaluator's own default suits the CPU; a GPU gets larger blocks.
                 let accelerated = ComputeBackends.current is any StreamingAccelerator
-                evaluator.prefillBlock = block ?? (accelerated ? 1 << 16 : 1024)
+                if let prefillBlock = block ?? (accelerated ? 1 << 16 : nil) {
+                    evaluator.prefillBlock = prefillBlock
+                }
                 return evaluator
             case (nil, "needle-search"?):
                 return TextFunctionModel.needleSearch()

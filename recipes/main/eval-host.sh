@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # An evaluation grid on one GPU host: every cell (model, suite, task, length) is its own
 # `hsa eval` process writing its own results.jsonl. Cells at GPU_MIN_LENGTH and beyond run on
-# the GPUs (GPU_WORKERS processes per GPU), the shorter ones as
-# single-threaded CPU processes (JOBS at once). A cell cut by the budget resumes in a later run
-# with the same output (RESUME_TAR). Measured on a 64-core host (docs/RESULTS.md entry 14):
+# the GPUs (GPU_WORKERS processes per GPU), the shorter ones as single-threaded CPU processes
+# (JOBS at once). A cell cut by the budget resumes in a later run with the same output
+# (RESUME_TAR). Measured on a 64-core host (docs/RESULTS.md entry 14):
 # 58 CPU cells at once ran ~10x slower each than one alone, so keep JOBS well below the cores.
 #   OUT=dir MODELS="main:DIR seq:DIR" bash recipes/main/eval-host.sh
 # Knobs: BUDGET_S [420], SAMPLES [20], RULER_TASKS [the seven NIAH/VT tasks], LENGTHS
