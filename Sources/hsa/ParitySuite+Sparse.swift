@@ -56,6 +56,16 @@ extension ParitySuite {
             SparseCase(
                 batch: 1, length: 200, heads: 16, kvHeads: 1, headDim: 64, retrievalDim: 64,
                 chunkSize: 64, topK: 8, fusion: .stickBreaking, granularity: .perToken),
+            // K past 32 (two slots a lane in selection), past the eligible chunks (joint).
+            SparseCase(
+                batch: 1, length: 600, heads: 4, kvHeads: 2, headDim: 16, retrievalDim: 16,
+                chunkSize: 8, topK: 64, fusion: .stickBreaking, granularity: .perToken),
+            SparseCase(
+                batch: 1, length: 600, heads: 4, kvHeads: 2, headDim: 16, retrievalDim: 16,
+                chunkSize: 8, topK: 40, fusion: .softmax, granularity: .perChunk),
+            SparseCase(
+                batch: 1, length: 300, heads: 2, kvHeads: 1, headDim: 16, retrievalDim: 16,
+                chunkSize: 8, topK: 64, fusion: .joint, granularity: .perToken),
             // DR past the v2 selection and landmark-gradient kernels (256): the v1 paths.
             SparseCase(
                 batch: 1, length: 60, heads: 2, kvHeads: 1, headDim: 16, retrievalDim: 260,
@@ -66,7 +76,8 @@ extension ParitySuite {
             gpu.sparseTensorCoresSupport(heads: 16, kvHeads: 1, headDim: 64, chunkSize: 64, topK: 8)
         else { return }
         // The tensor-core kernels: G 16, 4 (paper), 3, 12 (two head tiles), 8; HS 64/32/48/16;
-        // S 64/32/16; K beyond the eligible chunks; many token blocks (T 600, S 16).
+        // S 64/32/16; K beyond the eligible chunks; many token blocks (T 600, S 16); K past 32
+        // (two slots a lane), the last at the main model's shape and length with every chunk.
         let tensorCoreCases = [
             SparseCase(
                 batch: 1, length: 301, heads: 16, kvHeads: 1, headDim: 64, retrievalDim: 64,
@@ -86,6 +97,15 @@ extension ParitySuite {
             SparseCase(
                 batch: 1, length: 200, heads: 16, kvHeads: 2, headDim: 64, retrievalDim: 64,
                 chunkSize: 16, topK: 6, fusion: .joint, granularity: .perToken),
+            SparseCase(
+                batch: 1, length: 1100, heads: 8, kvHeads: 2, headDim: 32, retrievalDim: 16,
+                chunkSize: 16, topK: 40, fusion: .stickBreaking, granularity: .perToken),
+            SparseCase(
+                batch: 1, length: 800, heads: 4, kvHeads: 1, headDim: 16, retrievalDim: 16,
+                chunkSize: 16, topK: 64, fusion: .joint, granularity: .perChunk),
+            SparseCase(
+                batch: 1, length: 4096, heads: 4, kvHeads: 2, headDim: 16, retrievalDim: 16,
+                chunkSize: 64, topK: 64, fusion: .softmax, granularity: .perToken),
         ]
         for var shape in tensorCoreCases {
             shape.precision = .bf16

@@ -49,6 +49,19 @@ extension ParitySuite {
             StreamingCase(
                 label: "tiny bf16 spilled", config: tiny, length: 301, block: 100,
                 precision: .bf16, spill: true))
+        // K past 32 (two list slots a lane) over more chunks than K: 87 chunks of 8.
+        for (name, config) in [
+            variant("top_k 64") { $0.topK = 64 },
+            variant("top_k 40 softmax") {
+                $0.topK = 40
+                $0.fusion = .softmax
+            },
+        ] {
+            cases.append(
+                StreamingCase(
+                    label: "tiny \(name)", config: config, length: 700, block: 256,
+                    precision: .fp32, spill: false))
+        }
         var small = ModelConfig.small
         small.vocabSize = 512
         cases.append(

@@ -3,7 +3,7 @@
 // .swift and SparseAttentionBackward.swift. Letters: B batch, T sequence, NH query heads, NKV
 // key/value heads, G = NH / NKV, HS head size, DR retrieval size, S chunk size, NC chunks,
 // K top-k. Shape limits (checked by the launchers, see `CUDABackend.sparseKernelsSupport`):
-// S * HS <= 4096, S <= 128, G * S <= 1024, G * HS <= 1024, K <= 32, NC <= 2048 for selection.
+// S * HS <= 4096, S <= 128, G * S <= 1024, G * HS <= 1024, K <= 64, NC <= 2048 for selection.
 //
 // Determinism: no atomics. Every output element is written by one thread; the chunk gradients
 // (dKeys, dValues, dLandmarks) come from an inverted index, the "selection map" (B, NKV, NC, T)
@@ -22,13 +22,14 @@ enum SparseKernelText {
         #define HSA_SELECT_MAX_CHUNKS 2048
         #define HSA_SPARSE_TILE 4224   // S * (HS + 1) for S * HS <= 4096, S <= 128
         #define HSA_SPARSE_GS 1024     // G * S
-        #define HSA_SPARSE_ROW_THREADS 128
+        #define HSA_SPARSE_ROW_THREADS 128  // >= HSA_SPARSE_MAX_K: thread k loads slot k
+        #define HSA_SPARSE_MAX_K 64
         #define HSA_SPARSE_CHUNK_THREADS 256
 
         // The K best of a warp's candidate scores c[0..eligible) (larger score, then lower
-        // index; eligible <= 2048), written for tokens [firstToken, endToken) of sequence row
-        // `rowBase` (b T) in recency order: slot = number of winners with a larger chunk index;
-        // -1 and 0 in empty slots. Lane r keeps the r-th winner.
+        // index; eligible <= 2048, K <= 64), written for tokens [firstToken, endToken) of
+        // sequence row `rowBase` (b T) in recency order: slot = number of winners with a larger
+        // chunk index; -1 and 0 in empty slots. Lane r keeps winners r and r + 32.
         __device__ void hsa_select_top_k(int* __restrict__ indices, float* __restrict__ scores,
                                          const float* c, int eligible, int K, long long rowBase,
                                          int NKV, int g, int firstToken, int endToken,
@@ -36,8 +37,8 @@ enum SparseKernelText {
             const int selected = min(eligible, K);
             const int none = 0x7fffffff;
             unsigned long long taken = 0ull;  // bit m: candidate lane + 32 m already chosen
-            int myIndex = -1;
-            float myScore = 0.0f;
+            int myIndex[2] = {-1, -1};
+            float myScore[2] = {0.0f, 0.0f};
             for (int r = 0; r < selected; ++r) {
                 float best = -INFINITY;
                 int bestIndex = none;
@@ -55,22 +56,26 @@ enum SparseKernelText {
                     if (better) { best = otherScore; bestIndex = otherIndex; }
                 }
                 if (lane == (bestIndex & 31)) taken |= 1ull << (bestIndex >> 5);
-                if (lane == r) { myIndex = bestIndex; myScore = best; }
+                if (lane == (r & 31)) { myIndex[r >> 5] = bestIndex; myScore[r >> 5] = best; }
             }
-            int position = 0;
+            int position[2] = {0, 0};
             for (int o = 0; o < selected; ++o) {
-                const int other = __shfl_sync(HSA_FULL_MASK, myIndex, o);
-                if (other > myIndex) ++position;
+                const int other = __shfl_sync(HSA_FULL_MASK, myIndex[o >> 5], o & 31);
+                if (other > myIndex[0]) ++position[0];
+                if (other > myIndex[1]) ++position[1];
             }
-            if (lane >= K) return;
-            for (int t = firstToken; t < endToken; ++t) {
-                const long long base = ((rowBase + t) * NKV + g) * K;
-                if (lane < selected) {
-                    indices[base + position] = myIndex;
-                    scores[base + position] = myScore;
-                } else {
-                    indices[base + lane] = -1;
-                    scores[base + lane] = 0.0f;
+            for (int half = 0; half < 2; ++half) {
+                const int r = lane + 32 * half;
+                if (r >= K) return;
+                for (int t = firstToken; t < endToken; ++t) {
+                    const long long base = ((rowBase + t) * NKV + g) * K;
+                    if (r < selected) {
+                        indices[base + position[half]] = myIndex[half];
+                        scores[base + position[half]] = myScore[half];
+                    } else {
+                        indices[base + r] = -1;
+                        scores[base + r] = 0.0f;
+                    }
                 }
             }
         }
@@ -362,10 +367,10 @@ enum SparseKernelText {
             __shared__ float ks[HSA_SPARSE_TILE];
             __shared__ float vs[HSA_SPARSE_TILE];
             __shared__ float p[HSA_SPARSE_GS];
-            __shared__ float weights[32];
+            __shared__ float weights[HSA_SPARSE_MAX_K];
             __shared__ float headMax[32];
             __shared__ float headSum[32];
-            __shared__ int chunks[32];
+            __shared__ int chunks[HSA_SPARSE_MAX_K];
             __shared__ int selectedCount;
             const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
             const int warps = blockDim.x >> 5;
@@ -379,7 +384,7 @@ enum SparseKernelText {
                 int count = 0;
                 while (count < K && indices[slot + count] >= 0) ++count;
                 selectedCount = count;
-                float w[32];
+                float w[HSA_SPARSE_MAX_K];
                 hsa_fusion_weights(w, scores + slot, count, K, fusion);
                 for (int k = 0; k < K; ++k) {
                     weights[k] = w[k];
@@ -506,9 +511,9 @@ enum SparseKernelText {
             __shared__ float ks[HSA_SPARSE_TILE];
             __shared__ float vs[HSA_SPARSE_TILE];
             __shared__ float dl[HSA_SPARSE_GS];
-            __shared__ float dyDotO[32 * 32];
-            __shared__ float weights[32];
-            __shared__ int chunks[32];
+            __shared__ float dyDotO[32 * HSA_SPARSE_MAX_K];  // (G, K)
+            __shared__ float weights[HSA_SPARSE_MAX_K];
+            __shared__ int chunks[HSA_SPARSE_MAX_K];
             __shared__ int selectedCount;
             const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
             const int warps = blockDim.x >> 5;
@@ -551,7 +556,7 @@ enum SparseKernelText {
                 }
                 __syncthreads();
                 if (tid == 0) {
-                    float dw[32];
+                    float dw[HSA_SPARSE_MAX_K];
                     for (int k = 0; k < selected; ++k) {
                         float sum = 0.0f;
                         for (int hh = 0; hh < G; ++hh) sum += dyDotO[hh * K + k];

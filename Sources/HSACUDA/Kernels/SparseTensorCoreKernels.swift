@@ -3,7 +3,7 @@
 // stay fp32 in memory; Q, K, V, dOut and the probabilities are rounded to bf16 as they enter
 // `mma.sync.m16n8k16` (fp32 accumulation), so results match the CPU to bf16 rounding, not fp32.
 // Used when `CUDABackend.attentionPrecision` is bf16 and the shape fits (sm_80+, G <= 16,
-// HS and S multiples of 16 up to 64, K <= 32); other shapes run the v1 kernels.
+// HS and S multiples of 16 up to 64, K <= 64); other shapes run the v1 kernels.
 //
 // The chunks' keys and values are first packed to bf16 per (b, chunk, KV head), row-major
 // (S, HS) and transposed (HS, S), each row in the MMA fragments' order
@@ -131,26 +131,60 @@ enum SparseTensorCoreKernelText {
             }
         }
 
-        // Fusion weight of slot `lane` from its score (lanes >= count: 0); fusion 0
+        // A warp's K <= 64 slots: lane r holds slots r and r + 32 (half h: slot r + 32 h).
+        // Slot k's value of a per-lane pair, for a warp-uniform k.
+        __device__ __forceinline__ int hsa_slot_int(const int pair[2], int k) {
+            return __shfl_sync(HSA_FULL_MASK, k < 32 ? pair[0] : pair[1], k & 31);
+        }
+        __device__ __forceinline__ float hsa_slot_float(const float pair[2], int k) {
+            return __shfl_sync(HSA_FULL_MASK, k < 32 ? pair[0] : pair[1], k & 31);
+        }
+
+        // The lane's selected chunks (-1 past K or in empty slots) and how many slots are
+        // filled (the selection fills slots 0 ..< count).
+        __device__ __forceinline__ int hsa_lane_chunks(int chunk[2], const int* slots, int K,
+                                                       int lane) {
+            int count = 0;
+            #pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                chunk[h] = lane + 32 * h < K ? slots[lane + 32 * h] : -1;
+                count += __popc(__ballot_sync(HSA_FULL_MASK, chunk[h] >= 0));
+            }
+            return count;
+        }
+
+        // Fusion weights of the lane's slots from their scores (slots >= count: 0); fusion 0
         // stick-breaking (prefix sum of softplus over the slots), 1 softmax, 2 joint (none).
-        __device__ float hsa_lane_fusion_weight(float score, int lane, int count, int fusion) {
-            const bool active = lane < count;
+        // For K <= 32 the second half adds exact zeros: the same results as one slot a lane.
+        __device__ void hsa_lane_fusion_weights(float weight[2], const float score[2], int lane,
+                                                int count, int fusion) {
+            weight[0] = weight[1] = 0.0f;
             if (fusion == 0) {
-                float consumed = active ? (score > 0.0f ? score + log1pf(expf(-score))
-                                                        : log1pf(expf(score)))
-                                        : 0.0f;
-                for (int offset = 1; offset < 32; offset <<= 1) {
-                    const float before = __shfl_up_sync(HSA_FULL_MASK, consumed, offset);
-                    if (lane >= offset) consumed += before;
+                float carried = 0.0f;  // softplus total of the first half's slots
+                #pragma unroll
+                for (int h = 0; h < 2; ++h) {
+                    const bool active = lane + 32 * h < count;
+                    const float x = score[h];
+                    float consumed = active ? (x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x)))
+                                            : 0.0f;
+                    for (int offset = 1; offset < 32; offset <<= 1) {
+                        const float before = __shfl_up_sync(HSA_FULL_MASK, consumed, offset);
+                        if (lane >= offset) consumed += before;
+                    }
+                    consumed += carried;
+                    weight[h] = active ? expf(x - consumed) : 0.0f;
+                    carried = __shfl_sync(HSA_FULL_MASK, consumed, 31);
                 }
-                return active ? expf(score - consumed) : 0.0f;
+            } else if (fusion == 1 && count > 0) {
+                const bool a0 = lane < count, a1 = lane + 32 < count;
+                const float m = hsa_warp_max(fmaxf(a0 ? score[0] : -INFINITY,
+                                                   a1 ? score[1] : -INFINITY));
+                const float e0 = a0 ? expf(score[0] - m) : 0.0f;
+                const float e1 = a1 ? expf(score[1] - m) : 0.0f;
+                const float inverse = 1.0f / hsa_warp_sum(e0 + e1);
+                weight[0] = e0 * inverse;
+                weight[1] = e1 * inverse;
             }
-            if (fusion == 1 && count > 0) {
-                const float m = hsa_warp_max(active ? score : -INFINITY);
-                const float e = active ? expf(score - m) : 0.0f;
-                return e * (1.0f / hsa_warp_sum(e));
-            }
-            return 0.0f;
         }
 
         // ---------------------------------------------------------------------------------
@@ -218,11 +252,16 @@ enum SparseTensorCoreKernelText {
             const long long slot = item * K;                          // (row NKV + g) K
             const long long headBase = row * NH + (long long)g * G;  // first head of the group
 
-            const int myChunk = lane < K ? indices[slot + lane] : -1;
-            const int count = __popc(__ballot_sync(HSA_FULL_MASK, myChunk >= 0));
-            const float myScore = lane < count ? scores[slot + lane] : 0.0f;
-            const float myWeight = hsa_lane_fusion_weight(myScore, lane, count, fusion);
-            if (lane < K) fusionWeights[slot + lane] = myWeight;
+            int myChunk[2];
+            const int count = hsa_lane_chunks(myChunk, indices + slot, K, lane);
+            float myScore[2], myWeight[2];
+            #pragma unroll
+            for (int h = 0; h < 2; ++h)
+                myScore[h] = lane + 32 * h < count ? scores[slot + lane + 32 * h] : 0.0f;
+            hsa_lane_fusion_weights(myWeight, myScore, lane, count, fusion);
+            #pragma unroll
+            for (int h = 0; h < 2; ++h)
+                if (lane + 32 * h < K) fusionWeights[slot + lane + 32 * h] = myWeight[h];
 
             unsigned qa[4][4];
             hsa_rows_fragments(qa, q + headBase * HS, HS, G, HS, lane);
@@ -231,8 +270,8 @@ enum SparseTensorCoreKernelText {
             float runMax0 = -INFINITY, runMax1 = -INFINITY, runSum0 = 0.0f, runSum1 = 0.0f;
 
             for (int k = 0; k < count; ++k) {
-                const int c = __shfl_sync(HSA_FULL_MASK, myChunk, k);
-                const float wk = __shfl_sync(HSA_FULL_MASK, myWeight, k);
+                const int c = hsa_slot_int(myChunk, k);
+                const float wk = hsa_slot_float(myWeight, k);
                 const long long packed = (((long long)b * NC + c) * NKV + g) * S * HS;
                 float p[8][4];  // (16 heads, S keys): logits, then probabilities
                 hsa_times_transposed(p, qa, k16 + packed, HS, S, lane);
@@ -363,9 +402,12 @@ enum SparseTensorCoreKernelText {
             const long long slot = item * K;
             const long long headBase = row * NH + (long long)g * G;
 
-            const int myChunk = lane < K ? indices[slot + lane] : -1;
-            const int count = __popc(__ballot_sync(HSA_FULL_MASK, myChunk >= 0));
-            const float myWeight = lane < count ? fusionWeights[slot + lane] : 0.0f;
+            int myChunk[2];
+            const int count = hsa_lane_chunks(myChunk, indices + slot, K, lane);
+            float myWeight[2];
+            #pragma unroll
+            for (int h = 0; h < 2; ++h)
+                myWeight[h] = lane + 32 * h < count ? fusionWeights[slot + lane + 32 * h] : 0.0f;
             const float* dy = dOut + headBase * HS;  // (G, HS)
             unsigned qa[4][4], da[4][4];
             hsa_rows_fragments(qa, q + headBase * HS, HS, G, HS, lane);
@@ -391,10 +433,11 @@ enum SparseTensorCoreKernelText {
 
             float dq[8][4];
             hsa_zero(dq);
-            float myWeightGradient = 0.0f;  // lane k: dL/dw_k = sum over heads of dy . o_k
+            // slot k: dL/dw_k = sum over heads of dy . o_k (lane k % 32, half k / 32)
+            float myWeightGradient[2] = {0.0f, 0.0f};
             for (int k = 0; k < count; ++k) {
-                const int c = __shfl_sync(HSA_FULL_MASK, myChunk, k);
-                const float wk = fusion == 2 ? 1.0f : __shfl_sync(HSA_FULL_MASK, myWeight, k);
+                const int c = hsa_slot_int(myChunk, k);
+                const float wk = fusion == 2 ? 1.0f : hsa_slot_float(myWeight, k);
                 const int lseSlot = fusion == 2 ? 0 : k;
                 float delta0 = jointDelta0, delta1 = jointDelta1;
                 if (fusion != 2) {
@@ -404,7 +447,10 @@ enum SparseTensorCoreKernelText {
                     float total = dot0 + dot1;  // over 16 rows: each quad holds its 2 rows
                     for (int offset = 4; offset < 32; offset <<= 1)
                         total += __shfl_xor_sync(HSA_FULL_MASK, total, offset);
-                    if (lane == k) myWeightGradient = total;
+                    if (lane == (k & 31)) {
+                        if (k < 32) myWeightGradient[0] = total;
+                        else myWeightGradient[1] = total;
+                    }
                     delta0 = wk * dot0;
                     delta1 = wk * dot1;
                 }
@@ -431,22 +477,36 @@ enum SparseTensorCoreKernelText {
                 hsa_probabilities_times(dq, p, kt16 + packed, HS, S, lane);
             }
 
-            // dScores from dL/dw through the fusion's Jacobian (lane k: slot k).
-            float dScore = 0.0f;
+            // dScores from dL/dw through the fusion's Jacobian (the lane's two slots).
+            float dScore[2] = {0.0f, 0.0f};
             if (fusion == 0) {
-                const float gain = myWeightGradient * myWeight;  // 0 for lanes >= count
-                float suffix = gain;  // sum over slots >= lane
-                for (int offset = 1; offset < 32; offset <<= 1) {
-                    const float after = __shfl_down_sync(HSA_FULL_MASK, suffix, offset);
-                    if (lane + offset < 32) suffix += after;
+                float carried = 0.0f;  // gains of the second half's slots (0 for K <= 32)
+                #pragma unroll
+                for (int h = 1; h >= 0; --h) {
+                    const float gain = myWeightGradient[h] * myWeight[h];  // 0 past count
+                    float suffix = gain;  // sum over slots >= this one
+                    for (int offset = 1; offset < 32; offset <<= 1) {
+                        const float after = __shfl_down_sync(HSA_FULL_MASK, suffix, offset);
+                        if (lane + offset < 32) suffix += after;
+                    }
+                    suffix += carried;
+                    carried = __shfl_sync(HSA_FULL_MASK, suffix, 0);
+                    const int k = lane + 32 * h;
+                    const float s = k < count ? scores[slot + k] : 0.0f;
+                    dScore[h] = gain - (1.0f / (1.0f + expf(-s))) * suffix;
                 }
-                const float s = lane < count ? scores[slot + lane] : 0.0f;
-                dScore = gain - (1.0f / (1.0f + expf(-s))) * suffix;
             } else if (fusion == 1) {
-                const float weighted = hsa_warp_sum(myWeight * myWeightGradient);
-                dScore = myWeight * (myWeightGradient - weighted);
+                const float weighted = hsa_warp_sum(myWeight[0] * myWeightGradient[0] +
+                                                    myWeight[1] * myWeightGradient[1]);
+                #pragma unroll
+                for (int h = 0; h < 2; ++h)
+                    dScore[h] = myWeight[h] * (myWeightGradient[h] - weighted);
             }
-            if (lane < K) dScores[slot + lane] = lane < count ? dScore : 0.0f;
+            #pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                const int k = lane + 32 * h;
+                if (k < K) dScores[slot + k] = k < count ? dScore[h] : 0.0f;
+            }
 
             float* dq0 = dQ + (headBase + group) * HS + quad * 2;
             float* dq1 = dq0 + 8 * HS;

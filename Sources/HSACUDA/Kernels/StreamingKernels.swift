@@ -65,7 +65,8 @@ enum StreamingKernelText {
         // old list and the new candidates). Splitting the chunk range keeps the GPU busy when a
         // few rows (decode) scan millions of chunks. Writes the part's list best first to
         // partIndices / partScores (parts, N, NKV, K), -1 / -inf in empty slots; see
-        // hsa_stream_select_merge_v1. DR <= 256, K <= 32, chunksPerPart a multiple of 16.
+        // hsa_stream_select_merge_v1. DR <= 256, K <= 64 (lane r keeps list slots r and r + 32),
+        // chunksPerPart a multiple of 16.
         extern "C" __global__ void hsa_stream_select_v2(
             int* partIndices, float* partScores, const float* rq, const float* landmarks,
             const int* eligible, int rows, int nkv, int dr, int topK, float scale,
@@ -73,8 +74,8 @@ enum StreamingKernelText {
             __shared__ float qs[16][257];
             __shared__ float lm[16][257];
             __shared__ float tile[16][17];
-            __shared__ float topS[16][32];
-            __shared__ int topI[16][32];
+            __shared__ float topS[16][64];
+            __shared__ int topI[16][64];
             __shared__ int topN[16];
             __shared__ int elig[16];
             const int row0 = blockIdx.x * 16, g = blockIdx.y % nkv, part = blockIdx.y / nkv;
@@ -105,10 +106,16 @@ enum StreamingKernelText {
                 __syncthreads();
                 for (int rr = warp * 2; rr < warp * 2 + 2; ++rr) {
                     const int n = topN[rr], e = min(elig[rr], end);
-                    float cs = -INFINITY, ts = -INFINITY;
-                    int ci = -1, ti = -1;
+                    float cs = -INFINITY, ts[2] = {-INFINITY, -INFINITY};
+                    int ci = -1, ti[2] = {-1, -1};
                     if (lane < 16 && c0 + lane < e) { cs = tile[rr][lane]; ci = c0 + lane; }
-                    if (lane < n) { ts = topS[rr][lane]; ti = topI[rr][lane]; }
+                    #pragma unroll
+                    for (int h = 0; h < 2; ++h) {
+                        if (lane + 32 * h < n) {
+                            ts[h] = topS[rr][lane + 32 * h];
+                            ti[h] = topI[rr][lane + 32 * h];
+                        }
+                    }
                     bool useful = ci >= 0;
                     if (n == topK) {
                         useful = hsa_stream_before(cs, ci, topS[rr][topK - 1], topI[rr][topK - 1]);
@@ -116,12 +123,13 @@ enum StreamingKernelText {
                     if (!__any_sync(HSA_FULL_MASK, useful)) continue;
                     const int fresh = __popc(__ballot_sync(HSA_FULL_MASK, ci >= 0));
                     const int total = min(topK, n + fresh);
-                    float ns = 0.f;
-                    int ni = -1;
+                    float ns[2] = {0.f, 0.f};
+                    int ni[2] = {-1, -1};
                     for (int k = 0; k < total; ++k) {
-                        const bool fromTop = hsa_stream_before(ts, ti, cs, ci);
-                        float ws = fromTop ? ts : cs;
-                        int wi = fromTop ? ti : ci;
+                        // the list is best first: a lane's slot r ranks before its r + 32
+                        const bool fromTop = hsa_stream_before(ts[0], ti[0], cs, ci);
+                        float ws = fromTop ? ts[0] : cs;
+                        int wi = fromTop ? ti[0] : ci;
                         const int mine = wi;
                         for (int offset = 16; offset > 0; offset >>= 1) {
                             const float os = __shfl_xor_sync(HSA_FULL_MASK, ws, offset);
@@ -129,12 +137,28 @@ enum StreamingKernelText {
                             if (hsa_stream_before(os, oi, ws, wi)) { ws = os; wi = oi; }
                         }
                         if (mine >= 0 && mine == wi) {
-                            if (fromTop) { ts = -INFINITY; ti = -1; } else { cs = -INFINITY; ci = -1; }
+                            if (fromTop) {
+                                ts[0] = ts[1];
+                                ti[0] = ti[1];
+                                ts[1] = -INFINITY;
+                                ti[1] = -1;
+                            } else {
+                                cs = -INFINITY;
+                                ci = -1;
+                            }
                         }
-                        if (lane == k) { ns = ws; ni = wi; }
+                        if (lane == (k & 31)) {
+                            if (k < 32) { ns[0] = ws; ni[0] = wi; } else { ns[1] = ws; ni[1] = wi; }
+                        }
                     }
                     __syncwarp();
-                    if (lane < total) { topS[rr][lane] = ns; topI[rr][lane] = ni; }
+                    #pragma unroll
+                    for (int h = 0; h < 2; ++h) {
+                        if (lane + 32 * h < total) {
+                            topS[rr][lane + 32 * h] = ns[h];
+                            topI[rr][lane + 32 * h] = ni[h];
+                        }
+                    }
                     if (lane == 0) topN[rr] = total;
                     __syncwarp();
                 }
@@ -144,12 +168,10 @@ enum StreamingKernelText {
                 const int row = row0 + rr;
                 if (row >= rows) continue;
                 const long long out = (((long long)part * rows + row) * nkv + g) * topK;
-                if (lane < topN[rr]) {
-                    partIndices[out + lane] = topI[rr][lane];
-                    partScores[out + lane] = topS[rr][lane];
-                } else if (lane < topK) {
-                    partIndices[out + lane] = -1;
-                    partScores[out + lane] = -INFINITY;
+                for (int k = lane; k < topK; k += 32) {
+                    const bool kept = k < topN[rr];
+                    partIndices[out + k] = kept ? topI[rr][k] : -1;
+                    partScores[out + k] = kept ? topS[rr][k] : -INFINITY;
                 }
             }
         }
@@ -161,8 +183,8 @@ enum StreamingKernelText {
         extern "C" __global__ void hsa_stream_select_merge_v1(
             int* indices, float* scores, const int* partIndices, const float* partScores,
             int parts, int rows, int nkv, int topK) {
-            __shared__ float keptS[32];
-            __shared__ int keptI[32];
+            __shared__ float keptS[64];  // K <= 64
+            __shared__ int keptI[64];
             const int row = blockIdx.x, g = blockIdx.y, lane = threadIdx.x;
             const long long partStride = (long long)rows * nkv * topK;
             const long long base = ((long long)row * nkv + g) * topK;
@@ -190,15 +212,17 @@ enum StreamingKernelText {
                 n = k + 1;
             }
             __syncwarp();
-            if (lane < n) {
-                const int mine = keptI[lane];
-                int rank = 0;
-                for (int j = 0; j < n; ++j) rank += keptI[j] > mine ? 1 : 0;
-                indices[base + rank] = mine;
-                scores[base + rank] = keptS[lane];
-            } else if (lane < topK) {
-                indices[base + lane] = -1;
-                scores[base + lane] = 0.f;
+            for (int k = lane; k < topK; k += 32) {
+                if (k < n) {
+                    const int mine = keptI[k];
+                    int rank = 0;
+                    for (int j = 0; j < n; ++j) rank += keptI[j] > mine ? 1 : 0;
+                    indices[base + rank] = mine;
+                    scores[base + rank] = keptS[k];
+                } else {
+                    indices[base + k] = -1;
+                    scores[base + k] = 0.f;
+                }
             }
         }
 
@@ -211,7 +235,7 @@ enum StreamingKernelText {
         // per selected slot: the chunk's keys (key-normed) and values of head g staged in shared
         // memory, the G heads' logits, softmax, and the fused output kept in registers
         // (fusion 0 stick-breaking, 1 softmax, 2 joint: one online softmax over every slot).
-        // S * HS <= 4096, S <= 128, G * S <= 1024, G * HS <= 1024, K <= 32.
+        // S * HS <= 4096, S <= 128, G * S <= 1024, G * HS <= 1024, K <= 64.
         extern "C" __global__ void hsa_stream_sparse_attention_v1(
             float* out, const float* q, const int* indices, const float* scores,
             const unsigned long long* segments, int cps, const float* keyNorm, int nh, int nkv,
@@ -220,8 +244,8 @@ enum StreamingKernelText {
             __shared__ float vs[4096];
             __shared__ float qsh[1024];
             __shared__ float probs[1024];
-            __shared__ float weight[32];
-            __shared__ int chosen[32];
+            __shared__ float weight[64];
+            __shared__ int chosen[64];
             __shared__ float headMax[32], headSum[32], headFactor[32];
             __shared__ int selectedCount;
             const int row = blockIdx.x, g = blockIdx.y, tid = threadIdx.x;
