@@ -6,6 +6,7 @@ import Testing
 // contract. K 64 covers every chunk of a 4,096-token sequence in chunks of 64.
 struct KernelLimitsTests {
     @Test func selectionTakesUpTo64SlotsAnd2048Chunks() {
+        #expect(CUDABackend.maxTopK == 64)
         #expect(CUDABackend.chunkSelectionSupports(chunkCount: 64, topK: 64))
         #expect(CUDABackend.chunkSelectionSupports(chunkCount: 2048, topK: 1))
         #expect(!CUDABackend.chunkSelectionSupports(chunkCount: 64, topK: 65))

@@ -11,20 +11,24 @@ import HSACore
 // MARK: - Limits
 
 extension CUDABackend {
-    /// True when the selection kernel handles the shape (NC <= 2048, K <= 64).
+    /// The largest top-k of the selection, sparse attention and streaming kernels: a warp lane
+    /// holds slots r and r + 32 (and the kernels' slot arrays hold 64).
+    public static let maxTopK = 64
+
+    /// True when the selection kernel handles the shape (NC <= 2048, K <= `maxTopK`).
     public static func chunkSelectionSupports(chunkCount: Int, topK: Int) -> Bool {
-        chunkCount <= 2048 && topK >= 1 && topK <= 64
+        chunkCount <= 2048 && topK >= 1 && topK <= maxTopK
     }
 
     /// True when the sparse attention kernels handle the shape: S * HS <= 4096, S <= 128,
-    /// G * S <= 1024, G * HS <= 1024, K <= 64 (static shared-memory tiles).
+    /// G * S <= 1024, G * HS <= 1024, K <= `maxTopK` (static shared-memory tiles).
     public static func sparseAttentionSupports(
         heads: Int, kvHeads: Int, headDim: Int, chunkSize: Int, topK: Int
     ) -> Bool {
         guard kvHeads > 0, heads % kvHeads == 0, headDim > 0, chunkSize > 0 else { return false }
         let group = heads / kvHeads
         return chunkSize * headDim <= 4096 && chunkSize <= 128 && group * chunkSize <= 1024
-            && group * headDim <= 1024 && topK >= 1 && topK <= 64 && group <= 32
+            && group * headDim <= 1024 && topK >= 1 && topK <= maxTopK && group <= 32
     }
 
     /// The CPU's token blocks of sparse attention backward: at most 8 per sequence, whole
@@ -56,7 +60,7 @@ extension CUDABackend {
     ) throws {
         guard Self.chunkSelectionSupports(chunkCount: chunkCount, topK: topK) else {
             throw CUDAError.invalidArgument(
-                "chunkSelectForward: NC \(chunkCount) / K \(topK) beyond 2048 / 64")
+                "chunkSelectForward: NC \(chunkCount) / K \(topK) beyond 2048 / \(Self.maxTopK)")
         }
         let (t, s) = (sequenceLength, chunkSize)
         let perChunk = granularity == .perChunk
@@ -321,7 +325,7 @@ extension CUDABackend {
             throw CUDAError.invalidArgument(
                 "sparse attention: NH \(heads), NKV \(kvHeads), HS \(headDim), S \(chunkSize), "
                     + "K \(topK) beyond the kernels' tiles (S*HS <= 4096, S <= 128, "
-                    + "G*S <= 1024, G*HS <= 1024, K <= 64)")
+                    + "G*S <= 1024, G*HS <= 1024, K <= \(Self.maxTopK))")
         }
     }
 

@@ -52,7 +52,7 @@ struct TensorCoreBackwardLayout {
 extension CUDABackend {
     /// True when the bf16 tensor-core kernels handle the shape: an sm_80+ device, G <= 16
     /// (the heads of a KV group are the rows of one MMA tile), HS and S multiples of 16 up to
-    /// 64 (register tiles), K <= 64.
+    /// 64 (register tiles), K <= `CUDABackend.maxTopK`.
     public func sparseTensorCoresSupport(
         heads: Int, kvHeads: Int, headDim: Int, chunkSize: Int, topK: Int
     ) -> Bool {
@@ -61,7 +61,7 @@ extension CUDABackend {
         }
         return heads / kvHeads <= 16 && headDim % 16 == 0 && headDim >= 16 && headDim <= 64
             && chunkSize % 16 == 0 && chunkSize >= 16 && chunkSize <= 64 && topK >= 1
-            && topK <= 64
+            && topK <= Self.maxTopK
     }
 
     /// Whether sparse attention of this shape runs on tensor cores now.

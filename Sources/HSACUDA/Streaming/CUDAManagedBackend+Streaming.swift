@@ -14,8 +14,9 @@ extension CUDAManagedBackend: StreamingAccelerator {
             backend: gpu, recordElements: recordElements, halfPrecision: halfPrecision)
     }
 
-    /// True when the streaming kernels handle the shape: DR <= 256, K <= 64, and the sparse
-    /// attention tiles (S * HS <= 4096, S <= 128, G * S <= 1024, G * HS <= 1024, G <= 32).
+    /// True when the streaming kernels handle the shape: DR <= 256, K <= `CUDABackend.maxTopK`,
+    /// and the sparse attention tiles (S * HS <= 4096, S <= 128, G * S <= 1024, G * HS <= 1024,
+    /// G <= 32).
     public static func streamingSupports(
         heads: Int, kvHeads: Int, headDim: Int, retrievalDim: Int, chunkSize: Int, topK: Int
     ) -> Bool {
@@ -42,8 +43,9 @@ extension CUDAManagedBackend: StreamingAccelerator {
         else {
             throw CUDAError.invalidArgument(
                 "streaming HSA: NH \(heads) NKV \(kvHeads) HS \(headDim) DR \(retrievalDim) "
-                    + "S \(chunkSize) K \(topK) beyond the kernels' tiles (DR <= 256, K <= 64, "
-                    + "S*HS <= 4096, G*S <= 1024, G*HS <= 1024); hint: use --backend cpu")
+                    + "S \(chunkSize) K \(topK) beyond the kernels' tiles (DR <= 256, "
+                    + "K <= \(CUDABackend.maxTopK), S*HS <= 4096, G*S <= 1024, G*HS <= 1024); "
+                    + "hint: use --backend cpu")
         }
         guard let store = store as? CUDAChunkStore else {
             throw CUDAError.invalidArgument(
