@@ -46,7 +46,11 @@ extension HSACommand {
         @OptionGroup var device: BackendOptions
         @Option(help: "Data directory with eval/ and heldout/ texts (see install_eval_data.sh).")
         var data: String = "data"
-        @Option(help: "Prompt tokens prefilled at once (default: 65536 on a GPU, 1024 on the CPU).")
+        @Option(
+            help: """
+                Prompt tokens prefilled at once (default: 1024 on the CPU; on a GPU 65536, or \
+                the whole prompt for a full-attention model).
+                """)
         var block: Int?
         @Option(help: "Longest prompt for retrieval diagnostics (one full forward pass each).")
         var maxDiagnosticsLength: String = "16K"
@@ -62,7 +66,7 @@ extension HSACommand {
         @Option(
             help: """
                 YaRN context extension of the model's RoPE attention by this factor (> 1; e.g. \
-                eval length / training length), for dense baselines. CPU backend only.
+                eval length / training length), for dense baselines.
                 """)
         var yarnFactor: Double?
         @Option(help: "YaRN's original context (default: the model's max_train_len).")
@@ -77,9 +81,6 @@ extension HSACommand {
             if let yarnFactor {
                 guard yarnFactor > 1 else {
                     throw ValidationError("--yarn-factor must be > 1, got \(yarnFactor)")
-                }
-                guard device.backend == "cpu" else {
-                    throw ValidationError("--yarn-factor runs on the CPU backend (--backend cpu)")
                 }
             }
             if let yarnOriginalLength, yarnOriginalLength < 1 {
@@ -165,9 +166,12 @@ extension HSACommand {
                 let evaluator = LanguageModelEvaluator(
                     model: network, stopToken: tokenizer.eos,
                     maximumLength: try ContextLength.parse(maxDiagnosticsLength))
-                // The evaluator's own default suits the CPU; a GPU gets larger blocks.
+                // The evaluator's own default suits the CPU; a GPU gets larger blocks, and a
+                // dense model one block for the whole prompt (on a GPU each block's attention
+                // also recomputes every cached row's: quadratic per block).
                 let accelerated = ComputeBackends.current is any StreamingAccelerator
-                if let prefillBlock = block ?? (accelerated ? 1 << 16 : nil) {
+                let gpuBlock = network.config.attention == .full ? 1 << 30 : 1 << 16
+                if let prefillBlock = block ?? (accelerated ? gpuBlock : nil) {
                     evaluator.prefillBlock = prefillBlock
                 }
                 return evaluator

@@ -56,6 +56,33 @@ extension ParitySuite {
         try check("\(label) backward (round trip)", gX, cx, x.count, Self.elementwise)
     }
 
+    /// YaRN's stretched frequencies go to the device as a table: at positions up to 1M (where
+    /// fp32 angles would be off by ~1e-1 rad) both sides compute angles, cos and sin in double.
+    mutating func yarnRope(rows n: Int, heads h: Int, headDim hs: Int, factor: Double) throws {
+        let label = "rope YaRN x\(factor) N=\(n) H=\(h) HS=\(hs)"
+        let rotary = RotaryEmbedding(
+            theta: 10_000, yarn: YaRNScaling(factor: factor, originalLength: 4096))
+        let x = random(n * h * hs)
+        let positions = (0..<n).map { _ in Int32(rng.next() % (1 << 20)) }
+        let frequencies = rotary.inverseFrequencies(headDim: hs)
+        let table = try DeviceBuffer(
+            device: gpu.device, int32s: CUDABackend.ropeTableWords(frequencies))
+        let gX = try upload(x)
+        let gPos = try DeviceBuffer(device: gpu.device, int32s: positions)
+        let cx = host.copy(x)
+        let cPos = host.ints(positions)
+        CPU.ropeForward(cx, positions: cPos, rows: n, heads: h, headDim: hs, rotary: rotary)
+        try gpu.ropeForward(
+            gX, positions: gPos, frequencies: table, scale: rotary.scale, rows: n, heads: h,
+            headDim: hs)
+        try check("\(label) forward", gX, cx, x.count, Self.elementwise)
+        CPU.ropeBackward(cx, positions: cPos, rows: n, heads: h, headDim: hs, rotary: rotary)
+        try gpu.ropeBackward(
+            gX, positions: gPos, frequencies: table, scale: rotary.scale, rows: n, heads: h,
+            headDim: hs)
+        try check("\(label) backward", gX, cx, x.count, Self.elementwise)
+    }
+
     mutating func swiglu(count n: Int) throws {
         let label = "swiglu n=\(n)"
         let g = random(n, scale: 3)

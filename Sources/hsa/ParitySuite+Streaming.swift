@@ -35,6 +35,11 @@ extension ParitySuite {
             variant("fusion joint") { $0.fusion = .joint },
             variant("per_chunk") { $0.retrieval = .perChunk },
             variant("qk_norm off") { $0.qkNorm = false },
+            // dense attention over the whole cache, YaRN's frequencies from the host's table
+            variant("full YaRN x8") {
+                $0.attention = .full
+                $0.yarn = YaRNScaling(factor: 8, originalLength: 64)
+            },
         ] {
             cases.append(
                 StreamingCase(

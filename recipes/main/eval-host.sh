@@ -10,6 +10,8 @@
 #   [4K,16K,64K,256K,1M] (BABILong too), GRID_MODELS [every model; "" for none: the models
 #   LENGTHS runs], BABILONG_MODELS [the first; "" for none], LONG_CELLS ["": NAME:LENGTH[:SAMPLES]
 #   RULER cells beyond LENGTHS, queued first, in order],
+#   YARN_MODELS ["": names of dense RoPE models evaluated with YaRN, factor length / 4K, at
+#   lengths past their 4K training length],
 #   GPU_MIN_LENGTH [1M], GPU_WORKERS [2], JOBS [nproc / 2], HSA_GZ [.build-lead-rel/hsa.xz],
 #   DATA_TAR [.carry/data.tar.xz], BACKEND [cuda; cpu for a dry run].
 # Leaves $OUT/eval.tar.gz: results/NAME/SUITE-TASK-LENGTH/ (merge with recipes/main/merge.sh).
@@ -51,12 +53,17 @@ cell() {
     local done=$(cat "$W/results/$1/$3-$4-$5/results.jsonl" 2>/dev/null | wc -l)
     [ "$done" -lt "$6" ] || return 0  # finished in an earlier run: start no process
     local gpu=$(( ${SLOT:-0} % NGPU ))
+    local yarn=()
+    if [[ " ${YARN_MODELS:-} " == *" $1 "* ]] && [ "$(tokens "$5")" -gt 4096 ]; then
+        yarn=(--yarn-factor $(( $(tokens "$5") / 4096 )) --yarn-original-length 4096)
+    fi
     HSA_NUM_THREADS=1 HSA_DEVICE_ORDINAL=$gpu timeout "$left" "$W/hsa" eval --backend "$7" \
         --model "$2" --suite "$3" --tasks "$4" --lengths "$5" --samples "$6" --diagnostics \
+        "${yarn[@]}" \
         --data "$W/data" --out "$W/results/$1/$3-$4-$5" >> "$W/cells.log" 2>&1
 }
-export -f cell
-export W T0 BUDGET_S NGPU
+export -f cell tokens
+export W T0 BUDGET_S NGPU YARN_MODELS
 # One line per cell: NAME DIR SUITE TASK LENGTH SAMPLES, then the length in tokens.
 emit() { echo "$1 $(model_dir "$1") $2 $3 $4 $5 $(tokens "$4")"; }
 # Every cell: LONG_CELLS first, then the grid, the longest lengths first (the budget cuts the
@@ -83,9 +90,9 @@ cells() {
     done
 }
 cells | awk -v m="$gpu_min" '$7 < m {NF = 6; print $0, "cpu"}' \
-    | xargs -P "${JOBS:-$(( $(nproc) / 2 ))}" -L 1 bash -c 'cell "$@"' _ &
+    | xargs -r -P "${JOBS:-$(( $(nproc) / 2 ))}" -L 1 bash -c 'cell "$@"' _ &
 cells | awk -v m="$gpu_min" -v b="${BACKEND:-cuda}" '$7 >= m {NF = 6; print $0, b}' \
-    | xargs -P $(( NGPU * ${GPU_WORKERS:-2} )) --process-slot-var=SLOT -L 1 \
+    | xargs -r -P $(( NGPU * ${GPU_WORKERS:-2} )) --process-slot-var=SLOT -L 1 \
         bash -c 'cell "$@"' _ &
 wait
 echo "[$(( $(date +%s) - T0 ))s] samples: $(cat "$W"/results/*/*/results.jsonl 2>/dev/null | wc -l)"

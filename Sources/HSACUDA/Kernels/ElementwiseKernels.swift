@@ -32,6 +32,28 @@ extension KernelSource {
                 }
             }
 
+            // v2 with the HS/2 inverse frequencies read from a table (YaRN's stretched ones, computed
+            // on the host as the CPU does) and cos and sin scaled by `scale` (YaRN's attention
+            // factor), both in double like the CPU.
+            extern "C" __global__ void __launch_bounds__(256)
+            hsa_rope_table_v1(float* x, const int* positions, const double* frequencies, int N,
+                              int H, int HS, double scale, float direction) {
+                const int half = HS / 2;
+                HSA_GRID_STRIDE(idx, (size_t)N * half) {
+                    const int i = (int)(idx % half);
+                    const size_t n = idx / half;
+                    const double angle = (double)positions[n] * frequencies[i];
+                    const float c = (float)(scale * cos(angle));
+                    const float s = direction * (float)(scale * sin(angle));
+                    for (int h = 0; h < H; ++h) {
+                        float* row = x + (n * H + h) * HS;
+                        const float a = row[i], b = row[i + half];
+                        row[i] = a * c - b * s;
+                        row[i + half] = b * c + a * s;
+                    }
+                }
+            }
+
             extern "C" __global__ void __launch_bounds__(256)
             hsa_swiglu_forward_v1(float* out, const float* gate, const float* up, long long count) {
                 HSA_GRID_STRIDE(i, (size_t)count) {

@@ -141,12 +141,9 @@ extension CUDAManagedBackend {
         headDim: Int, rotary: RotaryEmbedding
     ) {
         run("ropeForward") {
-            let theta = try Self.plainTheta(rotary)
-            try withStaged(positions, count: rows) { staged in
-                try gpu.ropeForward(
-                    view(x), positions: staged, rows: rows, heads: heads, headDim: headDim,
-                    theta: theta)
-            }
+            try rope(
+                view(x), positions: positions, rows: rows, heads: heads, headDim: headDim,
+                rotary: rotary, forward: true)
         }
     }
 
@@ -155,22 +152,43 @@ extension CUDAManagedBackend {
         headDim: Int, rotary: RotaryEmbedding
     ) {
         run("ropeBackward") {
-            let theta = try Self.plainTheta(rotary)
-            try withStaged(positions, count: rows) { staged in
-                try gpu.ropeBackward(
-                    view(dX), positions: staged, rows: rows, heads: heads, headDim: headDim,
-                    theta: theta)
-            }
+            try rope(
+                view(dX), positions: positions, rows: rows, heads: heads, headDim: headDim,
+                rotary: rotary, forward: false)
         }
     }
 
-    /// The kernels compute theta^(-2i/HS) themselves: YaRN's stretched frequencies run on the
-    /// CPU backend only (the CLI refuses the combination before a model runs).
-    static func plainTheta(_ rotary: RotaryEmbedding) throws -> Float {
-        guard rotary.yarn == nil else {
-            throw CUDAError.invalidArgument("YaRN RoPE scaling runs on the CPU backend only")
+    /// Plain RoPE lets the kernel compute theta^(-2i/HS); YaRN's stretched frequencies come
+    /// from the host (as on the CPU) in a staged table of HS/2 doubles.
+    private func rope(
+        _ x: DeviceBuffer, positions: UnsafePointer<Int32>, rows: Int, heads: Int, headDim: Int,
+        rotary: RotaryEmbedding, forward: Bool
+    ) throws {
+        try withStaged(positions, count: rows) { staged in
+            guard rotary.yarn != nil else {
+                let theta = Float(rotary.theta)
+                return forward
+                    ? try gpu.ropeForward(
+                        x, positions: staged, rows: rows, heads: heads, headDim: headDim,
+                        theta: theta)
+                    : try gpu.ropeBackward(
+                        x, positions: staged, rows: rows, heads: heads, headDim: headDim,
+                        theta: theta)
+            }
+            let words = CUDABackend.ropeTableWords(rotary.inverseFrequencies(headDim: headDim))
+            try words.withUnsafeBufferPointer { buffer in
+                guard let first = buffer.baseAddress else { return }
+                try withStaged(first, count: buffer.count) { table in
+                    try forward
+                        ? gpu.ropeForward(
+                            x, positions: staged, frequencies: table, scale: rotary.scale,
+                            rows: rows, heads: heads, headDim: headDim)
+                        : gpu.ropeBackward(
+                            x, positions: staged, frequencies: table, scale: rotary.scale,
+                            rows: rows, heads: heads, headDim: headDim)
+                }
+            }
         }
-        return Float(rotary.theta)
     }
 
     public func swigluForward(

@@ -19,7 +19,7 @@ extension CUDABackend {
     ) throws {
         try rope(
             x, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            theta: theta, direction: 1)
+            frequencies: .base(theta), direction: 1)
     }
 
     /// RoPE backward in place: rotation by -angle; `dX` is OVERWRITTEN with the input gradient.
@@ -36,25 +36,90 @@ extension CUDABackend {
     ) throws {
         try rope(
             dX, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            theta: theta, direction: -1)
+            frequencies: .base(theta), direction: -1)
+    }
+
+    /// RoPE forward in place with a table of inverse frequencies (YaRN's; same contract as
+    /// `CPU.ropeForward(_:positions:rows:heads:headDim:rotary:)`).
+    /// - Parameters:
+    ///   - x: (N, H, HS) rotated in place.
+    ///   - positions: (N) Int32 positions.
+    ///   - frequencies: (HS/2) doubles, `RotaryEmbedding.inverseFrequencies(headDim:)`.
+    ///   - scale: factor on cos and sin (`RotaryEmbedding.scale`).
+    ///   - rows: N.
+    ///   - heads: H.
+    ///   - headDim: HS (even).
+    public func ropeForward(
+        _ x: DeviceBuffer, positions: DeviceBuffer, frequencies: DeviceBuffer, scale: Double,
+        rows: Int, heads: Int, headDim: Int
+    ) throws {
+        try rope(
+            x, positions: positions, rows: rows, heads: heads, headDim: headDim,
+            frequencies: .table(frequencies, scale: scale), direction: 1)
+    }
+
+    /// RoPE backward in place with a table of inverse frequencies: the transpose of its forward;
+    /// `dX` is OVERWRITTEN with the input gradient.
+    /// - Parameters:
+    ///   - dX: (N, H, HS) output gradient in, input gradient out.
+    ///   - positions: (N) Int32 positions.
+    ///   - frequencies: (HS/2) doubles.
+    ///   - scale: factor on cos and sin.
+    ///   - rows: N.
+    ///   - heads: H.
+    ///   - headDim: HS (even).
+    public func ropeBackward(
+        _ dX: DeviceBuffer, positions: DeviceBuffer, frequencies: DeviceBuffer, scale: Double,
+        rows: Int, heads: Int, headDim: Int
+    ) throws {
+        try rope(
+            dX, positions: positions, rows: rows, heads: heads, headDim: headDim,
+            frequencies: .table(frequencies, scale: scale), direction: -1)
+    }
+
+    /// A frequency table as the device reads it: each double as two 32-bit words, low first
+    /// (for buffers and staging that move 4-byte elements).
+    public static func ropeTableWords(_ frequencies: [Double]) -> [Int32] {
+        frequencies.flatMap { frequency in
+            let bits = frequency.bitPattern
+            return [Int32(truncatingIfNeeded: bits), Int32(truncatingIfNeeded: bits >> 32)]
+        }
+    }
+
+    /// Where a RoPE launch takes its frequencies from.
+    private enum RopeFrequencies {
+        /// theta^(-2i/HS), computed by the kernel (v2).
+        case base(Float)
+        /// (HS/2) doubles in device memory, cos and sin scaled by `scale`.
+        case table(DeviceBuffer, scale: Double)
     }
 
     private func rope(
         _ x: DeviceBuffer, positions: DeviceBuffer, rows: Int, heads: Int, headDim: Int,
-        theta: Float, direction: Float
+        frequencies: RopeFrequencies, direction: Float
     ) throws {
         guard headDim % 2 == 0 else {
             throw CUDAError.invalidArgument("RoPE needs an even head size, got \(headDim)")
         }
         try require(x, rows * heads * headDim, "x")
         try require(positions, rows, "positions")
-        let pairs = rows * headDim / 2  // v2: one thread per (row, i) for every head
-        try launch(
-            "hsa_rope_apply_v2", in: .elementwise, grid: (gridStrideBlocks(pairs), 1), block: 256,
-            [
-                .buffer(x), .buffer(positions), .int(Int32(rows)), .int(Int32(heads)),
-                .int(Int32(headDim)), .float(theta), .float(direction),
-            ])
+        let pairs = rows * headDim / 2  // one thread per (row, i) for every head
+        let shape: [KernelArgument] = [.int(Int32(rows)), .int(Int32(heads)), .int(Int32(headDim))]
+        switch frequencies {
+        case .base(let theta):
+            try launch(
+                "hsa_rope_apply_v2", in: .elementwise, grid: (gridStrideBlocks(pairs), 1),
+                block: 256,
+                [.buffer(x), .buffer(positions)] + shape + [.float(theta), .float(direction)])
+        case .table(let table, let scale):
+            // doubles are two floats wide
+            try require(table, headDim, "frequencies (HS/2 doubles)")
+            try launch(
+                "hsa_rope_table_v1", in: .elementwise, grid: (gridStrideBlocks(pairs), 1),
+                block: 256,
+                [.buffer(x), .buffer(positions), .buffer(table)] + shape
+                    + [.double(scale), .float(direction)])
+        }
     }
 }
 

@@ -17,6 +17,8 @@ public enum KernelArgument {
     case int64(Int64)
     /// A `float`.
     case float(Float)
+    /// A `double`.
+    case double(Double)
     /// A by-value struct of `int` fields (e.g. `HsaAttentionShape`).
     case int32Struct([Int32])
 }
@@ -135,6 +137,9 @@ public final class CUDABackend: @unchecked Sendable {
             case .float(let value):
                 slot = .allocate(byteCount: 8, alignment: 8)
                 slot.storeBytes(of: value, as: Float.self)
+            case .double(let value):
+                slot = .allocate(byteCount: 8, alignment: 8)
+                slot.storeBytes(of: value, as: Double.self)
             case .int32Struct(let fields):
                 slot = .allocate(byteCount: max(4 * fields.count, 8), alignment: 8)
                 for (i, field) in fields.enumerated() {
