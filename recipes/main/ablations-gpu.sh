@@ -4,13 +4,16 @@
 # (models/niah-essay-cls-top4), gets the same data (train-gpu.sh's mixture), schedule and seed
 # (1 unless ROWS asks for another), and changes one design choice; `main` is the control with
 # none changed. Tensors a row does not have (the encoder for `mean`, encoder and HSA layer for
-# `swa` and `full`) are skipped at --init-from. Run from the repository root on a GPU machine
-# (two runs per GPU; docs/RESULTS.md entries 15-16):
+# `swa` and `full`) are skipped at --init-from. The `dense` row is `full` started from a dense
+# parent that already retrieves at 512 tokens (PARENT; recipes/main/README.md trains one), as
+# the HSA rows start from an HSA toy that does. Run from the repository root on a GPU machine
+# (two runs per GPU; docs/RESULTS.md entries 15-17):
 #   OUT=dir bash recipes/main/ablations-gpu.sh                   # stage 1
 #   OUT=dir STATE_TGZ=state.tgz STEPS=N bash recipes/main/ablations-gpu.sh   # resumes each run
 # Knobs: ROWS (names below, space-separated, in GPU order; NAME@SEED trains the row with
 # another seed under the name NAME-sSEED; default all rows, seed 1), STEPS [14000], BUDGET_S
-# [430], and those of train-gpu.sh (GPUS: run i goes to the (i mod n)-th listed GPU).
+# [430], PARENT [models/niah-essay-cls-top4; required for `dense`], and those of train-gpu.sh
+# (GPUS: run i goes to the (i mod n)-th listed GPU).
 set -u
 : "${OUT:?OUT must name the output directory}"
 G="--chunk-size 64 --top-k 8 --attention-precision bf16"
@@ -23,14 +26,19 @@ per-chunk|$G --retrieval per_chunk
 stick-breaking|$G --fusion stick_breaking
 joint|$G --fusion joint
 swa|$G --attention swa
-full|$G --attention full"
+full|$G --attention full
+dense|$G --attention full"
 # all-chunks: 64 chunks cover a whole 4,096-token sequence, so nothing is left unselected
 rows=""
+PARENT=${PARENT:-models/niah-essay-cls-top4}
 for wanted in ${ROWS:-$(cut -d'|' -f1 <<< "$ALL_ROWS")}; do
     base=${wanted%@*}
     seed=1
     [[ $wanted == *@* ]] && seed=${wanted#*@}
     spec=$(grep "^$base|" <<< "$ALL_ROWS") || { echo "unknown row $base" >&2; exit 2; }
+    if [ "$base" = dense ] && [ "$PARENT" = models/niah-essay-cls-top4 ]; then
+        echo "the dense row needs PARENT: a dense model trained at 512 tokens" >&2; exit 2
+    fi
     name=$base
     [ "$seed" = 1 ] || name=$base-s$seed
     rows+="$name|${spec#*|} --seed $seed"$'\n'
@@ -41,8 +49,7 @@ if [ -z "${STATE_TGZ:-}" ]; then
     while IFS= read -r spec; do
         [ -n "$spec" ] || continue
         mkdir -p "$init/final/${spec%%|*}"
-        cp models/niah-essay-cls-top4/config.json models/niah-essay-cls-top4/model.safetensors \
-            "$init/final/${spec%%|*}/"
+        cp "$PARENT/config.json" "$PARENT/model.safetensors" "$init/final/${spec%%|*}/"
     done <<< "$rows"
     tar -czf "$init.tgz" -C "$init" final
     export INIT_TGZ=$init.tgz
