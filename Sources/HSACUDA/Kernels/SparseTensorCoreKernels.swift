@@ -133,10 +133,8 @@ enum SparseTensorCoreKernelText {
 
         // A warp's K <= 64 slots: lane r holds slots r and r + 32 (half h: slot r + 32 h).
         // Slot k's value of a per-lane pair, for a warp-uniform k.
-        __device__ __forceinline__ int hsa_slot_int(const int pair[2], int k) {
-            return __shfl_sync(HSA_FULL_MASK, k < 32 ? pair[0] : pair[1], k & 31);
-        }
-        __device__ __forceinline__ float hsa_slot_float(const float pair[2], int k) {
+        template <typename T>
+        __device__ __forceinline__ T hsa_slot(const T pair[2], int k) {
             return __shfl_sync(HSA_FULL_MASK, k < 32 ? pair[0] : pair[1], k & 31);
         }
 
@@ -270,8 +268,8 @@ enum SparseTensorCoreKernelText {
             float runMax0 = -INFINITY, runMax1 = -INFINITY, runSum0 = 0.0f, runSum1 = 0.0f;
 
             for (int k = 0; k < count; ++k) {
-                const int c = hsa_slot_int(myChunk, k);
-                const float wk = hsa_slot_float(myWeight, k);
+                const int c = hsa_slot(myChunk, k);
+                const float wk = hsa_slot(myWeight, k);
                 const long long packed = (((long long)b * NC + c) * NKV + g) * S * HS;
                 float p[8][4];  // (16 heads, S keys): logits, then probabilities
                 hsa_times_transposed(p, qa, k16 + packed, HS, S, lane);
@@ -436,8 +434,8 @@ enum SparseTensorCoreKernelText {
             // slot k: dL/dw_k = sum over heads of dy . o_k (lane k % 32, half k / 32)
             float myWeightGradient[2] = {0.0f, 0.0f};
             for (int k = 0; k < count; ++k) {
-                const int c = hsa_slot_int(myChunk, k);
-                const float wk = fusion == 2 ? 1.0f : hsa_slot_float(myWeight, k);
+                const int c = hsa_slot(myChunk, k);
+                const float wk = fusion == 2 ? 1.0f : hsa_slot(myWeight, k);
                 const int lseSlot = fusion == 2 ? 0 : k;
                 float delta0 = jointDelta0, delta1 = jointDelta1;
                 if (fusion != 2) {

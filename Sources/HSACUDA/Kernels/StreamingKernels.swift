@@ -14,6 +14,8 @@ extension KernelSource {
 
 enum StreamingKernelText {
     static let body = #"""
+        #define HSA_STREAM_MAX_K 64  // CUDABackend.maxTopK: lane r keeps list slots r and r + 32
+
         // Record element `e` of chunk `c` (segment table `segments`, `cps` chunks per segment).
         __device__ __forceinline__ float hsa_stream_load(
             const unsigned long long* segments, int cps, long long recordElements, int c,
@@ -74,8 +76,8 @@ enum StreamingKernelText {
             __shared__ float qs[16][257];
             __shared__ float lm[16][257];
             __shared__ float tile[16][17];
-            __shared__ float topS[16][64];
-            __shared__ int topI[16][64];
+            __shared__ float topS[16][HSA_STREAM_MAX_K];
+            __shared__ int topI[16][HSA_STREAM_MAX_K];
             __shared__ int topN[16];
             __shared__ int elig[16];
             const int row0 = blockIdx.x * 16, g = blockIdx.y % nkv, part = blockIdx.y / nkv;
@@ -183,8 +185,8 @@ enum StreamingKernelText {
         extern "C" __global__ void hsa_stream_select_merge_v1(
             int* indices, float* scores, const int* partIndices, const float* partScores,
             int parts, int rows, int nkv, int topK) {
-            __shared__ float keptS[64];  // K <= 64
-            __shared__ int keptI[64];
+            __shared__ float keptS[HSA_STREAM_MAX_K];
+            __shared__ int keptI[HSA_STREAM_MAX_K];
             const int row = blockIdx.x, g = blockIdx.y, lane = threadIdx.x;
             const long long partStride = (long long)rows * nkv * topK;
             const long long base = ((long long)row * nkv + g) * topK;
@@ -244,8 +246,8 @@ enum StreamingKernelText {
             __shared__ float vs[4096];
             __shared__ float qsh[1024];
             __shared__ float probs[1024];
-            __shared__ float weight[64];
-            __shared__ int chosen[64];
+            __shared__ float weight[HSA_STREAM_MAX_K];
+            __shared__ int chosen[HSA_STREAM_MAX_K];
             __shared__ float headMax[32], headSum[32], headFactor[32];
             __shared__ int selectedCount;
             const int row = blockIdx.x, g = blockIdx.y, tid = threadIdx.x;
