@@ -216,16 +216,18 @@ import Testing
         #expect(missing.error.contains("summary.json"))
     }
 
-    /// YaRN is an evaluation option of the CPU backend, with a factor above 1.
+    /// YaRN is an evaluation option (any backend) with a factor above 1 and a positive
+    /// original length.
     @Test func yarnOptionsAreChecked() throws {
         let small = try Self.hsa(["eval", "--yarn-factor", "0.5", "--write-tasks", "x.jsonl"])
         #expect(small.status != 0)
         #expect(small.error.contains("--yarn-factor"))
-        let gpu = try Self.hsa([
-            "eval", "--yarn-factor", "4", "--backend", "cuda", "--write-tasks", "x.jsonl",
+        let original = try Self.hsa([
+            "eval", "--yarn-factor", "4", "--yarn-original-length", "0", "--write-tasks",
+            "x.jsonl",
         ])
-        #expect(gpu.status != 0)
-        #expect(gpu.error.contains("CPU backend"))
+        #expect(original.status != 0)
+        #expect(original.error.contains("--yarn-original-length"))
     }
 
     @Test func helpListsTheCommands() throws {
