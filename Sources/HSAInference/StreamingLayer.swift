@@ -37,8 +37,9 @@ final class LayerState {
 /// Every op goes through `backend` (`ComputeBackends.current`, else the CPU). When that
 /// backend is also a `StreamingAccelerator` (a GPU), the caches live in its memory, windowed
 /// attention runs as the backend's causal attention over the window plus the block (queries of
-/// the window rows are zero and their outputs unused: W - 1 extra rows per block), and HSA runs
-/// as the accelerator's streaming kernel over a `DeviceKVStore`.
+/// the window rows are zero and their outputs unused: W - 1 extra rows per block; for full
+/// attention the whole cache, so a dense model's decode step costs a full causal pass), and
+/// HSA runs as the accelerator's streaming kernel over a `DeviceKVStore`.
 struct StreamingLayer {
     let config: ModelConfig
     /// Where the ops run.
