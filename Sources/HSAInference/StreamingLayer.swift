@@ -37,9 +37,10 @@ final class LayerState {
 /// Every op goes through `backend` (`ComputeBackends.current`, else the CPU). When that
 /// backend is also a `StreamingAccelerator` (a GPU), the caches live in its memory, windowed
 /// attention runs as the backend's causal attention over the window plus the block (queries of
-/// the window rows are zero and their outputs unused: W - 1 extra rows per block; for full
-/// attention the whole cache, so a dense model's decode step costs a full causal pass), and
-/// HSA runs as the accelerator's streaming kernel over a `DeviceKVStore`.
+/// the window rows are zero and their outputs unused: W - 1 extra rows per block), and HSA runs
+/// as the accelerator's streaming kernel over a `DeviceKVStore`. For full attention the padding
+/// would be the whole cache, so a dense layer's few-row blocks (decode) attend on the host over
+/// the same managed memory instead (`hostAttentionRows`).
 struct StreamingLayer {
     let config: ModelConfig
     /// Where the ops run.
@@ -56,6 +57,11 @@ struct StreamingLayer {
         self.backend = backend
         accelerator = backend as? any StreamingAccelerator
     }
+
+    /// Blocks of at most this many rows of a full-attention layer attend on the host even on an
+    /// accelerator: there a block attends as a causal pass over the whole cache plus the block,
+    /// one T x T pass per generated token and layer; the host reads the T cached keys once.
+    static let hostAttentionRows = 16
 
     /// Keys kept between blocks: W - 1 (nil for full attention, which keeps all).
     var keptKeys: Int? { config.attention == .full ? nil : config.window - 1 }
@@ -88,7 +94,10 @@ struct StreamingLayer {
             state.keys.endPosition == first,
             "layer cache ends at \(state.keys.endPosition), block starts at \(first)")
         // On an accelerator the queries sit after `windowRows` zero rows (see the type's doc).
-        let windowRows = accelerator == nil ? 0 : state.keys.count
+        let onHost =
+            accelerator == nil
+            || (config.attention == .full && n <= Self.hostAttentionRows)
+        let windowRows = onHost ? 0 : state.keys.count
         let paddedQuery = Tensor(shape: [windowRows + n, nh * hs])
         let query = Tensor(viewing: paddedQuery, offset: windowRows * nh * hs, shape: [n, nh * hs])
         let keys = state.keys.appendUninitialized(n)
@@ -109,7 +118,8 @@ struct StreamingLayer {
                 keys, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary)
         }
         let attention = windowedAttention(
-            query: paddedQuery, windowRows: windowRows, rows: n, firstPosition: first,
+            query: paddedQuery, onHost: onHost, windowRows: windowRows, rows: n,
+            firstPosition: first,
             state: state)
         if let keptKeys {
             state.keys.keepLast(keptKeys)
@@ -134,14 +144,18 @@ struct StreamingLayer {
     }
 
     /// (n, NH*HS) attention of the block's queries over the window (which already holds the
-    /// block's keys and values). On the CPU: the cached-attention kernel. On an accelerator:
-    /// causal attention over all window rows, `query` holding `windowRows` zero rows first.
+    /// block's keys and values). On the host: the CPU's cached-attention kernel. On an
+    /// accelerator: causal attention over all window rows, `query` holding `windowRows` zero
+    /// rows first.
     private func windowedAttention(
-        query: Tensor, windowRows: Int, rows n: Int, firstPosition first: Int, state: LayerState
+        query: Tensor, onHost: Bool, windowRows: Int, rows n: Int, firstPosition first: Int,
+        state: LayerState
     ) -> Tensor {
         let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
-        guard accelerator != nil else {
+        if onHost {
             let attention = Tensor(shape: [n, nh * hs])
+            // on an accelerator the queries, keys and this output's zero fill are queued kernels
+            backend.synchronize()
             CPU.cachedAttentionForward(
                 out: attention.data, q: query.data, keys: state.keys.rows,
                 values: state.values.rows, queryCount: n, firstQueryPosition: first,
