@@ -165,27 +165,17 @@ extension CUDAManagedBackend {
         rotary: RotaryEmbedding, forward: Bool
     ) throws {
         try withStaged(positions, count: rows) { staged in
-            guard rotary.yarn != nil else {
-                let theta = Float(rotary.theta)
-                return forward
-                    ? try gpu.ropeForward(
-                        x, positions: staged, rows: rows, heads: heads, headDim: headDim,
-                        theta: theta)
-                    : try gpu.ropeBackward(
-                        x, positions: staged, rows: rows, heads: heads, headDim: headDim,
-                        theta: theta)
+            func rotate(_ frequencies: CUDABackend.RopeFrequencies) throws {
+                try gpu.rope(
+                    x, positions: staged, rows: rows, heads: heads, headDim: headDim,
+                    frequencies: frequencies, direction: forward ? 1 : -1)
             }
+            guard rotary.yarn != nil else { return try rotate(.base(Float(rotary.theta))) }
             let words = CUDABackend.ropeTableWords(rotary.inverseFrequencies(headDim: headDim))
             try words.withUnsafeBufferPointer { buffer in
                 guard let first = buffer.baseAddress else { return }
                 try withStaged(first, count: buffer.count) { table in
-                    try forward
-                        ? gpu.ropeForward(
-                            x, positions: staged, frequencies: table, scale: rotary.scale,
-                            rows: rows, heads: heads, headDim: headDim)
-                        : gpu.ropeBackward(
-                            x, positions: staged, frequencies: table, scale: rotary.scale,
-                            rows: rows, heads: heads, headDim: headDim)
+                    try rotate(.table(table, scale: rotary.scale))
                 }
             }
         }

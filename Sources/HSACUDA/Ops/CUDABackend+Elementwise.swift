@@ -87,14 +87,16 @@ extension CUDABackend {
     }
 
     /// Where a RoPE launch takes its frequencies from.
-    private enum RopeFrequencies {
+    enum RopeFrequencies {
         /// theta^(-2i/HS), computed by the kernel (v2).
         case base(Float)
         /// (HS/2) doubles in device memory, cos and sin scaled by `scale`.
         case table(DeviceBuffer, scale: Double)
     }
 
-    private func rope(
+    /// Rotates `x` (N, H, HS) in place by `direction` (+1 forward, -1 backward) times each
+    /// angle.
+    func rope(
         _ x: DeviceBuffer, positions: DeviceBuffer, rows: Int, heads: Int, headDim: Int,
         frequencies: RopeFrequencies, direction: Float
     ) throws {
