@@ -30,13 +30,14 @@ full|$G --attention full
 dense|$G --attention full"
 # all-chunks: 64 chunks cover a whole 4,096-token sequence, so nothing is left unselected
 rows=""
-PARENT=${PARENT:-models/niah-essay-cls-top4}
+HSA_TOY=models/niah-essay-cls-top4
+PARENT=${PARENT:-$HSA_TOY}
 for wanted in ${ROWS:-$(cut -d'|' -f1 <<< "$ALL_ROWS")}; do
     base=${wanted%@*}
     seed=1
     [[ $wanted == *@* ]] && seed=${wanted#*@}
     spec=$(grep "^$base|" <<< "$ALL_ROWS") || { echo "unknown row $base" >&2; exit 2; }
-    if [ "$base" = dense ] && [ -z "${STATE_TGZ:-}" ] && [ "$PARENT" = models/niah-essay-cls-top4 ]; then
+    if [ "$base" = dense ] && [ -z "${STATE_TGZ:-}" ] && [ "$PARENT" = "$HSA_TOY" ]; then
         echo "the dense row needs PARENT: a dense model trained at 512 tokens" >&2; exit 2
     fi
     name=$base

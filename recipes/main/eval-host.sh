@@ -53,9 +53,10 @@ cell() {
     local done=$(cat "$W/results/$1/$3-$4-$5/results.jsonl" 2>/dev/null | wc -l)
     [ "$done" -lt "$6" ] || return 0  # finished in an earlier run: start no process
     local gpu=$(( ${SLOT:-0} % NGPU ))
-    local yarn=()
-    if [[ " ${YARN_MODELS:-} " == *" $1 "* ]] && [ "$(tokens "$5")" -gt 4096 ]; then
-        yarn=(--yarn-factor $(( $(tokens "$5") / 4096 )) --yarn-original-length 4096)
+    local yarn=() length
+    length=$(tokens "$5")
+    if [[ " ${YARN_MODELS:-} " == *" $1 "* ]] && [ "$length" -gt 4096 ]; then
+        yarn=(--yarn-factor $(( length / 4096 )) --yarn-original-length 4096)
     fi
     HSA_NUM_THREADS=1 HSA_DEVICE_ORDINAL=$gpu timeout "$left" "$W/hsa" eval --backend "$7" \
         --model "$2" --suite "$3" --tasks "$4" --lengths "$5" --samples "$6" --diagnostics \
