@@ -119,8 +119,7 @@ struct StreamingLayer {
         }
         let attention = windowedAttention(
             query: paddedQuery, onHost: onHost, windowRows: windowRows, rows: n,
-            firstPosition: first,
-            state: state)
+            firstPosition: first, state: state)
         if let keptKeys {
             state.keys.keepLast(keptKeys)
             state.values.keepLast(keptKeys)
