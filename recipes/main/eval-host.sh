@@ -58,7 +58,11 @@ cell() {
     if [[ " ${YARN_MODELS:-} " == *" $1 "* ]] && [ "$length" -gt 4096 ]; then
         yarn=(--yarn-factor $(( length / 4096 )) --yarn-original-length 4096)
     fi
-    HSA_NUM_THREADS=1 HSA_DEVICE_ORDINAL=$gpu timeout "$left" "$W/hsa" eval --backend "$7" \
+    # One evaluation per cell at a time: two appending to one results.jsonl interleave lines
+    # (a second run on the same WORK skips a cell another still holds).
+    mkdir -p "$W/locks"
+    HSA_NUM_THREADS=1 HSA_DEVICE_ORDINAL=$gpu flock -n "$W/locks/$1-$3-$4-$5" \
+        timeout "$left" "$W/hsa" eval --backend "$7" \
         --model "$2" --suite "$3" --tasks "$4" --lengths "$5" --samples "$6" --diagnostics \
         "${yarn[@]}" \
         --data "$W/data" --out "$W/results/$1/$3-$4-$5" >> "$W/cells.log" 2>&1
