@@ -62,6 +62,20 @@ import Testing
         #expect(text.hasPrefix(#"{"loss":2.5,"note":"a/b","step":1}"#))
     }
 
+    /// Two writers opened on one file before either writes: each line is appended, none
+    /// overwrites another (an open that seeks to the end once would write both at offset 0).
+    @Test func twoWritersOfOneFileKeepEveryLine() throws {
+        let directory = try TemporaryDirectory()
+        let url = directory.url.appendingPathComponent("shared.jsonl")
+        let first = try JSONLinesWriter(url: url, append: true)
+        let second = try JSONLinesWriter(url: url, append: true)
+        try first.write(dictionary: ["index": 0, "by": "first"])
+        try second.write(dictionary: ["index": 1, "by": "second"])
+        try first.write(dictionary: ["index": 2, "by": "first"])
+        let rows = try JSONLines.read(url)
+        #expect(rows.compactMap { $0["index"] as? Int } == [0, 1, 2])
+    }
+
     @Test func dictionariesAppendAndTruncatedLastLineIsSkipped() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

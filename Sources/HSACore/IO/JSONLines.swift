@@ -1,9 +1,18 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 // MARK: - Writer
 
 /// Appends one JSON object per line to a file (a training log, an evaluation report), writing
 /// each line straight to the file descriptor so a crash or a `tail -f` never misses a line.
+/// The file is opened with `O_APPEND`: every line lands at the file's end at the time of its
+/// write, so two writers of one file (two evaluations of the same cell) add lines instead of
+/// overwriting each other's.
 ///
 /// Keys are sorted. Non-finite numbers (a NaN loss) are written as the strings `"NaN"`,
 /// `"Infinity"` and `"-Infinity"`, since JSON has no spelling for them. Thread-safe.
@@ -22,12 +31,9 @@ public final class JSONLinesWriter: @unchecked Sendable {
                 throw JSONLinesError.cannotOpen(path: url.path)
             }
         }
-        do {
-            handle = try FileHandle(forWritingTo: url)
-            try handle.seekToEnd()
-        } catch {
-            throw JSONLinesError.cannotOpen(path: url.path)
-        }
+        let descriptor = open(url.path, O_WRONLY | O_APPEND)
+        guard descriptor >= 0 else { throw JSONLinesError.cannotOpen(path: url.path) }
+        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         self.url = url
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
