@@ -24,7 +24,7 @@ RULER_TASKS=${RULER_TASKS:-niah_single_1,niah_single_2,niah_single_3,niah_multik
 LENGTHS=${LENGTHS:-4K,16K,64K,256K,1M}
 W=${WORK:-/tmp/eval-host}
 T0=$(date +%s)
-mkdir -p "$W/results" "$W/data" "$OUT"
+mkdir -p "$W/results" "$W/data" "$W/locks" "$OUT"
 HSA_GZ=${HSA_GZ:-.build-lead-rel/hsa.xz}
 case "$HSA_GZ" in *.xz) xz -dc "$HSA_GZ" > "$W/hsa" ;; *) gunzip -c "$HSA_GZ" > "$W/hsa" ;; esac
 chmod +x "$W/hsa"
@@ -58,9 +58,8 @@ cell() {
     if [[ " ${YARN_MODELS:-} " == *" $1 "* ]] && [ "$length" -gt 4096 ]; then
         yarn=(--yarn-factor $(( length / 4096 )) --yarn-original-length 4096)
     fi
-    # One evaluation per cell at a time: two appending to one results.jsonl interleave lines
-    # (a second run on the same WORK skips a cell another still holds).
-    mkdir -p "$W/locks"
+    # One evaluation per cell at a time: a second run on the same WORK skips a cell another
+    # still holds instead of evaluating its samples again.
     HSA_NUM_THREADS=1 HSA_DEVICE_ORDINAL=$gpu flock -n "$W/locks/$1-$3-$4-$5" \
         timeout "$left" "$W/hsa" eval --backend "$7" \
         --model "$2" --suite "$3" --tasks "$4" --lengths "$5" --samples "$6" --diagnostics \
