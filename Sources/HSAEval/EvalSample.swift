@@ -118,6 +118,7 @@ public struct EvalSample: Codable, Sendable, Equatable {
         if let ruler = RulerTask(rawValue: task) { return ruler.tokensToGenerate }
         if BabilongTask(rawValue: task) != nil { return BabilongTask.tokensToGenerate }
         if CopyTask(rawValue: task) != nil { return CopyTask.tokensToGenerate }
+        if UnseenTask(rawValue: task) != nil { return UnseenTask.tokensToGenerate }
         return 128
     }
 }

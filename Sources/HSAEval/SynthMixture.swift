@@ -47,44 +47,54 @@ public enum SynthMixture {
         tasks: [EvalTask], lengths: [Int], samples: Int, seed: UInt64, generator: TaskGenerator,
         to directory: URL, shardTokens: Int = 16 << 20, progress: ProgressBar? = nil
     ) throws -> Manifest {
+        let jobs = lengths.flatMap { length in
+            tasks.flatMap { task in (0..<samples).map { (task, length, $0) } }
+        }
+        return try write(
+            count: jobs.count, to: directory, shardTokens: shardTokens, progress: progress
+        ) { number in
+            let (task, length, index) = jobs[number]
+            return try generator.sample(task, length: length, index: index, seed: seed)
+        }
+    }
+
+    /// Writes the samples `sample(0)`, ..., `sample(count - 1)` as ``write(tasks:lengths:
+    /// samples:seed:generator:to:shardTokens:progress:)`` does; a sample that throws
+    /// ``EvalError/lengthTooShort(task:length:minimum:)`` is skipped.
+    @discardableResult
+    public static func write(
+        count: Int, to directory: URL, shardTokens: Int = 16 << 20,
+        progress: ProgressBar? = nil, sample: (Int) throws -> EvalSample
+    ) throws -> Manifest {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var manifest = Manifest(
             shards: [], samples: 0, tokens: 0, answerTokens: 0, samplesPerTask: [:])
         var writer: TokenShardWriter?
-        var done = 0
-        for length in lengths {
-            for task in tasks {
-                for index in 0..<samples {
-                    defer {
-                        done += 1
-                        progress?.update(completed: done)
-                    }
-                    let sample: EvalSample
-                    do {
-                        sample = try generator.sample(
-                            task, length: length, index: index, seed: seed)
-                    } catch EvalError.lengthTooShort {
-                        continue
-                    }
-                    let (tokens, mask) = Self.tokens(sample)
-                    if writer == nil {
-                        let name = DataSplit.train.shardFileName(index: manifest.shards.count)
-                        writer = try TokenShardWriter(
-                            url: directory.appendingPathComponent(name),
-                            vocabularySize: ByteTokenizer().vocabularySize, hasLossMask: true)
-                        manifest.shards.append(name)
-                    }
-                    guard let current = writer else { continue }
-                    try current.append(tokens, lossMask: mask)
-                    manifest.samples += 1
-                    manifest.tokens += tokens.count
-                    manifest.answerTokens += mask.reduce(0) { $0 + Int($1) }
-                    manifest.samplesPerTask[task.name, default: 0] += 1
-                    if current.tokenCount >= shardTokens {
-                        try current.finish()
-                        writer = nil
-                    }
-                }
+        for number in 0..<count {
+            defer { progress?.update(completed: number + 1) }
+            let made: EvalSample
+            do {
+                made = try sample(number)
+            } catch EvalError.lengthTooShort {
+                continue
+            }
+            let (tokens, mask) = Self.tokens(made)
+            if writer == nil {
+                let name = DataSplit.train.shardFileName(index: manifest.shards.count)
+                writer = try TokenShardWriter(
+                    url: directory.appendingPathComponent(name),
+                    vocabularySize: ByteTokenizer().vocabularySize, hasLossMask: true)
+                manifest.shards.append(name)
+            }
+            guard let current = writer else { continue }
+            try current.append(tokens, lossMask: mask)
+            manifest.samples += 1
+            manifest.tokens += tokens.count
+            manifest.answerTokens += mask.reduce(0) { $0 + Int($1) }
+            manifest.samplesPerTask[made.task, default: 0] += 1
+            if current.tokenCount >= shardTokens {
+                try current.finish()
+                writer = nil
             }
         }
         try writer?.finish()

@@ -9,6 +9,8 @@ public enum EvalTask: Hashable, Sendable, CustomStringConvertible {
     case babilong(BabilongTask)
     /// A task of the copy suite (``CopyTask``).
     case copy(CopyTask)
+    /// A task of the unseen-phrasing suite (``UnseenTask``).
+    case unseen(UnseenTask)
 
     /// The task's name ("niah_single_1", "qa1").
     public var name: String {
@@ -16,6 +18,7 @@ public enum EvalTask: Hashable, Sendable, CustomStringConvertible {
         case .ruler(let task): return task.rawValue
         case .babilong(let task): return task.rawValue
         case .copy(let task): return task.rawValue
+        case .unseen(let task): return task.rawValue
         }
     }
 
@@ -25,6 +28,7 @@ public enum EvalTask: Hashable, Sendable, CustomStringConvertible {
         case .ruler: return EvalSuite.ruler.rawValue
         case .babilong: return EvalSuite.babilong.rawValue
         case .copy: return EvalSuite.copy.rawValue
+        case .unseen: return EvalSuite.unseen.rawValue
         }
     }
 
@@ -45,6 +49,8 @@ public enum EvalSuite: String, CaseIterable, Sendable {
     case babilong
     /// Copying a line of letters back across filler (``CopyTask``).
     case copy
+    /// Retrieval prompts in wordings no training generator uses (``UnseenTask``).
+    case unseen
 
     /// Every task without external data, in the suite's order ("all"; RULER's qa_1 and qa_2
     /// must be named).
@@ -53,6 +59,7 @@ public enum EvalSuite: String, CaseIterable, Sendable {
         case .ruler: return RulerTask.synthetic.map { .ruler($0) }
         case .babilong: return BabilongTask.allCases.map { .babilong($0) }
         case .copy: return CopyTask.allCases.map { .copy($0) }
+        case .unseen: return UnseenTask.allCases.map { .unseen($0) }
         }
     }
 
@@ -60,7 +67,7 @@ public enum EvalSuite: String, CaseIterable, Sendable {
     public var namedTasks: [EvalTask] {
         switch self {
         case .ruler: return RulerTask.allCases.map { .ruler($0) }
-        case .babilong, .copy: return tasks
+        case .babilong, .copy, .unseen: return tasks
         }
     }
 
@@ -137,6 +144,8 @@ public struct TaskGenerator: Sendable {
             sample = try babilongSample(babi, length: length, rng: &rng)
         case .copy:
             sample = try copyLineSample(length: length, rng: &rng)
+        case .unseen(let unseen):
+            sample = try unseenSample(unseen, length: length, rng: &rng)
         }
         sample.index = index
         sample.seed = seed

@@ -7,7 +7,7 @@ extension HSACommand {
         static let configuration = CommandConfiguration(
             commandName: "data",
             abstract: "Prepare token shards from text.",
-            subcommands: [Prepare.self, DataSynth.self, DataMix.self])
+            subcommands: [Prepare.self, DataSynth.self, DataTasks.self, DataMix.self])
     }
 }
 

@@ -48,11 +48,12 @@ extension HSACommand.DataCommand {
                 taskList = EvalSuite.ruler.tasks + EvalSuite.babilong.tasks
             } else {
                 for name in tasks.split(separator: ",").map(String.init) {
-                    let task = EvalSuite.allCases.flatMap(\.tasks).first { $0.name == name }
-                    guard let task else {
+                    // The unseen suite measures wordings never trained on: not synthesizable.
+                    let trainable = EvalSuite.allCases.filter { $0 != .unseen }.flatMap(\.tasks)
+                    guard let task = trainable.first(where: { $0.name == name }) else {
                         throw EvalError.unknownTask(
                             name: name, suite: "ruler, babilong or copy",
-                            known: EvalSuite.allCases.flatMap(\.tasks).map(\.name))
+                            known: trainable.map(\.name))
                     }
                     taskList.append(task)
                 }

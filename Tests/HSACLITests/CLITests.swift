@@ -162,6 +162,32 @@ import Testing
         #expect(missing.error.contains("nope"))
     }
 
+    /// `data tasks` writes a trainable varied mixture; `data synth` refuses the unseen suite's
+    /// evaluation-only tasks.
+    @Test func dataTasksWritesShardsAndSynthRefusesUnseenTasks() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let haystack = root.appendingPathComponent("text")
+        try FileManager.default.createDirectory(at: haystack, withIntermediateDirectories: true)
+        try String(repeating: "A quiet sentence about nothing much. ", count: 400)
+            .write(to: haystack.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        let out = root.appendingPathComponent("tasks")
+        let run = try Self.hsa([
+            "data", "tasks", "--haystack", haystack.path, "--samples", "16", "--lengths", "1K",
+            "--out", out.path, "--data", root.path,
+        ])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("wrote 16 samples, 16384 tokens"))
+        let manifest = try String(
+            contentsOf: out.appendingPathComponent("manifest.json"), encoding: .utf8)
+        #expect(manifest.contains("16384"))
+        let refused = try Self.hsa([
+            "data", "synth", "--tasks", "passkey", "--out", root.appendingPathComponent("s").path,
+        ])
+        #expect(refused.status != 0)
+        #expect(refused.error.contains("passkey"))
+    }
+
     /// `eval --space training` draws the needles `hsa data synth` trains on, disjoint from the
     /// default evaluation needles; anything else is a one-line error.
     @Test func evalSpaceSwitchesTheNeedleHalf() throws {

@@ -1,0 +1,128 @@
+import HSACore
+
+/// One way of stating a keyed fact and of asking for it. Slots: `{attr}` (what the value is,
+/// "locker code"), `{key}` (whose it is), `{value}`; statements hold all three, questions and
+/// answer prefixes `{attr}` and `{key}`.
+public struct FactPhrasing: Sendable, Equatable {
+    /// The fact sentence placed in the context.
+    public var statement: String
+    /// The question after the context.
+    public var question: String
+    /// The start of the answer (may be empty).
+    public var answerPrefix: String
+}
+
+/// A bank of phrasings: attribute names, fact statements, questions, answer prefixes and
+/// instructions. ``training`` feeds `hsa data tasks`; ``heldOut`` exists only for the `unseen`
+/// evaluation suite. The two share no attribute name, statement, question or instruction
+/// (tested), so a model that answers the held-out prompts has learned retrieval rather than a
+/// wording.
+public struct FactPhrasings: Sendable {
+    /// What a value can be ("access code"), singular.
+    public var attributes: [String]
+    /// Fact statements, questions and answer prefixes, combined freely.
+    public var statements: [String]
+    /// Questions about one key.
+    public var questions: [String]
+    /// Answer prefixes (empty: the answer follows the question directly).
+    public var answerPrefixes: [String]
+    /// Optional first lines telling that facts are hidden in the text.
+    public var instructions: [String]
+
+    /// A random combination of a statement, a question and an answer prefix.
+    public func phrasing(rng: inout SplitMix64) -> FactPhrasing {
+        FactPhrasing(
+            statement: pick(statements, &rng), question: pick(questions, &rng),
+            answerPrefix: pick(answerPrefixes, &rng))
+    }
+
+    /// `template` with `{attr}`, `{key}` and `{value}` filled in. Keys and values keep their
+    /// case wherever they stand, so the question names a key exactly as the fact does.
+    public static func fill(_ template: String, attr: String, key: String, value: String = "")
+        -> String
+    {
+        template.replacingOccurrences(of: "{attr}", with: attr)
+            .replacingOccurrences(of: "{key}", with: key)
+            .replacingOccurrences(of: "{value}", with: value)
+    }
+}
+
+/// A uniformly chosen element of a non-empty array.
+func pick<T>(_ array: [T], _ rng: inout SplitMix64) -> T {
+    array[Int.random(in: 0..<array.count, using: &rng)]
+}
+
+extension FactPhrasings {
+    /// The phrasings the training generators use.
+    public static let training = FactPhrasings(
+        attributes: [
+            "access code", "secret number", "account number", "reference number",
+            "serial number", "ticket number", "room number", "order id", "tracking code",
+            "password", "codeword", "magic number", "special magic number", "favorite word",
+            "nickname", "badge number", "invoice number", "licence key", "safe combination",
+            "station code", "key value", "lucky number", "project code", "member id",
+        ],
+        statements: [
+            "The {attr} for {key} is {value}.",
+            "The {attr} of {key} is {value}.",
+            "{key}'s {attr} is {value}.",
+            "Remember this: the {attr} of {key} is {value}.",
+            "Note that {key} has the {attr} {value}.",
+            "{value} is the {attr} assigned to {key}.",
+            "For the record, {key} was given the {attr} {value}.",
+            "Write it down: {key} uses {value} as its {attr}.",
+            "Important: {key} - {attr}: {value}.",
+            "[{key}] {attr} = {value}",
+            "One of the special magic {attr}s for {key} is: {value}.",
+            "Keep in mind that the {attr} belonging to {key} is {value}.",
+            "It was decided that {key} gets {value} as the {attr}.",
+            "{key} ({attr}): {value}",
+            "The records show {value} as the {attr} of {key}.",
+            "Please memorize: {attr} of {key} equals {value}.",
+        ],
+        questions: [
+            "What is the {attr} for {key}?",
+            "What is the {attr} of {key}?",
+            "Which {attr} belongs to {key}?",
+            "Tell me the {attr} of {key}.",
+            "According to the text, what is {key}'s {attr}?",
+            "Find the {attr} of {key} in the text above.",
+            "Recall the {attr} that was given for {key}.",
+            "What {attr} was assigned to {key}?",
+            "Question: {attr} of {key}?",
+        ],
+        answerPrefixes: [
+            "", " Answer:", " The {attr} for {key} is", " The {attr} of {key} is",
+            " {key}'s {attr} is", " It is", " Answer: the {attr} is",
+        ],
+        instructions: [
+            "Read the text below carefully; a question about it follows.",
+            "Some facts are hidden in the following passage. Find them.",
+            "Below is a long text with a few important notes in it.",
+            "Memorize the key facts in this document. You will be asked about them.",
+            "The following text contains the information needed to answer the question at the end.",
+        ])
+
+    /// The phrasings of the `unseen` evaluation suite, never given to a training generator.
+    public static let heldOut = FactPhrasings(
+        attributes: [
+            "locker combination", "boat's name", "meeting room", "parking spot", "vault code",
+            "call sign", "cabinet number", "pin", "shelf mark", "gate number",
+        ],
+        statements: [
+            "Somewhere in my notes I wrote that the {attr} used by {key} was {value}.",
+            "Everyone agreed the {attr} chosen for {key} would be {value}.",
+            "By the way, {key} told me their {attr}: it's {value}.",
+            "If anyone asks, {value} serves as the {attr} for {key}.",
+        ],
+        questions: [
+            "Which {attr} did {key} end up with?",
+            "Do you recall what {key} uses as the {attr}?",
+            "Quick check: the {attr} mentioned for {key}?",
+        ],
+        answerPrefixes: [" The {attr} used by {key} was", " Sure, it was", ""],
+        instructions: [
+            "I have hidden a detail somewhere in this story. Read it all, then answer.",
+            "Here is a long passage. Pay attention to anything that looks like a record.",
+        ])
+}

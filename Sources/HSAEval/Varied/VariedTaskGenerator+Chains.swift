@@ -1,0 +1,146 @@
+import Foundation
+import HSACore
+
+/// Variable tracking and bAbI facts: answers that need several facts, in order.
+extension VariedTaskGenerator {
+    /// Assignment syntaxes: `{a}` takes `{b}` (a value or another variable).
+    static let assignmentSyntaxes = [
+        "VAR {a} = {b}", "VAR {a} = VAR {b}", "{a} = {b}", "let {a} = {b};", "set {a} to {b}.",
+        "{a} := {b}", "assign {b} to {a}.",
+    ]
+    static let chainQuestions = [
+        "Find all variables that are assigned the value {v} in the text above.",
+        "Which variables end up holding {v}?",
+        "List every variable whose value is {v}.",
+        "Question: which variables equal {v}?",
+    ]
+    static let chainAnswerPrefixes = [" Answer:", " The variables are", " They are:", ""]
+
+    /// Chains of 1-5 assignments from a value through variables, plus 0-2 distractor chains
+    /// from other values, in noise or corpus text; half the samples start with a solved
+    /// example. The answer is every variable of the queried chain, in order.
+    func variableTrackingSample(length: Int, rng: inout SplitMix64) throws -> EvalSample {
+        let syntax = pick(Self.assignmentSyntaxes, &rng)
+        let upper = rng.nextUniform() < 0.6
+        var used = Set<String>()
+        func chain(_ value: String, hops: Int, rng: inout SplitMix64) -> [String] {
+            var names: [String] = []
+            while names.count < hops {
+                let name = Self.variableName(upper: upper, rng: &rng)
+                if used.insert(name).inserted { names.append(name) }
+            }
+            return names
+        }
+        func statements(_ names: [String], _ value: String) -> [String] {
+            // The first variable takes the value; each further one the variable before it.
+            let first = syntax.replacingOccurrences(of: "VAR {b}", with: "{b}")
+            return names.indices.map { index in
+                (index == 0 ? first : syntax)
+                    .replacingOccurrences(of: "{a}", with: names[index])
+                    .replacingOccurrences(of: "{b}", with: index == 0 ? value : names[index - 1])
+            }
+        }
+        let value = String(values.space.integer(in: 10_000...99_999, rng: &rng))
+        let names = chain(value, hops: Int.random(in: 1...5, using: &rng), rng: &rng)
+        var links = statements(names, value).map { (text: $0, isAnswer: true) }
+        for _ in 0..<Int.random(in: 0...2, using: &rng) {
+            let other = String(values.space.integer(in: 10_000...99_999, rng: &rng))
+            guard other != value else { continue }
+            let hops = Int.random(in: 1...4, using: &rng)
+            links += statements(chain(other, hops: hops, rng: &rng), other).map {
+                (text: $0, isAnswer: false)
+            }
+        }
+        let question = pick(Self.chainQuestions, &rng)
+        let answerPrefix = pick(Self.chainAnswerPrefixes, &rng)
+        var intro = "Track the variable assignments in the text below.\n"
+        if rng.nextUniform() < 0.5 {
+            let exampleValue = String(values.space.integer(in: 10_000...99_999, rng: &rng))
+            let exampleNames = chain(exampleValue, hops: 2, rng: &rng)
+            intro +=
+                "Example: " + statements(exampleNames, exampleValue).joined(separator: " ")
+                + " " + question.replacingOccurrences(of: "{v}", with: exampleValue)
+                + answerPrefix + " " + exampleNames.joined(separator: ", ") + ".\n"
+        }
+        let assembly = SampleAssembly(
+            prefix: intro, suffix: "\n" + question.replacingOccurrences(of: "{v}", with: value),
+            answerPrefix: answerPrefix, tokensToGenerate: Self.answerBytes(names))
+        let budget = try assembly.contextBudget(length: length, task: "varied_vt")
+        // Each chain's links keep their order: depths are sorted within a chain.
+        var depths = links.map { _ in rng.nextUniform() }
+        depths = Self.ordered(depths, groups: links.map(\.isAnswer))
+        let filler: FillerSource =
+            rng.nextUniform() < 0.5
+            ? .repeated(Array(pick(TrainingNoise.lines, &rng).utf8))
+            : .sentences(corpus.sentences(bytes: budget, rng: &rng), start: 0)
+        let built = try ContextBuilder.build(
+            budget: budget, filler: filler, joiner: [0x0A],
+            insertions: zip(links, depths).map {
+                ContextInsertion(text: Array($0.text.utf8), depth: $1)
+            }, rng: &rng, task: "varied_vt", overhead: length - budget)
+        let (input, positions) = assembly.input(
+            context: built.bytes, offsets: built.insertionOffsets)
+        return EvalSample(
+            index: 0, input: input, outputs: names, length: length,
+            answerPrefix: answerPrefix, task: "varied_vt", suite: "varied",
+            needlePositions: zip(positions, links).filter { $0.1.isAnswer }.map(\.0),
+            distractorPositions: zip(positions, links).filter { !$0.1.isAnswer }.map(\.0),
+            tokensToGenerate: assembly.tokensToGenerate, metric: .stringMatchAll)
+    }
+
+    /// `depths` with the entries of the queried chain (`true` in `groups`) sorted among
+    /// themselves and the distractor chains' entries sorted among themselves.
+    static func ordered(_ depths: [Double], groups: [Bool]) -> [Double] {
+        var result = depths
+        for flag in [true, false] {
+            let indices = groups.indices.filter { groups[$0] == flag }
+            for (index, depth) in zip(indices, indices.map { depths[$0] }.sorted()) {
+                result[index] = depth
+            }
+        }
+        return result
+    }
+
+    /// Five capital letters (RULER's style) or a short lowercase identifier.
+    static func variableName(upper: Bool, rng: inout SplitMix64) -> String {
+        let base: UInt8 = upper ? UInt8(ascii: "A") : UInt8(ascii: "a")
+        let count = upper ? 5 : Int.random(in: 3...6, using: &rng)
+        return String(
+            (0..<count).map { _ in
+                Character(Unicode.Scalar(base + UInt8.random(in: 0..<26, using: &rng)))
+            })
+    }
+
+    // MARK: - bAbI facts in corpus text
+
+    static let babiInstructions = [
+        "The text below mentions people, places and objects. Answer the question from those facts.",
+        "Facts about where people and things are are hidden in this text.",
+        "Read the story and keep track of who is where.",
+    ]
+
+    /// A bAbI qa1-qa5 story whose facts are spread, in order, through corpus text.
+    func babiSample(length: Int, rng: inout SplitMix64) throws -> EvalSample {
+        let story = BabiWorld.story(pick(BabilongTask.allCases, &rng), rng: &rng)
+        let answerPrefix = pick([" Answer:", "", " The answer is"], &rng)
+        let assembly = SampleAssembly(
+            prefix: pick(Self.babiInstructions, &rng) + "\n", suffix: "\n" + story.question,
+            answerPrefix: answerPrefix, tokensToGenerate: Self.answerBytes([story.answer]))
+        let budget = try assembly.contextBudget(length: length, task: "varied_babi")
+        let depths = story.facts.map { _ in rng.nextUniform() }.sorted()
+        let built = try ContextBuilder.build(
+            budget: budget,
+            filler: .sentences(corpus.sentences(bytes: budget, rng: &rng), start: 0),
+            joiner: [0x20],
+            insertions: zip(story.facts, depths).map {
+                ContextInsertion(text: Array($0.utf8), depth: $1)
+            }, rng: &rng, task: "varied_babi", overhead: length - budget)
+        let (input, positions) = assembly.input(
+            context: built.bytes, offsets: built.insertionOffsets)
+        return EvalSample(
+            index: 0, input: input, outputs: [story.answer], length: length,
+            answerPrefix: answerPrefix, task: "varied_babi", suite: "varied",
+            needlePositions: positions, tokensToGenerate: assembly.tokensToGenerate,
+            metric: .stringMatchAll)
+    }
+}

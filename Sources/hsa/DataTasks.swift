@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import HSA
+
+extension HSACommand.DataCommand {
+    /// `hsa data tasks`: varied long-context training tasks hidden in corpus text.
+    struct DataTasks: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "tasks",
+            abstract: "Write varied retrieval training tasks (answer-only loss) as token shards.",
+            discussion: """
+                Facts, pass keys, variable chains and bAbI stories hidden in documents of \
+                --haystack (training text only), repeated filler, word lists or look-alike \
+                facts, in many phrasings and key/value kinds (VariedTaskGenerator). Wordings \
+                of RULER's templates and of the `unseen` evaluation suite are never used, and \
+                values come from the training value space. Kinds take turns; lengths are drawn \
+                uniformly from --lengths. Output as `hsa data synth`: train shards, \
+                manifest.json, tokenizer.json, synth.json.
+                """)
+
+        @Option(help: "Directory of training text (*.txt, recursive) to hide facts in.")
+        var haystack: String
+        @Option(help: "Text read from --haystack, in bytes.")
+        var haystackBytes: Int = 64 << 20
+        @Option(
+            help: """
+                Comma-separated kinds: \
+                \(VariedTaskKind.allCases.map(\.rawValue).joined(separator: ",")), or all.
+                """)
+        var kinds: String = "all"
+        @Option(help: "Comma-separated lengths in tokens (at most 4K each).")
+        var lengths: String = "1K,2K,4K"
+        @Option(help: "Samples in total.")
+        var samples: Int = 1000
+        @Option var seed: UInt64 = 0
+        @Option(help: "Output directory.")
+        var out: String = "data/tasks"
+        @Option(help: "Data directory with eval/words (word lists for keys and values).")
+        var data: String = "data"
+        @Option(help: "Tokens per shard file.")
+        var shardTokens: Int = 16 << 20
+
+        func run() throws {
+            let kindList: [VariedTaskKind] =
+                kinds == "all"
+                ? VariedTaskKind.allCases
+                : try kinds.split(separator: ",").map { name in
+                    guard let kind = VariedTaskKind(rawValue: String(name)) else {
+                        throw ValidationError(
+                            "--kinds: unknown kind '\(name)'; known: "
+                                + VariedTaskKind.allCases.map(\.rawValue).joined(separator: ", "))
+                    }
+                    return kind
+                }
+            let lengthList = try ContextLength.parseList(lengths)
+            if let long = lengthList.first(where: { $0 > 4096 }) {
+                throw ValidationError("--lengths: \(long) is above 4K, the tasks limit")
+            }
+            guard samples > 0, haystackBytes > 0 else {
+                throw ValidationError("--samples and --haystack-bytes must be > 0")
+            }
+            let corpus = try HaystackCorpus.load(
+                directory: URL(fileURLWithPath: haystack), maxBytes: haystackBytes, seed: seed)
+            let generator = VariedTaskGenerator(
+                corpus: corpus,
+                sources: EvalTextSources.load(dataDirectory: URL(fileURLWithPath: data)))
+            var lengthRNG = SplitMix64(seed: seed ^ 0x7A5C_0DE5)
+            let picks = (0..<samples).map { _ in pick(lengthList, &lengthRNG) }
+            let manifest = try SynthMixture.write(
+                count: samples, to: URL(fileURLWithPath: out), shardTokens: shardTokens,
+                progress: ProgressBar(total: samples)
+            ) { index in
+                try generator.sample(
+                    kindList[index % kindList.count], length: picks[index], index: index,
+                    seed: seed)
+            }
+            Terminal.printLine(
+                "wrote \(manifest.samples) samples, \(manifest.tokens) tokens "
+                    + "(\(manifest.answerTokens) answer tokens) in \(manifest.shards.count) "
+                    + "shards to \(out)")
+        }
+
+        private func pick(_ lengths: [Int], _ rng: inout SplitMix64) -> Int {
+            lengths[Int.random(in: 0..<lengths.count, using: &rng)]
+        }
+    }
+}
