@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import HSA
+
+/// `hsa bpb`: bits per byte by position in long documents (does the model use distant context?).
+struct BitsPerByte: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bpb",
+        abstract: "Bits per byte at chosen positions of long documents (streaming, any length).",
+        discussion: """
+            Each document is streamed once (PositionLoss): prefilled up to each position, the \
+            next --window bytes scored one at a time, then on to the next position. Documents \
+            shorter than a position's window skip it. Writes bpb.json (per document and the \
+            mean per position) and bpb.svg into --out and prints a table. Use held-out text: a \
+            document the model trained on measures memory, not context use.
+            """)
+
+    @Option(help: "Checkpoint directory (config.json + model.safetensors).")
+    var model: String
+    @Argument(help: "Documents (text files).")
+    var documents: [String]
+    @Flag(help: "Join the documents (blank line between) into one long document.")
+    var concatenate = false
+    @Option(help: "Comma-separated positions in tokens (bytes), e.g. 1K,4K,16K,64K,256K.")
+    var positions: String = "1K,4K,16K,64K,256K"
+    @Option(help: "Tokens scored at each position.")
+    var window: Int = 512
+    @Option(help: "Output directory.")
+    var out: String = "runs/bpb"
+    @OptionGroup var device: BackendOptions
+
+    func validate() throws {
+        guard window > 0 else { throw ValidationError("--window must be > 0") }
+        guard !documents.isEmpty else { throw ValidationError("give at least one document") }
+    }
+
+    func run() throws {
+        try device.install()
+        let positionList = try ContextLength.parseList(positions)
+        let directory = URL(fileURLWithPath: model)
+        let network = try LanguageModel.load(from: directory)
+        let tokenizer = try loadTokenizer(directory: directory)
+        var texts = try documents.map { String(decoding: try readFile($0), as: UTF8.self) }
+        var names = documents
+        if concatenate {
+            texts = [texts.joined(separator: "\n\n")]
+            names = ["concatenated(\(documents.count))"]
+        }
+        var perDocument: [String: [PositionLoss.Window]] = [:]
+        for (name, text) in zip(names, texts) {
+            let session = try StreamingSession(model: network)
+            let tokens = [tokenizer.bos] + tokenizer.encode(text)
+            let windows = try PositionLoss.measure(
+                session: session, tokens: tokens, positions: positionList, window: window)
+            perDocument[name] = windows
+            Terminal.printLine("\(name): \(tokens.count) tokens, \(windows.count) positions")
+        }
+        let mean = positionList.compactMap { position -> PositionLoss.Window? in
+            let found = perDocument.values.compactMap { $0.first { $0.position == position } }
+            guard !found.isEmpty else { return nil }
+            let bits = found.map(\.bitsPerByte).reduce(0, +) / Double(found.count)
+            return .init(position: position, tokens: window * found.count, bitsPerByte: bits)
+        }
+        Terminal.printLine("position  tokens  bits/byte")
+        for entry in mean {
+            Terminal.printLine(
+                String(format: "%8d  %6d  %.4f", entry.position, entry.tokens, entry.bitsPerByte))
+        }
+        try write(mean: mean, perDocument: perDocument)
+    }
+
+    private func write(mean: [PositionLoss.Window], perDocument: [String: [PositionLoss.Window]])
+        throws
+    {
+        struct Report: Encodable {
+            var model: String
+            var window: Int
+            var mean: [PositionLoss.Window]
+            var documents: [String: [PositionLoss.Window]]
+        }
+        let outURL = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(
+            encoder.encode(
+                Report(model: model, window: window, mean: mean, documents: perDocument)),
+            to: outURL.appendingPathComponent("bpb.json"))
+        try LinePlot(
+            title: "Bits per byte by position", xLabel: "position (tokens)",
+            yLabel: "bits per byte", xLog: true,
+            series: [
+                .init(
+                    name: URL(fileURLWithPath: model).lastPathComponent,
+                    points: mean.map { (x: Double($0.position), y: $0.bitsPerByte) })
+            ]
+        ).write(to: outURL.appendingPathComponent("bpb.svg"))
+    }
+}
