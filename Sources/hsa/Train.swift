@@ -10,7 +10,10 @@ extension HSACommand {
                 Writes into --out: config.json, training.json, log.jsonl (one JSON object per \
                 step and evaluation), loss.svg, and checkpoints/step-N (model, optimizer and \
                 trainer state, written atomically). --resume continues from the newest \
-                checkpoint, bit-for-bit as if never interrupted (same thread count).
+                checkpoint, bit-for-bit as if never interrupted (same thread count). \
+                --on-nonfinite says what a step with a NaN or infinite loss or gradient norm \
+                does; no checkpoint with non-finite weights is ever written. See \
+                docs/RELIABILITY.md.
 
                 --gpus N trains data-parallel on N GPUs: one process per GPU (this command \
                 re-run with HSA_RANK set), gradients summed with NCCL (libnccl.so.2, found like \
@@ -78,6 +81,15 @@ extension HSACommand {
                 the names); the rest stay frozen.
                 """)
         var trainOnly: String?
+        @Option(
+            help: """
+                A step whose loss or gradient norm is NaN or infinite: stop (before the update; \
+                the last checkpoint stays intact) or skip it (no update, counted as \
+                skipped_steps).
+                """)
+        var onNonfinite: NonFinitePolicy = .stop
+        @Option(help: "With --on-nonfinite skip: stop after more than N consecutive skips.")
+        var maxSkippedSteps: Int = TrainingOptions.defaultMaxSkippedSteps
         @Option(help: "Print a line every N steps.")
         var reportEvery: Int = 10
         @Option(help: "Stop after this many steps of this invocation (resumable later).")
@@ -89,6 +101,9 @@ extension HSACommand {
                     "--steps, --batch-size, --grad-accum must be > 0, --seq-len > 1")
             }
             guard gpus > 0 else { throw ValidationError("--gpus must be > 0") }
+            guard maxSkippedSteps >= 0 else {
+                throw ValidationError("--max-skipped-steps must be >= 0")
+            }
             if gpus > 1 {
                 guard device.backend != "cpu" else {
                     throw ValidationError(
@@ -125,6 +140,8 @@ extension HSACommand {
             o.trainOnly = trainOnly.map {
                 $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
             }
+            o.onNonFinite = onNonfinite
+            o.maxSkippedSteps = maxSkippedSteps
             return o
         }
 
@@ -284,3 +301,5 @@ extension HSACommand {
         }
     }
 }
+
+extension NonFinitePolicy: ExpressibleByArgument {}
