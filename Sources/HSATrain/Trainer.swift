@@ -36,6 +36,9 @@ public final class Trainer {
     public private(set) var tokensSeen = 0
     /// Steps skipped for a non-finite loss or gradient norm so far (`NonFinitePolicy.skip`).
     public var skippedSteps: Int { nonFiniteGuard.skippedSteps }
+    /// The run-defining differences from the checkpoint that
+    /// `resumeFromLatestCheckpoint(allowingChangedOptions: true)` accepted (empty otherwise).
+    public private(set) var changesSinceCheckpoint: [RunDefinition.Change] = []
     private var nonFiniteGuard: NonFiniteGuard
     /// Data-parallel: start each gradient bucket's all-reduce during the last micro-batch's
     /// backward pass, as soon as its gradients are final (default), instead of after it. The
@@ -63,11 +66,22 @@ public final class Trainer {
     }
 
     /// Continues from the newest checkpoint in the run directory, if any. Returns its step.
+    ///
+    /// The checkpoint's run definition (options and model config) must match this trainer's
+    /// (`RunDefinition.changes(from:)`); `allowingChangedOptions` accepts differences and
+    /// records them in `changesSinceCheckpoint`.
+    /// - Throws: `ResumeMismatchError`, before anything is loaded, on a difference not allowed.
     @discardableResult
-    public func resumeFromLatestCheckpoint() throws -> Int? {
+    public func resumeFromLatestCheckpoint(allowingChangedOptions: Bool = false) throws -> Int? {
         guard let latest = TrainingCheckpoint.list(runDirectory: runDirectory).last else {
             return nil
         }
+        let stored = try TrainingCheckpoint.runDefinition(at: latest)
+        let changes = RunDefinition(options: options, model: model.config).changes(from: stored)
+        guard changes.isEmpty || allowingChangedOptions else {
+            throw ResumeMismatchError(checkpoint: latest.lastPathComponent, changes: changes)
+        }
+        changesSinceCheckpoint = changes
         let state = try TrainingCheckpoint.load(from: latest, into: model, optimizer: optimizer)
         try source.restoreState(state.dataState)
         step = state.step

@@ -126,4 +126,12 @@ public enum TrainingCheckpoint {
             throw CheckpointError.invalid(file: stateURL.path, reason: "\(error)")
         }
     }
+
+    /// The run definition `directory` was trained with: its trainer state's options and its
+    /// `config.json`, read without loading any tensor.
+    public static func runDefinition(at directory: URL) throws -> RunDefinition {
+        RunDefinition(
+            options: try state(at: directory).options,
+            model: try ModelConfig.load(from: directory.appendingPathComponent("config.json")))
+    }
 }

@@ -39,6 +39,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Under `.skip`: the most consecutive steps skipped before the run stops.
     /// nil (absent in older files) means `defaultMaxSkippedSteps`.
     public var maxSkippedSteps: Int?
+    /// A fingerprint of the training data (`DataManifest.identity`), so that `--resume`
+    /// notices other data. nil (absent in older files, or data without a manifest): unknown,
+    /// never compared.
+    public var dataIdentity: String?
 
     /// `maxSkippedSteps` when none is given.
     public static let defaultMaxSkippedSteps = 10
@@ -66,6 +70,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case trainOnly = "train_only"
         case onNonFinite = "on_nonfinite"
         case maxSkippedSteps = "max_skipped_steps"
+        case dataIdentity = "data_identity"
     }
 
     /// The parameter names `trainOnly` selects in `layout` (nil: train everything).
