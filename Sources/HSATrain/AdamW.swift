@@ -38,12 +38,11 @@ public final class AdamWOptimizer: @unchecked Sendable {
             .squareRoot()
     }
 
-    /// Clips, then applies one update with `learningRate`. Returns the pre-clip gradient norm.
-    @discardableResult
-    public func update(
-        parameters: ParameterStore, gradients: ParameterStore, learningRate: Float
-    ) -> Double {
-        let layout = parameters.layout
+    /// Zeroes the gradients of frozen parameters (`trainableNames`) and returns the global norm
+    /// of what is left: the norm that `update(parameters:gradients:gradientNorm:learningRate:)`
+    /// clips with. Split from the update so the trainer can check it is finite first.
+    public func prepareGradients(_ gradients: ParameterStore) -> Double {
+        let layout = gradients.layout
         if let trainableNames {
             for spec in layout.specs where !trainableNames.contains(spec.name) {
                 guard let offset = layout.offsets[spec.name] else { continue }
@@ -51,7 +50,27 @@ public final class AdamWOptimizer: @unchecked Sendable {
                     gradients.storage.data + offset, count: spec.count)
             }
         }
-        let norm = Self.gradientNorm(gradients)
+        return Self.gradientNorm(gradients)
+    }
+
+    /// Clips, then applies one update with `learningRate`. Returns the pre-clip gradient norm.
+    @discardableResult
+    public func update(
+        parameters: ParameterStore, gradients: ParameterStore, learningRate: Float
+    ) -> Double {
+        let norm = prepareGradients(gradients)
+        update(
+            parameters: parameters, gradients: gradients, gradientNorm: norm,
+            learningRate: learningRate)
+        return norm
+    }
+
+    /// Clips to `maxGradientNorm`, then applies one update with `learningRate`, given the
+    /// `gradientNorm` that `prepareGradients` returned for these gradients.
+    public func update(
+        parameters: ParameterStore, gradients: ParameterStore, gradientNorm norm: Double,
+        learningRate: Float
+    ) {
         if let maxGradientNorm {
             let scale = min(1, maxGradientNorm / Float(norm + 1e-6))
             if scale < 1 {
@@ -61,6 +80,7 @@ public final class AdamWOptimizer: @unchecked Sendable {
         }
         step += 1
         let backend = Self.backend
+        let layout = parameters.layout
         for spec in layout.specs where trainableNames?.contains(spec.name) ?? true {
             guard let offset = layout.offsets[spec.name] else { continue }
             backend.adamWUpdate(
@@ -70,6 +90,5 @@ public final class AdamWOptimizer: @unchecked Sendable {
                 beta1: beta1, beta2: beta2, epsilon: epsilon,
                 weightDecay: spec.decays ? weightDecay : 0, step: step)
         }
-        return norm
     }
 }

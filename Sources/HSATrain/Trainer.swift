@@ -34,6 +34,12 @@ public final class Trainer {
     public private(set) var step = 0
     /// Tokens consumed so far.
     public private(set) var tokensSeen = 0
+    /// Steps skipped for a non-finite loss or gradient norm so far (`NonFinitePolicy.skip`).
+    public var skippedSteps: Int { nonFiniteGuard.skippedSteps }
+    /// The run-defining differences from the checkpoint that
+    /// `resumeFromLatestCheckpoint(allowingChangedOptions: true)` accepted (empty otherwise).
+    public private(set) var changesSinceCheckpoint: [RunDefinition.Change] = []
+    private var nonFiniteGuard: NonFiniteGuard
     /// Data-parallel: start each gradient bucket's all-reduce during the last micro-batch's
     /// backward pass, as soon as its gradients are final (default), instead of after it. The
     /// results are bit-identical either way. `HSA_OVERLAP_REDUCE=0` turns it off.
@@ -53,21 +59,34 @@ public final class Trainer {
         self.runDirectory = runDirectory
         self.tokenizer = tokenizer
         self.reducer = reducer
+        nonFiniteGuard = NonFiniteGuard(options: options)
         optimizer = AdamWOptimizer(
             layout: model.layout, weightDecay: Float(options.weightDecay),
             maxGradientNorm: options.gradientClip > 0 ? Float(options.gradientClip) : nil)
     }
 
     /// Continues from the newest checkpoint in the run directory, if any. Returns its step.
+    ///
+    /// The checkpoint's run definition (options and model config) must match this trainer's
+    /// (`RunDefinition.changes(from:)`); `allowingChangedOptions` accepts differences and
+    /// records them in `changesSinceCheckpoint`.
+    /// - Throws: `ResumeMismatchError`, before anything is loaded, on a difference not allowed.
     @discardableResult
-    public func resumeFromLatestCheckpoint() throws -> Int? {
+    public func resumeFromLatestCheckpoint(allowingChangedOptions: Bool = false) throws -> Int? {
         guard let latest = TrainingCheckpoint.list(runDirectory: runDirectory).last else {
             return nil
         }
+        let stored = try TrainingCheckpoint.runDefinition(at: latest)
+        let changes = RunDefinition(options: options, model: model.config).changes(from: stored)
+        guard changes.isEmpty || allowingChangedOptions else {
+            throw ResumeMismatchError(checkpoint: latest.lastPathComponent, changes: changes)
+        }
+        changesSinceCheckpoint = changes
         let state = try TrainingCheckpoint.load(from: latest, into: model, optimizer: optimizer)
         try source.restoreState(state.dataState)
         step = state.step
         tokensSeen = state.tokensSeen
+        nonFiniteGuard.skippedSteps = state.skippedSteps ?? 0
         return step
     }
 
@@ -176,9 +195,21 @@ public final class Trainer {
             }
             loss = try reduceOverRanks(loss: loss, overlapped: overlapped)
             let rate = schedule.rate(at: step)
-            let norm = optimizer.update(
-                parameters: model.parameters, gradients: model.gradients,
-                learningRate: Float(rate))
+            let norm = optimizer.prepareGradients(model.gradients)
+            // Data-parallel: after the all-reduce every rank holds the same summed gradients
+            // and loss, bit for bit, so every rank reaches the same decision here and all
+            // skip or stop together (none is left waiting in a collective).
+            let applies = try nonFiniteGuard.admits(
+                step: step + 1, loss: loss, gradientNorm: norm,
+                lastCheckpoint: TrainingCheckpoint.list(runDirectory: runDirectory).last)
+            if applies {
+                optimizer.update(
+                    parameters: model.parameters, gradients: model.gradients,
+                    gradientNorm: norm, learningRate: Float(rate))
+            } else {
+                // Skipped: no update and no moment change; the batch stays consumed.
+                model.zeroGradients()
+            }
             step += 1
             tokensSeen += tokens
             let seconds = Date().timeIntervalSince(started)
@@ -187,7 +218,8 @@ public final class Trainer {
                     StepReport(
                         step: step, totalSteps: options.steps, loss: loss, learningRate: rate,
                         gradientNorm: norm, tokensPerSecond: Double(tokens) / max(seconds, 1e-9),
-                        milliseconds: seconds * 1000, fusionMass: health.map(\.mass),
+                        milliseconds: seconds * 1000, skipped: !applies,
+                        skippedSteps: skippedSteps, fusionMass: health.map(\.mass),
                         fusionPeak: health.map(\.peak))))
             if options.evalEvery > 0, step % options.evalEvery == 0 || step == options.steps {
                 let validationLoss = try validationLoss()
@@ -205,13 +237,17 @@ public final class Trainer {
     }
 
     /// Writes a checkpoint of the current state and prunes old ones.
+    /// - Throws: `NonFiniteError.checkpoint` if a weight is not finite; nothing is pruned then.
     public func saveCheckpoint() throws -> URL {
         let state = TrainerState(
             step: step, dataState: try source.saveState(), tokensSeen: tokensSeen,
-            options: options)
+            options: options, skippedSteps: skippedSteps)
         let url = try TrainingCheckpoint.save(
             model: model, optimizer: optimizer, state: state, tokenizer: tokenizer,
             runDirectory: runDirectory, maxShardBytes: options.maxShardBytes)
+        // Only after a successful save: the newest checkpoint kept is the one just written,
+        // which is finite (`TrainingCheckpoint.save` checks), so pruning never deletes the
+        // last good checkpoint.
         TrainingCheckpoint.prune(runDirectory: runDirectory, keep: options.keepCheckpoints)
         return url
     }

@@ -12,12 +12,16 @@ public struct TrainerState: Codable, Sendable, Equatable {
     /// Tokens consumed so far.
     public var tokensSeen: Int
     public var options: TrainingOptions
+    /// Steps skipped for a non-finite loss or gradient norm (`NonFinitePolicy.skip`) so far.
+    /// nil (absent in older checkpoints) means 0.
+    public var skippedSteps: Int?
 
     enum CodingKeys: String, CodingKey {
         case step
         case dataState = "data_state"
         case tokensSeen = "tokens_seen"
         case options
+        case skippedSteps = "skipped_steps"
     }
 }
 
@@ -30,11 +34,14 @@ public enum TrainingCheckpoint {
     public static func name(step: Int) -> String { String(format: "step-%08d", step) }
 
     /// Writes a complete checkpoint to `checkpoints/step-N` under `runDirectory`.
+    /// - Throws: `NonFiniteError.checkpoint`, before writing anything, when a parameter or an
+    ///   optimizer moment is NaN or infinite: every checkpoint on disk can be resumed from.
     public static func save(
         model: LanguageModel, optimizer: AdamWOptimizer, state: TrainerState,
         tokenizer: (any Tokenizer)?,
         runDirectory: URL, maxShardBytes: Int?
     ) throws -> URL {
+        try requireFinite(model: model, optimizer: optimizer, step: state.step)
         let fileManager = FileManager.default
         let parent = runDirectory.appendingPathComponent("checkpoints")
         try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
@@ -63,6 +70,19 @@ public enum TrainingCheckpoint {
         return final
     }
 
+    /// Throws `NonFiniteError.checkpoint` unless parameters and AdamW moments are all finite.
+    static func requireFinite(model: LanguageModel, optimizer: AdamWOptimizer, step: Int) throws {
+        let stores = [
+            ("parameter", model.parameters), ("AdamW m of", optimizer.m),
+            ("AdamW v of", optimizer.v),
+        ]
+        for (store, values) in stores {
+            if let tensor = values.firstNonFiniteTensor() {
+                throw NonFiniteError.checkpoint(step: step, store: store, tensor: tensor)
+            }
+        }
+    }
+
     /// Checkpoint directories under `runDirectory`, oldest first.
     public static func list(runDirectory: URL) -> [URL] {
         let parent = runDirectory.appendingPathComponent("checkpoints")
@@ -72,7 +92,10 @@ public enum TrainingCheckpoint {
         }
     }
 
-    /// Deletes all but the newest `keep` checkpoints.
+    /// Deletes all but the newest `keep` checkpoints; the newest one always stays.
+    ///
+    /// `Trainer.saveCheckpoint` prunes only after a save succeeded, and `save` writes only
+    /// finite weights, so the newest finite checkpoint is never among the deleted.
     public static func prune(runDirectory: URL, keep: Int) {
         let all = list(runDirectory: runDirectory)
         for url in all.dropLast(max(keep, 1)) { try? FileManager.default.removeItem(at: url) }
@@ -87,15 +110,28 @@ public enum TrainingCheckpoint {
         let moments = try SafetensorsShards.read(directory: directory, baseName: "optimizer")
         try optimizer.m.load(from: moments, prefix: "m.", source: directory.path)
         try optimizer.v.load(from: moments, prefix: "v.", source: directory.path)
+        let state = try state(at: directory)
+        // Updates applied: skipped steps advanced the trainer but not AdamW's bias correction.
+        optimizer.step = state.step - (state.skippedSteps ?? 0)
+        return state
+    }
+
+    /// Reads `trainer_state.json` from the checkpoint `directory`.
+    public static func state(at directory: URL) throws -> TrainerState {
         let stateURL = directory.appendingPathComponent("trainer_state.json")
         guard let data = try? Data(contentsOf: stateURL) else {
             throw CheckpointError.missingFile(stateURL.path)
         }
-        let state: TrainerState
-        do { state = try JSONDecoder().decode(TrainerState.self, from: data) } catch {
+        do { return try JSONDecoder().decode(TrainerState.self, from: data) } catch {
             throw CheckpointError.invalid(file: stateURL.path, reason: "\(error)")
         }
-        optimizer.step = state.step
-        return state
+    }
+
+    /// The run definition `directory` was trained with: its trainer state's options and its
+    /// `config.json`, read without loading any tensor.
+    public static func runDefinition(at directory: URL) throws -> RunDefinition {
+        RunDefinition(
+            options: try state(at: directory).options,
+            model: try ModelConfig.load(from: directory.appendingPathComponent("config.json")))
     }
 }

@@ -17,6 +17,11 @@ public struct StepReport: Codable, Sendable {
     public var gradientNorm: Double
     public var tokensPerSecond: Double
     public var milliseconds: Double
+    /// The step's loss or gradient norm was not finite and it was skipped without an update
+    /// (`NonFinitePolicy.skip`).
+    public var skipped = false
+    /// Steps skipped so far in the run, this one included.
+    public var skippedSteps = 0
     /// Per HSA layer, bottom to top, on this rank's last micro-batch of every
     /// `Trainer.fusionHealthEvery`-th step (empty otherwise, and for joint fusion): the mean
     /// fusion mass and the mean largest chunk weight (`FusionHealth`).

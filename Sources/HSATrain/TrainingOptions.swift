@@ -33,6 +33,19 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Train only the parameters whose names start with one of these prefixes (e.g.
     /// `encoder.`, `upper.0.hsa.`); the rest stay frozen. nil (absent in older files): all.
     public var trainOnly: [String]?
+    /// What a step with a NaN or infinite loss or gradient norm does (`NonFinitePolicy`).
+    /// nil (absent in older files) means `.stop`.
+    public var onNonFinite: NonFinitePolicy?
+    /// Under `.skip`: the most consecutive steps skipped before the run stops.
+    /// nil (absent in older files) means `defaultMaxSkippedSteps`.
+    public var maxSkippedSteps: Int?
+    /// A fingerprint of the training data (`DataManifest.identity`), so that `--resume`
+    /// notices other data. nil (absent in older files, or data without a manifest): unknown,
+    /// never compared.
+    public var dataIdentity: String?
+
+    /// `maxSkippedSteps` when none is given.
+    public static let defaultMaxSkippedSteps = 10
 
     public init() {}
 
@@ -55,6 +68,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case documentAligned = "document_aligned"
         case lossOnAllTokens = "loss_on_all_tokens"
         case trainOnly = "train_only"
+        case onNonFinite = "on_nonfinite"
+        case maxSkippedSteps = "max_skipped_steps"
+        case dataIdentity = "data_identity"
     }
 
     /// The parameter names `trainOnly` selects in `layout` (nil: train everything).

@@ -23,7 +23,9 @@ public final class TrainingRecorder {
                 "event": "step", "step": report.step, "loss": report.loss,
                 "lr": report.learningRate, "grad_norm": report.gradientNorm,
                 "tokens_per_s": report.tokensPerSecond, "ms": report.milliseconds,
+                "skipped_steps": report.skippedSteps,
             ]
+            if report.skipped { row["skipped"] = true }
             if !report.fusionMass.isEmpty {
                 row["hsa_mass"] = report.fusionMass
                 row["hsa_peak"] = report.fusionPeak

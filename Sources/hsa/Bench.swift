@@ -62,7 +62,7 @@ extension HSACommand.Bench {
             }
             let result: [String: Any] = [
                 "impl": device.implementation,
-                "preset": model.config == nil ? model.preset : "custom",
+                "preset": model.config == nil ? model.presetName : "custom",
                 "seq_len": seqLen,
                 "batch_size": batchSize,
                 "parameters": network.layout.totalCount,

@@ -62,7 +62,7 @@ struct BenchPrefill: ParsableCommand {
         }
         let result: [String: Any] = [
             "impl": device.implementation + "-streaming",
-            "preset": model.config == nil ? model.preset : "custom",
+            "preset": model.config == nil ? model.presetName : "custom",
             "kv_store": kvStore,
             "kv_precision": kvPrecision,
             "block": block,

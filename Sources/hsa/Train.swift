@@ -10,7 +10,12 @@ extension HSACommand {
                 Writes into --out: config.json, training.json, log.jsonl (one JSON object per \
                 step and evaluation), loss.svg, and checkpoints/step-N (model, optimizer and \
                 trainer state, written atomically). --resume continues from the newest \
-                checkpoint, bit-for-bit as if never interrupted (same thread count).
+                checkpoint, bit-for-bit as if never interrupted (same thread count); it refuses \
+                options or model flags that change the run (batch size, sequence length, seed, \
+                data, model config, ...) unless --allow-changed-options is given. \
+                --on-nonfinite says what a step with a NaN or infinite loss or gradient norm \
+                does; no checkpoint with non-finite weights is ever written. See \
+                docs/RELIABILITY.md.
 
                 --gpus N trains data-parallel on N GPUs: one process per GPU (this command \
                 re-run with HSA_RANK set), gradients summed with NCCL (libnccl.so.2, found like \
@@ -30,6 +35,12 @@ extension HSACommand {
         var out: String = "runs/train"
         @Flag(help: "Continue from the newest checkpoint in --out.")
         var resume = false
+        @Flag(
+            help: """
+                With --resume: continue even if options or model flags that define the run \
+                differ from the checkpoint's (a warning lists them).
+                """)
+        var allowChangedOptions = false
         @Option(
             help: """
                 Start from the weights of this model or checkpoint directory (fresh optimizer \
@@ -78,6 +89,15 @@ extension HSACommand {
                 the names); the rest stay frozen.
                 """)
         var trainOnly: String?
+        @Option(
+            help: """
+                A step whose loss or gradient norm is NaN or infinite: stop (before the update; \
+                the last checkpoint stays intact) or skip it (no update, counted as \
+                skipped_steps).
+                """)
+        var onNonfinite: NonFinitePolicy = .stop
+        @Option(help: "With --on-nonfinite skip: stop after more than N consecutive skips.")
+        var maxSkippedSteps: Int = TrainingOptions.defaultMaxSkippedSteps
         @Option(help: "Print a line every N steps.")
         var reportEvery: Int = 10
         @Option(help: "Stop after this many steps of this invocation (resumable later).")
@@ -89,6 +109,9 @@ extension HSACommand {
                     "--steps, --batch-size, --grad-accum must be > 0, --seq-len > 1")
             }
             guard gpus > 0 else { throw ValidationError("--gpus must be > 0") }
+            guard maxSkippedSteps >= 0 else {
+                throw ValidationError("--max-skipped-steps must be >= 0")
+            }
             if gpus > 1 {
                 guard device.backend != "cpu" else {
                     throw ValidationError(
@@ -125,6 +148,8 @@ extension HSACommand {
             o.trainOnly = trainOnly.map {
                 $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
             }
+            o.onNonFinite = onNonfinite
+            o.maxSkippedSteps = maxSkippedSteps
             return o
         }
 
@@ -168,8 +193,10 @@ extension HSACommand {
                 FileManager.default.fileExists(
                     atPath: runDirectory.appendingPathComponent("config.json").path)
             {
-                config = try ModelConfig.load(
-                    from: runDirectory.appendingPathComponent("config.json"))
+                // The stored config with the model flags given now on top; the trainer
+                // refuses any difference from the checkpoint's unless --allow-changed-options.
+                let stored = runDirectory.appendingPathComponent("config.json")
+                config = try model.resolve(over: ModelConfig.load(from: stored))
             } else if let initFrom, model.config == nil {
                 var fromInit = model
                 fromInit.config =
@@ -194,7 +221,8 @@ extension HSACommand {
                     "\(data): tokens go up to \(manifest.tokenizer.vocabSize - 1) but vocab_size "
                         + "is \(config.vocabSize)")
             }
-            let options = self.options
+            var options = self.options
+            options.dataIdentity = manifest.identity
             let documentStart = options.documentAligned == true ? ByteTokenizer().bos : nil
             let loader = try TokenDataLoader(
                 directory: dataDirectory, split: .train, batchSize: options.batchSize,
@@ -212,7 +240,10 @@ extension HSACommand {
             let trainer = Trainer(
                 model: model, options: options, source: loader, validation: validation,
                 runDirectory: runDirectory, tokenizer: ByteTokenizer(), reducer: reducer)
-            let resumedStep = resume ? try trainer.resumeFromLatestCheckpoint() : nil
+            let resumedStep =
+                resume
+                ? try trainer.resumeFromLatestCheckpoint(
+                    allowingChangedOptions: allowChangedOptions) : nil
             // A checkpoint found by --resume wins over --init-from.
             if let initFrom, resumedStep == nil {
                 // Flags may drop a part of the initial model (an ablation): skip its tensors.
@@ -237,6 +268,11 @@ extension HSACommand {
                     }
                 }
                 return
+            }
+            if !trainer.changesSinceCheckpoint.isEmpty {
+                Terminal.printError(
+                    "warning: resuming with changed run-defining options (--allow-changed-options): "
+                        + trainer.changesSinceCheckpoint.map(\.description).joined(separator: "; "))
             }
             if let resumedStep {
                 Terminal.printLine("resumed from step \(resumedStep)")
@@ -284,3 +320,5 @@ extension HSACommand {
         }
     }
 }
+
+extension NonFinitePolicy: ExpressibleByArgument {}

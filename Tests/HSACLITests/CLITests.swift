@@ -116,6 +116,54 @@ import Testing
         #expect(inspect.output.contains("total"))
     }
 
+    /// `--resume` refuses a changed batch size, sequence length, seed or model flag with one
+    /// line naming the field, runs with --allow-changed-options (warning), and accepts a changed
+    /// --steps.
+    @Test func resumeRefusesAChangedRunDefinition() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let text = root.appendingPathComponent("text")
+        try FileManager.default.createDirectory(at: text, withIntermediateDirectories: true)
+        for i in 0..<3 {
+            try String(repeating: "A long run resumes where it stopped. ", count: 50 + i).write(
+                to: text.appendingPathComponent("d\(i).txt"), atomically: true, encoding: .utf8)
+        }
+        let tokens = root.appendingPathComponent("tokens").path
+        let prepare = try Self.hsa([
+            "data", "prepare", text.path, "--out", tokens, "--validation-fraction", "0",
+        ])
+        #expect(prepare.status == 0, "\(prepare.error)")
+        let common = [
+            "train", "--data", tokens, "--out", root.appendingPathComponent("run").path,
+            "--seq-len", "16", "--batch-size", "2", "--eval-every", "0", "--checkpoint-every",
+            "1",
+        ]
+        let first = try Self.hsa(common + ["--steps", "2"])
+        #expect(first.status == 0, "\(first.error)")
+        let refused: [([String], String)] = [
+            (["--batch-size", "4"], "batch_size: 2 → 4"),
+            (["--seq-len", "32"], "seq_len: 16 → 32"),
+            (["--seed", "7"], "seed: 1234 → 7"),
+            (["--top-k", "3"], "config.top_k: "),
+        ]
+        for (flags, field) in refused {
+            let resumed = try Self.hsa(common + ["--steps", "3", "--resume"] + flags)
+            #expect(resumed.status != 0, "\(flags)")
+            #expect(resumed.error.contains(field), "\(flags): \(resumed.error)")
+            #expect(resumed.error.contains("--allow-changed-options"))
+            #expect(resumed.error.split(separator: "\n").count == 1, "\(resumed.error)")
+        }
+        let allowed = try Self.hsa(
+            common + ["--steps", "3", "--resume", "--seed", "7", "--allow-changed-options"])
+        #expect(allowed.status == 0, "\(allowed.error)")
+        #expect(allowed.error.contains("warning:") && allowed.error.contains("seed: 1234 → 7"))
+        #expect(allowed.output.contains("resumed from step 2"))
+        // Only what defines the run is checked: more steps (and the seed now stored) resume.
+        let longer = try Self.hsa(common + ["--steps", "4", "--resume", "--seed", "7"])
+        #expect(longer.status == 0, "\(longer.error)")
+        #expect(longer.output.contains("resumed from step 3"))
+    }
+
     @Test func badInputGivesOneLineErrors() throws {
         let root = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }

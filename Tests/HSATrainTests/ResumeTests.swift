@@ -40,8 +40,9 @@ import Testing
         return options
     }
 
-    static func trainer(data: URL, run: URL) throws -> Trainer {
-        let options = options()
+    static func trainer(data: URL, run: URL, options: TrainingOptions = options()) throws
+        -> Trainer
+    {
         let config = ModelConfig.tiny
         let loader = try TokenDataLoader(
             directory: data, split: .train, batchSize: options.batchSize,

@@ -4,8 +4,8 @@ import HSA
 
 /// Chooses a model config: a preset or a config.json, then any field overridden by a flag.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Preset: tiny, small or paper.")
-    var preset: String = "tiny"
+    @Option(help: "Preset: tiny, small or paper (default: tiny).")
+    var preset: String?
     @Option(help: "A config.json to start from instead of a preset.")
     var config: String?
 
@@ -44,13 +44,24 @@ struct ModelOptions: ParsableArguments {
     @Option var maxTrainLen: Int?
     @Option var retrievalDim: Int?
 
-    /// The resolved, validated config.
-    func resolve() throws -> ModelConfig {
+    /// The preset the config starts from when neither `--config` nor `--preset` is given.
+    static let defaultPreset = "tiny"
+
+    /// The preset named, or the default one (for reports).
+    var presetName: String { preset ?? Self.defaultPreset }
+
+    /// The resolved, validated config: `--config` or `--preset` if given, else `base` (else
+    /// the default preset), with every field flag given on top.
+    func resolve(over base: ModelConfig? = nil) throws -> ModelConfig {
         var c: ModelConfig
         if let config {
             c = try ModelConfig.load(from: URL(fileURLWithPath: config))
-        } else {
+        } else if let preset {
             c = try ModelConfig.preset(named: preset)
+        } else if let base {
+            c = base
+        } else {
+            c = try ModelConfig.preset(named: Self.defaultPreset)
         }
         func parse<E: RawRepresentable>(_ text: String?, _ field: String) throws -> E?
         where E.RawValue == String {
