@@ -28,10 +28,12 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
 
 extension ParameterStore {
     /// One F32 safetensors entry per parameter, in layout order, with `prefix` on each name.
-    public func safetensorsEntries(prefix: String = "") -> [SafetensorsEntry] {
+    public func safetensorsEntries(prefix: String = "", dtype: SafetensorsDType = .f32)
+        -> [SafetensorsEntry]
+    {
         storage.synchronize()  // the entries are read on the host
         return layout.specs.map {
-            SafetensorsEntry(name: prefix + $0.name, tensor: tensor($0.name))
+            SafetensorsEntry(name: prefix + $0.name, tensor: tensor($0.name), dtype: dtype)
         }
     }
 
@@ -69,12 +71,16 @@ extension ParameterStore {
 
 extension LanguageModel {
     /// Writes `config.json` and `model.safetensors` (or shards of at most `maxShardBytes`)
-    /// into `directory`, creating it.
-    public func save(to directory: URL, maxShardBytes: Int? = nil) throws {
+    /// into `directory`, creating it. Weights are stored as `dtype` (`.bf16` halves the file;
+    /// loading converts back to fp32).
+    public func save(
+        to directory: URL, maxShardBytes: Int? = nil, dtype: SafetensorsDType = .f32
+    ) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try AtomicFile.write(config.encoded(), to: directory.appendingPathComponent("config.json"))
         try SafetensorsShards.write(
-            parameters.safetensorsEntries(), metadata: ["format": "pt", "producer": "hsa"],
+            parameters.safetensorsEntries(dtype: dtype),
+            metadata: ["format": "pt", "producer": "hsa"],
             directory: directory, baseName: "model", maxShardBytes: maxShardBytes)
     }
 

@@ -10,7 +10,7 @@ struct HSACommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Train.self, Generate.self, Complete.self, Eval.self, BitsPerByte.self, Compare.self,
-            Inspect.self,
+            Inspect.self, Export.self,
             DataCommand.self, Bench.self, Doctor.self, Selftest.self,
         ])
 

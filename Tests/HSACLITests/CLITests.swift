@@ -210,6 +210,27 @@ import Testing
         #expect(missing.error.contains("nope"))
     }
 
+    /// `export --dtype bf16` halves the weights, and the exported model still loads and runs.
+    @Test func exportWritesABF16ModelThatLoads() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../models/ruler-4k-cls-top8").standardized
+        let out = root.appendingPathComponent("bf16")
+        let run = try Self.hsa(["export", "--model", source.path, "--out", out.path])
+        #expect(run.status == 0, "\(run.error)")
+        func size(_ url: URL) throws -> Int {
+            try FileManager.default.attributesOfItem(
+                atPath: url.appendingPathComponent("model.safetensors").path)[.size] as? Int ?? 0
+        }
+        let (exported, original) = (try size(out), try size(source))
+        #expect(exported * 10 < original * 6)  // half the data; the JSON header stays
+        let generate = try Self.hsa([
+            "generate", "--model", out.path, "--prompt", "Hello", "--max-tokens", "4",
+        ])
+        #expect(generate.status == 0, "\(generate.error)")
+    }
+
     /// `data tasks` writes a trainable varied mixture; `data synth` refuses the unseen suite's
     /// evaluation-only tasks.
     @Test func dataTasksWritesShardsAndSynthRefusesUnseenTasks() throws {

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import HSA
+
+/// `hsa export`: a checkpoint's model as a small, shippable model directory.
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a checkpoint's model (config, tokenizer, weights) in bf16 or fp32.",
+        discussion: """
+            Drops the optimizer and trainer state; bf16 halves the weights (loading converts \
+            them back to fp32, so the exported model runs everywhere the checkpoint did, with \
+            bf16-rounded weights).
+            """)
+
+    @Option(help: "Checkpoint or model directory.")
+    var model: String
+    @Option(help: "Output directory.")
+    var out: String
+    @Option(help: "Weight storage: bf16 or f32.")
+    var dtype: String = "bf16"
+    @Option(help: "Largest weight file in bytes (default: one file).")
+    var maxShardSize: Int?
+
+    func run() throws {
+        let stored: SafetensorsDType
+        switch dtype {
+        case "bf16": stored = .bf16
+        case "f32", "fp32": stored = .f32
+        default: throw ValidationError("--dtype must be bf16 or f32, got '\(dtype)'")
+        }
+        let source = URL(fileURLWithPath: model)
+        let network = try LanguageModel.load(from: source)
+        let target = URL(fileURLWithPath: out)
+        try network.save(to: target, maxShardBytes: maxShardSize, dtype: stored)
+        try loadTokenizer(directory: source).save(
+            to: target.appendingPathComponent("tokenizer.json"))
+        Terminal.printLine(
+            "wrote \(network.layout.totalCount) parameters as \(dtype) to \(out)")
+    }
+}
