@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Real-model recipe, evaluation on the GPU machine after train-gpu.sh (same warm machine, same
+# WORK): for every run's newest checkpoint, side by side on the one GPU:
+#   - `hsa bpb`: bits per byte by position in the held-out documents joined into one;
+#   - `hsa eval --suite unseen`: wordings no training generator uses (pass key, prose facts);
+#   - `hsa eval --suite ruler`: the NIAH/VT tasks (RULER's own templates, never trained on).
+# Then exports each model as bf16 (`hsa export`) and leaves in $OUT: eval.tar.gz (every
+# result folder and log) and model-NAME.tar (config, tokenizer, bf16 weights) per run.
+# Knobs: OUT (required); RUN_NAMES (';'-separated, default every run-* in WORK);
+#   UNSEEN_LENGTHS [4K,16K,64K]; RULER_LENGTHS [4K,16K]; SAMPLES [10]; POSITIONS
+#   [1K,4K,16K,64K,256K]; BUDGET_S [560]; EXPORT (1: export the models) [1]; BACKEND [cuda]
+set -u
+: "${OUT:?OUT must name the output directory}"
+W=${WORK:-/tmp/real-work}
+UNSEEN_LENGTHS=${UNSEEN_LENGTHS:-4K,16K,64K}
+RULER_LENGTHS=${RULER_LENGTHS:-4K,16K}
+SAMPLES=${SAMPLES:-10}
+POSITIONS=${POSITIONS:-1K,4K,16K,64K,256K}
+BUDGET_S=${BUDGET_S:-560}
+HSA=$W/hsa
+T0=$(date +%s)
+since() { echo $(( $(date +%s) - T0 )); }
+mkdir -p "$W/eval" "$OUT"
+exec > >(tee -a "$W/eval/console.log") 2>&1
+export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}
+[ -x "$HSA" ] || { echo "no $HSA: run train-gpu.sh first on this machine"; exit 1; }
+
+if [ -n "${RUN_NAMES:-}" ]; then IFS=';' read -ra NAMES <<< "$RUN_NAMES"
+else NAMES=(); for run in "$W"/run-*; do NAMES+=("${run##*/run-}"); done; fi
+PIDS=()
+for NAME in "${NAMES[@]}"; do
+    CK=$(ls -d "$W/run-$NAME"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
+    [ -n "$CK" ] || { echo "run $NAME: no checkpoint"; continue; }
+    echo "$NAME: $CK"
+    E=$W/eval/$NAME
+    mkdir -p "$E"
+    (
+        left() { echo $(( BUDGET_S - $(since) )); }
+        HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" bpb --backend "${BACKEND:-cuda}" --model "$CK" \
+            --concatenate data/heldout/*.txt --positions "$POSITIONS" --window 256 \
+            --out "$E/bpb" > "$E/bpb.log" 2>&1
+        HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" eval --backend "${BACKEND:-cuda}" --model "$CK" \
+            --suite unseen --lengths "$UNSEEN_LENGTHS" --samples "$SAMPLES" --data data \
+            --out "$E/unseen" > "$E/unseen.log" 2>&1
+        HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" eval --backend "${BACKEND:-cuda}" --model "$CK" \
+            --suite ruler --tasks niah_single_1,niah_single_2,niah_multikey_1,vt \
+            --lengths "$RULER_LENGTHS" --samples "$SAMPLES" --data data \
+            --out "$E/ruler" > "$E/ruler.log" 2>&1
+    ) &
+    PIDS+=($!)
+done
+wait "${PIDS[@]}"
+for NAME in "${NAMES[@]}"; do
+    E=$W/eval/$NAME
+    echo "== $NAME"
+    tail -7 "$E/bpb.log"; tail -8 "$E/unseen.log"; tail -8 "$E/ruler.log"
+    CK=$(ls -d "$W/run-$NAME"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
+    if [ "${EXPORT:-1}" = 1 ] && [ -n "$CK" ]; then
+        "$HSA" export --model "$CK" --out "$W/export/$NAME" > /dev/null \
+            && tar -cf "$OUT/model-$NAME.tar" -C "$W/export" "$NAME"
+    fi
+done
+tar -czf "$OUT/eval.tar.gz" -C "$W" eval
+echo "[$(since)s] done"

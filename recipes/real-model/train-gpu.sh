@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Real-model recipe (issue: a real length-generalizing language model), one GPU call: unpack
+# the corpus, build the mixture (prose with long-range copy drills + varied retrieval tasks from
+# `hsa data tasks`, answer-only loss on the tasks), then train every run of RUNS side by side
+# on the one GPU, each resuming its own checkpoint, until the time budget. Calls chain on a
+# warm machine: the work folder survives between back-to-back calls, so a second call with the
+# same RUNS continues every run. Leaves logs.tar.gz (logs, configs, console) in $OUT.
+#
+# Runs from the repository root on the GPU machine (no Swift toolchain there). Expects:
+#   .carry/hsa.xz               the static CLI (see README.md in this folder)
+#   .carry/corpus-part-*.tar.xz corpus text parts from scripts/pack_corpus.sh
+#   .carry/eval.tar.xz          data/eval/words and data/heldout (word lists, held-out texts)
+# Knobs (defaults in brackets):
+#   OUT          output directory (required)
+#   BUDGET_S     seconds from the start until training must stop [560]
+#   RUNS         ';'-separated runs NAME|FLAGS[|PARENT]: extra `hsa train` flags on top of
+#                BASE_FLAGS and the options below (the last of a repeated option wins);
+#                with PARENT, start from run PARENT's newest checkpoint instead
+#                (--init-from, fresh optimizer; BASE_FLAGS are then not applied)
+#                ["hsa|;swa|--attention swa"]
+#   BASE_FLAGS   model flags of every run without a parent
+#                ["--preset small --window 128 --fusion softmax"]
+#   STEPS [6000]; BATCH [8]; SEQ [4096]; LR [1e-3]; WARMUP [300]
+#   TASK_SAMPLES varied task samples [24000]; TEXT_WEIGHT, TASK_WEIGHT token shares [0.8, 0.2]
+#   COPY_DRILL   fraction of prose segments made copy drills [0.3]
+#   MIX_TOKENS   tokens in the mixture [220000000]
+#   BACKEND      cuda, or cpu for a dry run on any machine [cuda]
+set -u
+: "${OUT:?OUT must name the output directory}"
+BUDGET_S=${BUDGET_S:-560}
+RUNS=${RUNS:-"hsa|;swa|--attention swa"}
+BASE_FLAGS=${BASE_FLAGS:-"--preset small --window 128 --fusion softmax"}
+STEPS=${STEPS:-6000}
+BATCH=${BATCH:-8}
+SEQ=${SEQ:-4096}
+LR=${LR:-1e-3}
+WARMUP=${WARMUP:-300}
+TASK_SAMPLES=${TASK_SAMPLES:-24000}
+TEXT_WEIGHT=${TEXT_WEIGHT:-0.8}
+TASK_WEIGHT=${TASK_WEIGHT:-0.2}
+COPY_DRILL=${COPY_DRILL:-0.3}
+MIX_TOKENS=${MIX_TOKENS:-220000000}
+BACKEND=${BACKEND:-cuda}
+DEVICE_FLAGS=(--backend "$BACKEND")
+[ "$BACKEND" = cuda ] && DEVICE_FLAGS+=(--matmul-precision bf16 --attention-precision bf16)
+W=${WORK:-/tmp/real-work}
+T0=$(date +%s)
+since() { echo $(( $(date +%s) - T0 )); }
+mkdir -p "$W/meta" "$OUT"
+exec > >(tee -a "$W/meta/console.log") 2>&1
+
+HSA=$W/hsa
+[ -x "$HSA" ] || { xz -dc .carry/hsa.xz > "$HSA" && chmod +x "$HSA"; } || exit 1
+export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}
+[ "$BACKEND" = cuda ] && nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader
+
+# MARK: - Data (once per machine)
+if [ ! -f "$W/mix/manifest.json" ]; then
+    mkdir -p data
+    for part in .carry/corpus-part-*.tar.xz; do tar -xJf "$part" -C data || exit 1; done
+    tar -xJf .carry/eval.tar.xz -C data || exit 1
+    echo "[$(since)s] data unpacked: $(du -sh data/corpus | cut -f1) of corpus text"
+    "$HSA" data prepare data/corpus --out "$W/text" --validation-fraction 0.005 \
+        > "$W/meta/prepare.log" 2>&1 || { cat "$W/meta/prepare.log"; exit 1; }
+    "$HSA" data tasks --haystack data/corpus --samples "$TASK_SAMPLES" --lengths 1K,2K,4K \
+        --data data --out "$W/tasks" > "$W/meta/tasks.log" 2>&1 \
+        || { cat "$W/meta/tasks.log"; exit 1; }
+    tail -1 "$W/meta/tasks.log"
+    "$HSA" data mix "$W/text:$TEXT_WEIGHT" "$W/tasks:$TASK_WEIGHT" --segment-length "$SEQ" \
+        --copy-drill "$COPY_DRILL" --tokens "$MIX_TOKENS" --out "$W/mix" \
+        > "$W/meta/mix.log" 2>&1 || { cat "$W/meta/mix.log"; exit 1; }
+    cp "$W/mix/mix.json" "$W/tasks/synth.json" "$W/meta/"
+    echo "[$(since)s] mixture ready"
+fi
+
+# MARK: - Training, every run on the one GPU
+IFS=';' read -ra RUN_LIST <<< "$RUNS"
+THREADS=$(( $(nproc) / ${#RUN_LIST[@]} > 0 ? $(nproc) / ${#RUN_LIST[@]} : 1 ))
+PIDS=()
+NAMES=()
+for entry in "${RUN_LIST[@]}"; do
+    IFS='|' read -r NAME FLAGS PARENT <<< "$entry"
+    MODEL_FLAGS=$BASE_FLAGS
+    INIT=()
+    if [ -n "${PARENT:-}" ]; then
+        CK=$(ls -d "$W/run-$PARENT"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
+        [ -n "$CK" ] || { echo "run $NAME: parent $PARENT has no checkpoint"; continue; }
+        MODEL_FLAGS=""
+        INIT=(--init-from "$CK")
+    fi
+    # shellcheck disable=SC2086
+    HSA_NUM_THREADS=$THREADS timeout $(( BUDGET_S - $(since) )) "$HSA" train \
+        "${DEVICE_FLAGS[@]}" --data "$W/mix" --document-aligned --out "$W/run-$NAME" --resume \
+        --seq-len "$SEQ" --batch-size "$BATCH" --steps "$STEPS" --lr "$LR" \
+        --warmup-steps "$WARMUP" --eval-every 0 --checkpoint-every 250 --keep-checkpoints 1 \
+        --report-every 100 --on-nonfinite skip \
+        $MODEL_FLAGS $FLAGS "${INIT[@]}" >> "$W/meta/train-$NAME.log" 2>&1 &
+    PIDS+=($!)
+    NAMES+=("$NAME")
+done
+for i in "${!PIDS[@]}"; do
+    wait "${PIDS[$i]}"
+    echo "[$(since)s] run ${NAMES[$i]}: exit $? (124: stopped by the budget)"
+    grep -E '^step=' "$W/meta/train-${NAMES[$i]}.log" | tail -2
+done
+
+# MARK: - Logs back
+for run in "$W"/run-*; do
+    name=${run##*/run-}
+    mkdir -p "$W/meta/$name"
+    cp "$run"/{log.jsonl,training.json,config.json,loss.svg} "$W/meta/$name/" 2>/dev/null
+done
+tar -czf "$OUT/logs.tar.gz" -C "$W" meta
+echo "[$(since)s] done"
