@@ -19,7 +19,7 @@ extension HSACommand {
         var model: String?
         @Option(help: "Instead of --model: 'needle-search' (cheats on NIAH) or 'wrong'.")
         var referenceModel: String?
-        @Option(help: "ruler, babilong or copy.")
+        @Option(help: "ruler, babilong, copy or unseen (wordings never trained on).")
         var suite: String = "ruler"
         @Option(help: "Task names, comma-separated; 'all' = tasks without data (+ qa_1,qa_2).")
         var tasks: String = "all"
