@@ -17,7 +17,28 @@ out="${1:-data/corpus}"
 heldout="${2:-data/heldout}"
 novel="${HSA_HELDOUT_NOVEL:-persuasion}"
 packages=(r-cran-janeaustenr bible-kjv bible-kjv-text fortunes jargon-text dict-gcide
-          wordnet-base python3.11-doc)
+          wordnet-base python3.11-doc
+          linux-doc-6.1 perl-doc manpages manpages-dev postgresql-doc-15 debian-reference-en
+          debian-handbook rust-doc golang-1.19-doc python-django-doc r-doc-html racket-doc
+          erlang-doc python-sklearn-doc python-pandas-doc python-scipy-doc python-sympy-doc
+          python-astropy-doc python-statsmodels-doc twisted-doc git-doc bash-doc binutils-doc
+          autoconf-doc gnu-standards sqlite3-doc gimp-help-en lilypond-doc-html gnucash-docs
+          qtbase5-doc-html qtdeclarative5-doc-html nodejs-doc apache2-doc llvm-14-doc
+          clang-14-doc cmake-doc octave-doc python-sqlalchemy-doc developers-reference
+          debian-policy maint-guide gnuplot-doc maxima-doc exim4-doc-html bind9-doc
+          python-flask-doc python-pytest-doc python-celery-doc python-biopython-doc
+          python-skimage-doc libreoffice-help-en-us sagemath-doc openjdk-17-doc
+          cppreference-doc-en-html libssl-doc)
+# Output folders written by corpus_extract.py (removed first so nothing stale lingers).
+sources=(janeausten bible-kjv fortunes jargon gcide wordnet python-docs shakespeare
+         linux-doc perl-doc manpages postgresql-doc debian-reference debian-handbook rust-books
+         golang-doc django-docs r-manuals racket-docs erlang-docs sklearn-docs pandas-docs
+         scipy-docs sympy-docs astropy-docs statsmodels-docs twisted-docs git-doc bash-manual
+         gnu-info sqlite-docs gimp-help lilypond-docs gnucash-docs qt-docs nodejs-docs
+         apache-manual llvm-docs clang-docs cmake-docs octave-manual sqlalchemy-docs
+         developers-reference debian-policy maint-guide gnuplot-docs maxima-manual exim-spec
+         bind9-arm flask-docs pytest-docs celery-docs biopython-tutorial skimage-docs
+         libreoffice-help sagemath-docs openjdk-api cppreference openssl-manpages)
 
 sudo_prefix=""
 if [ "$(id -u)" != "0" ]; then sudo_prefix="sudo"; fi
@@ -61,7 +82,7 @@ fi
 # MARK: - Extraction
 
 # Start clean so removed or renamed documents do not linger from an earlier run.
-for source in janeausten bible-kjv fortunes jargon gcide wordnet python-docs shakespeare; do
+for source in "${sources[@]}"; do
     rm -rf "${out:?}/$source"
 done
 mkdir -p "$out" "$heldout"

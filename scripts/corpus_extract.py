@@ -4,8 +4,10 @@
 Usage: corpus_extract.py OUT_DIR HELDOUT_DIR [--shakespeare DIR] [--heldout-novel NAME]
 
 Writes OUT_DIR/<source>/*.txt (one document per file) and HELDOUT_DIR/*.txt, removes
-documents whose bytes are identical to an earlier one (SHA-256), and prints a size table.
-Only the standard library is used; every input is a file installed by apt-get.
+documents whose bytes, or whose lowercased text without whitespace and punctuation, equal an
+earlier one's (SHA-256), and prints a size table. The documentation packages are converted by
+corpus_docs.py (formats in corpus_text.py). Only the standard library is used; every input is
+a file installed by apt-get (or the optional PyPI sdist).
 """
 
 import argparse
@@ -18,6 +20,8 @@ import struct
 import subprocess
 import sys
 import zlib
+
+import corpus_docs  # the documentation packages (scripts/corpus_docs.py)
 
 JANEAUSTENR_DATA = "/usr/lib/R/site-library/janeaustenr/data"
 # Object order in Rdata.rdb equals the name order in Rdata.rdx (alphabetical).
@@ -38,11 +42,12 @@ GCIDE_ENTITIES = [
 # MARK: - Output with de-duplication
 
 class Writer:
-    """Writes documents, skipping exact duplicates across all sources."""
+    """Writes documents, skipping exact and normalized-text duplicates across all sources."""
 
     def __init__(self, out_dir):
         self.out_dir = out_dir
         self.seen = set()
+        self.paths = set()  # files written in this run
         self.stats = {}  # source -> [documents, bytes, duplicates]
 
     def write(self, source, name, text, directory=None):
@@ -51,15 +56,25 @@ class Writer:
             return
         data = text.encode("utf-8")
         digest = hashlib.sha256(data).digest()
+        # Near-duplicates (the same page in two man sections, re-wrapped copies) share the
+        # hash of their lowercased text with all whitespace and punctuation removed.
+        normalized = hashlib.sha256(re.sub(r"[\W_]+", "", text.lower()).encode("utf-8"))
         entry = self.stats.setdefault(source, [0, 0, 0])
-        if digest in self.seen:
+        if digest in self.seen or normalized.digest() in self.seen:
             entry[2] += 1
             return
         self.seen.add(digest)
+        self.seen.add(normalized.digest())
         folder = directory or os.path.join(self.out_dir, source)
         os.makedirs(folder, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "doc"
-        with open(os.path.join(folder, safe + ".txt"), "wb") as f:
+        path = os.path.join(folder, safe + ".txt")
+        counter = 1
+        while path in self.paths:  # two names that differ only in replaced characters
+            counter += 1
+            path = os.path.join(folder, "%s-%d.txt" % (safe, counter))
+        self.paths.add(path)
+        with open(path, "wb") as f:
             f.write(data)
         entry[0] += 1
         entry[1] += len(data)
@@ -215,6 +230,7 @@ def main():
         ("gcide", lambda: gcide(writer)),
         ("wordnet", lambda: wordnet(writer)),
         ("python-docs", lambda: python_docs(writer)),
+        ("documentation packages", lambda: corpus_docs.extract_docs(writer, args.heldout_dir)),
     ]
     if args.shakespeare:
         steps.append(("shakespeare", lambda: shakespeare(writer, args.shakespeare)))
@@ -222,14 +238,14 @@ def main():
         print("extracting %s ..." % name, file=sys.stderr, flush=True)
         step()
     total_docs, total_bytes = 0, 0
-    print("%-20s %8s %10s %6s" % ("source", "docs", "MB", "dups"))
+    print("%-28s %8s %10s %6s" % ("source", "docs", "MB", "dups"))
     for source in sorted(writer.stats):
         docs, size, dups = writer.stats[source]
-        print("%-20s %8d %10.2f %6d" % (source, docs, size / 1e6, dups))
-        if source != "janeausten-heldout":
+        print("%-28s %8d %10.2f %6d" % (source, docs, size / 1e6, dups))
+        if not source.endswith("-heldout"):
             total_docs += docs
             total_bytes += size
-    print("%-20s %8d %10.2f" % ("total (training)", total_docs, total_bytes / 1e6))
+    print("%-28s %8d %10.2f" % ("total (training)", total_docs, total_bytes / 1e6))
 
 
 if __name__ == "__main__":
