@@ -60,7 +60,7 @@ for list in "$out"/corpus-part-*.list; do
     name="$(basename "$archive")"
     sed "s|^|$name	|" "$list" >> "$out/corpus-index.txt"
     size=$(stat -c %s "$archive")
-    raw=$(cd "$corpus" && tr '\n' '\0' < "$list" | du -cb --files0-from=- | tail -n 1 | cut -f1)
+    raw=$(tr '\n' '\0' < "$list" | (cd "$corpus" && du -cb --files0-from=-) | tail -n 1 | cut -f1)
     awk -v n="$name" -v d="$(wc -l < "$list")" -v r="$raw" -v s="$size" 'BEGIN {
         printf "%s  %6d documents  %7.2f MB text  %6.2f MB compressed\n", n, d, r / 1e6, s / 1e6 }'
     if [ "$size" -gt "$max_bytes" ]; then
