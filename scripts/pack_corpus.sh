@@ -9,14 +9,17 @@
 #   HSA_PACK_PART_MB=120  uncompressed MB per part (text compresses ~4-6x under xz -9)
 #   HSA_PACK_MAX_MB=40    a compressed part larger than this is an error (lower PART_MB)
 #
-# Documents are taken in sorted path order and cut into parts by cumulative size, so the
-# same corpus always gives the same parts. Unpack on the other side with
+# Documents are dealt in sorted path order to the parts in turn (document k to part k mod N,
+# N = total size / HSA_PACK_PART_MB rounded up), so every part is a sample of every source: a
+# session that can carry one part trains on all kinds of text, and the next part rotates in
+# new documents of the same mix. The same corpus always gives the same parts. Unpack with
 #   for p in corpus-part-*.tar.xz; do tar -xJf "$p" -C data/corpus; done
 set -euo pipefail
 
 corpus="${1:-data/corpus}"
 out="${2:-data/corpus-packed}"
 part_bytes=$(( ${HSA_PACK_PART_MB:-120} * 1000000 ))
+if [ "$part_bytes" -le 0 ]; then echo "error: HSA_PACK_PART_MB must be > 0" >&2; exit 1; fi
 max_bytes=$(( ${HSA_PACK_MAX_MB:-40} * 1000000 ))
 
 if [ ! -d "$corpus" ]; then
@@ -26,16 +29,17 @@ fi
 mkdir -p "$out"
 rm -f "$out"/corpus-part-*.tar.xz "$out"/corpus-part-*.list "$out"/corpus-index.txt
 
-# MARK: - Split by cumulative size
+# MARK: - Deal the documents to the parts
 
 # "size path" for every document, sorted by path in the C locale.
 (cd "$corpus" && find . -type f -name '*.txt' -printf '%s %P\n') | LC_ALL=C sort -k2 \
-    | awk -v limit="$part_bytes" -v out="$out" '
-        # Start a new part when adding this document would pass the limit.
-        { if (n == 0 || (used > 0 && used + $1 > limit)) { n++; used = 0 }
-          used += $1
-          list = sprintf("%s/corpus-part-%02d.list", out, n)
-          print substr($0, index($0, " ") + 1) > list }'
+    > "$out/documents.tmp"
+total=$(awk '{ t += $1 } END { print t + 0 }' "$out/documents.tmp")
+parts=$(( (total + part_bytes - 1) / part_bytes ))
+awk -v parts="$parts" -v out="$out" '
+    { list = sprintf("%s/corpus-part-%02d.list", out, (NR - 1) % parts + 1)
+      print substr($0, index($0, " ") + 1) > list }' "$out/documents.tmp"
+rm -f "$out/documents.tmp"
 
 # MARK: - Compress (two parts at a time: one xz thread each)
 

@@ -57,7 +57,8 @@ export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}
 # MARK: - Data (once per machine)
 if [ ! -f "$W/mix/manifest.json" ]; then
     mkdir -p data
-    for part in .carry/corpus-part-*.tar.xz; do tar -xJf "$part" -C data || exit 1; done
+    mkdir -p data/corpus
+    for part in .carry/corpus-part-*.tar.xz; do tar -xJf "$part" -C data/corpus || exit 1; done
     tar -xJf .carry/eval.tar.xz -C data || exit 1
     echo "[$(since)s] data unpacked: $(du -sh data/corpus | cut -f1) of corpus text"
     "$HSA" data prepare data/corpus --out "$W/text" --validation-fraction 0.005 \
