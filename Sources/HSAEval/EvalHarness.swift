@@ -93,7 +93,7 @@ public final class EvalHarness {
     public func evaluate(_ sample: EvalSample) throws -> EvalResult {
         let start = Date()
         let prompt = [tokenizer.bos] + tokenizer.encode(sample.promptText)
-        let output = try model.generate(prompt: prompt, maxTokens: sample.tokensToGenerate)
+        let output = try model.generate(prompt: prompt, maxTokens: sample.generationLimit)
         let prediction = tokenizer.decode(output.filter { !tokenizer.isSpecial($0) })
         let score = Scoring.score(prediction, for: sample)
         var diagnostics: [String: Double]?

@@ -16,6 +16,9 @@ public enum ScoringMetric: String, Codable, Sendable {
 ///
 /// The model's prompt is `[BOS] + tokens(input + answer_prefix)`; for generated samples
 /// `1 + bytes(input + answer_prefix) + tokens_to_generate == length` exactly (byte tokenizer).
+/// Lines written elsewhere (no `suite` field, e.g. NVIDIA RULER's generator) are normalized on
+/// reading: an `input` that already ends with its `answer_prefix` is cut before it, so the prefix
+/// is not doubled, and their `tokens_to_generate` is only a floor (``generationLimit``).
 public struct EvalSample: Codable, Sendable, Equatable {
     /// Sample number within its task and length.
     public var index: Int
@@ -42,8 +45,13 @@ public struct EvalSample: Codable, Sendable, Equatable {
     /// Token positions of the values of needles that are not answers (NIAH's other keys:
     /// look-alike distractors); empty for other tasks.
     public var distractorPositions: [Int]
-    /// Answer length limit in tokens (RULER's tokens_to_generate).
+    /// Answer length limit in tokens (RULER's tokens_to_generate); byte tokens when
+    /// ``countsByteTokens``, else another tokenizer's units.
     public var tokensToGenerate: Int
+    /// Whether ``tokensToGenerate`` counts this project's byte tokens: true for generated
+    /// samples and for lines carrying `suite` (written by `hsa eval --write-tasks`), false for
+    /// lines from elsewhere, whose counts are in their generator's tokenizer. Not serialized.
+    public var countsByteTokens: Bool
     /// How it is scored.
     public var metric: ScoringMetric
     /// BABILong: the question (labels it mentions never count as answers).
@@ -56,7 +64,7 @@ public struct EvalSample: Codable, Sendable, Equatable {
         index: Int, input: String, outputs: [String], length: Int, answerPrefix: String,
         task: String, suite: String, depth: Double? = nil, seed: UInt64? = nil,
         needlePositions: [Int] = [], distractorPositions: [Int] = [], tokensToGenerate: Int,
-        metric: ScoringMetric,
+        countsByteTokens: Bool = true, metric: ScoringMetric,
         question: String? = nil, labels: [String]? = nil
     ) {
         self.index = index
@@ -71,6 +79,7 @@ public struct EvalSample: Codable, Sendable, Equatable {
         self.needlePositions = needlePositions
         self.distractorPositions = distractorPositions
         self.tokensToGenerate = tokensToGenerate
+        self.countsByteTokens = countsByteTokens
         self.metric = metric
         self.question = question
         self.labels = labels
@@ -85,6 +94,9 @@ public struct EvalSample: Codable, Sendable, Equatable {
     }
 
     /// Decodes RULER's fields (required: `input`, `outputs`, `length`) and ours (optional).
+    /// Fields of other RULER versions (`length_w_model_temp`, `token_position_answer`, ...) are
+    /// ignored. A line without `suite` comes from elsewhere: see ``countsByteTokens``, and an
+    /// `input` ending with `answer_prefix` is cut before it (``promptText`` stays `input`).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         index = try c.decodeIfPresent(Int.self, forKey: .index) ?? 0
@@ -92,6 +104,14 @@ public struct EvalSample: Codable, Sendable, Equatable {
         outputs = try c.decode([String].self, forKey: .outputs)
         length = try c.decode(Int.self, forKey: .length)
         answerPrefix = try c.decodeIfPresent(String.self, forKey: .answerPrefix) ?? ""
+        // `hsa eval --write-tasks` always writes `suite`; its lines are read back unchanged.
+        countsByteTokens = c.contains(.suite)
+        // RULER's prepare.py appends the answer prefix to the template, so `input` ends with it;
+        // versions that also write `answer_prefix` may keep it in `input` as well. Our own
+        // lines are never cut: their input is the prompt before the prefix by construction.
+        if !countsByteTokens, !answerPrefix.isEmpty, input.hasSuffix(answerPrefix) {
+            input.removeLast(answerPrefix.count)
+        }
         task = try c.decodeIfPresent(String.self, forKey: .task) ?? "file"
         suite = try c.decodeIfPresent(String.self, forKey: .suite) ?? "file"
         depth = try c.decodeIfPresent(Double.self, forKey: .depth)
@@ -109,6 +129,22 @@ public struct EvalSample: Codable, Sendable, Equatable {
 
     /// The full prompt text the model continues.
     public var promptText: String { input + answerPrefix }
+
+    /// Extra bytes allowed beyond the reference answers of a line from elsewhere: a leading
+    /// space, a closing period, a short preamble.
+    public static let answerMargin = 16
+
+    /// Byte tokens the model may generate (it stops earlier at end of sequence). For this
+    /// project's samples, ``tokensToGenerate``. A line from elsewhere counts it in its own
+    /// tokenizer's units (RULER: 128 subword tokens for NIAH, 30 for vt, 32 for QA), where one
+    /// token is often several bytes, so it is only a floor: the limit also covers every
+    /// reference answer in full with a ", " after each (string_match_all needs them all) plus
+    /// ``answerMargin``, so a budget in the other units never cuts an answer short.
+    public var generationLimit: Int {
+        guard !countsByteTokens else { return tokensToGenerate }
+        let answersBytes = outputs.reduce(0) { $0 + $1.utf8.count + 2 }
+        return max(tokensToGenerate, answersBytes + Self.answerMargin)
+    }
 
     /// Key identifying the sample in a results file: task, length and index.
     public var resultKey: String { "\(task)|\(length)|\(index)" }

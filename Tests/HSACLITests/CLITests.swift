@@ -311,6 +311,40 @@ import Testing
         #expect(missing.error.contains("summary.json"))
     }
 
+    /// A RULER file exactly as NVIDIA's generator writes it (Tests/Fixtures/ruler-nvidia) runs
+    /// end to end: the prompt is BOS + `input` (no second answer prefix) and the cheating
+    /// needle-search model finds every needle.
+    @Test func evalRunsNvidiaRulerTaskFiles() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/ruler-nvidia")
+        for task in ["niah_single_1", "niah_multikey_2", "niah_multikey_3"] {
+            let file = fixtures.appendingPathComponent("\(task)/validation.jsonl")
+            let out = root.appendingPathComponent(task)
+            let eval = try Self.hsa([
+                "eval", "--reference-model", "needle-search", "--tasks-file", file.path,
+                "--data", root.path, "--out", out.path,
+            ])
+            #expect(eval.status == 0, "\(eval.error)")
+            let summary = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: out.appendingPathComponent("summary.json")))
+            #expect((summary as? [String: Any])?["overall"] as? Double == 1, "\(task)")
+            let inputs = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+            let results = try String(
+                contentsOf: out.appendingPathComponent("results.jsonl"), encoding: .utf8
+            ).split(separator: "\n")
+            #expect(results.count == inputs.count && !inputs.isEmpty)
+            for (line, result) in zip(inputs, results) {
+                let input = try JSONSerialization.jsonObject(with: Data(line.utf8))
+                let recorded = try JSONSerialization.jsonObject(with: Data(result.utf8))
+                let text = try #require((input as? [String: Any])?["input"] as? String)
+                let tokens = (recorded as? [String: Any])?["prompt_tokens"] as? Int
+                #expect(tokens == 1 + text.utf8.count, "\(task)")
+            }
+        }
+    }
+
     /// YaRN is an evaluation option (any backend) with a factor above 1 and a positive
     /// original length.
     @Test func yarnOptionsAreChecked() throws {
