@@ -6,6 +6,10 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case unknownFields(file: String, fields: [String])
     case invalid(field: String, reason: String)
     case unreadable(file: String, reason: String)
+    /// The parameter count (nil: beyond `Int`) exceeds `limit`.
+    case tooManyParameters(count: Int?, limit: Int)
+    /// An error of the config file `file`.
+    indirect case inFile(file: String, error: ConfigError)
 
     public var description: String {
         switch self {
@@ -19,35 +23,29 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             return "config field '\(field)': \(reason)"
         case .unreadable(let file, let reason):
             return "\(file): \(reason)"
+        case .tooManyParameters(let count, let limit):
+            return "the model has \(count.map(String.init) ?? "more than Int.max") parameters, "
+                + "more than the limit of \(limit); hint: lower d_model, d_ff, the layer counts "
+                + "or vocab_size"
+        case .inFile(let file, let error):
+            return "\(file): \(error)"
         }
     }
 }
 
 extension ModelConfig {
-    /// Rejects inconsistent values with an error naming the field.
+    /// Rejects out-of-range and inconsistent values with an error naming the field (sizes
+    /// first, against `ModelLimits`, so nothing later computes with an absurd size).
     public func validate() throws {
         func require(_ ok: Bool, _ field: String, _ reason: @autoclosure () -> String) throws {
             if !ok { throw ConfigError.invalid(field: field, reason: reason()) }
         }
-        try require(vocabSize > 0, "vocab_size", "must be positive, got \(vocabSize)")
-        try require(dModel > 0, "d_model", "must be positive, got \(dModel)")
-        try require(nLowerLayers >= 0, "n_lower_layers", "must be >= 0, got \(nLowerLayers)")
-        try require(nUpperLayers >= 0, "n_upper_layers", "must be >= 0, got \(nUpperLayers)")
-        try require(nHeads > 0, "n_heads", "must be positive, got \(nHeads)")
+        try checkSizes()
         try require(
-            nKvHeads > 0 && nHeads % nKvHeads == 0, "n_kv_heads",
-            "must divide n_heads (\(nHeads)), got \(nKvHeads)")
-        try require(
-            headDim > 0 && headDim % 2 == 0, "head_dim", "must be positive and even, got \(headDim)"
+            nHeads % nKvHeads == 0, "n_kv_heads", "must divide n_heads (\(nHeads)), got \(nKvHeads)"
         )
-        try require(dFf > 0, "d_ff", "must be positive, got \(dFf)")
-        try require(window > 0, "window", "must be positive, got \(window)")
-        try require(ropeTheta > 0, "rope_theta", "must be positive, got \(ropeTheta)")
-        try require(maxTrainLen > 0, "max_train_len", "must be positive, got \(maxTrainLen)")
+        try require(headDim % 2 == 0, "head_dim", "must be even, got \(headDim)")
         guard usesHSA else { return }
-        try require(chunkSize > 0, "chunk_size", "must be positive, got \(chunkSize)")
-        try require(topK > 0, "top_k", "must be positive, got \(topK)")
-        try require(encoderLayers >= 0, "encoder_layers", "must be >= 0, got \(encoderLayers)")
         try require(
             !hsaLayers.isEmpty, "hsa_layers", "attention 'hsa' needs at least one HSA layer")
         for j in hsaLayers {
@@ -103,7 +101,9 @@ extension ModelConfig {
         {
             throw ConfigError.unreadable(file: source, reason: describe(error))
         }
-        try config.validate()
+        do { try config.validate() } catch let error as ConfigError {
+            throw ConfigError.inFile(file: source, error: error)
+        }
         return config
     }
 
