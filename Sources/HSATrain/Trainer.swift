@@ -73,6 +73,7 @@ public final class Trainer {
     /// - Throws: `ResumeMismatchError`, before anything is loaded, on a difference not allowed.
     @discardableResult
     public func resumeFromLatestCheckpoint(allowingChangedOptions: Bool = false) throws -> Int? {
+        TrainingCheckpoint.removeStaleTemporaries(runDirectory: runDirectory)
         guard let latest = TrainingCheckpoint.list(runDirectory: runDirectory).last else {
             return nil
         }
@@ -83,7 +84,12 @@ public final class Trainer {
         }
         changesSinceCheckpoint = changes
         let state = try TrainingCheckpoint.load(from: latest, into: model, optimizer: optimizer)
-        try source.restoreState(state.dataState)
+        do { try source.restoreState(state.dataState) } catch {
+            // A cursor outside the data (or data_state garbled) is the state file's fault.
+            throw CheckpointError.invalid(
+                file: latest.appendingPathComponent("trainer_state.json").path,
+                reason: "data_state: \(error)")
+        }
         step = state.step
         tokensSeen = state.tokensSeen
         nonFiniteGuard.skippedSteps = state.skippedSteps ?? 0

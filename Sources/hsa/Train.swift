@@ -294,7 +294,8 @@ extension HSACommand {
                     + (reducer.map { "; GPUs: \($0.worldSize) (NCCL \($0.communicator.version))" }
                         ?? ""))
             let recorder = try TrainingRecorder(
-                runDirectory: runDirectory, append: trainer.step > 0)
+                runDirectory: runDirectory, resumedStep: trainer.step > 0 ? trainer.step : nil)
+            if let warning = recorder.warning { Terminal.printError(warning) }
             let progress = ProgressBar(total: options.steps)
             try trainer.run(stopAfter: stopAfter) { event in
                 try recorder.record(event)
