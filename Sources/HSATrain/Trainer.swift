@@ -227,7 +227,10 @@ public final class Trainer {
                         milliseconds: seconds * 1000, skipped: !applies,
                         skippedSteps: skippedSteps, fusionMass: health.map(\.mass),
                         fusionPeak: health.map(\.peak))))
-            if options.evalEvery > 0, step % options.evalEvery == 0 || step == options.steps {
+            // No validation batches (the data has no validation split): validation is off.
+            if options.evalEvery > 0, !validation.isEmpty,
+                step % options.evalEvery == 0 || step == options.steps
+            {
                 let validationLoss = try validationLoss()
                 try onEvent(
                     .evaluation(EvaluationReport(step: step, validationLoss: validationLoss)))
