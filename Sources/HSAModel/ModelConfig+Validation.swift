@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 /// Why a model configuration was rejected.
 public enum ConfigError: Error, CustomStringConvertible, Equatable {
@@ -78,7 +79,8 @@ extension ModelConfig {
     public static func load(from url: URL) throws -> ModelConfig {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ConfigError.unreadable(file: url.path, reason: "cannot read (\(error))")
+            throw ConfigError.unreadable(
+                file: url.path, reason: "cannot read (\(fileErrorReason(error)))")
         }
         return try decode(data, source: url.path)
     }
@@ -95,6 +97,11 @@ extension ModelConfig {
         let known = Set(CodingKeys.allCases.map(\.rawValue))
         let unknown = fields.keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty { throw ConfigError.unknownFields(file: source, fields: unknown) }
+        if let (field, number) = firstNonInteger(in: fields) {
+            throw ConfigError.inFile(
+                file: source,
+                error: .invalid(field: field, reason: "must be an integer, got \(number)"))
+        }
         let config: ModelConfig
         do { config = try JSONDecoder().decode(ModelConfig.self, from: data) } catch let error
             as DecodingError
@@ -115,6 +122,30 @@ extension ModelConfig {
     }
 }
 
+/// The integer fields of config.json.
+private let integerFields = [
+    "vocab_size", "d_model", "n_lower_layers", "n_upper_layers", "n_heads", "n_kv_heads",
+    "head_dim", "d_ff", "window", "chunk_size", "encoder_layers", "top_k", "max_train_len",
+    "retrieval_dim",
+]
+
+/// The first integer field holding a number that is not an integer an `Int` holds (1.5,
+/// 1e30), with that number. Checked before decoding: JSONDecoder reports these as "not valid
+/// JSON" without naming the field.
+private func firstNonInteger(in fields: [String: Any]) -> (String, String)? {
+    for field in integerFields {
+        guard let number = fields[field] as? NSNumber else { continue }
+        // An integer in Int's range prints as its digits; anything else does not parse back.
+        if Int(number.stringValue) == nil { return (field, number.stringValue) }
+    }
+    if let layers = fields["hsa_layers"] as? [Any] {
+        for case let number as NSNumber in layers where Int(number.stringValue) == nil {
+            return ("hsa_layers", number.stringValue)
+        }
+    }
+    return nil
+}
+
 /// A one-line account of a decoding error that names the field.
 private func describe(_ error: DecodingError) -> String {
     func path(_ context: DecodingError.Context) -> String {
@@ -125,6 +156,8 @@ private func describe(_ error: DecodingError) -> String {
         return "missing config field '\(key.stringValue)'"
     case .typeMismatch(_, let context), .valueNotFound(_, let context):
         return "config field '\(path(context))': \(context.debugDescription)"
+    case .dataCorrupted(let context) where context.codingPath.isEmpty:
+        return context.debugDescription
     case .dataCorrupted(let context):
         return "config field '\(path(context))': \(context.debugDescription)"
     @unknown default:

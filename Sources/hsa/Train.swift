@@ -104,14 +104,7 @@ extension HSACommand {
         var stopAfter: Int?
 
         func validate() throws {
-            guard steps > 0, batchSize > 0, seqLen > 1, gradAccum > 0 else {
-                throw ValidationError(
-                    "--steps, --batch-size, --grad-accum must be > 0, --seq-len > 1")
-            }
-            guard gpus > 0 else { throw ValidationError("--gpus must be > 0") }
-            guard maxSkippedSteps >= 0 else {
-                throw ValidationError("--max-skipped-steps must be >= 0")
-            }
+            if let error = optionRangeError() { throw error }
             if gpus > 1 {
                 guard device.backend != "cpu" else {
                     throw ValidationError(
@@ -177,6 +170,7 @@ extension HSACommand {
 
         /// Trains in this process: alone (`distributed` nil) or as one rank of a launched group.
         private func train(rank distributed: (rank: Int, worldSize: Int)?) throws {
+            try requireOutputDirectory(out, option: "--out")
             let rank = distributed?.rank ?? 0
             // Rank 0 speaks for the run; the others print only errors.
             let isLead = rank == 0
