@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 /// Why a model configuration was rejected.
 public enum ConfigError: Error, CustomStringConvertible, Equatable {
@@ -6,6 +7,10 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case unknownFields(file: String, fields: [String])
     case invalid(field: String, reason: String)
     case unreadable(file: String, reason: String)
+    /// The parameter count (nil: beyond `Int`) exceeds `limit`.
+    case tooManyParameters(count: Int?, limit: Int)
+    /// An error of the config file `file`.
+    indirect case inFile(file: String, error: ConfigError)
 
     public var description: String {
         switch self {
@@ -19,35 +24,29 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             return "config field '\(field)': \(reason)"
         case .unreadable(let file, let reason):
             return "\(file): \(reason)"
+        case .tooManyParameters(let count, let limit):
+            return "the model has \(count.map(String.init) ?? "more than Int.max") parameters, "
+                + "more than the limit of \(limit); hint: lower d_model, d_ff, the layer counts "
+                + "or vocab_size"
+        case .inFile(let file, let error):
+            return "\(file): \(error)"
         }
     }
 }
 
 extension ModelConfig {
-    /// Rejects inconsistent values with an error naming the field.
+    /// Rejects out-of-range and inconsistent values with an error naming the field (sizes
+    /// first, against `ModelLimits`, so nothing later computes with an absurd size).
     public func validate() throws {
         func require(_ ok: Bool, _ field: String, _ reason: @autoclosure () -> String) throws {
             if !ok { throw ConfigError.invalid(field: field, reason: reason()) }
         }
-        try require(vocabSize > 0, "vocab_size", "must be positive, got \(vocabSize)")
-        try require(dModel > 0, "d_model", "must be positive, got \(dModel)")
-        try require(nLowerLayers >= 0, "n_lower_layers", "must be >= 0, got \(nLowerLayers)")
-        try require(nUpperLayers >= 0, "n_upper_layers", "must be >= 0, got \(nUpperLayers)")
-        try require(nHeads > 0, "n_heads", "must be positive, got \(nHeads)")
+        try checkSizes()
         try require(
-            nKvHeads > 0 && nHeads % nKvHeads == 0, "n_kv_heads",
-            "must divide n_heads (\(nHeads)), got \(nKvHeads)")
-        try require(
-            headDim > 0 && headDim % 2 == 0, "head_dim", "must be positive and even, got \(headDim)"
+            nHeads % nKvHeads == 0, "n_kv_heads", "must divide n_heads (\(nHeads)), got \(nKvHeads)"
         )
-        try require(dFf > 0, "d_ff", "must be positive, got \(dFf)")
-        try require(window > 0, "window", "must be positive, got \(window)")
-        try require(ropeTheta > 0, "rope_theta", "must be positive, got \(ropeTheta)")
-        try require(maxTrainLen > 0, "max_train_len", "must be positive, got \(maxTrainLen)")
+        try require(headDim % 2 == 0, "head_dim", "must be even, got \(headDim)")
         guard usesHSA else { return }
-        try require(chunkSize > 0, "chunk_size", "must be positive, got \(chunkSize)")
-        try require(topK > 0, "top_k", "must be positive, got \(topK)")
-        try require(encoderLayers >= 0, "encoder_layers", "must be >= 0, got \(encoderLayers)")
         try require(
             !hsaLayers.isEmpty, "hsa_layers", "attention 'hsa' needs at least one HSA layer")
         for j in hsaLayers {
@@ -80,7 +79,8 @@ extension ModelConfig {
     public static func load(from url: URL) throws -> ModelConfig {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ConfigError.unreadable(file: url.path, reason: "cannot read (\(error))")
+            throw ConfigError.unreadable(
+                file: url.path, reason: "cannot read (\(fileErrorReason(error)))")
         }
         return try decode(data, source: url.path)
     }
@@ -97,13 +97,20 @@ extension ModelConfig {
         let known = Set(CodingKeys.allCases.map(\.rawValue))
         let unknown = fields.keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty { throw ConfigError.unknownFields(file: source, fields: unknown) }
+        if let (field, number) = firstNonInteger(in: fields) {
+            throw ConfigError.inFile(
+                file: source,
+                error: .invalid(field: field, reason: "must be an integer, got \(number)"))
+        }
         let config: ModelConfig
         do { config = try JSONDecoder().decode(ModelConfig.self, from: data) } catch let error
             as DecodingError
         {
             throw ConfigError.unreadable(file: source, reason: describe(error))
         }
-        try config.validate()
+        do { try config.validate() } catch let error as ConfigError {
+            throw ConfigError.inFile(file: source, error: error)
+        }
         return config
     }
 
@@ -113,6 +120,30 @@ extension ModelConfig {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self)
     }
+}
+
+/// The integer fields of config.json.
+private let integerFields = [
+    "vocab_size", "d_model", "n_lower_layers", "n_upper_layers", "n_heads", "n_kv_heads",
+    "head_dim", "d_ff", "window", "chunk_size", "encoder_layers", "top_k", "max_train_len",
+    "retrieval_dim",
+]
+
+/// The first integer field holding a number that is not an integer an `Int` holds (1.5,
+/// 1e30), with that number. Checked before decoding: JSONDecoder reports these as "not valid
+/// JSON" without naming the field.
+private func firstNonInteger(in fields: [String: Any]) -> (String, String)? {
+    for field in integerFields {
+        guard let number = fields[field] as? NSNumber else { continue }
+        // An integer in Int's range prints as its digits; anything else does not parse back.
+        if Int(number.stringValue) == nil { return (field, number.stringValue) }
+    }
+    if let layers = fields["hsa_layers"] as? [Any] {
+        for case let number as NSNumber in layers where Int(number.stringValue) == nil {
+            return ("hsa_layers", number.stringValue)
+        }
+    }
+    return nil
 }
 
 /// A one-line account of a decoding error that names the field.
@@ -125,6 +156,8 @@ private func describe(_ error: DecodingError) -> String {
         return "missing config field '\(key.stringValue)'"
     case .typeMismatch(_, let context), .valueNotFound(_, let context):
         return "config field '\(path(context))': \(context.debugDescription)"
+    case .dataCorrupted(let context) where context.codingPath.isEmpty:
+        return context.debugDescription
     case .dataCorrupted(let context):
         return "config field '\(path(context))': \(context.debugDescription)"
     @unknown default:

@@ -32,6 +32,22 @@ public struct ParameterLayout: Sendable {
 
     /// The layout of every parameter that `config` has.
     public init(config: ModelConfig) {
+        let specs = Self.specs(for: config)
+        var offsets: [String: Int] = [:]
+        var total = 0
+        for spec in specs {
+            offsets[spec.name] = total
+            total += spec.count
+        }
+        self.specs = specs
+        self.offsets = offsets
+        self.totalCount = total
+    }
+
+    /// Every parameter that `config` has, in arena order. Shapes only: nothing is allocated
+    /// and no total is summed, so `ModelConfig.validate` can count them with checked
+    /// arithmetic first.
+    public static func specs(for config: ModelConfig) -> [ParameterSpec] {
         var specs: [ParameterSpec] = []
         let c = config.dModel
         let std = 0.02
@@ -101,16 +117,7 @@ public struct ParameterLayout: Sendable {
         if !config.tieEmbeddings {
             add("lm_head.weight", [config.vocabSize, c], .normal(std: std))
         }
-
-        var offsets: [String: Int] = [:]
-        var total = 0
-        for spec in specs {
-            offsets[spec.name] = total
-            total += spec.count
-        }
-        self.specs = specs
-        self.offsets = offsets
-        self.totalCount = total
+        return specs
     }
 
     /// The spec named `name`, if the model has it.

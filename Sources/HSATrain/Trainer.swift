@@ -73,6 +73,7 @@ public final class Trainer {
     /// - Throws: `ResumeMismatchError`, before anything is loaded, on a difference not allowed.
     @discardableResult
     public func resumeFromLatestCheckpoint(allowingChangedOptions: Bool = false) throws -> Int? {
+        TrainingCheckpoint.removeStaleTemporaries(runDirectory: runDirectory)
         guard let latest = TrainingCheckpoint.list(runDirectory: runDirectory).last else {
             return nil
         }
@@ -83,7 +84,12 @@ public final class Trainer {
         }
         changesSinceCheckpoint = changes
         let state = try TrainingCheckpoint.load(from: latest, into: model, optimizer: optimizer)
-        try source.restoreState(state.dataState)
+        do { try source.restoreState(state.dataState) } catch {
+            // A cursor outside the data (or data_state garbled) is the state file's fault.
+            throw CheckpointError.invalid(
+                file: latest.appendingPathComponent("trainer_state.json").path,
+                reason: "data_state: \(error)")
+        }
         step = state.step
         tokensSeen = state.tokensSeen
         nonFiniteGuard.skippedSteps = state.skippedSteps ?? 0
@@ -221,7 +227,10 @@ public final class Trainer {
                         milliseconds: seconds * 1000, skipped: !applies,
                         skippedSteps: skippedSteps, fusionMass: health.map(\.mass),
                         fusionPeak: health.map(\.peak))))
-            if options.evalEvery > 0, step % options.evalEvery == 0 || step == options.steps {
+            // No validation batches (the data has no validation split): validation is off.
+            if options.evalEvery > 0, !validation.isEmpty,
+                step % options.evalEvery == 0 || step == options.steps
+            {
                 let validationLoss = try validationLoss()
                 try onEvent(
                     .evaluation(EvaluationReport(step: step, validationLoss: validationLoss)))

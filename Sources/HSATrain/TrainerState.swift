@@ -45,6 +45,7 @@ public enum TrainingCheckpoint {
         let fileManager = FileManager.default
         let parent = runDirectory.appendingPathComponent("checkpoints")
         try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
+        removeStaleTemporaries(runDirectory: runDirectory)
         let final = parent.appendingPathComponent(name(step: state.step))
         let temporary = parent.appendingPathComponent(
             ".\(name(step: state.step)).tmp-\(ProcessInfo.processInfo.processIdentifier)")
@@ -83,24 +84,6 @@ public enum TrainingCheckpoint {
         }
     }
 
-    /// Checkpoint directories under `runDirectory`, oldest first.
-    public static func list(runDirectory: URL) -> [URL] {
-        let parent = runDirectory.appendingPathComponent("checkpoints")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
-        return names.filter { $0.hasPrefix("step-") }.sorted().map {
-            parent.appendingPathComponent($0)
-        }
-    }
-
-    /// Deletes all but the newest `keep` checkpoints; the newest one always stays.
-    ///
-    /// `Trainer.saveCheckpoint` prunes only after a save succeeded, and `save` writes only
-    /// finite weights, so the newest finite checkpoint is never among the deleted.
-    public static func prune(runDirectory: URL, keep: Int) {
-        let all = list(runDirectory: runDirectory)
-        for url in all.dropLast(max(keep, 1)) { try? FileManager.default.removeItem(at: url) }
-    }
-
     /// Restores model parameters, optimizer moments and the trainer state from `directory`.
     public static func load(
         from directory: URL, into model: LanguageModel, optimizer: AdamWOptimizer
@@ -116,15 +99,18 @@ public enum TrainingCheckpoint {
         return state
     }
 
-    /// Reads `trainer_state.json` from the checkpoint `directory`.
+    /// Reads and validates `trainer_state.json` from the checkpoint `directory`.
     public static func state(at directory: URL) throws -> TrainerState {
         let stateURL = directory.appendingPathComponent("trainer_state.json")
         guard let data = try? Data(contentsOf: stateURL) else {
             throw CheckpointError.missingFile(stateURL.path)
         }
-        do { return try JSONDecoder().decode(TrainerState.self, from: data) } catch {
+        let state: TrainerState
+        do { state = try JSONDecoder().decode(TrainerState.self, from: data) } catch {
             throw CheckpointError.invalid(file: stateURL.path, reason: "\(error)")
         }
+        try state.validate(file: stateURL.path)
+        return state
     }
 
     /// The run definition `directory` was trained with: its trainer state's options and its

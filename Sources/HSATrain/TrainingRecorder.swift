@@ -6,13 +6,20 @@ import HSACore
 public final class TrainingRecorder {
     public let runDirectory: URL
     let log: JSONLinesWriter
+    /// A warning about damaged lines dropped from the log on resume, for the caller to print.
+    public private(set) var warning: String?
 
-    /// Opens (appending when resuming) `log.jsonl` in `runDirectory`.
-    public init(runDirectory: URL, append: Bool) throws {
+    /// Opens `log.jsonl` in `runDirectory`: a new, empty one, or with `resumedStep` the
+    /// existing one cut back to that step (`TrainingLogTruncation`) and appended to.
+    public init(runDirectory: URL, resumedStep: Int?) throws {
         self.runDirectory = runDirectory
         let url = runDirectory.appendingPathComponent("log.jsonl")
-        if !append { try? FileManager.default.removeItem(at: url) }
-        log = try JSONLinesWriter(url: url, append: append)
+        if let resumedStep {
+            warning = try TrainingLogTruncation.truncate(url, toStep: resumedStep)
+        } else {
+            try? FileManager.default.removeItem(at: url)
+        }
+        log = try JSONLinesWriter(url: url, append: resumedStep != nil)
     }
 
     /// Appends one event to the log.

@@ -35,9 +35,11 @@ struct Complete: ParsableCommand {
     }
 
     func run() throws {
+        try requireInputFile(promptFile, option: "--prompt-file")
         try device.install()
         let directory = URL(fileURLWithPath: model)
         let network = try LanguageModel.load(from: directory)
+        try sampling.check(vocabularySize: network.config.vocabSize)
         guard let tokenizer = try loadTokenizer(directory: directory) as? ByteTokenizer else {
             throw UserError("\(model): complete streams byte-level prompts only")
         }

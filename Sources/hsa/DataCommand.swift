@@ -38,6 +38,7 @@ extension HSACommand.DataCommand {
         }
 
         func run() throws {
+            try requireOutputDirectory(out, option: "--out")
             let preparer = DataPreparer(
                 tokenizer: ByteTokenizer(),
                 options: .init(validationFraction: validationFraction, shardTokens: shardTokens))

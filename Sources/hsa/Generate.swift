@@ -15,9 +15,16 @@ extension HSACommand {
         var promptFile: String?
         @OptionGroup var sampling: SamplingOptions
 
+        func validate() throws {
+            if prompt != nil, promptFile != nil {
+                throw ValidationError("give one of --prompt and --prompt-file, not both")
+            }
+        }
+
         func run() throws {
             let promptText: String
             if let promptFile {
+                try requireInputFile(promptFile, option: "--prompt-file")
                 let data =
                     promptFile == "-"
                     ? FileHandle.standardInput.readDataToEndOfFile()
@@ -28,6 +35,7 @@ extension HSACommand {
             }
             let directory = URL(fileURLWithPath: model)
             let network = try LanguageModel.load(from: directory)
+            try sampling.check(vocabularySize: network.config.vocabSize)
             let tokenizer = try loadTokenizer(directory: directory)
             let promptTokens = [tokenizer.bos] + tokenizer.encode(promptText)
             for token in promptTokens where token < 0 || Int(token) >= network.config.vocabSize {
@@ -46,11 +54,4 @@ func loadTokenizer(directory: URL) throws -> any Tokenizer {
     let url = directory.appendingPathComponent("tokenizer.json")
     guard FileManager.default.fileExists(atPath: url.path) else { return ByteTokenizer() }
     return try TokenizerLoader.load(from: url)
-}
-
-/// The contents of `path`, or an error naming it.
-func readFile(_ path: String) throws -> Foundation.Data {
-    do { return try Foundation.Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw UserError("\(path): cannot read (\(error.localizedDescription))")
-    }
 }

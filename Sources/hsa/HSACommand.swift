@@ -16,8 +16,18 @@ struct HSACommand: ParsableCommand {
 
     static func main() {
         BLASCoreSelection.upgradeIfNeeded()
+        var command: any ParsableCommand
+        do { command = try parseAsRoot() } catch {
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            if let hint = NegativeValueHint.message(replacing: error, arguments: arguments) {
+                Terminal.printError("Error: \(hint)")
+                Foundation.exit(ExitCode.validationFailure.rawValue)
+            }
+            exit(withError: error)
+        }
         do {
-            var command = try parseAsRoot()
+            // Checked here, not when the first parallel loop reads it: one line, exit 1.
+            _ = try Threads.requestedCount()
             try command.run()
         } catch {
             exit(withError: error)

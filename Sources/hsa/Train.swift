@@ -104,14 +104,7 @@ extension HSACommand {
         var stopAfter: Int?
 
         func validate() throws {
-            guard steps > 0, batchSize > 0, seqLen > 1, gradAccum > 0 else {
-                throw ValidationError(
-                    "--steps, --batch-size, --grad-accum must be > 0, --seq-len > 1")
-            }
-            guard gpus > 0 else { throw ValidationError("--gpus must be > 0") }
-            guard maxSkippedSteps >= 0 else {
-                throw ValidationError("--max-skipped-steps must be >= 0")
-            }
+            if let error = optionRangeError() { throw error }
             if gpus > 1 {
                 guard device.backend != "cpu" else {
                     throw ValidationError(
@@ -177,6 +170,7 @@ extension HSACommand {
 
         /// Trains in this process: alone (`distributed` nil) or as one rank of a launched group.
         private func train(rank distributed: (rank: Int, worldSize: Int)?) throws {
+            try requireOutputDirectory(out, option: "--out")
             let rank = distributed?.rank ?? 0
             // Rank 0 speaks for the run; the others print only errors.
             let isLead = rank == 0
@@ -187,7 +181,6 @@ extension HSACommand {
                     : nil
             }
             let runDirectory = URL(fileURLWithPath: out)
-            let dataDirectory = URL(fileURLWithPath: data)
             var config: ModelConfig
             if resume,
                 FileManager.default.fileExists(
@@ -209,36 +202,19 @@ extension HSACommand {
             // max_train_len records the longest sequence trained on (YaRN's original length),
             // also for a model initialized from one trained on shorter sequences.
             config.maxTrainLen = max(config.maxTrainLen, self.options.sequenceLength)
-            let manifestURL = dataDirectory.appendingPathComponent(DataManifest.fileName)
-            guard FileManager.default.fileExists(atPath: manifestURL.path) else {
-                throw UserError(
-                    "\(data): no \(DataManifest.fileName) here; hint: make token shards with "
-                        + "`hsa data prepare TEXT... --out \(data)`")
-            }
-            let manifest = try DataManifest.load(from: dataDirectory)
-            guard manifest.tokenizer.vocabSize <= config.vocabSize else {
-                throw UserError(
-                    "\(data): tokens go up to \(manifest.tokenizer.vocabSize - 1) but vocab_size "
-                        + "is \(config.vocabSize)")
-            }
             var options = self.options
+            let trainingData = try TrainingData(
+                directory: data, options: options, modelVocabularySize: config.vocabSize)
+            let manifest = trainingData.manifest
             options.dataIdentity = manifest.identity
-            let documentStart = options.documentAligned == true ? ByteTokenizer().bos : nil
-            let loader = try TokenDataLoader(
-                directory: dataDirectory, split: .train, batchSize: options.batchSize,
-                sequenceLength: options.sequenceLength, seed: options.seed,
-                documentStart: documentStart)
-            let validationLoader = try? TokenDataLoader(
-                directory: dataDirectory, split: .val, batchSize: options.batchSize,
-                sequenceLength: options.sequenceLength, seed: options.seed)
-            let validation = (validationLoader?.validationBatches(count: options.evalBatches) ?? [])
-                .map(TrainingBatch.init)
+            if isLead, let warning = trainingData.warning { Terminal.printError(warning) }
 
             try FileManager.default.createDirectory(
                 at: runDirectory, withIntermediateDirectories: true)
             let model = LanguageModel(config: config, seed: options.seed)
             let trainer = Trainer(
-                model: model, options: options, source: loader, validation: validation,
+                model: model, options: options, source: trainingData.loader,
+                validation: trainingData.validation,
                 runDirectory: runDirectory, tokenizer: ByteTokenizer(), reducer: reducer)
             let resumedStep =
                 resume
@@ -294,7 +270,8 @@ extension HSACommand {
                     + (reducer.map { "; GPUs: \($0.worldSize) (NCCL \($0.communicator.version))" }
                         ?? ""))
             let recorder = try TrainingRecorder(
-                runDirectory: runDirectory, append: trainer.step > 0)
+                runDirectory: runDirectory, resumedStep: trainer.step > 0 ? trainer.step : nil)
+            if let warning = recorder.warning { Terminal.printError(warning) }
             let progress = ProgressBar(total: options.steps)
             try trainer.run(stopAfter: stopAfter) { event in
                 try recorder.record(event)

@@ -19,15 +19,24 @@ import Testing
 
     struct Result {
         let status: Int32
+        /// Whether the process exited (rather than being killed by a signal or a trap).
+        let exited: Bool
         let output: String
         let error: String
     }
 
     @discardableResult
-    static func hsa(_ arguments: [String], input: String? = nil) throws -> Result {
+    static func hsa(
+        _ arguments: [String], input: String? = nil, environment: [String: String] = [:]
+    ) throws -> Result {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) {
+                $1
+            }
+        }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -45,7 +54,8 @@ import Testing
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(
-            status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
+            status: process.terminationStatus, exited: process.terminationReason == .exit,
+            output: String(decoding: outData, as: UTF8.self),
             error: String(decoding: errData, as: UTF8.self))
     }
 

@@ -46,6 +46,9 @@ import Testing
         ("encoder_layers", "0", "landmark"),
         ("fusion", "3", "fusion"),
         ("retrieval_dim", "0", "retrieval_dim"),
+        ("d_model", "1.5", "config field 'd_model': must be an integer, got 1.5"),
+        ("window", "1e30", "config field 'window': must be an integer, got 1e+30"),
+        ("hsa_layers", "[0.5]", "config field 'hsa_layers': must be an integer"),
     ])
     func rejectsInvalidValuesNamingTheField(field: String, value: String, named: String) throws {
         let parsed = try JSONSerialization.jsonObject(

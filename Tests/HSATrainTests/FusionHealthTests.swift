@@ -45,7 +45,7 @@ import Testing
             model: LanguageModel(config: .tinyWithTwoHSALayers(fusion: .stickBreaking), seed: 2),
             options: options, source: CyclingBatches(batches), validation: [],
             runDirectory: directory.url, tokenizer: nil)
-        let recorder = try TrainingRecorder(runDirectory: directory.url, append: false)
+        let recorder = try TrainingRecorder(runDirectory: directory.url, resumedStep: nil)
         var reports: [StepReport] = []
         try trainer.run { event in
             try recorder.record(event)

@@ -19,6 +19,12 @@ public enum AtomicFile {
 
     /// Streams the contents produced by `body` into `url` atomically (no whole-file buffer).
     public static func write(to url: URL, _ body: (inout AtomicFileSink) throws -> Void) throws {
+        // Renaming over a directory fails late, and over a device (`/dev/null`) would replace
+        // it: only a regular file (or none) is replaced.
+        var status = stat()
+        if stat(url.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            throw AtomicFileError.notARegularFile(path: url.path)
+        }
         let directory = url.deletingLastPathComponent()
         let temporary = temporaryURL(for: url)
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -104,6 +110,8 @@ public enum AtomicFileError: Error, CustomStringConvertible, Equatable {
     case cannotCreate(path: String, reason: String)
     /// Writing, syncing or renaming failed.
     case writeFailed(path: String, reason: String)
+    /// The destination exists and is a directory or a device, not a regular file.
+    case notARegularFile(path: String)
 
     public var description: String {
         switch self {
@@ -112,6 +120,8 @@ public enum AtomicFileError: Error, CustomStringConvertible, Equatable {
                 + "writable?"
         case .writeFailed(let path, let reason):
             return "cannot write \(path): \(reason); hint: is the disk full?"
+        case .notARegularFile(let path):
+            return "\(path): exists and is not a regular file; give the path of a file to write"
         }
     }
 }

@@ -32,7 +32,7 @@ public struct SafetensorsFile: Sendable {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
             throw SafetensorsError.io(
-                file: url.lastPathComponent, reason: "cannot read: \(error.localizedDescription)")
+                file: url.lastPathComponent, reason: "cannot read: \(fileErrorReason(error))")
         }
         try self.init(data: data, fileName: url.lastPathComponent, url: url)
     }

@@ -14,6 +14,10 @@ public enum DataLoaderError: Error, CustomStringConvertible, Sendable {
     case invalidState(reason: String)
     /// The directory could not be listed.
     case io(path: String, reason: String)
+    /// A shard disagrees with `manifest.json` (missing, unlisted, other token count, ...).
+    case manifestMismatch(file: String, reason: String)
+    /// A shard holds token ids the model has no embedding for.
+    case vocabularyTooLarge(file: String, vocabularySize: Int, modelVocabularySize: Int)
 
     /// A message naming the file and the expected vs actual value, with a hint when known.
     public var description: String {
@@ -32,6 +36,12 @@ public enum DataLoaderError: Error, CustomStringConvertible, Sendable {
             return "cannot restore data loader state: \(reason)"
         case .io(let path, let reason):
             return "\(path): \(reason)"
+        case .manifestMismatch(let file, let reason):
+            return "\(file): \(reason); hint: prepare the data again with `hsa data prepare`"
+        case .vocabularyTooLarge(let file, let vocabularySize, let modelVocabularySize):
+            return "\(file): token ids go up to \(vocabularySize - 1) (shard vocabulary "
+                + "\(vocabularySize)) but the model's vocab_size is \(modelVocabularySize); "
+                + "hint: train with --config of a vocab_size >= \(vocabularySize)"
         }
     }
 }

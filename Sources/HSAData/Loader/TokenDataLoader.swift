@@ -51,7 +51,7 @@ public final class TokenDataLoader {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw DataLoaderError.io(path: directory.path, reason: "\(error)")
+            throw DataLoaderError.io(path: directory.path, reason: fileErrorReason(error))
         }
         let shardNames = names.filter {
             $0.hasPrefix(split.rawValue + "-") && $0.hasSuffix(".bin")
@@ -97,6 +97,17 @@ public final class TokenDataLoader {
         self.state = LoaderState(seed: seed)
         self.order = Self.shuffledOrder(count: windowCount, seed: seed, epoch: 0)
         self.orderEpoch = 0
+    }
+
+    /// Throws ``DataLoaderError/vocabularyTooLarge(file:vocabularySize:modelVocabularySize:)``
+    /// naming the first shard whose vocabulary (every token is below it, checked on open)
+    /// exceeds the model's: its ids would index past the embedding and the output layer.
+    public func requireVocabulary(atMost modelVocabularySize: Int) throws {
+        if let shard = shards.first(where: { $0.vocabularySize > modelVocabularySize }) {
+            throw DataLoaderError.vocabularyTooLarge(
+                file: shard.url.path, vocabularySize: shard.vocabularySize,
+                modelVocabularySize: modelVocabularySize)
+        }
     }
 
     // MARK: - State

@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 /// A memory-mapped, validated token shard (format: ``TokenShardHeader``).
 ///
@@ -29,7 +30,7 @@ public final class TokenShardReader: Sendable {
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw TokenShardError.io(file: url.path, reason: "\(error)")
+            throw TokenShardError.io(file: url.path, reason: fileErrorReason(error))
         }
         header = try TokenShardHeader.decode(data, file: url.path)
         if validateTokens { try self.validateTokens() }

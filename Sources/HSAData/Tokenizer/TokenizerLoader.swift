@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 /// The on-disk description of a tokenizer (`tokenizer.json`).
 ///
@@ -60,7 +61,7 @@ public enum TokenizerLoader {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw TokenizerError.io(file: url.path, reason: "\(error)")
+            throw TokenizerError.io(file: url.path, reason: fileErrorReason(error))
         }
         // Read the type and version first, so an unknown type is reported as such rather than
         // as a missing field of the byte format.

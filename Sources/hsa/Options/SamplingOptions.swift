@@ -19,6 +19,16 @@ struct SamplingOptions: ParsableArguments {
         }
     }
 
+    /// Throws unless `--top-k` is at most the model's vocabulary (checked once the model is
+    /// loaded, before sampling sizes anything by it).
+    func check(vocabularySize: Int) throws {
+        guard topK <= vocabularySize else {
+            throw UserError(
+                "--top-k \(topK): must be in 0...\(vocabularySize) (0: all tokens; the model's "
+                    + "vocab_size is \(vocabularySize))")
+        }
+    }
+
     var sampler: Sampler { Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed) }
 }
 
