@@ -9,6 +9,8 @@ public final class AdamWOptimizer: @unchecked Sendable {
     public var beta2: Float = 0.95
     public var epsilon: Float = 1e-8
     public var weightDecay: Float
+    /// Weight decay of the retrieval path's matrices (`isRetrievalPath`); nil: `weightDecay`.
+    public var retrievalWeightDecay: Float?
     /// Clip the global gradient norm to this value; nil disables clipping.
     public var maxGradientNorm: Float?
     /// First and second moments, same layout as the parameters.
@@ -30,6 +32,18 @@ public final class AdamWOptimizer: @unchecked Sendable {
         self.maxGradientNorm = maxGradientNorm
         m = ParameterStore(layout: layout)
         v = ParameterStore(layout: layout)
+    }
+
+    /// Whether a parameter belongs to the retrieval path: the chunk encoder (`encoder.`) or an
+    /// HSA sublayer (`upper.N.hsa.`).
+    public static func isRetrievalPath(_ name: String) -> Bool {
+        name.hasPrefix("encoder.") || name.contains(".hsa.")
+    }
+
+    /// The weight decay applied to the matrix `name`.
+    func decay(of name: String) -> Float {
+        guard let retrievalWeightDecay, Self.isRetrievalPath(name) else { return weightDecay }
+        return retrievalWeightDecay
     }
 
     /// The L2 norm of all gradients (accumulated in Double).
@@ -88,7 +102,7 @@ public final class AdamWOptimizer: @unchecked Sendable {
                 gradients: gradients.storage.data + offset, m: m.storage.data + offset,
                 v: v.storage.data + offset, count: spec.count, learningRate: learningRate,
                 beta1: beta1, beta2: beta2, epsilon: epsilon,
-                weightDecay: spec.decays ? weightDecay : 0, step: step)
+                weightDecay: spec.decays ? decay(of: spec.name) : 0, step: step)
         }
     }
 }

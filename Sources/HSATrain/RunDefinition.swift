@@ -47,6 +47,8 @@ public struct RunDefinition: Sendable, Equatable {
         .init(key: "lr") { "\($0.learningRate)" },
         .init(key: "warmup_steps") { "\($0.warmupSteps)" },
         .init(key: "weight_decay") { "\($0.weightDecay)" },
+        // nil (older files) means the same decay as every other matrix.
+        .init(key: "retrieval_weight_decay") { "\($0.retrievalWeightDecay ?? $0.weightDecay)" },
         .init(key: "grad_clip") { "\($0.gradientClip)" },
         // nil (older files) and false mean the same.
         .init(key: "document_aligned") { "\($0.documentAligned ?? false)" },

@@ -63,6 +63,7 @@ public final class Trainer {
         optimizer = AdamWOptimizer(
             layout: model.layout, weightDecay: Float(options.weightDecay),
             maxGradientNorm: options.gradientClip > 0 ? Float(options.gradientClip) : nil)
+        optimizer.retrievalWeightDecay = options.retrievalWeightDecay.map(Float.init)
     }
 
     /// Continues from the newest checkpoint in the run directory, if any. Returns its step.

@@ -12,6 +12,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var minLearningRate: Double = 1e-4
     public var warmupSteps: Int = 20
     public var weightDecay: Double = 0.1
+    /// Weight decay of the retrieval path (`AdamWOptimizer.isRetrievalPath`: the chunk encoder
+    /// and the HSA sublayers), which gets little gradient early and is otherwise decayed away
+    /// before it is used (docs/RESULTS.md entry 4). nil (absent in older files): `weightDecay`.
+    public var retrievalWeightDecay: Double?
     /// Global gradient-norm clip; 0 disables it.
     public var gradientClip: Double = 1.0
     /// Validate every this many steps (0: never).
@@ -58,6 +62,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case minLearningRate = "min_lr"
         case warmupSteps = "warmup_steps"
         case weightDecay = "weight_decay"
+        case retrievalWeightDecay = "retrieval_weight_decay"
         case gradientClip = "grad_clip"
         case evalEvery = "eval_every"
         case evalBatches = "eval_batches"

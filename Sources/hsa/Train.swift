@@ -61,6 +61,13 @@ extension HSACommand {
         @Option var minLr: Double = 1e-4
         @Option var warmupSteps: Int = 20
         @Option var weightDecay: Double = 0.1
+        @Option(
+            help: """
+                Weight decay of the chunk encoder and the HSA sublayers (default: \
+                --weight-decay); a smaller one keeps the retrieval path from being decayed away \
+                before it gets a signal.
+                """)
+        var retrievalWeightDecay: Double?
         @Option(help: "Gradient-norm clip (0: off).")
         var gradClip: Double = 1.0
         @Option(help: "Validate every N steps (0: never).")
@@ -129,6 +136,7 @@ extension HSACommand {
             o.minLearningRate = minLr
             o.warmupSteps = warmupSteps
             o.weightDecay = weightDecay
+            o.retrievalWeightDecay = retrievalWeightDecay
             o.gradientClip = gradClip
             o.evalEvery = evalEvery
             o.evalBatches = evalBatches

@@ -42,6 +42,7 @@ extension HSACommand.Train {
             ("--lr", lr, 0, false, 10),
             ("--min-lr", minLr, 0, true, 10),
             ("--weight-decay", weightDecay, 0, true, 10),
+            ("--retrieval-weight-decay", retrievalWeightDecay ?? 0, 0, true, 10),
             ("--grad-clip", gradClip, 0, true, 1e6),
         ]
         for (name, value, lower, closed, upper) in reals {

@@ -54,6 +54,7 @@ import Testing
         options.onNonFinite = .skip
         options.maxSkippedSteps = 1
         options.dataIdentity = "x"
+        options.retrievalWeightDecay = 0.01
         let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(options))
         let keys = Set((object as? [String: Any] ?? [:]).keys)
         let defining = Set(RunDefinition.definingOptionKeys)
