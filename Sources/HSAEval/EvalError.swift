@@ -12,6 +12,8 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     case lengthTooShort(task: String, length: Int, minimum: Int)
     /// A task file line lacks a field or has the wrong type.
     case invalidTaskFile(path: String, line: Int, reason: String)
+    /// A task file holds no sample (empty, or only blank lines).
+    case emptyTaskFile(path: String)
     /// A prompt token is outside the model's vocabulary.
     case tokenOutOfVocabulary(token: Int32, vocabularySize: Int)
     /// A text resource file could not be read.
@@ -37,6 +39,9 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
         case .invalidTaskFile(let path, let line, let reason):
             return "\(path):\(line): \(reason); hint: each line needs 'input' (string), "
                 + "'outputs' (array of strings) and 'length' (integer)"
+        case .emptyTaskFile(let path):
+            return "\(path): the task file holds no sample (it is empty or only blank lines); "
+                + "hint: one JSON object per line, with 'input', 'outputs' and 'length'"
         case .tokenOutOfVocabulary(let token, let vocabularySize):
             return "prompt token \(token) is outside the model's vocabulary of \(vocabularySize)"
                 + "; hint: evaluate with the tokenizer the model was trained with"

@@ -38,6 +38,8 @@ public final class EvalHarness {
 
     /// Results already recorded, by key (an unparsable last line from a crash is ignored).
     public func existingResults() throws -> [String: EvalResult] {
+        // Checked before reading: a link could name anything (a huge file, a device).
+        try JSONLines.refuseSymbolicLink(resultsURL)
         guard FileManager.default.fileExists(atPath: resultsURL.path) else { return [:] }
         let results = try Self.recordedResults(at: resultsURL)
         return Dictionary(uniqueKeysWithValues: results.map { ($0.key, $0) })
@@ -56,6 +58,7 @@ public final class EvalHarness {
     @discardableResult
     public static func report(outputDirectory: URL) throws -> EvalSummary {
         let url = outputDirectory.appendingPathComponent("results.jsonl")
+        try JSONLines.refuseSymbolicLink(url)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw EvalError.cannotRead(
                 path: url.path, reason: "no results here; hint: evaluate into this --out first")

@@ -143,7 +143,9 @@ public struct EvalSample: Codable, Sendable, Equatable {
     public var generationLimit: Int {
         guard !countsByteTokens else { return tokensToGenerate }
         let answersBytes = outputs.reduce(0) { $0 + $1.utf8.count + 2 }
-        return max(tokensToGenerate, answersBytes + Self.answerMargin)
+        // Capped: very long references must not make generation unbounded.
+        return min(
+            max(tokensToGenerate, answersBytes + Self.answerMargin), Self.maxTokensToGenerate)
     }
 
     /// Key identifying the sample in a results file: task, length and index.
@@ -163,8 +165,11 @@ public struct EvalSample: Codable, Sendable, Equatable {
 
 /// Reading and writing sample files (RULER-compatible JSON Lines).
 public enum EvalTaskFile {
-    /// Every sample of `url`, one per line.
-    /// - Throws: ``EvalError/invalidTaskFile(path:line:reason:)`` naming the bad line.
+    /// Every sample of `url`, one per line. Blank lines are skipped, but a file without any
+    /// sample is an error (an evaluation of nothing is a mistake, not a result).
+    /// - Throws: ``EvalError/invalidTaskFile(path:line:reason:)`` naming the bad line and
+    ///   field (``EvalSample/limitViolation`` for values out of range), or
+    ///   ``EvalError/emptyTaskFile(path:)``.
     public static func read(_ url: URL) throws -> [EvalSample] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -175,13 +180,19 @@ public enum EvalTaskFile {
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         for (number, line) in lines.enumerated() {
             guard line.contains(where: { $0 > 0x20 }) else { continue }
+            let sample: EvalSample
             do {
-                samples.append(try decoder.decode(EvalSample.self, from: Data(line)))
+                sample = try decoder.decode(EvalSample.self, from: Data(line))
             } catch {
                 throw EvalError.invalidTaskFile(
-                    path: url.path, line: number + 1, reason: "\(error)")
+                    path: url.path, line: number + 1, reason: describeTaskLineError(error))
             }
+            if let violation = sample.limitViolation {
+                throw EvalError.invalidTaskFile(path: url.path, line: number + 1, reason: violation)
+            }
+            samples.append(sample)
         }
+        guard !samples.isEmpty else { throw EvalError.emptyTaskFile(path: url.path) }
         return samples
     }
 

@@ -24,15 +24,17 @@ public final class JSONLinesWriter: @unchecked Sendable {
     private let encoder: JSONEncoder
 
     /// Opens `url` for appending (creating it), or truncates it first when `append` is false.
+    /// A symbolic link at `url` is refused (`O_NOFOLLOW`): lines are never appended through a
+    /// link to a file elsewhere.
     public init(url: URL, append: Bool = true) throws {
-        let fileManager = FileManager.default
-        if !append || !fileManager.fileExists(atPath: url.path) {
-            guard fileManager.createFile(atPath: url.path, contents: nil) else {
-                throw JSONLinesError.cannotOpen(path: url.path)
-            }
+        try JSONLines.refuseSymbolicLink(url)
+        let flags = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | (append ? 0 : O_TRUNC)
+        let descriptor = open(url.path, flags, 0o644)
+        guard descriptor >= 0 else {
+            // A link created between the check and the open still fails here, with ELOOP.
+            if errno == ELOOP { throw JSONLinesError.symbolicLink(path: url.path) }
+            throw JSONLinesError.cannotOpen(path: url.path)
         }
-        let descriptor = open(url.path, O_WRONLY | O_APPEND)
-        guard descriptor >= 0 else { throw JSONLinesError.cannotOpen(path: url.path) }
         handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         self.url = url
         encoder = JSONEncoder()
@@ -118,6 +120,16 @@ public enum JSONLines {
         }
     }
 
+    /// Throws ``JSONLinesError/symbolicLink(path:)`` when `url` itself (not a directory above
+    /// it) is a symbolic link, dangling or not (`lstat`, which does not follow it).
+    public static func refuseSymbolicLink(_ url: URL) throws {
+        var status = stat()
+        guard lstat(url.path, &status) == 0 else { return }  // Absent: nothing to follow.
+        if (status.st_mode & S_IFMT) == S_IFLNK {
+            throw JSONLinesError.symbolicLink(path: url.path)
+        }
+    }
+
     /// Non-blank lines as (1-based line number, bytes, is an unterminated last line).
     private static func lines(_ url: URL) throws -> [(Int, Data, Bool)] {
         let data: Data
@@ -175,6 +187,8 @@ public enum JSONLinesError: Error, CustomStringConvertible, Equatable {
     case writeFailed(path: String, reason: String)
     /// A line is not a JSON object of the expected form.
     case invalidLine(path: String, line: Int)
+    /// The file is a symbolic link, which is neither read nor written through.
+    case symbolicLink(path: String)
 
     public var description: String {
         switch self {
@@ -186,6 +200,9 @@ public enum JSONLinesError: Error, CustomStringConvertible, Equatable {
             return "cannot append to \(path): \(reason)"
         case .invalidLine(let path, let line):
             return "\(path):\(line): not a valid JSON object of the expected form"
+        case .symbolicLink(let path):
+            return "\(path): is a symbolic link; refusing to read or append through it; hint: "
+                + "remove the link or choose another --out"
         }
     }
 }

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Bounds on a task-file line, so one line can ask for neither unbounded generation nor an
+/// unbounded prompt (docs/RELIABILITY.md, "Validation rules and limits").
+extension EvalSample {
+    /// Largest `tokens_to_generate` (and ``generationLimit``): 2^16 tokens.
+    public static let maxTokensToGenerate = 1 << 16
+    /// Largest `length` in tokens: 2^30, ContextLength's "1G".
+    public static let maxLength = 1 << 30
+    /// Largest `input` plus `answer_prefix` in UTF-8 bytes (byte tokens): 2^30.
+    public static let maxPromptBytes = 1 << 30
+
+    /// The first field outside its range, as "field 'name': value must be in a...b", or nil.
+    public var limitViolation: String? {
+        let promptBytes = input.utf8.count + answerPrefix.utf8.count
+        let checks: [(String, Int, ClosedRange<Int>)] = [
+            ("index", index, 0...Int.max),
+            ("length", length, 1...Self.maxLength),
+            ("tokens_to_generate", tokensToGenerate, 0...Self.maxTokensToGenerate),
+            ("input", promptBytes, 0...Self.maxPromptBytes),
+        ]
+        for (field, value, range) in checks where !range.contains(value) {
+            let unit = field == "input" ? " bytes (with answer_prefix)" : ""
+            return "field '\(field)': \(value)\(unit) must be in "
+                + "\(range.lowerBound)...\(range.upperBound)"
+        }
+        for (field, positions) in [
+            ("needle_positions", needlePositions), ("distractor_positions", distractorPositions),
+        ] {
+            if let bad = positions.first(where: { !(0...Self.maxLength).contains($0) }) {
+                return "field '\(field)': \(bad) must be in 0...\(Self.maxLength)"
+            }
+        }
+        return nil
+    }
+}
+
+/// A one-line reason for a task-file line that does not decode: the field and what was wrong.
+func describeTaskLineError(_ error: any Error) -> String {
+    guard let error = error as? DecodingError else { return "\(error)" }
+    func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+    switch error {
+    case .keyNotFound(let key, let context):
+        let parent = path(context.codingPath)
+        return "missing field '\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)'"
+    case .typeMismatch(_, let context) where context.codingPath.isEmpty:
+        return "not a JSON object"
+    case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+        return "field '\(path(context.codingPath))': expected \(type)"
+    case .dataCorrupted(let context) where context.codingPath.isEmpty:
+        return "not a valid JSON object"
+    case .dataCorrupted(let context):
+        return "field '\(path(context.codingPath))': \(context.debugDescription)"
+    @unknown default:
+        return "\(error)"
+    }
+}
