@@ -35,8 +35,19 @@ extension EvalSample {
     }
 }
 
-/// A one-line reason for a task-file line that does not decode: the field and what was wrong.
-func describeTaskLineError(_ error: any Error) -> String {
+/// A one-line reason why `line` does not decode as a sample: not JSON, not an object, a
+/// non-integer number in an integer field (which the decoder reports without its field), or
+/// the field and what was wrong with it.
+func describeTaskLineError(_ error: any Error, line: Data) -> String {
+    guard let object = try? JSONSerialization.jsonObject(with: line, options: .fragmentsAllowed)
+    else { return "not a valid JSON object" }
+    guard let fields = object as? [String: Any] else { return "not a JSON object" }
+    for field in ["index", "length", "tokens_to_generate", "seed"] {
+        // A bool reads as 0 or 1 here and is left to the decoder's type mismatch.
+        if let number = fields[field] as? Double, number.rounded() != number || abs(number) > 9e18 {
+            return "field '\(field)': must be an integer, got \(number)"
+        }
+    }
     guard let error = error as? DecodingError else { return "\(error)" }
     func path(_ keys: [any CodingKey]) -> String {
         keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
@@ -45,12 +56,8 @@ func describeTaskLineError(_ error: any Error) -> String {
     case .keyNotFound(let key, let context):
         let parent = path(context.codingPath)
         return "missing field '\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)'"
-    case .typeMismatch(_, let context) where context.codingPath.isEmpty:
-        return "not a JSON object"
     case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
         return "field '\(path(context.codingPath))': expected \(type)"
-    case .dataCorrupted(let context) where context.codingPath.isEmpty:
-        return "not a valid JSON object"
     case .dataCorrupted(let context):
         return "field '\(path(context.codingPath))': \(context.debugDescription)"
     @unknown default:

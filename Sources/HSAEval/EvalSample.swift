@@ -184,8 +184,8 @@ public enum EvalTaskFile {
             do {
                 sample = try decoder.decode(EvalSample.self, from: Data(line))
             } catch {
-                throw EvalError.invalidTaskFile(
-                    path: url.path, line: number + 1, reason: describeTaskLineError(error))
+                let reason = describeTaskLineError(error, line: Data(line))
+                throw EvalError.invalidTaskFile(path: url.path, line: number + 1, reason: reason)
             }
             if let violation = sample.limitViolation {
                 throw EvalError.invalidTaskFile(path: url.path, line: number + 1, reason: violation)
