@@ -23,9 +23,22 @@ struct Complete: ParsableCommand {
     var kvPrecision: String = "fp32"
     @Option(help: "Bytes read (and tokens prefilled) per block.")
     var block: Int = 1 << 16
+    @Option(
+        help: """
+            Longest prompt in tokens (one per byte, plus BOS); a longer prompt (an endless \
+            stdin) stops with an error before its key/value memory grows past it.
+            """)
+    var maxPromptTokens: Int = Complete.defaultMaxPromptTokens
+
+    /// 2^26 (64M) tokens: far beyond any trained context, yet its chunk keys/values still fit
+    /// a disk store.
+    static let defaultMaxPromptTokens = 1 << 26
 
     func validate() throws {
         guard block > 0 else { throw ValidationError("--block must be > 0") }
+        guard maxPromptTokens >= 2 else {
+            throw ValidationError("--max-prompt-tokens \(maxPromptTokens): must be at least 2")
+        }
         guard ["ram", "disk", "auto"].contains(kvStore) else {
             throw ValidationError("--kv-store must be ram, disk or auto, got '\(kvStore)'")
         }
@@ -78,6 +91,15 @@ struct Complete: ParsableCommand {
         return storage
     }
 
+    /// The error for a prompt longer than `--max-prompt-tokens`.
+    private func promptTooLong() -> UserError {
+        let source = promptFile == "-" ? "stdin" : promptFile
+        return UserError(
+            "--max-prompt-tokens \(maxPromptTokens): the prompt (\(source)) is longer than "
+                + "\(maxPromptTokens) tokens (one per byte, plus BOS); hint: raise "
+                + "--max-prompt-tokens or shorten the prompt")
+    }
+
     /// Reads the prompt in blocks of `block` bytes, tokenizes and prefills each as it comes.
     private func prefill(_ session: StreamingSession) throws {
         let handle: FileHandle
@@ -93,6 +115,8 @@ struct Complete: ParsableCommand {
             totalBytes = (attributes?[.size] as? NSNumber)?.intValue
         }
         defer { if promptFile != "-" { try? handle.close() } }
+        // A file's size is known: refused before any work.
+        if let totalBytes, totalBytes + 1 > maxPromptTokens { throw promptTooLong() }
         var encoder = StreamingByteEncoder()
         // Byte tokens: one token per byte (+ BOS), so the file size gives the ETA.
         let bar = ProgressBar(
@@ -101,7 +125,12 @@ struct Complete: ParsableCommand {
         while true {
             let data = handle.readData(ofLength: block)
             if data.isEmpty { break }
-            try session.prefill(tokens: encoder.encode(data))
+            let tokens = encoder.encode(data)
+            // Checked before the block is prefilled: the store never grows past the limit.
+            guard session.position + tokens.count <= maxPromptTokens else {
+                throw promptTooLong()
+            }
+            try session.prefill(tokens: tokens)
             let rate = Double(session.position) / max(Date().timeIntervalSince(start), 1e-9)
             bar.update(completed: session.position, text: String(format: "%.0f tok/s", rate))
         }

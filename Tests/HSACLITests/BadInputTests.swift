@@ -10,6 +10,8 @@ import Testing
         var environment: [String: String] = [:]
         /// Text the first line of stderr must contain.
         let message: String
+        /// More text the first line must contain.
+        var also: [String] = []
         var description: String { arguments.joined(separator: " ") }
     }
 
