@@ -64,24 +64,14 @@ extension HSACommand.DataCommand {
             let generator = VariedTaskGenerator(
                 corpus: corpus,
                 sources: EvalTextSources.load(dataDirectory: URL(fileURLWithPath: data)))
-            var lengthRNG = SplitMix64(seed: seed ^ 0x7A5C_0DE5)
-            let picks = (0..<samples).map { _ in pick(lengthList, &lengthRNG) }
-            let manifest = try SynthMixture.write(
-                count: samples, to: URL(fileURLWithPath: out), shardTokens: shardTokens,
-                progress: ProgressBar(total: samples)
-            ) { index in
-                try generator.sample(
-                    kindList[index % kindList.count], length: picks[index], index: index,
-                    seed: seed)
-            }
+            let manifest = try generator.write(
+                count: samples, kinds: kindList, lengths: lengthList, seed: seed,
+                to: URL(fileURLWithPath: out), shardTokens: shardTokens,
+                progress: ProgressBar(total: samples))
             Terminal.printLine(
                 "wrote \(manifest.samples) samples, \(manifest.tokens) tokens "
                     + "(\(manifest.answerTokens) answer tokens) in \(manifest.shards.count) "
                     + "shards to \(out)")
-        }
-
-        private func pick(_ lengths: [Int], _ rng: inout SplitMix64) -> Int {
-            lengths[Int.random(in: 0..<lengths.count, using: &rng)]
         }
     }
 }

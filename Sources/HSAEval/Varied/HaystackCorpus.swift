@@ -78,7 +78,7 @@ enum TrainingNoise {
         "A cart rolls down the road. The dust settles. Another cart follows.",
     ]
 
-    /// `count` random words of `words`, one line.
+    /// 6-12 random words of `words`, one line.
     static func wordLine(_ words: [String], rng: inout SplitMix64) -> [UInt8] {
         let count = Int.random(in: 6...12, using: &rng)
         return Array((0..<count).map { _ in pick(words, &rng) }.joined(separator: " ").utf8)

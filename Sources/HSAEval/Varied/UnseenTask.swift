@@ -20,8 +20,8 @@ enum PasskeyPrompt {
     static let instruction =
         "There is an important info hidden inside a lot of irrelevant text. Find it and "
         + "memorize them. I will quiz you about the important information there."
-    static let filler =
-        "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
+    /// RULER's noise haystack is this prompt's filler.
+    static let filler = RulerTemplates.noiseSentence
     static let information = "The pass key is {value}. Remember it. {value} is the pass key."
     static let question = "What is the pass key?"
     static let answerPrefix = " The pass key is"

@@ -23,7 +23,7 @@ extension VariedTaskGenerator {
         let syntax = pick(Self.assignmentSyntaxes, &rng)
         let upper = rng.nextUniform() < 0.6
         var used = Set<String>()
-        func chain(_ value: String, hops: Int, rng: inout SplitMix64) -> [String] {
+        func chain(hops: Int, rng: inout SplitMix64) -> [String] {
             var names: [String] = []
             while names.count < hops {
                 let name = Self.variableName(upper: upper, rng: &rng)
@@ -40,14 +40,17 @@ extension VariedTaskGenerator {
                     .replacingOccurrences(of: "{b}", with: index == 0 ? value : names[index - 1])
             }
         }
-        let value = String(values.space.integer(in: 10_000...99_999, rng: &rng))
-        let names = chain(value, hops: Int.random(in: 1...5, using: &rng), rng: &rng)
+        func fiveDigits(_ rng: inout SplitMix64) -> String {
+            String(values.space.integer(in: 10_000...99_999, rng: &rng))
+        }
+        let value = fiveDigits(&rng)
+        let names = chain(hops: Int.random(in: 1...5, using: &rng), rng: &rng)
         var links = statements(names, value).map { (text: $0, isAnswer: true) }
         for _ in 0..<Int.random(in: 0...2, using: &rng) {
-            let other = String(values.space.integer(in: 10_000...99_999, rng: &rng))
+            let other = fiveDigits(&rng)
             guard other != value else { continue }
             let hops = Int.random(in: 1...4, using: &rng)
-            links += statements(chain(other, hops: hops, rng: &rng), other).map {
+            links += statements(chain(hops: hops, rng: &rng), other).map {
                 (text: $0, isAnswer: false)
             }
         }
@@ -55,8 +58,8 @@ extension VariedTaskGenerator {
         let answerPrefix = pick(Self.chainAnswerPrefixes, &rng)
         var intro = "Track the variable assignments in the text below.\n"
         if rng.nextUniform() < 0.5 {
-            let exampleValue = String(values.space.integer(in: 10_000...99_999, rng: &rng))
-            let exampleNames = chain(exampleValue, hops: 2, rng: &rng)
+            let exampleValue = fiveDigits(&rng)
+            let exampleNames = chain(hops: 2, rng: &rng)
             intro +=
                 "Example: " + statements(exampleNames, exampleValue).joined(separator: " ")
                 + " " + question.replacingOccurrences(of: "{v}", with: exampleValue)

@@ -62,6 +62,22 @@ public struct VariedTaskGenerator: Sendable {
         return sample
     }
 
+    /// Writes `count` samples as `SynthMixture.write` does: the kinds take turns, each length
+    /// is drawn uniformly from `lengths` (a stream seeded by `seed`).
+    @discardableResult
+    public func write(
+        count: Int, kinds: [VariedTaskKind], lengths: [Int], seed: UInt64, to directory: URL,
+        shardTokens: Int = 16 << 20, progress: ProgressBar? = nil
+    ) throws -> SynthMixture.Manifest {
+        var lengthRNG = SplitMix64(seed: seed ^ 0x7A5C_0DE5)
+        let picked = (0..<count).map { _ in pick(lengths, &lengthRNG) }
+        return try SynthMixture.write(
+            count: count, to: directory, shardTokens: shardTokens, progress: progress
+        ) { index in
+            try sample(kinds[index % kinds.count], length: picked[index], index: index, seed: seed)
+        }
+    }
+
     // MARK: - Keyed facts
 
     /// How many keys, values per key and queried keys each keyed kind has.

@@ -17,12 +17,12 @@ public enum VariedKeyKind: String, CaseIterable, Sendable {
 /// disjoint, as for RULER's needles).
 public struct VariedValues: Sendable {
     let needles: NeedleValueSampler
-    let space: ValueSpace
+    /// The value half every draw comes from.
+    var space: ValueSpace { needles.space }
 
     /// Creates a sampler over `sources`' word lists.
     public init(sources: EvalTextSources, space: ValueSpace) {
         needles = NeedleValueSampler(sources: sources, space: space)
-        self.space = space
     }
 
     /// A value of `kind`; numbers have 4-9 digits.
@@ -30,7 +30,7 @@ public struct VariedValues: Sendable {
         switch kind {
         case .number:
             let digits = Int.random(in: 4...9, using: &rng)
-            let low = Int(pow10(digits - 1))
+            let low = (1..<digits).reduce(1) { power, _ in power * 10 }
             return String(space.integer(in: low...(low * 10 - 1), rng: &rng))
         case .word: return needles.word(rng: &rng)
         case .uuid: return needles.uuid(rng: &rng)
@@ -79,6 +79,4 @@ public struct VariedValues: Sendable {
         let text = (0..<syllables).map { _ in pick(onsets, &rng) + pick(vowels, &rng) }.joined()
         return text.prefix(1).uppercased() + text.dropFirst()
     }
-
-    private func pow10(_ n: Int) -> Double { (0..<n).reduce(1.0) { value, _ in value * 10 } }
 }
