@@ -17,16 +17,9 @@ import Testing
 
     /// Prepared data (train and val shards) and a model trained for one step, in `root`.
     static func fixtures(in root: URL) throws -> (data: String, model: String) {
-        let text = root.appendingPathComponent("text")
-        try FileManager.default.createDirectory(at: text, withIntermediateDirectories: true)
-        for i in 0..<4 {
-            try String(repeating: "Bad input gets one line. ", count: 80 + i).write(
-                to: text.appendingPathComponent("d\(i).txt"), atomically: true, encoding: .utf8)
-        }
-        let data = root.appendingPathComponent("tokens").path
-        let prepare = try CLITests.hsa([
-            "data", "prepare", text.path, "--out", data, "--validation-fraction", "0.25",
-        ])
+        let (prepare, data) = try CLITests.preparedTokens(
+            in: root, documents: 4, sentence: "Bad input gets one line. ", repeats: 80,
+            validationFraction: "0.25")
         #expect(prepare.status == 0, "\(prepare.error)")
         let run = root.appendingPathComponent("run").path
         let train = try CLITests.hsa([

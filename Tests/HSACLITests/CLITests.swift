@@ -66,20 +66,32 @@ import Testing
         return url
     }
 
+    /// `documents` text files, document i the `sentence` repeated `repeats + i` times, under
+    /// `root/text`, prepared into `root/tokens` with `validationFraction`. Returns the
+    /// prepare run and the tokens directory.
+    static func preparedTokens(
+        in root: URL, documents: Int, sentence: String, repeats: Int, validationFraction: String
+    ) throws -> (prepare: Result, tokens: String) {
+        let text = root.appendingPathComponent("text")
+        try FileManager.default.createDirectory(at: text, withIntermediateDirectories: true)
+        for i in 0..<documents {
+            try String(repeating: sentence, count: repeats + i).write(
+                to: text.appendingPathComponent("d\(i).txt"), atomically: true, encoding: .utf8)
+        }
+        let tokens = root.appendingPathComponent("tokens").path
+        let prepare = try hsa([
+            "data", "prepare", text.path, "--out", tokens, "--validation-fraction",
+            validationFraction,
+        ])
+        return (prepare, tokens)
+    }
+
     @Test func prepareTrainResumeGenerateInspect() throws {
         let root = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        let text = root.appendingPathComponent("text")
-        try FileManager.default.createDirectory(at: text, withIntermediateDirectories: true)
-        for i in 0..<4 {
-            try String(repeating: "It is a truth universally acknowledged. ", count: 60 + i)
-                .write(
-                    to: text.appendingPathComponent("d\(i).txt"), atomically: true, encoding: .utf8)
-        }
-        let tokens = root.appendingPathComponent("tokens").path
-        let prepare = try Self.hsa([
-            "data", "prepare", text.path, "--out", tokens, "--validation-fraction", "0.25",
-        ])
+        let (prepare, tokens) = try Self.preparedTokens(
+            in: root, documents: 4, sentence: "It is a truth universally acknowledged. ",
+            repeats: 60, validationFraction: "0.25")
         #expect(prepare.status == 0, "\(prepare.error)")
         #expect(prepare.output.contains("train_tokens="))
 
@@ -132,16 +144,9 @@ import Testing
     @Test func resumeRefusesAChangedRunDefinition() throws {
         let root = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        let text = root.appendingPathComponent("text")
-        try FileManager.default.createDirectory(at: text, withIntermediateDirectories: true)
-        for i in 0..<3 {
-            try String(repeating: "A long run resumes where it stopped. ", count: 50 + i).write(
-                to: text.appendingPathComponent("d\(i).txt"), atomically: true, encoding: .utf8)
-        }
-        let tokens = root.appendingPathComponent("tokens").path
-        let prepare = try Self.hsa([
-            "data", "prepare", text.path, "--out", tokens, "--validation-fraction", "0",
-        ])
+        let (prepare, tokens) = try Self.preparedTokens(
+            in: root, documents: 3, sentence: "A long run resumes where it stopped. ",
+            repeats: 50, validationFraction: "0")
         #expect(prepare.status == 0, "\(prepare.error)")
         let common = [
             "train", "--data", tokens, "--out", root.appendingPathComponent("run").path,
