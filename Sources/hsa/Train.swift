@@ -215,7 +215,7 @@ extension HSACommand {
                 directory: data, options: options, modelVocabularySize: config.vocabSize)
             let manifest = trainingData.manifest
             options.dataIdentity = manifest.identity
-            if isLead, let warning = trainingData.warning { Terminal.printError(warning) }
+            if isLead { trainingData.warnings.forEach(Terminal.printError) }
 
             try FileManager.default.createDirectory(
                 at: runDirectory, withIntermediateDirectories: true)

@@ -2,16 +2,16 @@ import Foundation
 import HSA
 
 /// The token shards `hsa train` reads, opened and checked before the model is built: the
-/// manifest against the shards (`DataManifest.verifyShards`), every shard's vocabulary against
-/// the model's, and the validation split, which is either absent (validation off, one warning)
+/// manifest against the shards (`DataManifest.verifyShards`: counts, headers, checksums),
+/// every shard's vocabulary against the model's, and the validation split, which is either absent (validation off, one warning)
 /// or must be readable (an error, never a silent `val_loss=nan`).
 struct TrainingData {
     let manifest: DataManifest
     let loader: TokenDataLoader
     /// The fixed validation batches; empty when the data has no validation shards.
     let validation: [TrainingBatch]
-    /// A warning line for the user (validation off), or nil.
-    let warning: String?
+    /// Warning lines for the user (checksums missing, validation off).
+    let warnings: [String]
 
     init(directory path: String, options: TrainingOptions, modelVocabularySize: Int) throws {
         let directory = URL(fileURLWithPath: path)
@@ -27,7 +27,7 @@ struct TrainingData {
                 "\(path): tokens go up to \(manifest.tokenizer.vocabSize - 1) but vocab_size "
                     + "is \(modelVocabularySize)")
         }
-        try manifest.verifyShards(in: directory)
+        let checksumWarning = try manifest.verifyShards(in: directory)
         let documentStart = options.documentAligned == true ? ByteTokenizer().bos : nil
         loader = try TokenDataLoader(
             directory: directory, split: .train, batchSize: options.batchSize,
@@ -36,9 +36,10 @@ struct TrainingData {
         try loader.requireVocabulary(atMost: modelVocabularySize)
         guard manifest.hasShards(of: .val) else {
             validation = []
-            warning =
+            let validationOff =
                 options.evalEvery > 0
                 ? "warning: \(path) has no validation shards; validation is off" : nil
+            warnings = [checksumWarning, validationOff].compactMap { $0 }
             return
         }
         let validationLoader = try TokenDataLoader(
@@ -47,6 +48,6 @@ struct TrainingData {
         try validationLoader.requireVocabulary(atMost: modelVocabularySize)
         validation = validationLoader.validationBatches(count: options.evalBatches)
             .map(TrainingBatch.init)
-        warning = nil
+        warnings = [checksumWarning].compactMap { $0 }
     }
 }

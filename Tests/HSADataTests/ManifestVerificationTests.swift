@@ -31,8 +31,49 @@ import Testing
         let directory = try TemporaryDirectory("manifest")
         defer { directory.remove() }
         let (out, manifest) = try Self.prepared(directory)
-        try manifest.verifyShards(in: out)
+        #expect(try manifest.verifyShards(in: out) == nil)
         #expect(manifest.hasShards(of: .train) && manifest.hasShards(of: .val))
+        #expect(manifest.version == 2)
+        for shard in manifest.shards {
+            let url = out.appendingPathComponent(shard.file)
+            #expect(shard.sha256 == (try Self.sha256sum(url)), "\(shard.file)")
+        }
+    }
+
+    /// The checksum is the one coreutils' `sha256sum` prints for the file.
+    static func sha256sum(_ url: URL) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sha256sum", url.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self).split(separator: " ").first.map(String.init)
+            ?? ""
+    }
+
+    /// A manifest of format 1 (no checksums) still loads; verification says it checked less.
+    @Test func aManifestWithoutChecksumsLoadsWithAWarning() throws {
+        let directory = try TemporaryDirectory("manifest")
+        defer { directory.remove() }
+        let (out, prepared) = try Self.prepared(directory)
+        var json = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: out.appendingPathComponent(DataManifest.fileName)))
+                as? [String: Any])
+        json["version"] = 1
+        json["shards"] = (json["shards"] as? [[String: Any]])?.map { shard in
+            shard.filter { $0.key != "sha256" }
+        }
+        try JSONSerialization.data(withJSONObject: json).write(
+            to: out.appendingPathComponent(DataManifest.fileName))
+        let manifest = try DataManifest.load(from: out)
+        #expect(manifest.shards.count == prepared.shards.count)
+        #expect(manifest.shards.allSatisfy { $0.sha256 == nil })
+        let warning = try #require(try manifest.verifyShards(in: out))
+        #expect(warning.contains("lists no checksums"))
     }
 
     /// (what is done to the first train shard, text the error must contain)
@@ -41,6 +82,7 @@ import Testing
         ("unlisted", "train-00099.bin: shard is not listed in manifest.json"),
         ("shorter", "has 10 tokens, manifest.json lists"),
         ("vocabulary", "vocabulary size 70000 exceeds the tokenizer's 259"),
+        ("flipped", "differs from"),
     ])
     func aDisagreementNamesTheShard(change: String, message: String) throws {
         let directory = try TemporaryDirectory("manifest")
@@ -54,6 +96,10 @@ import Testing
             try FileManager.default.copyItem(
                 at: url, to: out.appendingPathComponent("train-00099.bin"))
         case "shorter": try Self.rewrite(url, count: 10, token: 1, vocabulary: 259)
+        case "flipped":  // same size and header, one token changed
+            var bytes = try Data(contentsOf: url)
+            bytes[TokenShardHeader.byteCount] ^= 1
+            try bytes.write(to: url)
         default: try Self.rewrite(url, count: shard.tokens, token: 1, vocabulary: 70_000)
         }
         #expect {

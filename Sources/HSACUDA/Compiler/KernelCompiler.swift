@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 // NVRTC compilation of kernel sources to CUBIN for the device's own architecture, with an
 // on-disk cache keyed by SHA-256(source, architecture, options, NVRTC version).

@@ -3,12 +3,16 @@ import HSACore
 
 extension DataManifest {
     /// Checks the shards in `directory` against this manifest before training reads them:
-    /// every listed shard exists with the listed token count and a vocabulary no larger than
-    /// the manifest's tokenizer, and no `train-`/`val-` shard is left unlisted (the loader
-    /// reads every shard file it finds, so an unlisted one would be trained on unseen).
-    /// Reads only the 64-byte headers (the token scan is `TokenShardReader`'s).
+    /// every listed shard exists with the listed token count, a vocabulary no larger than the
+    /// manifest's tokenizer and the listed SHA-256, and no `train-`/`val-` shard is left
+    /// unlisted (the loader reads every shard file it finds, so an unlisted one would be
+    /// trained on unseen). Reads every shard once for its checksum (the token scan is
+    /// `TokenShardReader`'s).
+    /// - Returns: a one-line warning when the manifest predates checksums (format 1): its
+    ///   shards are then checked by header only.
     /// - Throws: ``DataLoaderError/manifestMismatch(file:reason:)`` naming the shard.
-    public func verifyShards(in directory: URL) throws {
+    @discardableResult
+    public func verifyShards(in directory: URL) throws -> String? {
         let listed = Set(shards.map(\.file))
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory.path) } catch {
@@ -43,6 +47,26 @@ extension DataManifest {
                     reason: "vocabulary size \(reader.vocabularySize) exceeds the tokenizer's "
                         + "\(tokenizer.vocabSize) in \(Self.fileName)")
             }
+            try verifyChecksum(of: shard, at: url)
+        }
+        guard shards.contains(where: { $0.sha256 == nil }) else { return nil }
+        return "warning: \(directory.appendingPathComponent(Self.fileName).path) lists no "
+            + "checksums (written before format 2): shards checked by size and header only; "
+            + "prepare the data again to add them"
+    }
+
+    /// Compares a shard's SHA-256 with the listed one, when one is listed.
+    private func verifyChecksum(of shard: Shard, at url: URL) throws {
+        guard let listed = shard.sha256 else { return }
+        let actual: String
+        do { actual = try SHA256.fileHex(at: url) } catch {
+            throw DataLoaderError.io(path: url.path, reason: fileErrorReason(error))
+        }
+        guard actual == listed.lowercased() else {
+            throw DataLoaderError.manifestMismatch(
+                file: url.path,
+                reason: "SHA-256 \(actual) differs from \(listed) in \(Self.fileName) (the file "
+                    + "changed after it was written)")
         }
     }
 

@@ -39,6 +39,9 @@ public struct DataManifest: Codable, Equatable, Sendable {
         public var split: DataSplit
         /// Token count.
         public var tokens: Int
+        /// SHA-256 of the whole file as `sha256sum` prints it; nil in manifests of format 1,
+        /// written before shards carried checksums.
+        public var sha256: String?
     }
 
     /// The tokenizer the shards were written with.
@@ -60,8 +63,8 @@ public struct DataManifest: Codable, Equatable, Sendable {
         }
     }
 
-    /// Manifest format version.
-    public var version = 1
+    /// Manifest format version: 2 adds every shard's SHA-256 (format 1 still loads).
+    public var version = 2
     /// The tokenizer.
     public var tokenizer: TokenizerSummary
     /// Fraction of documents requested for validation.

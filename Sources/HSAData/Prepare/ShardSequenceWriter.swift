@@ -54,7 +54,8 @@ struct ShardSequenceWriter {
         try writer.finish()
         shards.append(
             .init(
-                file: writer.url.lastPathComponent, split: split, tokens: writer.tokenCount))
+                file: writer.url.lastPathComponent, split: split, tokens: writer.tokenCount,
+                sha256: writer.sha256))
         current = nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 /// Writes a token shard (format: ``TokenShardHeader``) by streaming appends.
 ///
@@ -16,6 +17,8 @@ public final class TokenShardWriter {
     public let hasLossMask: Bool
     /// Tokens appended so far.
     public private(set) var tokenCount = 0
+    /// SHA-256 of the finished file (hex, as `sha256sum` prints it); nil until `finish()`.
+    public private(set) var sha256: String?
 
     private let temporaryURL: URL
     private var handle: FileHandle?
@@ -136,7 +139,8 @@ public final class TokenShardWriter {
 
     // MARK: - Finishing
 
-    /// Writes the header and mask, closes the file and renames it to `url` (atomic replace).
+    /// Writes the header and mask, closes the file, records its SHA-256 and renames it to
+    /// `url` (atomic replace).
     public func finish() throws {
         guard let handle else { throw TokenShardError.writerClosed(file: url.path) }
         do {
@@ -150,6 +154,9 @@ public final class TokenShardWriter {
             try handle.synchronize()
             try handle.close()
             self.handle = nil
+            // Read back once (still in the page cache): the header is written last, so the
+            // file's digest cannot be accumulated while appending.
+            sha256 = try SHA256.fileHex(at: temporaryURL)
         } catch {
             cancel()
             if let error = error as? TokenShardError { throw error }
