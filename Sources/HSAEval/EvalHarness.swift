@@ -115,6 +115,10 @@ public final class EvalHarness {
     private func process(
         keys: [String], count: Int, sample: (Int) throws -> EvalSample
     ) throws -> EvalSummary {
+        // Held while scoring: a second evaluation into the same directory stops at once
+        // instead of scoring every pending sample a second time.
+        let lock = try DirectoryLock(directory: outputDirectory)
+        defer { lock.release() }
         var done = try existingResults()
         let writer = try JSONLinesWriter(url: resultsURL, append: true)
         let pending = (0..<count).filter { done[keys[$0]] == nil }

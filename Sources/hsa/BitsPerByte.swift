@@ -35,6 +35,8 @@ struct BitsPerByte: ParsableCommand {
     }
 
     func run() throws {
+
+        try requireOutputDirectory(out, option: "--out")
         try device.install()
         let positionList = try ContextLength.parseList(positions)
         let directory = URL(fileURLWithPath: model)

@@ -32,6 +32,8 @@ extension HSACommand {
         }
 
         func run() throws {
+
+            try requireOutputDirectory(out, option: "--out")
             let comparison = try EvalComparison.load(
                 directories: evaluations.map { URL(fileURLWithPath: $0) },
                 names: names?.split(separator: ",").map {

@@ -39,6 +39,8 @@ extension HSACommand {
         var shardTokens: Int = 16 << 20
 
         func run() throws {
+
+            try requireOutputDirectory(out, option: "--out")
             let parsed = try sources.map(DataMixer.Source.init(argument:))
             guard (0...1).contains(copyDrill), drillPassages > 0, drillPassageLength > 0 else {
                 throw ValidationError(

@@ -36,6 +36,8 @@ extension HSACommand.DataCommand {
         var shardTokens: Int = 16 << 20
 
         func run() throws {
+
+            try requireOutputDirectory(out, option: "--out")
             guard let valueSpace = ValueSpace(rawValue: space) else {
                 throw ValidationError("--space must be training or evaluation")
             }

@@ -41,6 +41,8 @@ extension HSACommand.DataCommand {
         var shardTokens: Int = 16 << 20
 
         func run() throws {
+
+            try requireOutputDirectory(out, option: "--out")
             let kindList: [VariedTaskKind] =
                 kinds == "all"
                 ? VariedTaskKind.allCases

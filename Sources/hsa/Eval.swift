@@ -89,6 +89,8 @@ extension HSACommand {
         }
 
         func run() throws {
+
+            try requireOutputDirectory(out, option: "--out")
             if reportOnly {
                 let summary = try EvalHarness.report(outputDirectory: URL(fileURLWithPath: out))
                 Terminal.printLine(EvalReport.markdown(summary))

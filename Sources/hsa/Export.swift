@@ -22,6 +22,8 @@ struct Export: ParsableCommand {
     var maxShardSize: Int?
 
     func run() throws {
+
+        try requireOutputDirectory(out, option: "--out")
         let stored: SafetensorsDType
         switch dtype {
         case "bf16": stored = .bf16

@@ -219,6 +219,10 @@ extension HSACommand {
 
             try FileManager.default.createDirectory(
                 at: runDirectory, withIntermediateDirectories: true)
+            // The lead rank owns the run directory: a second trainer there would overwrite
+            // its checkpoints and log.
+            let runLock = isLead ? try DirectoryLock(directory: runDirectory) : nil
+            defer { runLock?.release() }
             let model = LanguageModel(config: config, seed: options.seed)
             let trainer = Trainer(
                 model: model, options: options, source: trainingData.loader,

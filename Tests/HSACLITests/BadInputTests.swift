@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 import Testing
 
 /// Bad input of every kind, tried on the built binary: each is refused before any work with
@@ -55,6 +56,10 @@ import Testing
                 to: $0.appendingPathComponent("train-00007.bin"))
         }
         let train = ["train", "--data", data, "--out", root.appendingPathComponent("r").path]
+        let busy = root.appendingPathComponent("busy")
+        try FileManager.default.createDirectory(at: busy, withIntermediateDirectories: true)
+        let busyLock = try DirectoryLock(directory: busy)
+        defer { busyLock.release() }
         let cases = [
             // Config sizes (item 1): no overflow trap, no allocation abort, no 30 s inspect.
             Case(
@@ -107,6 +112,38 @@ import Testing
             Case(
                 arguments: ["train", "--data", data, "--out", "/dev/null"],
                 message: "--out /dev/null: is not a directory"),
+            // Every command writing a folder names a file given as --out.
+            Case(
+                arguments: ["eval", "--model", model, "--out", "/dev/null"],
+                message: "--out /dev/null: is not a directory"),
+            Case(
+                arguments: ["bpb", "--model", model, prompt, "--out", "/dev/null"],
+                message: "--out /dev/null: is not a directory"),
+            Case(
+                arguments: ["compare", directory, "--out", "/dev/null"],
+                message: "--out /dev/null: is not a directory"),
+            Case(
+                arguments: ["data", "mix", data, "--out", "/dev/null"],
+                message: "--out /dev/null: is not a directory"),
+            Case(
+                arguments: ["data", "tasks", "--haystack", directory, "--out", "/dev/null"],
+                message: "--out /dev/null: is not a directory"),
+            Case(
+                arguments: ["data", "synth", "--out", "/dev/null"],
+                message: "--out /dev/null: is not a directory"),
+            Case(
+                arguments: ["export", "--model", model, "--out", "/dev/null"],
+                message: "--out /dev/null: is not a directory"),
+            // An output directory another process writes into (a lock held by this test).
+            Case(
+                arguments: ["train", "--data", data, "--out", busy.path],
+                message: "process \(getpid()) is writing into this directory"),
+            Case(
+                arguments: [
+                    "eval", "--model", model, "--suite", "unseen", "--lengths", "1K",
+                    "--samples", "1", "--out", busy.path,
+                ],
+                message: "process \(getpid()) is writing into this directory"),
             // Data checked against its manifest and the validation split (items 3 and 4).
             Case(
                 arguments: ["train", "--data", corruptValidation, "--out", root.path + "/r2"],
