@@ -57,6 +57,32 @@ public struct MemoryPlan: Sendable, Equatable {
         }
     }
 
+    /// The longest prompt whose chunk memory fits `storage` with the RAM and disk free now
+    /// (keys/values in the store, landmarks in RAM), at most `cap` tokens: the default limit
+    /// of a streamed prompt, so an endless stream stops with an error instead of filling the
+    /// machine. A model without chunk memory needs none, and gets `cap`.
+    public static func largestPrompt(
+        config: ModelConfig, precision: KVPrecision, storage: KVStorage, cap: Int = 1 << 32,
+        availableMemory: Int? = nil, availableDisk: Int? = nil
+    ) -> Int {
+        let perChunk = MemoryPlan(config: config, tokens: config.chunkSize, precision: precision)
+        guard perChunk.keyValueBytes + perChunk.landmarkBytes > 0 else { return cap }
+        let memory = availableMemory ?? availableMemoryBytes()
+        let chunks: Int
+        switch storage {
+        case .ram:
+            chunks = memory / (perChunk.keyValueBytes + perChunk.landmarkBytes)
+        case .disk(let directory):
+            let disk = availableDisk ?? freeDiskBytes(at: directory)
+            chunks = min(
+                memory / max(perChunk.landmarkBytes, 1), disk / max(perChunk.keyValueBytes, 1))
+        }
+        // The tokens after the last complete chunk are kept in the window cache, not here.
+        // No overflow: a chunk needs at least one byte per token, so this is at most the
+        // free bytes.
+        return min(cap, max(2, chunks * config.chunkSize + config.chunkSize - 1))
+    }
+
     /// MemAvailable from /proc/meminfo, else the physical memory.
     public static func availableMemoryBytes() -> Int {
         if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {

@@ -26,17 +26,14 @@ struct Complete: ParsableCommand {
     @Option(
         help: """
             Longest prompt in tokens (one per byte, plus BOS); a longer prompt (an endless \
-            stdin) stops with an error before its key/value memory grows past it.
+            stdin) stops with an error before its key/value memory grows past it. Default: \
+            as many as the chunk memory's store (RAM or disk) and RAM have room for now.
             """)
-    var maxPromptTokens: Int = Complete.defaultMaxPromptTokens
-
-    /// 2^26 (64M) tokens: far beyond any trained context, yet its chunk keys/values still fit
-    /// a disk store.
-    static let defaultMaxPromptTokens = 1 << 26
+    var maxPromptTokens: Int?
 
     func validate() throws {
         guard block > 0 else { throw ValidationError("--block must be > 0") }
-        guard maxPromptTokens >= 2 else {
+        if let maxPromptTokens, maxPromptTokens < 2 {
             throw ValidationError("--max-prompt-tokens \(maxPromptTokens): must be at least 2")
         }
         guard ["ram", "disk", "auto"].contains(kvStore) else {
@@ -60,12 +57,17 @@ struct Complete: ParsableCommand {
         // On a GPU the keys/values go to the device store (spilling to pinned RAM) and large
         // blocks keep it busy; on the CPU blocks above 4096 rows only cost scratch memory.
         let accelerated = ComputeBackends.current is any StreamingAccelerator
+        let storage =
+            accelerated ? .ram : try plannedStorage(config: network.config, precision: precision)
         let session = try StreamingSession(
-            model: network,
-            storage: accelerated
-                ? .ram : try plannedStorage(config: network.config, precision: precision),
-            precision: precision, maxBlock: accelerated ? block : min(block, 4096))
-        try prefill(session)
+            model: network, storage: storage, precision: precision,
+            maxBlock: accelerated ? block : min(block, 4096))
+        let limit = PromptLimit(
+            tokens: maxPromptTokens
+                ?? MemoryPlan.largestPrompt(
+                    config: network.config, precision: precision, storage: storage),
+            derived: maxPromptTokens == nil)
+        try prefill(session, limit: limit)
         try printContinuation(of: session, sampling: sampling, tokenizer: tokenizer)
     }
 
@@ -91,17 +93,27 @@ struct Complete: ParsableCommand {
         return storage
     }
 
-    /// The error for a prompt longer than `--max-prompt-tokens`.
-    private func promptTooLong() -> UserError {
+    /// The most prompt tokens `complete` reads: `--max-prompt-tokens`, or what the free RAM
+    /// and disk hold.
+    private struct PromptLimit {
+        let tokens: Int
+        /// Whether `tokens` was derived from free space (no --max-prompt-tokens given).
+        let derived: Bool
+    }
+
+    /// The error for a prompt longer than the limit.
+    private func promptTooLong(_ limit: PromptLimit) -> UserError {
         let source = promptFile == "-" ? "stdin" : promptFile
+        let origin = limit.derived ? "(what free RAM/disk holds now)" : "\(limit.tokens)"
         return UserError(
-            "--max-prompt-tokens \(maxPromptTokens): the prompt (\(source)) is longer than "
-                + "\(maxPromptTokens) tokens (one per byte, plus BOS); hint: raise "
-                + "--max-prompt-tokens or shorten the prompt")
+            "--max-prompt-tokens \(origin): the prompt (\(source)) is longer than "
+                + "\(limit.tokens) tokens (one per byte, plus BOS); hint: "
+                + (limit.derived ? "free memory or disk, or " : "raise --max-prompt-tokens or ")
+                + "shorten the prompt")
     }
 
     /// Reads the prompt in blocks of `block` bytes, tokenizes and prefills each as it comes.
-    private func prefill(_ session: StreamingSession) throws {
+    private func prefill(_ session: StreamingSession, limit: PromptLimit) throws {
         let handle: FileHandle
         var totalBytes: Int?
         if promptFile == "-" {
@@ -116,7 +128,7 @@ struct Complete: ParsableCommand {
         }
         defer { if promptFile != "-" { try? handle.close() } }
         // A file's size is known: refused before any work.
-        if let totalBytes, totalBytes + 1 > maxPromptTokens { throw promptTooLong() }
+        if let totalBytes, totalBytes + 1 > limit.tokens { throw promptTooLong(limit) }
         var encoder = StreamingByteEncoder()
         // Byte tokens: one token per byte (+ BOS), so the file size gives the ETA.
         let bar = ProgressBar(
@@ -127,8 +139,8 @@ struct Complete: ParsableCommand {
             if data.isEmpty { break }
             let tokens = encoder.encode(data)
             // Checked before the block is prefilled: the store never grows past the limit.
-            guard session.position + tokens.count <= maxPromptTokens else {
-                throw promptTooLong()
+            guard session.position + tokens.count <= limit.tokens else {
+                throw promptTooLong(limit)
             }
             try session.prefill(tokens: tokens)
             let rate = Double(session.position) / max(Date().timeIntervalSince(start), 1e-9)

@@ -40,4 +40,36 @@ import Testing
         try plan.check(
             storage: .disk(directory: directory), availableMemory: 1 << 34, availableDisk: 1 << 36)
     }
+
+    /// The default prompt limit is the largest prompt `check` accepts for the same store.
+    @Test func largestPromptIsTheLargestThatPassesTheCheck() throws {
+        let directory = FileManager.default.temporaryDirectory
+        for (storage, memory, disk) in [
+            (KVStorage.ram, 1 << 30, 0), (.disk(directory: directory), 1 << 34, 1 << 30),
+            (.disk(directory: directory), 1 << 24, 1 << 40),
+        ] {
+            let tokens = MemoryPlan.largestPrompt(
+                config: .small, precision: .fp32, storage: storage, availableMemory: memory,
+                availableDisk: disk)
+            try MemoryPlan(config: .small, tokens: tokens, precision: .fp32).check(
+                storage: storage, availableMemory: memory, availableDisk: disk)
+            let oneChunkMore = MemoryPlan(
+                config: .small, tokens: tokens + 1, precision: .fp32)
+            #expect(throws: InferenceError.self, "\(storage)") {
+                try oneChunkMore.check(
+                    storage: storage, availableMemory: memory, availableDisk: disk)
+            }
+        }
+        // 1 GiB of RAM for 32 KiB (keys/values) + 1 KiB (landmark) per 64-token chunk.
+        #expect(
+            MemoryPlan.largestPrompt(
+                config: .small, precision: .fp32, storage: .ram, availableMemory: 1 << 30)
+                == (1 << 30) / (32768 + 1024) * 64 + 63)
+        var swa = ModelConfig.small
+        swa.attention = .swa
+        #expect(
+            MemoryPlan.largestPrompt(
+                config: swa, precision: .fp32, storage: .ram, cap: 1000, availableMemory: 0)
+                == 1000)
+    }
 }
