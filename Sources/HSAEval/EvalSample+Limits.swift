@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 /// Bounds on a task-file line, so one line can ask for neither unbounded generation nor an
 /// unbounded prompt (docs/RELIABILITY.md, "Validation rules and limits").
@@ -49,18 +50,5 @@ func describeTaskLineError(_ error: any Error, line: Data) -> String {
         }
     }
     guard let error = error as? DecodingError else { return "\(error)" }
-    func path(_ keys: [any CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-    }
-    switch error {
-    case .keyNotFound(let key, let context):
-        let parent = path(context.codingPath)
-        return "missing field '\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)'"
-    case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
-        return "field '\(path(context.codingPath))': expected \(type)"
-    case .dataCorrupted(let context):
-        return "field '\(path(context.codingPath))': \(context.debugDescription)"
-    @unknown default:
-        return "\(error)"
-    }
+    return error.fieldDescription
 }

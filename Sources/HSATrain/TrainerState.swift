@@ -107,7 +107,9 @@ public enum TrainingCheckpoint {
         }
         let state: TrainerState
         do { state = try JSONDecoder().decode(TrainerState.self, from: data) } catch {
-            throw CheckpointError.invalid(file: stateURL.path, reason: "\(error)")
+            throw CheckpointError.invalid(
+                file: stateURL.path,
+                reason: (error as? DecodingError)?.fieldDescription ?? "\(error)")
         }
         try state.validate(file: stateURL.path)
         return state

@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 /// The training and validation splits of a prepared data directory.
 public enum DataSplit: String, Codable, Sendable, CaseIterable {
@@ -94,13 +95,21 @@ public struct DataManifest: Codable, Equatable, Sendable {
     /// File name of the manifest inside a prepared directory.
     public static let fileName = "manifest.json"
 
-    /// Reads `manifest.json` from a prepared directory.
+    /// Reads and validates `manifest.json` from a prepared directory.
+    /// - Throws: ``DataPrepareError`` naming the file (and the field, when one is wrong).
     public static func load(from directory: URL) throws -> DataManifest {
         let url = directory.appendingPathComponent(fileName)
-        do {
-            return try JSONDecoder().decode(DataManifest.self, from: Data(contentsOf: url))
-        } catch {
-            throw DataPrepareError.io(path: url.path, reason: "cannot read manifest: \(error)")
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw DataPrepareError.io(
+                path: url.path, reason: "cannot read manifest (\(fileErrorReason(error)))")
         }
+        let manifest: DataManifest
+        do { manifest = try JSONDecoder().decode(DataManifest.self, from: data) } catch {
+            let reason = (error as? DecodingError)?.fieldDescription ?? "\(error)"
+            throw DataPrepareError.invalidManifest(path: url.path, reason: reason)
+        }
+        try manifest.validate(path: url.path)
+        return manifest
     }
 }

@@ -12,6 +12,8 @@ public enum DataPrepareError: Error, CustomStringConvertible, Sendable {
     case invalidOption(name: String, value: String, expected: String)
     /// A file or directory could not be read or written.
     case io(path: String, reason: String)
+    /// `manifest.json` does not decode or describes impossible shards.
+    case invalidManifest(path: String, reason: String)
 
     /// A message naming the path and the expected vs actual value, with a hint when known.
     public var description: String {
@@ -28,6 +30,8 @@ public enum DataPrepareError: Error, CustomStringConvertible, Sendable {
             return "data prepare option \(name) is \(value), expected \(expected)"
         case .io(let path, let reason):
             return "\(path): \(reason)"
+        case .invalidManifest(let path, let reason):
+            return "\(path): \(reason); hint: prepare the data again with `hsa data prepare`"
         }
     }
 
