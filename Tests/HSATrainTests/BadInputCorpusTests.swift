@@ -6,7 +6,7 @@ import Testing
 /// Generated bad `trainer_state.json` files in the newest checkpoint of a real run (seeded, so
 /// every run tries the same cases): resuming must refuse each with one error that starts with
 /// the file's path, never a trap (docs/RELIABILITY.md, "The bad-input corpus").
-@Suite struct TrainerStateCorpusTests {
+@Suite struct BadInputCorpusTests {
     /// Generated trainer-state cases (docs/RELIABILITY.md counts them).
     static let caseCount = 150
 

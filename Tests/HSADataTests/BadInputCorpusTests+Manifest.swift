@@ -8,12 +8,12 @@ import Testing
 /// tries the same cases): `DataManifest.load` followed by `verifyShards` must refuse each with
 /// one error naming the manifest or the shard, never a trap (docs/RELIABILITY.md, "The
 /// bad-input corpus").
-@Suite struct ManifestCorpusTests {
+extension BadInputCorpusTests {
     /// Generated manifest cases (docs/RELIABILITY.md counts them).
-    static let caseCount = 200
+    static let manifestCaseCount = 200
 
     /// One change to the manifest `json` that no loader may accept.
-    static func corrupt(_ json: [String: Any], _ rng: inout SplitMix64) -> Any {
+    static func corruptManifest(_ json: [String: Any], _ rng: inout SplitMix64) -> Any {
         var json = json
         var shards = json["shards"] as! [[String: Any]]
         let shard = Int.random(in: 0..<shards.count, using: &rng)
@@ -82,13 +82,13 @@ import Testing
         let valid = try Data(contentsOf: manifestURL)
         let json = try #require(try JSONSerialization.jsonObject(with: valid) as? [String: Any])
         var rng = SplitMix64(seed: 20_261_207)
-        for number in 0..<Self.caseCount {
+        for number in 0..<Self.manifestCaseCount {
             let bad: Data
             switch number % 20 {
             case 0: bad = valid.prefix(Int.random(in: 0..<valid.count, using: &rng))  // cut short
             case 1: bad = Data("[1, 2]".utf8)  // another JSON value
             default:
-                bad = try JSONSerialization.data(withJSONObject: Self.corrupt(json, &rng))
+                bad = try JSONSerialization.data(withJSONObject: Self.corruptManifest(json, &rng))
             }
             try bad.write(to: manifestURL)
             do {
