@@ -15,6 +15,9 @@ public final class EvalHarness {
     public let generator: TaskGenerator
     /// Whether to draw a progress bar on standard error.
     public var showProgress: Bool
+    /// Whether to print progress lines (`ProgressLog`) on standard output, for logs where
+    /// no bar is drawn.
+    public var logsProgress = false
     /// Whether to ask the model for retrieval diagnostics on samples with needles.
     public var collectDiagnostics: Bool
     private let tokenizer = ByteTokenizer()
@@ -123,14 +126,16 @@ public final class EvalHarness {
         let writer = try JSONLinesWriter(url: resultsURL, append: true)
         let pending = (0..<count).filter { done[keys[$0]] == nil }
         let bar = ProgressBar(total: pending.count, enabled: showProgress)
+        let log = ProgressLog(label: "eval", total: pending.count, enabled: logsProgress)
         for (finished, position) in pending.enumerated() {
             let current = try sample(position)
             let result = try evaluate(current)
             try writer.write(result)
             done[result.key] = result
-            bar.update(
-                completed: finished + 1,
-                text: "\(current.task) \(ContextLength.format(current.length)) #\(current.index)")
+            let text =
+                "\(current.task) \(ContextLength.format(current.length)) #\(current.index)"
+            bar.update(completed: finished + 1, text: text)
+            log.update(completed: finished + 1, text: text + " score \(result.score)")
         }
         bar.finish()
         let results = keys.compactMap { done[$0] }

@@ -142,6 +142,7 @@ extension HSACommand {
             let harness = try EvalHarness(
                 model: try loadModel(), outputDirectory: URL(fileURLWithPath: out),
                 generator: generator, collectDiagnostics: diagnostics)
+            harness.logsProgress = !Terminal.isInteractive
             let summary =
                 try samplesToRun.map { try harness.run(samples: $0) } ?? harness.run(jobs: jobs)
             Terminal.printLine(EvalReport.markdown(summary))

@@ -307,6 +307,9 @@ import Testing
                 root.appendingPathComponent(name).path,
             ])
             #expect(eval.status == 0, "\(eval.error)")
+            // Not a terminal: progress comes as plain lines, the first and the last sample.
+            #expect(eval.output.contains("eval 1/2 (50%) ETA"), "\(eval.output)")
+            #expect(eval.output.contains("eval 2/2 (100%) in"), "\(eval.output)")
         }
         let out = root.appendingPathComponent("compare")
         let compare = try Self.hsa([

@@ -104,6 +104,15 @@ private func isWellFormedXML(_ svg: String) -> Bool {
         #expect(empty.render(completed: 0, elapsed: 0) == "[####] 100% 0/0 in 0s")
     }
 
+    @Test func rendersProgressLogLines() {
+        let log = ProgressLog(label: "eval", total: 40, enabled: false)
+        #expect(log.render(completed: 0, elapsed: 3) == "eval 0/40 (0%) ETA --")
+        #expect(
+            log.render(completed: 10, elapsed: 30, text: "vt 4K #2")
+                == "eval 10/40 (25%) ETA 1m30s vt 4K #2")
+        #expect(log.render(completed: 40, elapsed: 61) == "eval 40/40 (100%) in 1m01s")
+    }
+
     @Test func disabledBarIgnoresUpdates() {
         let bar = ProgressBar(total: 3, enabled: false)
         bar.update(completed: 1, text: "x")

@@ -71,16 +71,16 @@ public final class ProgressBar: @unchecked Sendable {
             String(repeating: "#", count: filled)
             + String(repeating: ".", count: width - filled)
         let percent = Int((fraction * 100).rounded(.down))
-        let eta: String
-        if done >= total {
-            eta = "in " + formatDuration(elapsed)
-        } else if done > 0 {
-            eta = "ETA " + formatDuration(elapsed / Double(done) * Double(total - done))
-        } else {
-            eta = "ETA --"
-        }
+        let eta = Self.eta(done: done, total: total, elapsed: elapsed)
         let line = "[\(bar)] \(percent)% \(done)/\(total) \(eta)"
         return text.isEmpty ? line : line + " " + text
+    }
+
+    /// `in 3m12s` when done, else `ETA 1m05s` at the rate so far (`ETA --` before any unit).
+    public static func eta(done: Int, total: Int, elapsed: Double) -> String {
+        if done >= total { return "in " + formatDuration(elapsed) }
+        if done > 0 { return "ETA " + formatDuration(elapsed / Double(done) * Double(total - done)) }
+        return "ETA --"
     }
 
     private func draw(_ line: String) {
