@@ -91,9 +91,10 @@ extension ModelConfig {
         do { object = try JSONSerialization.jsonObject(with: data) } catch {
             throw ConfigError.unreadable(file: source, reason: "not valid JSON (\(error))")
         }
-        guard let fields = object as? [String: Any] else {
+        guard let given = object as? [String: Any] else {
             throw ConfigError.unreadable(file: source, reason: "expected a JSON object")
         }
+        let fields = withDefaultsForAddedFields(given)
         let known = Set(CodingKeys.allCases.map(\.rawValue))
         let unknown = fields.keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty { throw ConfigError.unknownFields(file: source, fields: unknown) }
@@ -103,7 +104,12 @@ extension ModelConfig {
                 error: .invalid(field: field, reason: "must be an integer, got \(number)"))
         }
         let config: ModelConfig
-        do { config = try JSONDecoder().decode(ModelConfig.self, from: data) } catch let error
+        do {
+            let completed =
+                fields.count == given.count
+                ? data : try JSONSerialization.data(withJSONObject: fields)
+            config = try JSONDecoder().decode(ModelConfig.self, from: completed)
+        } catch let error
             as DecodingError
         {
             throw ConfigError.unreadable(file: source, reason: describe(error))

@@ -19,6 +19,34 @@ import Testing
         }
     }
 
+    /// Every written field is either one of the first format's or has a default for files
+    /// written before it, and such a file loads with that default: a new field that is in
+    /// neither list fails here, before it breaks old checkpoints.
+    @Test func everyFieldIsInTheFirstFormatOrHasADefault() throws {
+        var config = ModelConfig.tiny
+        config.retrievalDim = 32  // written only when set
+        let object = try #require(
+            JSONSerialization.jsonObject(with: config.encoded()) as? [String: Any])
+        let added = Set(ModelConfig.addedFieldDefaults.keys)
+        #expect(ModelConfig.formatOneFields.isDisjoint(with: added))
+        #expect(Set(object.keys) == ModelConfig.formatOneFields.union(added))
+        for (field, value) in ModelConfig.addedFieldDefaults {
+            var older = object
+            older.removeValue(forKey: field)
+            var expected = object
+            expected[field] = value
+            #expect(
+                try ModelConfig.decode(JSONSerialization.data(withJSONObject: older), source: field)
+                    == ModelConfig.decode(
+                        JSONSerialization.data(withJSONObject: expected), source: field))
+        }
+        var missing = object
+        missing.removeValue(forKey: "top_k")  // a first-format field stays required
+        #expect(throws: ConfigError.self) {
+            try ModelConfig.decode(JSONSerialization.data(withJSONObject: missing), source: "c")
+        }
+    }
+
     /// YaRN is set at evaluation and never written: a saved config is the trained model's.
     @Test func yarnIsNotWrittenToConfigJSON() throws {
         var config = ModelConfig.tiny
