@@ -97,7 +97,10 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
                 return address
             } ?? allocateManaged(elements: elements)
         guard let pointer = UnsafeMutablePointer<Float>(bitPattern: UInt(address)) else {
-            fatalError("CUDAManagedBackend: cuMemAllocManaged returned a null address")
+            Self.exit(
+                CUDAError.driver(
+                    function: "cuMemAllocManaged", status: 0, name: "null address",
+                    message: "returned a null address"), op: "allocate")
         }
         return pointer
     }
@@ -144,10 +147,9 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
         defer { lock.unlock() }
         if liveBytes + pooledBytes + bytes > byteLimit { releasePool() }
         guard liveBytes + bytes <= byteLimit else {
-            fatalError(
-                "CUDAManagedBackend: \(liveBytes + bytes) bytes of tensors exceed the limit "
-                    + "\(byteLimit) (90% of the free device memory at start); "
-                    + "hint: use a smaller --batch-size or --seq-len")
+            Self.exit(
+                CUDAError.outOfMemory(requestedBytes: bytes, liveBytes: liveBytes, limitBytes: byteLimit),
+                op: "allocate")
         }
         var address: CUdeviceptr = 0
         do {
@@ -155,7 +157,7 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
             try device.driver.check(
                 device.driver.cuMemAllocManaged(&address, bytes, 1), "cuMemAllocManaged")
         } catch {
-            fatalError("CUDAManagedBackend: \(error)")
+            Self.exit(error, op: "allocate")
         }
         liveBytes += bytes
         return address
@@ -173,8 +175,8 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
 
     // MARK: - Helpers
 
-    /// Runs `body`, then waits for the GPU when `synchronizesEachOp`; a CUDA error is fatal
-    /// (the model has no way to recover from a failed kernel).
+    /// Runs `body`, then waits for the GPU when `synchronizesEachOp`; a CUDA error ends the
+    /// process with one line (`exit(_:op:)`: the model cannot recover from a failed kernel).
     func run(_ op: String, _ body: () throws -> Void) {
         do {
             guard let profiler else {
@@ -191,8 +193,17 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
             profiler.end(op, start: start, on: gpu.stream, hostSeconds: hostSeconds)
             if op == "synchronize" { profiler.collect() }
         } catch {
-            fatalError("CUDAManagedBackend.\(op): \(error)")
+            Self.exit(error, op: op)
         }
+    }
+
+    /// Ends the process with one line `Error: CUDA <op>: <error>` and status 1 — never a
+    /// trap. `ComputeBackend` ops cannot throw, and after a failed allocation or kernel the
+    /// CUDA context cannot run the model on, so this is where a GPU failure stops the run
+    /// (the last checkpoint stays the newest: checkpoints are written whole or not at all).
+    static func exit(_ error: any Error, op: String) -> Never {
+        Terminal.printError("Error: CUDA \(op): \(error)")
+        Foundation.exit(1)
     }
 
     /// Runs `op` on the fallback backend after the GPU is idle (it reads and writes managed

@@ -19,6 +19,9 @@ public enum CUDAError: Error, CustomStringConvertible, Sendable {
     case cublas(function: String, status: Int32, name: String)
     /// An argument does not fit the kernel (shape, size, buffer too small).
     case invalidArgument(String)
+    /// A tensor of `requestedBytes` does not fit: `liveBytes` are held by live tensors and
+    /// `limitBytes` is what tensors may use on the device.
+    case outOfMemory(requestedBytes: Int, liveBytes: Int, limitBytes: Int)
 
     public var description: String {
         switch self {
@@ -45,6 +48,14 @@ public enum CUDAError: Error, CustomStringConvertible, Sendable {
             return "cuBLAS: \(function) failed with \(name) (\(status))"
         case .invalidArgument(let message):
             return "CUDA: \(message)"
+        case .outOfMemory(let requested, let live, let limit):
+            func gib(_ bytes: Int) -> String {
+                String(format: "%.2f GiB", Double(bytes) / 1_073_741_824)
+            }
+            return "CUDA: out of memory: a tensor of \(gib(requested)) on top of \(gib(live)) "
+                + "held exceeds the \(gib(limit)) tensors may use (90% of the device memory "
+                + "free at start); hint: use a smaller --batch-size or --seq-len, or more "
+                + "--grad-accum steps"
         }
     }
 }
