@@ -22,8 +22,8 @@ let package = Package(
         .target(name: "HSACPU", dependencies: ["HSACore", "CBLAS"]),
         .target(name: "HSAModel", dependencies: ["HSACore", "HSACPU"]),
         .target(name: "HSAData", dependencies: ["HSACore"]),
-        .target(name: "HSATrain", dependencies: ["HSACore", "HSAModel", "HSAData"]),
-        .target(name: "HSAInference", dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData"]),
+        .target(name: "HSATrain", dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData"]),
+        .target(name: "HSAInference", dependencies: ["HSACore", "HSACPU", "HSAModel"]),
         .target(name: "HSAEval", dependencies: ["HSACore", "HSAData", "HSAModel", "HSAInference"]),
         .target(name: "HSACUDA", dependencies: ["HSACore"]),
         .target(
@@ -44,13 +44,16 @@ let package = Package(
         .testTarget(name: "HSACPUTests", dependencies: ["HSACore", "HSACPU", "HSATestSupport"]),
         .testTarget(
             name: "HSAModelTests",
-            dependencies: ["HSACore", "HSACPU", "HSAModel", "HSATestSupport"]
+            dependencies: ["HSACore", "HSACPU", "HSAModel", "HSATrain", "HSATestSupport"]
         ),
         .testTarget(name: "HSADataTests", dependencies: ["HSACore", "HSAData", "HSATestSupport"]),
-        .testTarget(name: "HSATrainTests", dependencies: ["HSA", "HSATestSupport"]),
+        .testTarget(
+            name: "HSATrainTests", dependencies: ["HSA", "HSACore", "HSATrain", "HSATestSupport"]),
         .testTarget(name: "HSAInferenceTests", dependencies: ["HSA", "HSATestSupport"]),
         .testTarget(name: "HSAEvalTests", dependencies: ["HSA", "HSATestSupport"]),
-        .testTarget(name: "HSACUDATests", dependencies: ["HSA", "HSATestSupport"]),
-        .testTarget(name: "HSACLITests", dependencies: ["HSA", "HSATestSupport"]),
+        .testTarget(
+            name: "HSACUDATests", dependencies: ["HSA", "HSACore", "HSACUDA", "HSATestSupport"]),
+        // Runs the built `hsa` binary; imports no module of the package.
+        .testTarget(name: "HSACLITests"),
     ]
 )
