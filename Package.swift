@@ -19,18 +19,25 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "HSACore"),
+        // Console output, progress bar and SVG charts (writes through HSACore's AtomicFile).
+        .target(name: "HSAReport", dependencies: ["HSACore"]),
         .target(name: "HSACPU", dependencies: ["HSACore", "CBLAS"]),
         .target(name: "HSAModel", dependencies: ["HSACore", "HSACPU"]),
         .target(name: "HSAData", dependencies: ["HSACore"]),
-        .target(name: "HSATrain", dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData"]),
+        .target(
+            name: "HSATrain",
+            dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData", "HSAReport"]
+        ),
         .target(name: "HSAInference", dependencies: ["HSACore", "HSACPU", "HSAModel"]),
-        .target(name: "HSAEval", dependencies: ["HSACore", "HSAData", "HSAModel", "HSAInference"]),
+        .target(
+            name: "HSAEval",
+            dependencies: ["HSACore", "HSAData", "HSAModel", "HSAInference", "HSAReport"]),
         .target(name: "HSACUDA", dependencies: ["HSACore"]),
         .target(
             name: "HSA",
             dependencies: [
-                "HSACore", "HSACPU", "HSAModel", "HSAData", "HSATrain", "HSAInference", "HSAEval",
-                "HSACUDA",
+                "HSACore", "HSAReport", "HSACPU", "HSAModel", "HSAData", "HSATrain", "HSAInference",
+                "HSAEval", "HSACUDA",
             ]),
         .target(name: "HSATestSupport", dependencies: ["HSACore", "HSACPU", "HSAModel"]),
         .executableTarget(
@@ -41,6 +48,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HSACoreTests", dependencies: ["HSACore", "HSATestSupport"]),
+        .testTarget(name: "HSAReportTests", dependencies: ["HSAReport", "HSATestSupport"]),
         .testTarget(name: "HSACPUTests", dependencies: ["HSACore", "HSACPU", "HSATestSupport"]),
         .testTarget(
             name: "HSAModelTests",

@@ -1,6 +1,7 @@
 import Foundation
 import HSACore
 import HSAData
+import HSAReport
 
 /// Runs samples through an ``EvaluationModel`` and records every score in
 /// `results.jsonl` as it goes; samples already in that file are skipped, so an interrupted

@@ -1,6 +1,7 @@
 import Foundation
 import HSACore
 import HSAData
+import HSAReport
 
 /// Writes a training mixture of the evaluation tasks as token shards with a loss mask that is 1
 /// only on answer tokens. Samples come from a ``TaskGenerator`` in the training
