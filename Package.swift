@@ -39,11 +39,18 @@ let package = Package(
                 "HSACore", "HSAReport", "HSACPU", "HSAModel", "HSAData", "HSATrain", "HSAInference",
                 "HSAEval", "HSACUDA",
             ]),
+        // What `hsa selftest` and `hsa bench` run: the GPU-vs-CPU parity suite, kernel timings
+        // and the benchmarks that write JSON.
+        .target(
+            name: "HSADiagnostics",
+            dependencies: [
+                "HSACore", "HSAReport", "HSACPU", "HSAModel", "HSATrain", "HSAInference", "HSACUDA",
+            ]),
         .target(name: "HSATestSupport", dependencies: ["HSACore", "HSACPU", "HSAModel"]),
         .executableTarget(
             name: "hsa",
             dependencies: [
-                "HSA",
+                "HSA", "HSADiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
