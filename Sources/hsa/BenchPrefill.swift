@@ -128,7 +128,7 @@ struct BenchPrefill: ParsableCommand {
             "kv_host_mb": Double(deviceStore?.hostBytes ?? 0) / 1e6,
             "decode_ms_per_token": decodeSteps > 0 ? decodeSeconds * 1000 / Double(decodeSteps) : 0,
         ]
-        printAboveProgress(
+        Terminal.printAboveProgress(
             String(
                 format: "length %d: %.1f s (%.0f tok/s), peak RSS %.0f MB, decode %.1f ms/token",
                 length, seconds, Double(length) / seconds, Double(peakResidentBytes()) / 1e6,

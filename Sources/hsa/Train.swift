@@ -290,13 +290,13 @@ extension HSACommand {
                         completed: report.step,
                         text: String(format: "loss %.4f", report.loss))
                     if report.step % reportEvery == 0 || report.step == options.steps {
-                        printAboveProgress(report.line)
+                        Terminal.printAboveProgress(report.line)
                     }
                 case .evaluation(let report):
-                    printAboveProgress(
+                    Terminal.printAboveProgress(
                         String(format: "step=%d val_loss=%.4f", report.step, report.validationLoss))
                 case .checkpoint(let step, let directory):
-                    printAboveProgress("step=\(step) checkpoint=\(directory.path)")
+                    Terminal.printAboveProgress("step=\(step) checkpoint=\(directory.path)")
                 }
             }
             progress.finish()
