@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "HSAData", dependencies: ["HSACore"]),
         .target(
             name: "HSATrain",
-            dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData", "HSAReport"]
+            dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData", "HSAReport", "HSACUDA"]
         ),
         .target(name: "HSAInference", dependencies: ["HSACore", "HSACPU", "HSAModel"]),
         .target(
