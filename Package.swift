@@ -39,8 +39,8 @@ let package = Package(
                 "HSACore", "HSAReport", "HSACPU", "HSAModel", "HSAData", "HSATrain", "HSAInference",
                 "HSAEval", "HSACUDA",
             ]),
-        // What `hsa selftest` and `hsa bench` run: the GPU-vs-CPU parity suite, kernel timings
-        // and the benchmarks that write JSON.
+        // What `hsa selftest`, `hsa bench` and `hsa doctor` run: the GPU-vs-CPU parity suite,
+        // kernel timings, the benchmarks that write JSON, the machine report.
         .target(
             name: "HSADiagnostics",
             dependencies: [
