@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import HSA
 import HSADiagnostics
 
 extension HSACommand {

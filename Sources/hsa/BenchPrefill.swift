@@ -63,15 +63,15 @@ struct BenchPrefill: ParsableCommand {
     }
 }
 
-// MARK: - Helpers shared with `complete`
-
 /// "4096", "64K" (x1024) or "1M" (x1048576) as a count; nil when malformed.
-func parseTokenCount(_ text: String) -> Int? {
+private func parseTokenCount(_ text: String) -> Int? {
     let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
     if trimmed.hasSuffix("K") { return Int(trimmed.dropLast()).map { $0 * 1024 } }
     if trimmed.hasSuffix("M") { return Int(trimmed.dropLast()).map { $0 * 1024 * 1024 } }
     return Int(trimmed)
 }
+
+// MARK: - Shared with `complete`
 
 /// The key/value storage named by `--kv-store` (and `--kv-path` for disk).
 func kvStorage(_ name: String, path: String?) throws -> KVStorage {
