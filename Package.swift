@@ -19,38 +19,56 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "HSACore"),
+        // Console output, progress bar and SVG charts (writes through HSACore's AtomicFile).
+        .target(name: "HSAReport", dependencies: ["HSACore"]),
         .target(name: "HSACPU", dependencies: ["HSACore", "CBLAS"]),
         .target(name: "HSAModel", dependencies: ["HSACore", "HSACPU"]),
         .target(name: "HSAData", dependencies: ["HSACore"]),
-        .target(name: "HSATrain", dependencies: ["HSACore", "HSAModel", "HSAData"]),
-        .target(name: "HSAInference", dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData"]),
-        .target(name: "HSAEval", dependencies: ["HSACore", "HSAData", "HSAModel", "HSAInference"]),
+        .target(
+            name: "HSATrain",
+            dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData", "HSAReport", "HSACUDA"]
+        ),
+        .target(name: "HSAInference", dependencies: ["HSACore", "HSACPU", "HSAModel"]),
+        .target(
+            name: "HSAEval",
+            dependencies: ["HSACore", "HSAData", "HSAModel", "HSAInference", "HSAReport"]),
         .target(name: "HSACUDA", dependencies: ["HSACore"]),
         .target(
             name: "HSA",
             dependencies: [
-                "HSACore", "HSACPU", "HSAModel", "HSAData", "HSATrain", "HSAInference", "HSAEval",
-                "HSACUDA",
+                "HSACore", "HSAReport", "HSACPU", "HSAModel", "HSAData", "HSATrain", "HSAInference",
+                "HSAEval", "HSACUDA",
+            ]),
+        // What `hsa selftest`, `hsa bench` and `hsa doctor` run: the GPU-vs-CPU parity suite,
+        // kernel timings, the benchmarks that write JSON, the machine report.
+        .target(
+            name: "HSADiagnostics",
+            dependencies: [
+                "HSACore", "HSAReport", "HSACPU", "HSAModel", "HSATrain", "HSAInference", "HSACUDA",
             ]),
         .target(name: "HSATestSupport", dependencies: ["HSACore", "HSACPU", "HSAModel"]),
         .executableTarget(
             name: "hsa",
             dependencies: [
-                "HSA",
+                "HSA", "HSADiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "HSACoreTests", dependencies: ["HSACore", "HSATestSupport"]),
+        .testTarget(name: "HSAReportTests", dependencies: ["HSAReport", "HSATestSupport"]),
         .testTarget(name: "HSACPUTests", dependencies: ["HSACore", "HSACPU", "HSATestSupport"]),
         .testTarget(
             name: "HSAModelTests",
-            dependencies: ["HSACore", "HSACPU", "HSAModel", "HSATestSupport"]
+            dependencies: ["HSACore", "HSACPU", "HSAModel", "HSATrain", "HSATestSupport"]
         ),
         .testTarget(name: "HSADataTests", dependencies: ["HSACore", "HSAData", "HSATestSupport"]),
-        .testTarget(name: "HSATrainTests", dependencies: ["HSA", "HSATestSupport"]),
+        .testTarget(
+            name: "HSATrainTests", dependencies: ["HSA", "HSACore", "HSATrain", "HSATestSupport"]),
         .testTarget(name: "HSAInferenceTests", dependencies: ["HSA", "HSATestSupport"]),
         .testTarget(name: "HSAEvalTests", dependencies: ["HSA", "HSATestSupport"]),
-        .testTarget(name: "HSACUDATests", dependencies: ["HSA", "HSATestSupport"]),
-        .testTarget(name: "HSACLITests", dependencies: ["HSA", "HSATestSupport"]),
+        .testTarget(
+            name: "HSACUDATests", dependencies: ["HSA", "HSACore", "HSACUDA", "HSATestSupport"]),
+        // Runs the built `hsa` binary; imports no module of the package.
+        .testTarget(name: "HSACLITests", dependencies: ["HSACore"]),
     ]
 )

@@ -5,4 +5,5 @@
 @_exported import HSAEval
 @_exported import HSAInference
 @_exported import HSAModel
+@_exported import HSAReport
 @_exported import HSATrain

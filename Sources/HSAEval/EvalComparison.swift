@@ -1,5 +1,6 @@
 import Foundation
 import HSACore
+import HSAReport
 
 /// Several evaluations side by side, one row per run name (an ablation table): per task a
 /// row x length table of scores, their mean over tasks, the retrieval diagnostics averaged over

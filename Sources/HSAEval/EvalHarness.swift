@@ -1,6 +1,7 @@
 import Foundation
 import HSACore
 import HSAData
+import HSAReport
 
 /// Runs samples through an ``EvaluationModel`` and records every score in
 /// `results.jsonl` as it goes; samples already in that file are skipped, so an interrupted
@@ -82,11 +83,7 @@ public final class EvalHarness {
     /// - Returns: the summary over all jobs (resumed and new).
     @discardableResult
     public func run(jobs: [EvalJob]) throws -> EvalSummary {
-        try process(keys: jobs.map(\.key), count: jobs.count) { position in
-            let job = jobs[position]
-            return try generator.sample(
-                job.task, length: job.length, index: job.index, seed: job.seed, depth: job.depth)
-        }
+        try process(keys: jobs.map(\.key), count: jobs.count) { try generator.sample(jobs[$0]) }
     }
 
     /// Scores every sample (from a task file) not yet in results.jsonl, then writes reports.

@@ -1,5 +1,6 @@
 import Foundation
 import HSACore
+import HSAReport
 
 /// Writes summary.json, results.md, accuracy_vs_length.svg, when NIAH samples have
 /// controlled depths niah_depth_heatmap.svg, and with retrieval diagnostics

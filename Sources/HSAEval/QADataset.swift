@@ -50,6 +50,19 @@ public struct QADataset: Sendable, Equatable {
         self.questions = questions
     }
 
+    /// The datasets of the QA tasks among `jobs`, read from `dataDirectory`; only those (HotpotQA
+    /// is 46 MB of JSON).
+    public static func load(neededBy jobs: [EvalJob], dataDirectory: URL) throws
+        -> [QADatasetKind: QADataset]
+    {
+        var datasets: [QADatasetKind: QADataset] = [:]
+        for kind in QADatasetKind.allCases
+        where jobs.contains(where: { $0.task == .ruler(kind.task) }) {
+            datasets[kind] = try load(kind, dataDirectory: dataDirectory)
+        }
+        return datasets
+    }
+
     /// Reads `kind`'s file under `dataDirectory` (the repository's `data/`).
     /// - Throws: ``EvalError/missingQAData(task:path:)`` when the file is absent,
     ///   ``EvalError/cannotRead(path:reason:)`` when it does not parse.

@@ -1,6 +1,7 @@
 import Foundation
 import HSACore
 import HSAData
+import HSAReport
 
 /// Writes a training mixture of the evaluation tasks as token shards with a loss mask that is 1
 /// only on answer tokens. Samples come from a ``TaskGenerator`` in the training
@@ -18,6 +19,21 @@ public enum SynthMixture {
         public var answerTokens: Int
         /// Samples per task name.
         public var samplesPerTask: [String: Int]
+    }
+
+    /// The tasks `list` names (comma-separated, any suite but `unseen`, whose wordings are
+    /// never trained on), or the ruler and babilong tasks for "all".
+    /// - Throws: ``EvalError/unknownTask(name:suite:known:)`` for a name of no trainable task.
+    public static func tasks(named list: String) throws -> [EvalTask] {
+        if list == "all" { return EvalSuite.ruler.tasks + EvalSuite.babilong.tasks }
+        let trainable = EvalSuite.allCases.filter { $0 != .unseen }.flatMap(\.tasks)
+        return try list.split(separator: ",").map(String.init).map { name in
+            guard let task = trainable.first(where: { $0.name == name }) else {
+                throw EvalError.unknownTask(
+                    name: name, suite: "ruler, babilong or copy", known: trainable.map(\.name))
+            }
+            return task
+        }
     }
 
     /// The answer text a training sample teaches: " a, b, c." (one label for BABILong).

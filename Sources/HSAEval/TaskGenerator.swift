@@ -114,6 +114,11 @@ public struct TaskGenerator: Sendable {
         values = NeedleValueSampler(sources: sources, space: space)
     }
 
+    /// The sample `job` names.
+    public func sample(_ job: EvalJob) throws -> EvalSample {
+        try sample(job.task, length: job.length, index: job.index, seed: job.seed, depth: job.depth)
+    }
+
     /// Sample `index` of `task` at exactly `length` tokens.
     /// - Parameters:
     ///   - depth: NIAH only: depth in percent (0...100) of the queried needle; nil = random

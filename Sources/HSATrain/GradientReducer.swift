@@ -86,6 +86,10 @@ public enum DistributedTrainingError: Error, CustomStringConvertible, Sendable {
     case communication(rank: Int, message: String)
     /// The launcher that started this rank is gone.
     case launcherGone(rank: Int)
+    /// Multi-GPU training was asked for without the CUDA backend.
+    case needsCUDABackend
+    /// A rank runs without the environment of `hsa train --gpus N` (no NCCL id file).
+    case notLaunched(rank: Int)
 
     public var description: String {
         switch self {
@@ -106,6 +110,11 @@ public enum DistributedTrainingError: Error, CustomStringConvertible, Sendable {
         case .launcherGone(let rank):
             return "rank \(rank): the launcher process is gone, stopping; hint: resume from the "
                 + "last checkpoint with --resume"
+        case .needsCUDABackend:
+            return "--gpus needs --backend cuda (or auto on a machine with CUDA)"
+        case .notLaunched(let rank):
+            return "rank \(rank): \(RankEnvironment.idFile) is not set; hint: start ranks with "
+                + "`hsa train --gpus N`"
         }
     }
 }

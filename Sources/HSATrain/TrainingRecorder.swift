@@ -1,5 +1,6 @@
 import Foundation
 import HSACore
+import HSAReport
 
 /// Writes a run's `log.jsonl` (one object per step, evaluation and checkpoint) and draws
 /// `loss.svg` from it, so the plot also covers steps logged before a resume.

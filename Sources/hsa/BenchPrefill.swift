@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import HSA
+import HSADiagnostics
 
-/// `hsa bench prefill`: streaming prefill of long random prompts, with time, peak memory, disk
-/// use and decode speed per length, as JSON and an SVG log-log plot.
+/// `hsa bench prefill`: the options of HSADiagnostics' `PrefillBenchmark`.
 struct BenchPrefill: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prefill",
@@ -45,114 +45,13 @@ struct BenchPrefill: ParsableCommand {
     func run() throws {
         try device.install()
         let config = try model.resolve()
-        let network = LanguageModel(config: config, seed: seed)
-        let storage = try kvStorage(kvStore, path: kvPath)
-        let lengths = try parseLengths()
-        // Fail before hours of prefill if the longest prompt's chunk memory cannot fit (on a
-        // GPU the keys/values go to the device store instead, which spills to pinned RAM).
-        if !(ComputeBackends.current is any StreamingAccelerator) {
-            try MemoryPlan(
-                config: config, tokens: lengths.max() ?? 0,
-                precision: KVPrecision(rawValue: kvPrecision) ?? .fp32
-            ).check(storage: storage)
-        }
-        var records: [[String: Any]] = []
-        for length in lengths {
-            records.append(try measure(network, storage: storage, length: length))
-        }
-        let result: [String: Any] = [
-            "impl": device.implementation + "-streaming",
-            "preset": model.config == nil ? model.presetName : "custom",
-            "kv_store": kvStore,
-            "kv_precision": kvPrecision,
-            "block": block,
-            "threads": Threads.count,
-            "machine": machineDescription(),
-            "results": records,
-        ]
-        let data = try JSONSerialization.data(
-            withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(data, to: URL(fileURLWithPath: out))
-        try writePlot(records)
-        Terminal.printLine(String(decoding: data, as: UTF8.self))
-    }
-
-    // MARK: - Measurement
-
-    /// Prefills `length` random tokens, takes the logits, and times `decodeSteps` decode steps.
-    private func measure(_ network: LanguageModel, storage: KVStorage, length: Int) throws
-        -> [String: Any]
-    {
-        resetPeakResident()
-        var rng = SplitMix64(seed: seed &+ UInt64(length))
-        let vocab = UInt64(network.config.vocabSize)
-        let session = try StreamingSession(
-            model: network, storage: storage,
-            precision: KVPrecision(rawValue: kvPrecision) ?? .fp32, maxBlock: block)
-        let bar = ProgressBar(total: length)
-        let start = Date()
-        var done = 0
-        while done < length {
-            let n = min(block, length - done)
-            try session.prefill(tokens: (0..<n).map { _ in Int32(rng.next() % vocab) })
-            done += n
-            let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
-            bar.update(completed: done, text: String(format: "%.0f tok/s", rate))
-        }
-        let prefillSeconds = Date().timeIntervalSince(start)
-        var logits = try session.logits()
-        let seconds = Date().timeIntervalSince(start)
-        bar.finish(text: String(format: "%.0f tok/s", Double(length) / seconds))
-        let decodeStart = Date()
-        for _ in 0..<decodeSteps {
-            var best = 0
-            for i in 1..<logits.count where logits[i] > logits[best] { best = i }
-            logits = try session.decodeNext(token: Int32(best))
-        }
-        let decodeSeconds = Date().timeIntervalSince(decodeStart)
-        let diskBytes = session.memory.map { $0.store is DiskKVStore ? $0.store.storedBytes : 0 }
-        let deviceStore = (session.memory?.store as? DeviceKVStore)?.device
-        let record: [String: Any] = [
-            "length": length,
-            "seconds": seconds,
-            "prefill_seconds": prefillSeconds,
-            "first_logits_seconds": seconds - prefillSeconds,
-            "tokens_per_s": Double(length) / seconds,
-            "peak_rss_mb": Double(peakResidentBytes()) / 1e6,
-            "rss_anon_mb": Double(statusKilobytes("RssAnon")) / 1e3,
-            "rss_file_mb": Double(statusKilobytes("RssFile")) / 1e3,
-            "cache_mb": Double(session.cacheBytes) / 1e6,
-            "disk_bytes": diskBytes ?? 0,
-            "chunks": session.memory?.chunkCount ?? 0,
-            "kv_device_mb": Double(deviceStore?.deviceBytes ?? 0) / 1e6,
-            "kv_host_mb": Double(deviceStore?.hostBytes ?? 0) / 1e6,
-            "decode_ms_per_token": decodeSteps > 0 ? decodeSeconds * 1000 / Double(decodeSteps) : 0,
-        ]
-        printAboveProgress(
-            String(
-                format: "length %d: %.1f s (%.0f tok/s), peak RSS %.0f MB, decode %.1f ms/token",
-                length, seconds, Double(length) / seconds, Double(peakResidentBytes()) / 1e6,
-                decodeSteps > 0 ? decodeSeconds * 1000 / Double(decodeSteps) : 0))
-        return record
-    }
-
-    /// Time and peak memory against length, log-log.
-    private func writePlot(_ records: [[String: Any]]) throws {
-        func series(_ key: String) -> [(x: Double, y: Double)] {
-            records.compactMap { record in
-                guard let length = record["length"] as? Int, let value = record[key] as? Double
-                else { return nil }
-                return (x: Double(length), y: value)
-            }
-        }
-        let chart = LinePlot(
-            title: "Streaming prefill (\(kvStore) K/V store)", xLabel: "prompt length (tokens)",
-            yLabel: "seconds / MB", xLog: true, yLog: true,
-            series: [
-                .init(name: "prefill time (s)", points: series("seconds")),
-                .init(name: "peak RSS (MB)", points: series("peak_rss_mb")),
-            ])
-        try chart.write(to: URL(fileURLWithPath: plot))
+        try PrefillBenchmark(
+            config: config, presetName: model.config == nil ? model.presetName : "custom",
+            lengths: try parseLengths(), storage: try kvStorage(kvStore, path: kvPath),
+            precision: KVPrecision(rawValue: kvPrecision) ?? .fp32, block: block,
+            decodeSteps: decodeSteps, seed: seed, output: URL(fileURLWithPath: out),
+            plot: URL(fileURLWithPath: plot)
+        ).run()
     }
 
     private func parseLengths() throws -> [Int] {
@@ -164,15 +63,15 @@ struct BenchPrefill: ParsableCommand {
     }
 }
 
-// MARK: - Helpers shared with `complete`
-
 /// "4096", "64K" (x1024) or "1M" (x1048576) as a count; nil when malformed.
-func parseTokenCount(_ text: String) -> Int? {
+private func parseTokenCount(_ text: String) -> Int? {
     let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
     if trimmed.hasSuffix("K") { return Int(trimmed.dropLast()).map { $0 * 1024 } }
     if trimmed.hasSuffix("M") { return Int(trimmed.dropLast()).map { $0 * 1024 * 1024 } }
     return Int(trimmed)
 }
+
+// MARK: - Shared with `complete`
 
 /// The key/value storage named by `--kv-store` (and `--kv-path` for disk).
 func kvStorage(_ name: String, path: String?) throws -> KVStorage {

@@ -57,45 +57,13 @@ struct BitsPerByte: ParsableCommand {
             perDocument[name] = windows
             Terminal.printLine("\(name): \(tokens.count) tokens, \(windows.count) positions")
         }
-        let mean = positionList.compactMap { position -> PositionLoss.Window? in
-            let found = perDocument.values.compactMap { $0.first { $0.position == position } }
-            guard !found.isEmpty else { return nil }
-            let bits = found.map(\.bitsPerByte).reduce(0, +) / Double(found.count)
-            return .init(position: position, tokens: window * found.count, bitsPerByte: bits)
-        }
+        let report = PositionLossReport(
+            model: model, window: window, positions: positionList, documents: perDocument)
         Terminal.printLine("position  tokens  bits/byte")
-        for entry in mean {
+        for entry in report.mean {
             Terminal.printLine(
                 String(format: "%8d  %6d  %.4f", entry.position, entry.tokens, entry.bitsPerByte))
         }
-        try write(mean: mean, perDocument: perDocument)
-    }
-
-    private func write(mean: [PositionLoss.Window], perDocument: [String: [PositionLoss.Window]])
-        throws
-    {
-        struct Report: Encodable {
-            var model: String
-            var window: Int
-            var mean: [PositionLoss.Window]
-            var documents: [String: [PositionLoss.Window]]
-        }
-        let outURL = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(
-            encoder.encode(
-                Report(model: model, window: window, mean: mean, documents: perDocument)),
-            to: outURL.appendingPathComponent("bpb.json"))
-        try LinePlot(
-            title: "Bits per byte by position", xLabel: "position (tokens)",
-            yLabel: "bits per byte", xLog: true,
-            series: [
-                .init(
-                    name: URL(fileURLWithPath: model).lastPathComponent,
-                    points: mean.map { (x: Double($0.position), y: $0.bitsPerByte) })
-            ]
-        ).write(to: outURL.appendingPathComponent("bpb.svg"))
+        try report.write(to: URL(fileURLWithPath: out))
     }
 }

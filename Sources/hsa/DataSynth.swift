@@ -45,21 +45,7 @@ extension HSACommand.DataCommand {
             if let long = lengthList.first(where: { $0 > 4096 }) {
                 throw ValidationError("--lengths: \(long) is above 4K, the synth limit")
             }
-            var taskList: [EvalTask] = []
-            if tasks == "all" {
-                taskList = EvalSuite.ruler.tasks + EvalSuite.babilong.tasks
-            } else {
-                for name in tasks.split(separator: ",").map(String.init) {
-                    // The unseen suite measures wordings never trained on: not synthesizable.
-                    let trainable = EvalSuite.allCases.filter { $0 != .unseen }.flatMap(\.tasks)
-                    guard let task = trainable.first(where: { $0.name == name }) else {
-                        throw EvalError.unknownTask(
-                            name: name, suite: "ruler, babilong or copy",
-                            known: trainable.map(\.name))
-                    }
-                    taskList.append(task)
-                }
-            }
+            let taskList = try SynthMixture.tasks(named: tasks)
             let sources = EvalTextSources.load(dataDirectory: URL(fileURLWithPath: data))
             let total = taskList.count * lengthList.count * samples
             let manifest = try SynthMixture.write(

@@ -116,22 +116,11 @@ extension HSACommand {
                     lengths: try ContextLength.parseList(lengths), samples: samples, seed: seed,
                     depths: depthList)
             }
-            // SQuAD / HotpotQA only when a QA task is asked for (HotpotQA is 46 MB of JSON).
-            var qaDatasets: [QADatasetKind: QADataset] = [:]
-            for kind in QADatasetKind.allCases
-            where jobs.contains(where: {
-                $0.task == .ruler(kind.task)
-            }) {
-                qaDatasets[kind] = try QADataset.load(kind, dataDirectory: dataDirectory)
-            }
             let generator = TaskGenerator(
                 sources: sources, space: ValueSpace(rawValue: space) ?? .evaluation,
-                qaDatasets: qaDatasets)
+                qaDatasets: try QADataset.load(neededBy: jobs, dataDirectory: dataDirectory))
             if let writeTasks {
-                let generated = try jobs.map {
-                    try generator.sample(
-                        $0.task, length: $0.length, index: $0.index, seed: $0.seed, depth: $0.depth)
-                }
+                let generated = try jobs.map { try generator.sample($0) }
                 try EvalTaskFile.write(generated, to: URL(fileURLWithPath: writeTasks))
                 Terminal.printLine("wrote \(generated.count) samples to \(writeTasks)")
                 return

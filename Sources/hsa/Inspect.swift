@@ -24,16 +24,8 @@ extension HSACommand {
             }
             let layout = ParameterLayout(config: resolved)
             Terminal.printLine(String(decoding: try resolved.encoded(), as: UTF8.self))
-            var groups: [(String, Int)] = []
-            for spec in layout.specs {
-                let group = componentName(spec.name)
-                if let last = groups.last, last.0 == group {
-                    groups[groups.count - 1].1 += spec.count
-                } else {
-                    groups.append((group, spec.count))
-                }
-            }
-            let width = groups.map(\.0.count).max() ?? 10
+            let groups = layout.componentCounts
+            let width = groups.map(\.component.count).max() ?? 10
             for (name, count) in groups {
                 Terminal.printLine(
                     name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
@@ -46,20 +38,6 @@ extension HSACommand {
                 for spec in layout.specs {
                     Terminal.printLine("\(spec.name) \(spec.shape)")
                 }
-            }
-        }
-
-        /// The component a tensor belongs to: `lower.0`, `encoder`, `upper.2.hsa`, `embed`, ...
-        func componentName(_ name: String) -> String {
-            let parts = name.split(separator: ".")
-            switch parts.first {
-            case "lower", "upper":
-                let base = parts.prefix(2).joined(separator: ".")
-                return parts.count > 2 && parts[2] == "hsa" ? base + ".hsa" : base
-            case "encoder":
-                return "encoder"
-            default:
-                return String(parts.first ?? "")
             }
         }
 

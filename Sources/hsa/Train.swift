@@ -181,8 +181,7 @@ extension HSACommand {
             try requireOutputDirectory(out, option: "--out")
             let rank = distributed?.rank ?? 0
             // Rank 0 speaks for the run; the others print only errors.
-            let isLead = rank == 0
-            try device.install(quiet: !isLead)
+            try device.install(quiet: rank != 0)
             let reducer = try distributed.flatMap { place -> NCCLGradientReducer? in
                 place.worldSize > 1
                     ? try NCCLGradientReducer.join(rank: place.rank, worldSize: place.worldSize)
@@ -209,103 +208,12 @@ extension HSACommand {
             }
             // max_train_len records the longest sequence trained on (YaRN's original length),
             // also for a model initialized from one trained on shorter sequences.
-            config.maxTrainLen = max(config.maxTrainLen, self.options.sequenceLength)
-            var options = self.options
-            let trainingData = try TrainingData(
-                directory: data, options: options, modelVocabularySize: config.vocabSize)
-            let manifest = trainingData.manifest
-            options.dataIdentity = manifest.identity
-            if isLead { trainingData.warnings.forEach(Terminal.printError) }
-
-            try FileManager.default.createDirectory(
-                at: runDirectory, withIntermediateDirectories: true)
-            // The lead rank owns the run directory: a second trainer there would overwrite
-            // its checkpoints and log.
-            let runLock = isLead ? try DirectoryLock(directory: runDirectory) : nil
-            defer { runLock?.release() }
-            let model = LanguageModel(config: config, seed: options.seed)
-            let trainer = Trainer(
-                model: model, options: options, source: trainingData.loader,
-                validation: trainingData.validation,
-                runDirectory: runDirectory, tokenizer: ByteTokenizer(), reducer: reducer)
-            let resumedStep =
-                resume
-                ? try trainer.resumeFromLatestCheckpoint(
-                    allowingChangedOptions: allowChangedOptions) : nil
-            // A checkpoint found by --resume wins over --init-from.
-            if let initFrom, resumedStep == nil {
-                // Flags may drop a part of the initial model (an ablation): skip its tensors.
-                let skipped = try model.parameters.load(
-                    from: SafetensorsShards.read(
-                        directory: URL(fileURLWithPath: initFrom), baseName: "model"),
-                    source: initFrom, skippingUnused: true)
-                if isLead {
-                    Terminal.printLine("initialized from \(initFrom)")
-                    if !skipped.isEmpty {
-                        Terminal.printLine(
-                            "  skipped \(skipped.count) tensors this model does not have: "
-                                + skipped.joined(separator: ", "))
-                    }
-                }
-            }
-            guard isLead else {
-                // Every rank trains; only rank 0 records.
-                try trainer.run(stopAfter: stopAfter) { event in
-                    if case .step(let report) = event {
-                        FaultInjection.afterStep(report.step, rank: rank)
-                    }
-                }
-                return
-            }
-            if !trainer.changesSinceCheckpoint.isEmpty {
-                Terminal.printError(
-                    "warning: resuming with changed run-defining options (--allow-changed-options): "
-                        + trainer.changesSinceCheckpoint.map(\.description).joined(separator: "; "))
-            }
-            if let resumedStep {
-                Terminal.printLine("resumed from step \(resumedStep)")
-            } else if resume {
-                Terminal.printLine("no checkpoint in \(out); starting from step 0")
-            }
-            try AtomicFile.write(
-                config.encoded(), to: runDirectory.appendingPathComponent("config.json"))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(
-                encoder.encode(options), to: runDirectory.appendingPathComponent("training.json"))
-
-            let parameterCount = model.layout.totalCount
-            Terminal.printLine(
-                "model: \(parameterCount) parameters, attention \(config.attention.rawValue); "
-                    + "data: \(manifest.trainTokens) train tokens; threads: \(Threads.count), "
-                    + "BLAS: \(BLAS.configuration)"
-                    + (reducer.map { "; GPUs: \($0.worldSize) (NCCL \($0.communicator.version))" }
-                        ?? ""))
-            let recorder = try TrainingRecorder(
-                runDirectory: runDirectory, resumedStep: trainer.step > 0 ? trainer.step : nil)
-            if let warning = recorder.warning { Terminal.printError(warning) }
-            let progress = ProgressBar(total: options.steps)
-            try trainer.run(stopAfter: stopAfter) { event in
-                try recorder.record(event)
-                switch event {
-                case .step(let report):
-                    FaultInjection.afterStep(report.step, rank: rank)
-                    progress.update(
-                        completed: report.step,
-                        text: String(format: "loss %.4f", report.loss))
-                    if report.step % reportEvery == 0 || report.step == options.steps {
-                        printAboveProgress(report.line)
-                    }
-                case .evaluation(let report):
-                    printAboveProgress(
-                        String(format: "step=%d val_loss=%.4f", report.step, report.validationLoss))
-                case .checkpoint(let step, let directory):
-                    printAboveProgress("step=\(step) checkpoint=\(directory.path)")
-                }
-            }
-            progress.finish()
-            try recorder.writePlot()
-            Terminal.printLine("loss plot: \(runDirectory.appendingPathComponent("loss.svg").path)")
+            config.maxTrainLen = max(config.maxTrainLen, options.sequenceLength)
+            try TrainingRun(
+                config: config, options: options, dataDirectory: data, runDirectory: out,
+                resume: resume, allowChangedOptions: allowChangedOptions, initFrom: initFrom,
+                reducer: reducer, rank: rank, stopAfter: stopAfter, reportEvery: reportEvery
+            ).run()
         }
     }
 }

@@ -48,6 +48,19 @@ import Testing
         #expect(empty.finish(addEOS: false) == [tokenizer.bos])
     }
 
+    @Test func streamingDecoderWaitsForSplitCharacters() {
+        let text = "a 東京 🚀"
+        var decoder = StreamingTextDecoder(tokenizer: tokenizer)
+        var pieces: [String?] = []
+        for token in tokenizer.encode(text) { pieces.append(decoder.decode(token)) }
+        // Each character comes out whole, once its last byte has arrived.
+        #expect(pieces.compactMap { $0 } == ["a", " ", "東", "京", " ", "🚀"])
+        #expect(decoder.finish() == nil)
+        // A character still incomplete at the end is decoded as it is.
+        #expect(decoder.decode(tokenizer.encode("é")[0]) == nil)
+        #expect(decoder.finish() == "\u{FFFD}")
+    }
+
     @Test func saveAndLoad() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -202,7 +202,7 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
     /// CUDA context cannot run the model on, so this is where a GPU failure stops the run
     /// (the last checkpoint stays the newest: checkpoints are written whole or not at all).
     static func exit(_ error: any Error, op: String) -> Never {
-        Terminal.printError("Error: CUDA \(op): \(error)")
+        FileHandle.standardError.write(Data("Error: CUDA \(op): \(error)\n".utf8))
         Foundation.exit(1)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HSACore
+import HSAReport
 
 /// The kinds of varied training tasks (`hsa data tasks`).
 public enum VariedTaskKind: String, CaseIterable, Codable, Sendable {

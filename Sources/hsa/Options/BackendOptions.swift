@@ -32,11 +32,6 @@ struct BackendOptions: ParsableArguments {
         return environment[RankEnvironment.deviceOrdinal].flatMap { Int($0) } ?? 0
     }
 
-    /// The implementation name benchmarks record ("swift-cpu", "swift-cuda").
-    var implementation: String {
-        ComputeBackends.current is CUDAManagedBackend ? "swift-cuda" : "swift-cpu"
-    }
-
     /// Sets `ComputeBackends.current` (before any tensor exists) and prints the device unless
     /// `quiet` (the ranks after rank 0 of a multi-GPU run).
     func install(quiet: Bool = false) throws {

@@ -32,44 +32,20 @@ struct SamplingOptions: ParsableArguments {
     var sampler: Sampler { Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed) }
 }
 
-/// Prints generated tokens as text as they come. Bytes of one UTF-8 character may arrive over
-/// several tokens, so incomplete characters wait for the next token (at most 4 bytes).
-struct TokenPrinter {
-    let tokenizer: any Tokenizer
-    private var pending: [Int32] = []
-
-    init(tokenizer: any Tokenizer) { self.tokenizer = tokenizer }
-
-    mutating func print(_ token: Int32) {
-        pending.append(token)
-        let text = tokenizer.decode(pending)
-        if !text.contains("\u{FFFD}") || pending.count >= 4 {
-            Terminal.writeOutput(text)
-            pending.removeAll()
-        }
-    }
-
-    /// Prints what is still pending and ends the line.
-    mutating func finish() {
-        if !pending.isEmpty { Terminal.writeOutput(tokenizer.decode(pending)) }
-        pending.removeAll()
-        Terminal.printLine("")
-    }
-}
-
 /// Samples up to `sampling.maxTokens` tokens after what `session` has read, printing each as it
 /// comes; stops at the tokenizer's EOS.
 func printContinuation(
     of session: StreamingSession, sampling: SamplingOptions, tokenizer: any Tokenizer
 ) throws {
     var sampler = sampling.sampler
-    var printer = TokenPrinter(tokenizer: tokenizer)
+    var decoder = StreamingTextDecoder(tokenizer: tokenizer)
     var logits = try session.logits()
     for _ in 0..<sampling.maxTokens {
         let next = logits.withUnsafeBufferPointer { sampler.sample($0) }
         if next == tokenizer.eos { break }
-        printer.print(next)
+        if let text = decoder.decode(next) { Terminal.writeOutput(text) }
         logits = try session.decodeNext(token: next)
     }
-    printer.finish()
+    if let rest = decoder.finish() { Terminal.writeOutput(rest) }
+    Terminal.printLine("")
 }

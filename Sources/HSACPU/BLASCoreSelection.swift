@@ -1,5 +1,4 @@
 import Foundation
-import HSA
 
 #if canImport(Glibc)
     import Glibc
@@ -10,8 +9,10 @@ import HSA
 /// measured 1.7x slower for a `small` training step than the AVX-512 ones. When that happens
 /// and the user has not chosen a core, the process re-executes itself once with
 /// OPENBLAS_CORETYPE set from the CPU's flags.
-enum BLASCoreSelection {
-    static func upgradeIfNeeded() {
+public enum BLASCoreSelection {
+    /// Re-executes this process with OPENBLAS_CORETYPE set when OpenBLAS fell back to the
+    /// Prescott kernels; returns when nothing needs to change (or `execv` failed).
+    public static func upgradeIfNeeded() {
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_CORETYPE"] == nil, BLAS.configuration.contains("Prescott"),
             let core = preferredCore()

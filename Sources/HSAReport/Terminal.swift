@@ -32,6 +32,13 @@ public enum Terminal {
         writeError(line + "\n")
     }
 
+    /// Writes `line` to standard output like `printLine`; on a terminal it first erases the
+    /// progress bar drawn on standard error, which the bar's next update redraws below the line.
+    public static func printAboveProgress(_ line: String) {
+        if isInteractive { writeError("\r\u{1B}[K") }
+        printLine(line)
+    }
+
     /// Writes `text` to standard error as is (no newline; used for `\r` redraws).
     public static func writeError(_ text: String) {
         fflush(nil)  // keep stdout lines ahead of the stderr text that follows them

@@ -2,7 +2,7 @@ import Foundation
 import HSATestSupport
 import Testing
 
-@testable import HSACore
+@testable import HSAReport
 
 #if canImport(FoundationXML)
     import FoundationXML

@@ -1,31 +1,32 @@
 import Foundation
-import HSA
+import HSAData
 
 /// The token shards `hsa train` reads, opened and checked before the model is built: the
 /// manifest against the shards (`DataManifest.verifyShards`: counts, headers, checksums),
-/// every shard's vocabulary against the model's, and the validation split, which is either absent (validation off, one warning)
-/// or must be readable (an error, never a silent `val_loss=nan`).
-struct TrainingData {
-    let manifest: DataManifest
-    let loader: TokenDataLoader
+/// every shard's vocabulary against the model's, and the validation split, which is either
+/// absent (validation off, one warning) or must be readable (an error, never a silent
+/// `val_loss=nan`).
+public struct TrainingData {
+    public let manifest: DataManifest
+    public let loader: TokenDataLoader
     /// The fixed validation batches; empty when the data has no validation shards.
-    let validation: [TrainingBatch]
+    public let validation: [TrainingBatch]
     /// Warning lines for the user (checksums missing, validation off).
-    let warnings: [String]
+    public let warnings: [String]
 
-    init(directory path: String, options: TrainingOptions, modelVocabularySize: Int) throws {
+    /// Opens the shards in `path` for batches of `options` and a model of
+    /// `modelVocabularySize` tokens.
+    public init(directory path: String, options: TrainingOptions, modelVocabularySize: Int) throws {
         let directory = URL(fileURLWithPath: path)
         let manifestURL = directory.appendingPathComponent(DataManifest.fileName)
         guard FileManager.default.fileExists(atPath: manifestURL.path) else {
-            throw UserError(
-                "\(path): no \(DataManifest.fileName) here; hint: make token shards with "
-                    + "`hsa data prepare TEXT... --out \(path)`")
+            throw TrainingDataError.noManifest(directory: path)
         }
         manifest = try DataManifest.load(from: directory)
         guard manifest.tokenizer.vocabSize <= modelVocabularySize else {
-            throw UserError(
-                "\(path): tokens go up to \(manifest.tokenizer.vocabSize - 1) but vocab_size "
-                    + "is \(modelVocabularySize)")
+            throw TrainingDataError.vocabularyTooLarge(
+                directory: path, vocabularySize: manifest.tokenizer.vocabSize,
+                modelVocabularySize: modelVocabularySize)
         }
         let checksumWarning = try manifest.verifyShards(in: directory)
         let documentStart = options.documentAligned == true ? ByteTokenizer().bos : nil
@@ -49,5 +50,24 @@ struct TrainingData {
         validation = validationLoader.validationBatches(count: options.evalBatches)
             .map(TrainingBatch.init)
         warnings = [checksumWarning].compactMap { $0 }
+    }
+}
+
+/// Why the token shards of a training run cannot be used.
+public enum TrainingDataError: Error, CustomStringConvertible, Equatable {
+    /// The directory has no manifest (not made by `hsa data prepare`).
+    case noManifest(directory: String)
+    /// The data's tokens go beyond the model's vocabulary.
+    case vocabularyTooLarge(directory: String, vocabularySize: Int, modelVocabularySize: Int)
+
+    public var description: String {
+        switch self {
+        case .noManifest(let directory):
+            return "\(directory): no \(DataManifest.fileName) here; hint: make token shards with "
+                + "`hsa data prepare TEXT... --out \(directory)`"
+        case .vocabularyTooLarge(let directory, let vocabularySize, let modelVocabularySize):
+            return "\(directory): tokens go up to \(vocabularySize - 1) but vocab_size is "
+                + "\(modelVocabularySize)"
+        }
     }
 }

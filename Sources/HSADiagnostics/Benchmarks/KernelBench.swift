@@ -1,6 +1,7 @@
-import ArgumentParser
 import Foundation
-import HSA
+import HSACUDA
+import HSACore
+import HSAReport
 
 // MARK: - Kernel timings
 

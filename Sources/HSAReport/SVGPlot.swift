@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 // Shared pieces of the dependency-free SVG charts (`LinePlot`, `HeatMap`): text escaping,
 // number formatting, axis ticks and colours.

@@ -1,6 +1,6 @@
-import ArgumentParser
-import Foundation
-import HSA
+import HSACPU
+import HSACUDA
+import HSACore
 
 // MARK: - HSA ops
 

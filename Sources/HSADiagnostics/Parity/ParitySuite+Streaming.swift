@@ -1,6 +1,10 @@
-import ArgumentParser
 import Foundation
-import HSA
+import HSACPU
+import HSACUDA
+import HSACore
+import HSAInference
+import HSAModel
+import HSAReport
 
 // MARK: - Streaming inference
 

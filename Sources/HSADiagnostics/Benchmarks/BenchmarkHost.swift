@@ -1,0 +1,24 @@
+import Foundation
+import HSACUDA
+import HSACore
+
+/// What every benchmark record names about where it ran.
+enum BenchmarkHost {
+    /// The implementation that ran ("swift-cpu", "swift-cuda"), from the installed backend.
+    static var implementation: String {
+        ComputeBackends.current is CUDAManagedBackend ? "swift-cuda" : "swift-cpu"
+    }
+
+    /// CPU model and core count.
+    static var machine: String {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map {
+                String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(
+                    in: .whitespaces)
+            }
+            ?? "unknown CPU"
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+}
