@@ -79,7 +79,9 @@ public final class ProgressBar: @unchecked Sendable {
     /// `in 3m12s` when done, else `ETA 1m05s` at the rate so far (`ETA --` before any unit).
     public static func eta(done: Int, total: Int, elapsed: Double) -> String {
         if done >= total { return "in " + formatDuration(elapsed) }
-        if done > 0 { return "ETA " + formatDuration(elapsed / Double(done) * Double(total - done)) }
+        if done > 0 {
+            return "ETA " + formatDuration(elapsed / Double(done) * Double(total - done))
+        }
         return "ETA --"
     }
 

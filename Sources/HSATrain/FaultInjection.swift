@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 import HSAReport
 
 #if canImport(Glibc)
@@ -13,8 +14,8 @@ public enum FaultInjection {
     /// Called after every training step; returns unless this rank and step were named.
     public static func afterStep(_ step: Int, rank: Int) {
         let environment = ProcessInfo.processInfo.environment
-        guard let killRank = environment["HSA_TEST_KILL_RANK"].flatMap({ Int($0) }),
-            let killStep = environment["HSA_TEST_KILL_STEP"].flatMap({ Int($0) }),
+        guard let killRank = environment[HSAEnvironment.testKillRank.rawValue].flatMap({ Int($0) }),
+            let killStep = environment[HSAEnvironment.testKillStep.rawValue].flatMap({ Int($0) }),
             killRank == rank, killStep == step
         else { return }
         Terminal.printError("rank \(rank): HSA_TEST_KILL_STEP=\(step) reached, killing myself")

@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 import HSAReport
 
 #if canImport(Glibc)
@@ -24,7 +25,8 @@ public enum MultiGPULaunch {
         // The ranks share the host's cores: split them unless the user chose.
         let inherited = ProcessInfo.processInfo.environment
         let share = String(max(1, ProcessInfo.processInfo.activeProcessorCount / gpus))
-        if inherited["HSA_NUM_THREADS"] == nil { environment["HSA_NUM_THREADS"] = share }
+        let threads = HSAEnvironment.numThreads.rawValue
+        if inherited[threads] == nil { environment[threads] = share }
         if inherited["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = share }
         let launcher = RankLauncher(
             executable: executable, arguments: Array(CommandLine.arguments.dropFirst()),

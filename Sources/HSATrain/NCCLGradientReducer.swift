@@ -26,7 +26,7 @@ public final class NCCLGradientReducer: GradientReducer {
         guard let idPath = environment[RankEnvironment.idFile] else {
             throw DistributedTrainingError.notLaunched(rank: rank)
         }
-        let timeout = environment["HSA_NCCL_TIMEOUT"].flatMap { Double($0) } ?? 300
+        let timeout = environment[HSAEnvironment.ncclTimeout.rawValue].flatMap { Double($0) } ?? 300
         let launcherPID = environment[RankEnvironment.launcherPID].flatMap { Int32($0) }
         let idFile = URL(fileURLWithPath: idPath)
         let nccl = try NCCL.library()

@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 // Gradient all-reduce overlapped with the backward pass. The model reports arena ranges whose
 // gradients are final (`LanguageModel.backward(_:lossScale:gradientsFinal:)`); each bucket of
@@ -118,7 +119,7 @@ public final class OverlappedGradientReduction {
 /// The `HSA_OVERLAP_REDUCE` switch (A/B measurements): `0` reduces after the backward pass.
 public enum GradientOverlap {
     /// The environment variable; any value but `0` (or unset) keeps the overlap on.
-    public static let environmentKey = "HSA_OVERLAP_REDUCE"
+    public static let environmentKey = HSAEnvironment.overlapReduce.rawValue
 
     /// Whether `environment` leaves the overlap on.
     public static func isEnabled(

@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 #if canImport(Glibc)
     import Glibc
@@ -16,15 +17,15 @@ import Foundation
 /// The environment variables through which the launcher tells a process its place.
 public enum RankEnvironment {
     /// This process's rank, `0..<worldSize`.
-    public static let rank = "HSA_RANK"
+    public static let rank = HSAEnvironment.rank.rawValue
     /// Number of ranks.
-    public static let worldSize = "HSA_WORLD_SIZE"
+    public static let worldSize = HSAEnvironment.worldSize.rawValue
     /// The GPU this rank uses (the rank itself on one host).
-    public static let deviceOrdinal = "HSA_DEVICE_ORDINAL"
+    public static let deviceOrdinal = HSAEnvironment.deviceOrdinal.rawValue
     /// The file through which rank 0 hands the NCCL unique id to the others.
-    public static let idFile = "HSA_NCCL_ID_FILE"
+    public static let idFile = HSAEnvironment.ncclIDFile.rawValue
     /// The launcher's process id; a rank whose parent is no longer this stops.
-    public static let launcherPID = "HSA_LAUNCHER_PID"
+    public static let launcherPID = HSAEnvironment.launcherPID.rawValue
 
     /// The (rank, worldSize) this process was started with, or nil outside a launcher.
     public static func current(

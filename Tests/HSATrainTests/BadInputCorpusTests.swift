@@ -26,11 +26,14 @@ import Testing
             json["data_state"] = pick([
                 "%%% not base64 %%%", 42, base64("not json"), base64("{}"),
                 base64(#"{"seed":1,"epoch":-1,"cursor":0}"#),
-                base64(#"{"seed":1,"epoch":0,"cursor":\#(Int.random(in: 1 << 20...1 << 40, using: &rng))}"#),
+                base64(
+                    #"{"seed":1,"epoch":0,"cursor":\#(Int.random(in: 1 << 20...1 << 40, using: &rng))}"#
+                ),
                 base64(#"{"seed":1,"epoch":0,"cursor":-5}"#),
             ])
         case 4:  // A required field missing.
-            json.removeValue(forKey: pick(["step", "data_state", "tokens_seen", "options"]) as! String)
+            json.removeValue(
+                forKey: pick(["step", "data_state", "tokens_seen", "options"]) as! String)
         case 5:  // Options that are not an object, or an option of the wrong type.
             if Bool.random(using: &rng) {
                 json["options"] = pick(["fast", 7, [1, 2]])

@@ -12,7 +12,7 @@ public enum KernelCache {
     public static func directory(
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> URL {
-        if let override = environment["HSA_KERNEL_CACHE"], !override.isEmpty {
+        if let override = environment[HSAEnvironment.kernelCache.rawValue], !override.isEmpty {
             return URL(fileURLWithPath: override, isDirectory: true)
         }
         let home =
@@ -107,7 +107,7 @@ public struct KernelCompiler: Sendable {
         try nvrtc.check(nvrtc.nvrtcGetCUBINSize(program, &size), "nvrtcGetCUBINSize")
         var bytes = [CChar](repeating: 0, count: size)
         try nvrtc.check(nvrtc.nvrtcGetCUBIN(program, &bytes), "nvrtcGetCUBIN")
-        if ProcessInfo.processInfo.environment["HSA_DEBUG"] != nil, !log.isEmpty {
+        if HSAEnvironment.debug.value != nil, !log.isEmpty {
             FileHandle.standardError.write(Data("NVRTC log for \(name):\n\(log)\n".utf8))
         }
         return bytes.map { UInt8(bitPattern: $0) }

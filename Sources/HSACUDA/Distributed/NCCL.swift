@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 // NCCL, loaded on first use with the search order of the other CUDA libraries:
 // HSA_NCCL_LIBRARY, libnccl.so, libnccl.so.2, $CUDA_PATH/lib64, /usr/local/cuda/lib64.
@@ -17,7 +18,8 @@ public final class NCCLLibrary: @unchecked Sendable {
             library = try DynamicLibrary.open(
                 name: "NCCL",
                 candidates: DynamicLibrary.searchList(
-                    environmentKey: "HSA_NCCL_LIBRARY", baseName: "libnccl.so", versions: ["2"],
+                    environmentKey: HSAEnvironment.ncclLibrary.rawValue, baseName: "libnccl.so",
+                    versions: ["2"],
                     environment: environment))
         } catch CUDAError.libraryNotFound(_, let tried, let lastError) {
             throw NCCLError.libraryNotFound(tried: tried, lastError: lastError)

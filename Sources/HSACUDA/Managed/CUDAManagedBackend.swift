@@ -50,7 +50,7 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
         self.device = device
         self.gpu = try CUDABackend(device: device)
         self.fallback = fallback
-        synchronizesEachOp = ProcessInfo.processInfo.environment["HSA_CUDA_SYNC"] == "1"
+        synchronizesEachOp = HSAEnvironment.cudaSync.isOn
         profiler =
             CUDAOpProfiler.isRequested
             ? CUDAOpProfiler(
@@ -148,7 +148,8 @@ public final class CUDAManagedBackend: ComputeBackend, @unchecked Sendable {
         if liveBytes + pooledBytes + bytes > byteLimit { releasePool() }
         guard liveBytes + bytes <= byteLimit else {
             Self.exit(
-                CUDAError.outOfMemory(requestedBytes: bytes, liveBytes: liveBytes, limitBytes: byteLimit),
+                CUDAError.outOfMemory(
+                    requestedBytes: bytes, liveBytes: liveBytes, limitBytes: byteLimit),
                 op: "allocate")
         }
         var address: CUdeviceptr = 0

@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 // Per-op timing for `CUDAManagedBackend` (HSA_CUDA_PROFILE=1): a pair of events around every
 // op's launches gives its GPU time (kernels plus the gaps between its own launches), and the
@@ -36,12 +37,12 @@ public final class CUDAOpProfiler: @unchecked Sendable {
 
     /// True when `HSA_CUDA_PROFILE=1`.
     public static var isRequested: Bool {
-        ProcessInfo.processInfo.environment["HSA_CUDA_PROFILE"] == "1"
+        HSAEnvironment.cudaProfile.isOn
     }
 
     /// True when `HSA_CUDA_KERNEL_PROFILE=1`: `CUDABackend` times every kernel launch.
     public static var isKernelProfileRequested: Bool {
-        ProcessInfo.processInfo.environment["HSA_CUDA_KERNEL_PROFILE"] == "1"
+        HSAEnvironment.cudaKernelProfile.isOn
     }
 
     // MARK: - Recording

@@ -1,6 +1,7 @@
 // Which kernels attention runs: fp32 on CUDA cores (the CPU's results to fp32 rounding) or
 // bf16 tensor cores (Kernels/AttentionTensorCoreKernels.swift for dense and encoder attention,
 // Kernels/SparseTensorCoreKernels.swift for HSA's sparse attention).
+import HSACore
 
 /// How attention multiplies: dense (sliding-window, full, the chunk encoder's) and sparse
 /// (HSA's attention inside the selected chunks).
@@ -15,6 +16,6 @@ public enum AttentionPrecision: String, Sendable, CaseIterable {
     /// The precision named by `HSA_ATTENTION_PRECISION` (fp32 when unset).
     /// - Throws: `CUDAError.invalidArgument` for an unknown name.
     public static func fromEnvironment() throws -> AttentionPrecision {
-        try precision(fromEnvironment: "HSA_ATTENTION_PRECISION", fallback: .fp32)
+        try precision(fromEnvironment: HSAEnvironment.attentionPrecision.rawValue, fallback: .fp32)
     }
 }

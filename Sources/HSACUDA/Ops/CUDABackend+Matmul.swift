@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 // Linear layers through cublasSgemm (fp32, no TF32), or cublasGemmEx with fp32 storage and a
 // reduced-precision tensor-core compute type when `matmulPrecision` asks for it. Letters: N rows, I input channels,
@@ -137,7 +138,7 @@ public enum MatmulPrecision: String, Sendable, CaseIterable {
     /// The precision named by `HSA_MATMUL_PRECISION` (fp32 when unset).
     /// - Throws: `CUDAError.invalidArgument` for an unknown name.
     public static func fromEnvironment() throws -> MatmulPrecision {
-        try precision(fromEnvironment: "HSA_MATMUL_PRECISION", fallback: .fp32)
+        try precision(fromEnvironment: HSAEnvironment.matmulPrecision.rawValue, fallback: .fp32)
     }
 
     /// cublasComputeType_t for cublasGemmEx, or nil for the plain Sgemm path.

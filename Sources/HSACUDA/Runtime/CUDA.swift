@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 // The process-wide entry point: loads the three libraries once, initializes the driver, and
 // answers `CUDA.isAvailable` without ever crashing on a machine without a GPU.
@@ -25,7 +26,8 @@ public final class CUDALibraries: @unchecked Sendable {
         driverLibrary = try DynamicLibrary.open(
             name: "CUDA driver",
             candidates: DynamicLibrary.searchList(
-                environmentKey: "HSA_CUDA_LIBRARY", baseName: "libcuda.so", versions: ["1"],
+                environmentKey: HSAEnvironment.cudaLibrary.rawValue, baseName: "libcuda.so",
+                versions: ["1"],
                 environment: environment))
         driver = try DriverAPI(library: driverLibrary)
         try driver.check(driver.cuInit(0), "cuInit")
@@ -39,13 +41,13 @@ public final class CUDALibraries: @unchecked Sendable {
         nvrtcLibrary = try DynamicLibrary.open(
             name: "NVRTC",
             candidates: DynamicLibrary.searchList(
-                environmentKey: "HSA_NVRTC_LIBRARY", baseName: "libnvrtc.so",
+                environmentKey: HSAEnvironment.nvrtcLibrary.rawValue, baseName: "libnvrtc.so",
                 versions: ["13", "12"], environment: environment))
         nvrtc = try NVRTCAPI(library: nvrtcLibrary)
         cublasLibrary = try DynamicLibrary.open(
             name: "cuBLAS",
             candidates: DynamicLibrary.searchList(
-                environmentKey: "HSA_CUBLAS_LIBRARY", baseName: "libcublas.so",
+                environmentKey: HSAEnvironment.cublasLibrary.rawValue, baseName: "libcublas.so",
                 versions: ["13", "12"], environment: environment))
         cublas = try CUBLASAPI(library: cublasLibrary)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 // The state every launcher needs: device, stream, compiled modules, cuBLAS handle and a
 // scratch workspace. Launchers live in Ops/ as extensions.
@@ -67,7 +68,7 @@ public final class CUDABackend: @unchecked Sendable {
         cublasHandle = handle
         matmulPrecision = try MatmulPrecision.fromEnvironment()
         attentionPrecision = try AttentionPrecision.fromEnvironment()
-        attentionTiled = ProcessInfo.processInfo.environment["HSA_ATTENTION_V1"] != "1"
+        attentionTiled = !HSAEnvironment.attentionV1.isOn
         kernelProfiler =
             CUDAOpProfiler.isKernelProfileRequested
             ? CUDAOpProfiler(

@@ -49,7 +49,7 @@ public final class CUDAChunkStore: AcceleratedChunkStore {
         var free = 0
         var total = 0
         try device.driver.check(device.driver.cuMemGetInfo(&free, &total), "cuMemGetInfo_v2")
-        let environment = ProcessInfo.processInfo.environment["HSA_KV_DEVICE_BYTES"]
+        let environment = HSAEnvironment.kvDeviceBytes.value
         self.deviceBudget =
             deviceBudget ?? environment.flatMap { Int($0) }
             ?? max(0, free - max(8 << 30, total / 100 * 15))

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HSACore
 
 /// Wraps a value that is not `Sendable` so it can cross into `concurrentPerform`.
 /// Safe here because `parallelFor` does not return before every iteration has finished.
@@ -29,7 +30,7 @@ public enum Threads {
     /// The thread count `HSA_NUM_THREADS` asks for, or nil when it is unset.
     /// - Throws: `ThreadCountError` unless it is an integer in `1...maximumCount`.
     public static func requestedCount() throws -> Int? {
-        guard let text = ProcessInfo.processInfo.environment["HSA_NUM_THREADS"] else {
+        guard let text = HSAEnvironment.numThreads.value else {
             return nil
         }
         guard let n = Int(text.trimmingCharacters(in: .whitespaces)),

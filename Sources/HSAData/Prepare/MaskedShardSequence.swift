@@ -38,7 +38,8 @@ struct MaskedShardSequence {
         guard let writer = current else { return }
         try writer.finish()
         shards.append(
-            .init(file: writer.url.lastPathComponent, split: .train, tokens: writer.tokenCount,
+            .init(
+                file: writer.url.lastPathComponent, split: .train, tokens: writer.tokenCount,
                 sha256: writer.sha256))
         current = nil
     }

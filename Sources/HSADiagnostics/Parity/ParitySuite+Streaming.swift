@@ -90,8 +90,8 @@ extension ParitySuite {
         ComputeBackends.current = CPUBackend.shared
         let cpu = try Self.stream(c, tokens: tokens, decoded: decoded)
         ComputeBackends.current = gpu
-        if c.spill { setenv("HSA_KV_DEVICE_BYTES", "0", 1) }
-        defer { if c.spill { unsetenv("HSA_KV_DEVICE_BYTES") } }
+        if c.spill { setenv(HSAEnvironment.kvDeviceBytes.rawValue, "0", 1) }
+        defer { if c.spill { unsetenv(HSAEnvironment.kvDeviceBytes.rawValue) } }
         let device = try Self.stream(c, tokens: tokens, decoded: decoded)
         ComputeBackends.current = previous
         let label = "stream \(c.label) T=\(c.length) block \(c.block) \(c.precision.rawValue)"
