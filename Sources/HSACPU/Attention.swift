@@ -29,21 +29,16 @@ extension CPU {
     ///   - q: (B, T, NH, HS) queries (RoPE and QK-norm already applied).
     ///   - k: (B, T, NKV, HS) keys.
     ///   - v: (B, T, NKV, HS) values.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH, a multiple of `kvHeads`.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - mask: which keys each query sees.
+    ///   - shape: the sizes and the mask.
     public static func attentionForward(
         out: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
-        mask: AttentionMask
+        shape: AttentionShape
     ) {
-        let shape = AttentionShape(
-            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, mask: mask)
+        shape.requireValid()
+        let (batch, sequenceLength, kvHeads, headDim) = (
+            shape.batch, shape.sequenceLength, shape.kvHeads, shape.headDim
+        )
         let queryBlocks = (sequenceLength + attentionQueryBlock - 1) / attentionQueryBlock
         let items = batch * kvHeads * queryBlocks
         let workPerItem = attentionQueryBlock * shape.group * headDim * min(sequenceLength, 512)
@@ -151,21 +146,16 @@ extension CPU {
     ///   - q: (B, T, NH, HS) queries.
     ///   - k: (B, T, NKV, HS) keys.
     ///   - v: (B, T, NKV, HS) values.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - mask: which keys each query sees.
+    ///   - shape: the sizes and the mask.
     public static func attentionForwardNaive(
         out: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
-        mask: AttentionMask
+        shape: AttentionShape
     ) {
-        let shape = AttentionShape(
-            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, mask: mask)
+        shape.requireValid()
+        let (batch, sequenceLength, heads, headDim, mask) = (
+            shape.batch, shape.sequenceLength, shape.heads, shape.headDim, shape.mask
+        )
         let scale = 1 / Float(headDim).squareRoot()
         var scores = [Float](repeating: 0, count: sequenceLength)  // one row: (T)
         for b in 0..<batch {
@@ -210,33 +200,15 @@ let attentionKeyBlock = 32
 /// Query positions per forward / dQ work item (times the G query heads of a kv head).
 let attentionQueryBlock = 32
 
-/// Dimensions and index arithmetic of one attention call.
-struct AttentionShape {
-    let batch: Int
-    let sequenceLength: Int
-    let heads: Int
-    let kvHeads: Int
-    let headDim: Int
-    let mask: AttentionMask
-    /// G: query heads per key/value head.
-    let group: Int
-
-    init(
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
-        mask: AttentionMask
-    ) {
+/// Index arithmetic of one attention call over the layouts at the top of this file.
+extension AttentionShape {
+    /// Traps on sizes no kernel can run (the CPU functions check before any work).
+    func requireValid() {
         precondition(batch >= 0 && sequenceLength >= 0, "attention: negative batch or length")
         precondition(kvHeads >= 1 && heads >= 1 && headDim >= 1, "attention: empty heads")
         precondition(
             heads % kvHeads == 0, "attention: heads \(heads) not a multiple of kvHeads \(kvHeads)")
         precondition(mask.isValid, "attention: mask \(mask) needs window >= 1")
-        self.batch = batch
-        self.sequenceLength = sequenceLength
-        self.heads = heads
-        self.kvHeads = kvHeads
-        self.headDim = headDim
-        self.mask = mask
-        self.group = heads / kvHeads
     }
 
     /// Floats between consecutive positions of one kv head in k or v: NKV * HS.

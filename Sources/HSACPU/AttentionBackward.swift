@@ -32,22 +32,17 @@ extension CPU {
     ///   - q: (B, T, NH, HS) queries, as given to the forward.
     ///   - k: (B, T, NKV, HS) keys.
     ///   - v: (B, T, NKV, HS) values.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH, a multiple of `kvHeads`.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - mask: the forward's mask.
+    ///   - shape: the forward's sizes and mask.
     public static func attentionBackward(
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>,
         dV: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
         logSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-        v: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: AttentionMask
+        v: UnsafePointer<Float>, shape: AttentionShape
     ) {
-        let shape = AttentionShape(
-            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, mask: mask)
+        shape.requireValid()
+        let (batch, sequenceLength, heads, kvHeads, headDim) = (
+            shape.batch, shape.sequenceLength, shape.heads, shape.kvHeads, shape.headDim
+        )
         let rowCount = batch * sequenceLength * heads
         let deltas = UnsafeMutablePointer<Float>.allocate(capacity: max(rowCount, 1))  // (B,T,NH)
         defer { deltas.deallocate() }
@@ -246,22 +241,18 @@ extension CPU {
     ///   - q: (B, T, NH, HS) queries.
     ///   - k: (B, T, NKV, HS) keys.
     ///   - v: (B, T, NKV, HS) values.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - mask: the forward's mask.
+    ///   - shape: the forward's sizes and mask.
     public static func attentionBackwardNaive(
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>,
         dV: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
         logSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-        v: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: AttentionMask
+        v: UnsafePointer<Float>, shape: AttentionShape
     ) {
-        let shape = AttentionShape(
-            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, mask: mask)
+        shape.requireValid()
+        let (batch, sequenceLength, heads, kvHeads, headDim, mask) = (
+            shape.batch, shape.sequenceLength, shape.heads, shape.kvHeads, shape.headDim,
+            shape.mask
+        )
         let scale = 1 / Float(headDim).squareRoot()
         dQ.initialize(repeating: 0, count: batch * sequenceLength * heads * headDim)
         dK.initialize(repeating: 0, count: batch * sequenceLength * kvHeads * headDim)

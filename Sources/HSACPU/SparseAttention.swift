@@ -16,42 +16,16 @@ import HSACore
 extension CPU {
     /// Sparse attention over the selected chunks, fused across chunks.
     /// - Parameters:
-    ///   - out: (B, T, NH, HS) fused output y, overwritten.
-    ///   - fusionWeights: (B, T, NKV, K) fusion weights w, overwritten (0 in empty slots and
-    ///     for `joint`).
-    ///   - chunkOutputs: (B, T, NH, K, HS) per-chunk outputs o[t,h,k], overwritten (0 in empty
-    ///     slots); not written for `joint`.
-    ///   - chunkLogSumExp: (B, T, NH, K) logsumexp of each chunk's scaled logits, overwritten
-    ///     (0 in empty slots); for `joint`, slot 0 holds the joint logsumexp and the rest are 0.
-    ///   - q: (B, T, NH, HS) queries, already QK-normed.
-    ///   - keys: (B, NC, S, NKV, HS) chunk keys, already normed.
-    ///   - values: (B, NC, S, NKV, HS) chunk values.
-    ///   - indices: (B, T, NKV, K) selection from `chunkSelectForward`, recency order, -1 empty.
-    ///   - scores: (B, T, NKV, K) the selected chunks' scores.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - chunkSize: S.
-    ///   - chunkCount: NC.
-    ///   - topK: K.
-    ///   - fusion: how the chunk outputs are combined.
+    ///   - results: overwritten (see `SparseAttentionResults` for what `joint` leaves unused).
+    ///   - inputs: queries, chunk keys and values, and the selection.
+    ///   - shape: the sizes and the fusion.
     public static func sparseAttentionForward(
-        out: UnsafeMutablePointer<Float>, fusionWeights: UnsafeMutablePointer<Float>,
-        chunkOutputs: UnsafeMutablePointer<Float>, chunkLogSumExp: UnsafeMutablePointer<Float>,
-        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-        indices: UnsafePointer<Int32>, scores: UnsafePointer<Float>, batch: Int,
-        sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int, chunkSize: Int,
-        chunkCount: Int, topK: Int, fusion: FusionKind
+        into results: SparseAttentionResults, inputs: SparseAttentionInputs,
+        shape: SparseAttentionShape
     ) {
-        precondition(batch >= 0 && sequenceLength >= 0 && kvHeads > 0 && headDim > 0)
-        precondition(heads % kvHeads == 0, "heads \(heads) must be a multiple of \(kvHeads)")
-        precondition(chunkSize > 0 && chunkCount >= 0 && topK > 0)
-        let (T, NH, NKV, HS, S, NC, K) = (
-            sequenceLength, heads, kvHeads, headDim, chunkSize, chunkCount, topK
-        )
-        let G = NH / NKV
+        shape.requireValidForAttention()
+        let (T, NH, NKV, HS, S, NC, K, G) = shape.attentionLetters
+        let (batch, fusion) = (shape.batch, shape.fusion)
         let scale = 1 / Float(HS).squareRoot()
         let rows = batch * T
         let rowsPerBlock = 8
@@ -59,7 +33,7 @@ extension CPU {
         let keyStride = NKV * HS  // Distance between consecutive keys of one chunk and group.
         // Keys transposed to (B, NC, NKV, HS, S) so the logits of a chunk vectorize over keys.
         let keysT = transposedChunks(
-            keys, batch: batch, chunkCount: NC, chunkSize: S, kvHeads: NKV, headDim: HS)
+            inputs.keys, batch: batch, chunkCount: NC, chunkSize: S, kvHeads: NKV, headDim: HS)
         defer { keysT.deallocate() }
 
         rowParallel(blocks, workPerRow: rowsPerBlock * NH * K * S * HS) { block in
@@ -70,17 +44,17 @@ extension CPU {
                 let b = row / T
                 for g in 0..<NKV {
                     let slot = (row * NKV + g) * K
-                    let slotIndices = indices + slot
-                    let weights = fusionWeights + slot
+                    let slotIndices = inputs.indices + slot
+                    let weights = results.fusionWeights + slot
                     let selected = selectedCount(slotIndices, topK: K, chunkCount: NC)
                     fusionWeightsForward(
-                        weights: weights, scores: scores + slot, count: selected, topK: K,
+                        weights: weights, scores: inputs.scores + slot, count: selected, topK: K,
                         fusion: fusion)
                     for hh in 0..<G {
                         let h = g * G + hh
-                        let qh = q + (row * NH + h) * HS
-                        let y = out + (row * NH + h) * HS
-                        let lse = chunkLogSumExp + (row * NH + h) * K
+                        let qh = inputs.q + (row * NH + h) * HS
+                        let y = results.out + (row * NH + h) * HS
+                        let lse = results.chunkLogSumExp + (row * NH + h) * K
                         for d in 0..<HS { y[d] = 0 }
                         for k in 0..<K { lse[k] = 0 }
                         if fusion == .joint {
@@ -104,7 +78,7 @@ extension CPU {
                                     sum += p[j]
                                 }
                                 addWeightedRows(
-                                    y, weights: p, weightStride: 1, rows: values + chunkBase,
+                                    y, weights: p, weightStride: 1, rows: inputs.values + chunkBase,
                                     rowStride: keyStride, rowCount: S, count: HS)
                             }
                             let inverse = 1 / sum
@@ -112,7 +86,7 @@ extension CPU {
                             lse[0] = maxLogit + log(sum)
                             continue
                         }
-                        let outputs = chunkOutputs + (row * NH + h) * K * HS
+                        let outputs = results.chunkOutputs + (row * NH + h) * K * HS
                         for k in 0..<K {
                             let o = outputs + k * HS
                             if k >= selected {
@@ -123,7 +97,7 @@ extension CPU {
                             let chunkT = keysT + ((b * NC + Int(slotIndices[k])) * NKV + g) * HS * S
                             lse[k] = chunkAttentionForward(
                                 out: o, probs: probs, q: qh, keysT: chunkT,
-                                values: values + chunkBase, keyStride: keyStride, rows: S,
+                                values: inputs.values + chunkBase, keyStride: keyStride, rows: S,
                                 headDim: HS, scale: scale)
                             addScaled(y, o, weights[k], count: HS)
                         }

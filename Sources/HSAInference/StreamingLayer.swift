@@ -168,8 +168,10 @@ struct StreamingLayer {
         let logSumExp = Tensor(shape: [total, nh])
         backend.attentionForward(
             out: out.data, logSumExp: logSumExp.data, q: query.data, k: state.keys.rows,
-            v: state.values.rows, batch: 1, sequenceLength: total, heads: nh, kvHeads: nkv,
-            headDim: hs, mask: .causal(window: min(config.effectiveWindow, total)))
+            v: state.values.rows,
+            shape: AttentionShape(
+                batch: 1, sequenceLength: total, heads: nh, kvHeads: nkv, headDim: hs,
+                mask: .causal(window: min(config.effectiveWindow, total))))
         return Tensor(viewing: out, offset: windowRows * nh * hs, shape: [n, nh * hs])
     }
 

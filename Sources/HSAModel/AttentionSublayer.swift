@@ -22,6 +22,13 @@ struct AttentionSublayer {
         let logSumExp: Tensor  // (N, NH)
     }
 
+    /// The sizes of this sublayer's attention for a batch.
+    private func attentionShape(batch: Int, sequenceLength: Int) -> AttentionShape {
+        AttentionShape(
+            batch: batch, sequenceLength: sequenceLength, heads: config.nHeads,
+            kvHeads: config.nKvHeads, headDim: config.headDim, mask: mask)
+    }
+
     // MARK: - Forward
 
     /// Writes `out` (N, C) = x + attention(x). `positions` (N) are the RoPE positions.
@@ -61,8 +68,8 @@ struct AttentionSublayer {
         }
         backend.attentionForward(
             out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
-            k: cache.key.data, v: cache.value.data, batch: batch, sequenceLength: sequenceLength,
-            heads: nh, kvHeads: nkv, headDim: hs, mask: mask)
+            k: cache.key.data, v: cache.value.data,
+            shape: attentionShape(batch: batch, sequenceLength: sequenceLength))
         TensorOps.linear(out, cache.attention, w.output, rows: n)
         TensorOps.accumulate(out, x)
         return cache
@@ -90,8 +97,8 @@ struct AttentionSublayer {
         backend.attentionBackward(
             dQ: dQuery.data, dK: dKey.data, dV: dValue.data, dOut: dAttention.data,
             out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
-            k: cache.key.data, v: cache.value.data, batch: batch, sequenceLength: sequenceLength,
-            heads: nh, kvHeads: nkv, headDim: hs, mask: mask)
+            k: cache.key.data, v: cache.value.data,
+            shape: attentionShape(batch: batch, sequenceLength: sequenceLength))
         let rotary = config.rotaryEmbedding
         positions.withUnsafeBufferPointer { pos in
             guard let p = pos.baseAddress else { return }

@@ -267,14 +267,12 @@ extension CUDAManagedBackend {
     public func attentionForward(
         out: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
-        mask: AttentionMask
+        shape: AttentionShape
     ) {
         run("attentionForward") {
             try gpu.attentionForward(
                 out: view(out), logSumExp: view(logSumExp), q: view(q), k: view(k), v: view(v),
-                batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-                headDim: headDim, mask: mask)
+                shape: shape)
         }
     }
 
@@ -282,20 +280,16 @@ extension CUDAManagedBackend {
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>,
         dV: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
         logSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-        v: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: AttentionMask
+        v: UnsafePointer<Float>, shape: AttentionShape
     ) {
         run("attentionBackward") {
             // Scratch in a pooled block: the launcher then needs no wait.
-            let bytes = CUDABackend.attentionBackwardWorkspaceBytes(
-                batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-                headDim: headDim)
+            let bytes = CUDABackend.attentionBackwardWorkspaceBytes(shape)
             try withWorkspace(bytes: bytes) { scratch in
                 try gpu.attentionBackward(
                     dQ: view(dQ), dK: view(dK), dV: view(dV), dOut: view(dOut), out: view(out),
                     logSumExp: view(logSumExp), q: view(q), k: view(k), v: view(v),
-                    batch: batch, sequenceLength: sequenceLength, heads: heads,
-                    kvHeads: kvHeads, headDim: headDim, mask: mask, workspace: scratch)
+                    shape: shape, workspace: scratch)
             }
         }
     }

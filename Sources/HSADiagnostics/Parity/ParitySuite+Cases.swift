@@ -271,33 +271,30 @@ extension ParitySuite {
         let cq = host.copy(q)
         let ck = host.copy(k)
         let cv = host.copy(v)
-        CPU.attentionForward(
-            out: out, logSumExp: lse, q: cq, k: ck, v: cv, batch: b,
-            sequenceLength: t, heads: h, kvHeads: kv, headDim: hs, mask: mask)
+        let shape = AttentionShape(
+            batch: b, sequenceLength: t, heads: h, kvHeads: kv, headDim: hs, mask: mask)
+        var gpuShape = shape
+        gpuShape.mask = gpuMask
+        CPU.attentionForward(out: out, logSumExp: lse, q: cq, k: ck, v: cv, shape: shape)
         let dq = host.floats(rowsQ * hs)
         let dk = host.floats(rowsK * hs)
         let dv = host.floats(rowsK * hs)
         CPU.attentionBackward(
             dQ: dq, dK: dk, dV: dv, dOut: host.copy(dy), out: out,
-            logSumExp: lse, q: cq, k: ck, v: cv, batch: b, sequenceLength: t,
-            heads: h, kvHeads: kv, headDim: hs, mask: mask)
+            logSumExp: lse, q: cq, k: ck, v: cv, shape: shape)
         let gq = try upload(q)
         let gk = try upload(k)
         let gv = try upload(v)
         let gOut = try empty(rowsQ * hs)
         let gLse = try empty(rowsQ)
         try gpu.attentionForward(
-            out: gOut, logSumExp: gLse, q: gq, k: gk, v: gv, batch: b,
-            sequenceLength: t, heads: h, kvHeads: kv, headDim: hs,
-            mask: gpuMask)
+            out: gOut, logSumExp: gLse, q: gq, k: gk, v: gv, shape: gpuShape)
         let gdq = try empty(rowsQ * hs)
         let gdk = try empty(rowsK * hs)
         let gdv = try empty(rowsK * hs)
         try gpu.attentionBackward(
             dQ: gdq, dK: gdk, dV: gdv, dOut: try upload(dy), out: gOut,
-            logSumExp: gLse, q: gq, k: gk, v: gv, batch: b,
-            sequenceLength: t, heads: h, kvHeads: kv, headDim: hs,
-            mask: gpuMask)
+            logSumExp: gLse, q: gq, k: gk, v: gv, shape: gpuShape)
         try check("\(label) out", gOut, out, rowsQ * hs, tolerance)
         try check("\(label) lse", gLse, lse, rowsQ, tolerance)
         try check("\(label) dQ", gdq, dq, rowsQ * hs, tolerance)
