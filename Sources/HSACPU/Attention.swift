@@ -87,25 +87,17 @@ extension CPU {
         let keyTile = scratch.keyTile  // (HS, Bk) keys of the current block, transposed
         let scores = scratch.scores  // (Bk)
         let weights = scratch.weights  // (Bk)
-        let length = shape.sequenceLength
-        let firstKey = shape.mask.keyBounds(query: firstQuery, sequenceLength: length).first
-        let lastKey = shape.mask.keyBounds(query: endQuery - 1, sequenceLength: length).last
-        let keyBase = k + shape.keyOffset(batch: batchIndex, position: 0, kvHead: kvHead)
-        let valueBase = v + shape.keyOffset(batch: batchIndex, position: 0, kvHead: kvHead)
         let keyStride = shape.keyRowStride
 
-        for block in (firstKey / attentionKeyBlock)...(lastKey / attentionKeyBlock) {
-            let blockStart = block * attentionKeyBlock
-            let blockCount = min(attentionKeyBlock, shape.sequenceLength - blockStart)
+        let blocks = shape.keyBlocks(
+            seenBy: firstQuery..<endQuery, k: k, v: v, batch: batchIndex, kvHead: kvHead)
+        for block in blocks {
             packTransposed(
-                tile: keyTile, rows: keyBase + blockStart * keyStride, rowStride: keyStride,
-                count: blockCount, headDim: hs)
+                tile: keyTile, rows: block.keys, rowStride: keyStride, count: block.count,
+                headDim: hs)
             for r in 0..<rows {
-                let t = firstQuery + r / group
-                let bounds = shape.mask.keyBounds(query: t, sequenceLength: shape.sequenceLength)
-                let lo = max(bounds.first, blockStart) - blockStart
-                let hi = min(bounds.last, blockStart + blockCount - 1) - blockStart
-                if lo > hi { continue }
+                guard let (lo, hi) = block.visibleLanes(query: firstQuery + r / group, shape: shape)
+                else { continue }
                 blockScores(scores, queries + r * hs, keyTile, headDim: hs)
                 let blockMax = maskedMax(scores, lo: lo, hi: hi)
                 let oldMax = maxima[r]
@@ -121,8 +113,8 @@ extension CPU {
                 maskedExp(weights, scores: scores, lo: lo, hi: hi, subtracting: newMax)
                 sums[r] += laneSum(weights)
                 accumulateRows(
-                    accumulator, weights: weights, rows: valueBase + blockStart * keyStride,
-                    rowStride: keyStride, lo: lo, hi: hi, headDim: hs)
+                    accumulator, weights: weights, rows: block.values, rowStride: keyStride,
+                    lo: lo, hi: hi, headDim: hs)
             }
         }
 
