@@ -27,10 +27,8 @@ extension CPU {
         retrievalQuery: UnsafePointer<Float>, landmarks: UnsafePointer<Float>,
         shape: SparseAttentionShape
     ) {
-        shape.requireValidForSelection()
-        let (T, NKV, DR, S, NC, K) = shape.selectionLetters
-        let (batch, granularity) = (shape.batch, shape.granularity)
-        let scale = 1 / Float(DR).squareRoot()
+        let (batch, T, NKV, DR, S, NC, K, scale) = shape.checkedSelectionSizes()
+        let granularity = shape.granularity
         // A unit is one selection: a token (per_token) or a chunk of tokens (per_chunk).
         let unitsPerSequence = granularity == .perToken ? T : (T + S - 1) / S
         let units = batch * unitsPerSequence
@@ -106,10 +104,8 @@ extension CPU {
         landmarks: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
         shape: SparseAttentionShape
     ) {
-        shape.requireValidForSelection()
-        let (T, NKV, DR, S, NC, K) = shape.selectionLetters
-        let (batch, granularity) = (shape.batch, shape.granularity)
-        let scale = 1 / Float(DR).squareRoot()
+        let (batch, T, NKV, DR, S, NC, K, scale) = shape.checkedSelectionSizes()
+        let granularity = shape.granularity
         rowParallel(batch * NKV, workPerRow: T * K * DR) { item in
             let b = item / NKV
             let g = item % NKV

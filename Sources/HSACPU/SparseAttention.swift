@@ -23,10 +23,8 @@ extension CPU {
         into results: SparseAttentionResults, inputs: SparseAttentionInputs,
         shape: SparseAttentionShape
     ) {
-        shape.requireValidForAttention()
-        let (T, NH, NKV, HS, S, NC, K, G) = shape.attentionLetters
-        let (batch, fusion) = (shape.batch, shape.fusion)
-        let scale = 1 / Float(HS).squareRoot()
+        let (batch, T, NH, NKV, HS, S, NC, K, G, scale) = shape.checkedAttentionSizes()
+        let fusion = shape.fusion
         let rows = batch * T
         let rowsPerBlock = 8
         let blocks = (rows + rowsPerBlock - 1) / rowsPerBlock
@@ -59,31 +57,15 @@ extension CPU {
                         for k in 0..<K { lse[k] = 0 }
                         if fusion == .joint {
                             if selected == 0 { continue }
-                            // One softmax over the S keys of every selected chunk.
-                            var maxLogit = -Float.infinity
-                            for k in 0..<selected {
-                                let chunk = Int(slotIndices[k])
-                                let chunkT = keysT + ((b * NC + chunk) * NKV + g) * HS * S
-                                let p = probs + k * S
-                                chunkLogits(
-                                    p, q: qh, keysT: chunkT, rows: S, headDim: HS, scale: scale)
-                                for j in 0..<S { maxLogit = max(maxLogit, p[j]) }
-                            }
-                            var sum: Float = 0
-                            for k in 0..<selected {
-                                let chunkBase = ((b * NC + Int(slotIndices[k])) * S * NKV + g) * HS
-                                let p = probs + k * S
-                                for j in 0..<S {
-                                    p[j] = exp(p[j] - maxLogit)
-                                    sum += p[j]
-                                }
-                                addWeightedRows(
-                                    y, weights: p, weightStride: 1, rows: inputs.values + chunkBase,
-                                    rowStride: keyStride, rowCount: S, count: HS)
-                            }
-                            let inverse = 1 / sum
-                            for d in 0..<HS { y[d] *= inverse }
-                            lse[0] = maxLogit + log(sum)
+                            // Slot k's chunk, as a row of (B, NC).
+                            func chunkRow(_ k: Int) -> Int { b * NC + Int(slotIndices[k]) }
+                            lse[0] = jointChunkAttention(
+                                y, probs: probs, q: qh, selected: selected,
+                                keysT: { k in
+                                    UnsafePointer(keysT + (chunkRow(k) * NKV + g) * HS * S)
+                                },
+                                values: { k in inputs.values + (chunkRow(k) * S * NKV + g) * HS },
+                                valueStride: keyStride, chunkSize: S, headDim: HS, scale: scale)
                             continue
                         }
                         let outputs = results.chunkOutputs + (row * NH + h) * K * HS
@@ -143,18 +125,28 @@ extension CPU {
             }
         case .softmax:
             if count == 0 { return }
-            var maxScore = -Float.infinity
-            for k in 0..<count { maxScore = max(maxScore, scores[k]) }
-            var sum: Float = 0
-            for k in 0..<count {
-                weights[k] = exp(scores[k] - maxScore)
-                sum += weights[k]
-            }
+            let sum = softmaxNumerators(weights, of: scores, count: count).sum
             let inverse = 1 / sum
             for k in 0..<count { weights[k] *= inverse }
         case .joint:
             return
         }
+    }
+
+    /// `out[j] = exp(x[j] - max x)` for `j < count` (`out` may be `x`): a softmax's numerators.
+    /// - Returns: the maximum and the numerators' sum, in index order.
+    @inline(__always)
+    static func softmaxNumerators(
+        _ out: UnsafeMutablePointer<Float>, of x: UnsafePointer<Float>, count: Int
+    ) -> (max: Float, sum: Float) {
+        var maximum = -Float.infinity
+        for j in 0..<count { maximum = max(maximum, x[j]) }
+        var sum: Float = 0
+        for j in 0..<count {
+            out[j] = exp(x[j] - maximum)
+            sum += out[j]
+        }
+        return (maximum, sum)
     }
 
     /// `log(1 + exp(x))` without overflow.
@@ -229,25 +221,15 @@ extension CPU {
     ) {
         var d = 0
         while d + 16 <= count {
-            var acc = UnsafeRawPointer(out + d).loadUnaligned(as: SIMD16<Float>.self)
-            for r in 0..<rowCount {
-                let row = UnsafeRawPointer(rows + r * rowStride + d)
-                acc +=
-                    SIMD16(repeating: weights[r * weightStride])
-                    * row.loadUnaligned(as: SIMD16<Float>.self)
-            }
-            UnsafeMutableRawPointer(out + d).storeBytes(of: acc, as: SIMD16<Float>.self)
+            addWeightedRowLanes(
+                SIMD16<Float>.self, out + d, weights: weights, weightStride: weightStride,
+                rows: rows + d, rowStride: rowStride, rowCount: rowCount)
             d += 16
         }
         while d + 8 <= count {
-            var acc = UnsafeRawPointer(out + d).loadUnaligned(as: SIMD8<Float>.self)
-            for r in 0..<rowCount {
-                let row = UnsafeRawPointer(rows + r * rowStride + d)
-                acc +=
-                    SIMD8(repeating: weights[r * weightStride])
-                    * row.loadUnaligned(as: SIMD8<Float>.self)
-            }
-            UnsafeMutableRawPointer(out + d).storeBytes(of: acc, as: SIMD8<Float>.self)
+            addWeightedRowLanes(
+                SIMD8<Float>.self, out + d, weights: weights, weightStride: weightStride,
+                rows: rows + d, rowStride: rowStride, rowCount: rowCount)
             d += 8
         }
         while d < count {
@@ -256,6 +238,70 @@ extension CPU {
             out[d] = acc
             d += 1
         }
+    }
+
+    /// `addWeightedRows` over the `Lanes.scalarCount` elements at `out`, in one register.
+    @inline(__always)
+    private static func addWeightedRowLanes<Lanes: SIMD>(
+        _: Lanes.Type, _ out: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>,
+        weightStride: Int, rows: UnsafePointer<Float>, rowStride: Int, rowCount: Int
+    ) where Lanes.Scalar == Float {
+        var acc = UnsafeRawPointer(out).loadUnaligned(as: Lanes.self)
+        for r in 0..<rowCount {
+            let row = UnsafeRawPointer(rows + r * rowStride)
+            acc += Lanes(repeating: weights[r * weightStride]) * row.loadUnaligned(as: Lanes.self)
+        }
+        UnsafeMutableRawPointer(out).storeBytes(of: acc, as: Lanes.self)
+    }
+
+    /// `out = Σ_r weights[r] * rows[r * rowStride] / sum` over `count` elements: the softmax-
+    /// weighted sum of value rows whose weights `exp(logit - max)` add up to `sum`.
+    @inline(__always)
+    static func normalizedWeightedRows(
+        _ out: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, sum: Float,
+        rows: UnsafePointer<Float>, rowStride: Int, rowCount: Int, count: Int
+    ) {
+        for d in 0..<count { out[d] = 0 }
+        addWeightedRows(
+            out, weights: weights, weightStride: 1, rows: rows, rowStride: rowStride,
+            rowCount: rowCount, count: count)
+        let inverse = 1 / sum
+        for d in 0..<count { out[d] *= inverse }
+    }
+
+    /// Joint fusion for one query head: one softmax over the S keys of each of the `selected`
+    /// (> 0) chunks, accumulated into `y` (zeroed by the caller) and normalized.
+    /// - Parameters:
+    ///   - probs: (selected * S) scratch.
+    ///   - keysT: the (HS, S) transposed keys of slot k.
+    ///   - values: the first value row of slot k; value j at `+ j * valueStride`.
+    /// - Returns: the logsumexp of all the logits.
+    static func jointChunkAttention(
+        _ y: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+        q: UnsafePointer<Float>, selected: Int, keysT: (Int) -> UnsafePointer<Float>,
+        values: (Int) -> UnsafePointer<Float>, valueStride: Int, chunkSize S: Int,
+        headDim HS: Int, scale: Float
+    ) -> Float {
+        var maxLogit = -Float.infinity
+        for k in 0..<selected {
+            let p = probs + k * S
+            chunkLogits(p, q: q, keysT: keysT(k), rows: S, headDim: HS, scale: scale)
+            for j in 0..<S { maxLogit = max(maxLogit, p[j]) }
+        }
+        var sum: Float = 0
+        for k in 0..<selected {
+            let p = probs + k * S
+            for j in 0..<S {
+                p[j] = exp(p[j] - maxLogit)
+                sum += p[j]
+            }
+            addWeightedRows(
+                y, weights: p, weightStride: 1, rows: values(k), rowStride: valueStride,
+                rowCount: S, count: HS)
+        }
+        let inverse = 1 / sum
+        for d in 0..<HS { y[d] *= inverse }
+        return maxLogit + log(sum)
     }
 
     /// Softmax attention of one query over the `rows` keys of one chunk.
@@ -272,19 +318,10 @@ extension CPU {
         keyStride: Int, rows: Int, headDim: Int, scale: Float
     ) -> Float {
         chunkLogits(probs, q: q, keysT: keysT, rows: rows, headDim: headDim, scale: scale)
-        var maxLogit = -Float.infinity
-        for j in 0..<rows { maxLogit = max(maxLogit, probs[j]) }
-        var sum: Float = 0
-        for j in 0..<rows {
-            probs[j] = exp(probs[j] - maxLogit)
-            sum += probs[j]
-        }
-        for d in 0..<headDim { out[d] = 0 }
-        addWeightedRows(
-            out, weights: probs, weightStride: 1, rows: values, rowStride: keyStride,
-            rowCount: rows, count: headDim)
-        let inverse = 1 / sum
-        for d in 0..<headDim { out[d] *= inverse }
+        let (maxLogit, sum) = softmaxNumerators(probs, of: probs, count: rows)
+        normalizedWeightedRows(
+            out, weights: probs, sum: sum, rows: values, rowStride: keyStride, rowCount: rows,
+            count: headDim)
         return maxLogit + log(sum)
     }
 }

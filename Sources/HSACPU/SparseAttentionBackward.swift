@@ -33,11 +33,9 @@ extension CPU {
         dOut: UnsafePointer<Float>, forward: SparseAttentionResults,
         inputs: SparseAttentionInputs, shape: SparseAttentionShape
     ) {
-        shape.requireValidForAttention()
-        let (T, NH, NKV, HS, S, NC, K, G) = shape.attentionLetters
-        let (batch, fusion) = (shape.batch, shape.fusion)
+        let (batch, T, NH, NKV, HS, S, NC, K, G, scale) = shape.checkedAttentionSizes()
+        let fusion = shape.fusion
         let (q, keys, indices, scores) = (inputs.q, inputs.keys, inputs.indices, inputs.scores)
-        let scale = 1 / Float(HS).squareRoot()
         let keyStride = NKV * HS
         if batch == 0 || T == 0 { return }
         // Keys and values transposed to (B, NC, NKV, HS, S): logits and dy·V vectorize over keys.
