@@ -55,9 +55,7 @@ public final class CPUBackend: ComputeBackend {
     }
 
     public func sum(_ x: UnsafePointer<Float>, count: Int) -> Double {
-        var total = 0.0
-        for i in 0..<count { total += Double(x[i]) }
-        return total
+        hostSum(x, count: count)
     }
 
     public func adamWUpdate(

@@ -61,9 +61,7 @@ extension CUDAManagedBackend {
         // Loss totals are (B*T) values: summing them on the host in index order matches the
         // CPU exactly and costs one small page migration.
         synchronize()
-        var total = 0.0
-        for i in 0..<count { total += Double(x[i]) }
-        return total
+        return hostSum(x, count: count)
     }
 
     public func adamWUpdate(

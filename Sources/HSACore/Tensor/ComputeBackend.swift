@@ -131,6 +131,16 @@ public protocol ComputeBackend: TensorAllocator {
         inputs: SparseAttentionInputs, shape: SparseAttentionShape)
 }
 
+extension ComputeBackend {
+    /// `sum` as the CPU computes it, over memory the host can read: Σ x in Double, in index
+    /// order. A device backend synchronizes and then sums here, so loss totals match exactly.
+    public func hostSum(_ x: UnsafePointer<Float>, count: Int) -> Double {
+        var total = 0.0
+        for i in 0..<count { total += Double(x[i]) }
+        return total
+    }
+}
+
 // MARK: - Current backend
 
 /// Where the process-wide backend lives (a protocol cannot hold stored statics).
