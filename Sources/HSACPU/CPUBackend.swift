@@ -114,20 +114,13 @@ public final class CPUBackend: ComputeBackend {
             rstd: rstd, rows: rows, channels: channels)
     }
 
-    public func ropeForward(
+    public func rope(
         _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding
+        headDim: Int, rotary: RotaryEmbedding, direction: RopeDirection
     ) {
-        CPU.ropeForward(
-            x, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary)
-    }
-
-    public func ropeBackward(
-        _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding
-    ) {
-        CPU.ropeBackward(
-            dX, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary)
+        CPU.rope(
+            x, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary,
+            direction: direction)
     }
 
     public func swigluForward(

@@ -112,10 +112,12 @@ struct StreamingLayer {
         }
         positions.withUnsafeBufferPointer { buffer in
             guard let p = buffer.baseAddress else { return }
-            backend.ropeForward(
-                query.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary)
-            backend.ropeForward(
-                keys, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary)
+            backend.rope(
+                query.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary,
+                direction: .forward)
+            backend.rope(
+                keys, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary,
+                direction: .forward)
         }
         let attention = windowedAttention(
             query: paddedQuery, onHost: onHost, windowRows: windowRows, rows: n,

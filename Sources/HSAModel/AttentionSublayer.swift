@@ -61,10 +61,12 @@ struct AttentionSublayer {
         let backend = TensorOps.backend
         positions.withUnsafeBufferPointer { pos in
             guard let p = pos.baseAddress else { return }
-            backend.ropeForward(
-                cache.query.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary)
-            backend.ropeForward(
-                cache.key.data, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary)
+            backend.rope(
+                cache.query.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary,
+                direction: .forward)
+            backend.rope(
+                cache.key.data, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary,
+                direction: .forward)
         }
         backend.attentionForward(
             out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
@@ -102,10 +104,12 @@ struct AttentionSublayer {
         let rotary = config.rotaryEmbedding
         positions.withUnsafeBufferPointer { pos in
             guard let p = pos.baseAddress else { return }
-            backend.ropeBackward(
-                dQuery.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary)
-            backend.ropeBackward(
-                dKey.data, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary)
+            backend.rope(
+                dQuery.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary,
+                direction: .backward)
+            backend.rope(
+                dKey.data, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary,
+                direction: .backward)
         }
         let dQueryRaw: Tensor
         let dKeyRaw: Tensor

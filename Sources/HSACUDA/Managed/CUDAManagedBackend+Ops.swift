@@ -134,46 +134,26 @@ extension CUDAManagedBackend {
         }
     }
 
-    public func ropeForward(
-        _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding
-    ) {
-        run("ropeForward") {
-            try rope(
-                view(x), positions: positions, rows: rows, heads: heads, headDim: headDim,
-                rotary: rotary, forward: true)
-        }
-    }
-
-    public func ropeBackward(
-        _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding
-    ) {
-        run("ropeBackward") {
-            try rope(
-                view(dX), positions: positions, rows: rows, heads: heads, headDim: headDim,
-                rotary: rotary, forward: false)
-        }
-    }
-
     /// Plain RoPE lets the kernel compute theta^(-2i/HS); YaRN's stretched frequencies come
     /// from the host (as on the CPU) in a staged table of HS/2 doubles.
-    private func rope(
-        _ x: DeviceBuffer, positions: UnsafePointer<Int32>, rows: Int, heads: Int, headDim: Int,
-        rotary: RotaryEmbedding, forward: Bool
-    ) throws {
-        try withStaged(positions, count: rows) { staged in
-            func rotate(_ frequencies: CUDABackend.RopeFrequencies) throws {
-                try gpu.rope(
-                    x, positions: staged, rows: rows, heads: heads, headDim: headDim,
-                    frequencies: frequencies, direction: forward ? 1 : -1)
-            }
-            guard rotary.yarn != nil else { return try rotate(.base(Float(rotary.theta))) }
-            let words = CUDABackend.ropeTableWords(rotary.inverseFrequencies(headDim: headDim))
-            try words.withUnsafeBufferPointer { buffer in
-                guard let first = buffer.baseAddress else { return }
-                try withStaged(first, count: buffer.count) { table in
-                    try rotate(.table(table, scale: rotary.scale))
+    public func rope(
+        _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
+        headDim: Int, rotary: RotaryEmbedding, direction: RopeDirection
+    ) {
+        run(direction == .forward ? "ropeForward" : "ropeBackward") {
+            try withStaged(positions, count: rows) { staged in
+                func rotate(_ frequencies: CUDABackend.RopeFrequencies) throws {
+                    try gpu.rope(
+                        view(x), positions: staged, rows: rows, heads: heads, headDim: headDim,
+                        frequencies: frequencies, direction: direction)
+                }
+                guard rotary.yarn != nil else { return try rotate(.base(Float(rotary.theta))) }
+                let words = CUDABackend.ropeTableWords(rotary.inverseFrequencies(headDim: headDim))
+                try words.withUnsafeBufferPointer { buffer in
+                    guard let first = buffer.baseAddress else { return }
+                    try withStaged(first, count: buffer.count) { table in
+                        try rotate(.table(table, scale: rotary.scale))
+                    }
                 }
             }
         }

@@ -56,14 +56,11 @@ public protocol ComputeBackend: TensorAllocator {
         dInput: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
         dOut: UnsafePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         rstd: UnsafePointer<Float>, rows: Int, channels: Int)
-    /// x (N, H, HS) rotated in place; positions (N) host memory.
-    func ropeForward(
+    /// x (N, H, HS) rotated in place: forward, or backward (x is the output's gradient, turned
+    /// into the input's); positions (N) host memory.
+    func rope(
         _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding)
-    /// dX (N, H, HS) rotated back in place; positions (N) host memory.
-    func ropeBackward(
-        _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding)
+        headDim: Int, rotary: RotaryEmbedding, direction: RopeDirection)
     /// out = silu(gate) * up, overwritten.
     func swigluForward(
         out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,

@@ -51,9 +51,9 @@ struct KernelBench {
         let positions = try DeviceBuffer(
             device: device, int32s: (0..<rows).map { Int32($0 % 4096) })
         try time("rope forward (H 16, HS 64)", bytes: 2 * f * Double(size)) {
-            try gpu.ropeForward(
+            try gpu.rope(
                 y, positions: positions, rows: rows, heads: 16, headDim: 64,
-                theta: 10_000)
+                frequencies: .base(10_000), direction: .forward)
         }
         try time("swiglu forward", bytes: 3 * f * Double(size)) {
             try gpu.swigluForward(out: z, gate: x, up: y, count: size)

@@ -48,12 +48,16 @@ extension ParitySuite {
         let gPos = try DeviceBuffer(device: gpu.device, int32s: positions)
         let cx = host.copy(x)
         let cPos = host.ints(positions)
-        CPU.ropeForward(cx, positions: cPos, rows: n, heads: h, headDim: hs, theta: 10_000)
-        try gpu.ropeForward(gX, positions: gPos, rows: n, heads: h, headDim: hs, theta: 10_000)
-        try check("\(label) forward", gX, cx, x.count, Self.elementwise)
-        CPU.ropeBackward(cx, positions: cPos, rows: n, heads: h, headDim: hs, theta: 10_000)
-        try gpu.ropeBackward(gX, positions: gPos, rows: n, heads: h, headDim: hs, theta: 10_000)
-        try check("\(label) backward (round trip)", gX, cx, x.count, Self.elementwise)
+        for direction in [RopeDirection.forward, .backward] {
+            CPU.rope(
+                cx, positions: cPos, rows: n, heads: h, headDim: hs,
+                rotary: RotaryEmbedding(theta: 10_000), direction: direction)
+            try gpu.rope(
+                gX, positions: gPos, rows: n, heads: h, headDim: hs, frequencies: .base(10_000),
+                direction: direction)
+            let step = direction == .forward ? "forward" : "backward (round trip)"
+            try check("\(label) \(step)", gX, cx, x.count, Self.elementwise)
+        }
     }
 
     /// YaRN's stretched frequencies go to the device as a table: at positions up to 1M (where
@@ -71,16 +75,16 @@ extension ParitySuite {
         let gPos = try DeviceBuffer(device: gpu.device, int32s: positions)
         let cx = host.copy(x)
         let cPos = host.ints(positions)
-        CPU.ropeForward(cx, positions: cPos, rows: n, heads: h, headDim: hs, rotary: rotary)
-        try gpu.ropeForward(
-            gX, positions: gPos, frequencies: table, scale: rotary.scale, rows: n, heads: h,
-            headDim: hs)
-        try check("\(label) forward", gX, cx, x.count, Self.elementwise)
-        CPU.ropeBackward(cx, positions: cPos, rows: n, heads: h, headDim: hs, rotary: rotary)
-        try gpu.ropeBackward(
-            gX, positions: gPos, frequencies: table, scale: rotary.scale, rows: n, heads: h,
-            headDim: hs)
-        try check("\(label) backward", gX, cx, x.count, Self.elementwise)
+        for direction in [RopeDirection.forward, .backward] {
+            CPU.rope(
+                cx, positions: cPos, rows: n, heads: h, headDim: hs, rotary: rotary,
+                direction: direction)
+            try gpu.rope(
+                gX, positions: gPos, rows: n, heads: h, headDim: hs,
+                frequencies: .table(table, scale: rotary.scale), direction: direction)
+            let step = direction == .forward ? "forward" : "backward"
+            try check("\(label) \(step)", gX, cx, x.count, Self.elementwise)
+        }
     }
 
     mutating func swiglu(count n: Int) throws {
