@@ -57,17 +57,10 @@ struct AttentionSublayer {
             cache.query.copy(from: cache.queryRaw)
             cache.key.copy(from: cache.keyRaw)
         }
-        let rotary = config.rotaryEmbedding
         let backend = TensorOps.backend
-        positions.withUnsafeBufferPointer { pos in
-            guard let p = pos.baseAddress else { return }
-            backend.rope(
-                cache.query.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary,
-                direction: .forward)
-            backend.rope(
-                cache.key.data, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary,
-                direction: .forward)
-        }
+        backend.ropeQueryAndKey(
+            query: cache.query.data, key: cache.key.data, rows: n, positions: positions,
+            config: config, direction: .forward)
         backend.attentionForward(
             out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
             k: cache.key.data, v: cache.value.data,
@@ -101,16 +94,9 @@ struct AttentionSublayer {
             out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
             k: cache.key.data, v: cache.value.data,
             shape: attentionShape(batch: batch, sequenceLength: sequenceLength))
-        let rotary = config.rotaryEmbedding
-        positions.withUnsafeBufferPointer { pos in
-            guard let p = pos.baseAddress else { return }
-            backend.rope(
-                dQuery.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary,
-                direction: .backward)
-            backend.rope(
-                dKey.data, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary,
-                direction: .backward)
-        }
+        backend.ropeQueryAndKey(
+            query: dQuery.data, key: dKey.data, rows: n, positions: positions, config: config,
+            direction: .backward)
         let dQueryRaw: Tensor
         let dKeyRaw: Tensor
         if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm, let gq = g.queryNorm,

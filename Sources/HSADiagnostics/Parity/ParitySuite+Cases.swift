@@ -40,37 +40,27 @@ extension ParitySuite {
         try check("\(label) backward dWeight", gDw, dw, c, Self.reduction)
     }
 
-    mutating func rope(rows n: Int, heads h: Int, headDim hs: Int) throws {
-        let label = "rope N=\(n) H=\(h) HS=\(hs)"
+    /// RoPE forward, then backward (the round trip). Plain RoPE lets the kernel compute
+    /// theta^(-2i/HS); YaRN's stretched frequencies go to the device as a table: at positions up
+    /// to 1M (where fp32 angles would be off by ~1e-1 rad) both sides compute angles, cos and
+    /// sin in double.
+    mutating func rope(rows n: Int, heads h: Int, headDim hs: Int, yarnFactor: Double? = nil)
+        throws
+    {
+        let yarn = yarnFactor.map { YaRNScaling(factor: $0, originalLength: 4096) }
+        let rotary = RotaryEmbedding(theta: 10_000, yarn: yarn)
+        let label = (yarnFactor.map { "rope YaRN x\($0)" } ?? "rope") + " N=\(n) H=\(h) HS=\(hs)"
         let x = random(n * h * hs)
-        let positions = (0..<n).map { _ in Int32(rng.next() % 5000) }
-        let gX = try upload(x)
-        let gPos = try DeviceBuffer(device: gpu.device, int32s: positions)
-        let cx = host.copy(x)
-        let cPos = host.ints(positions)
-        for direction in [RopeDirection.forward, .backward] {
-            CPU.rope(
-                cx, positions: cPos, rows: n, heads: h, headDim: hs,
-                rotary: RotaryEmbedding(theta: 10_000), direction: direction)
-            try gpu.rope(
-                gX, positions: gPos, rows: n, heads: h, headDim: hs, frequencies: .base(10_000),
-                direction: direction)
-            let step = direction == .forward ? "forward" : "backward (round trip)"
-            try check("\(label) \(step)", gX, cx, x.count, Self.elementwise)
+        let farthest: UInt64 = yarn == nil ? 5000 : 1 << 20
+        let positions = (0..<n).map { _ in Int32(rng.next() % farthest) }
+        let frequencies: CUDABackend.RopeFrequencies
+        if yarn == nil {
+            frequencies = .base(10_000)
+        } else {
+            let words = CUDABackend.ropeTableWords(rotary.inverseFrequencies(headDim: hs))
+            let table = try DeviceBuffer(device: gpu.device, int32s: words)
+            frequencies = .table(table, scale: rotary.scale)
         }
-    }
-
-    /// YaRN's stretched frequencies go to the device as a table: at positions up to 1M (where
-    /// fp32 angles would be off by ~1e-1 rad) both sides compute angles, cos and sin in double.
-    mutating func yarnRope(rows n: Int, heads h: Int, headDim hs: Int, factor: Double) throws {
-        let label = "rope YaRN x\(factor) N=\(n) H=\(h) HS=\(hs)"
-        let rotary = RotaryEmbedding(
-            theta: 10_000, yarn: YaRNScaling(factor: factor, originalLength: 4096))
-        let x = random(n * h * hs)
-        let positions = (0..<n).map { _ in Int32(rng.next() % (1 << 20)) }
-        let frequencies = rotary.inverseFrequencies(headDim: hs)
-        let table = try DeviceBuffer(
-            device: gpu.device, int32s: CUDABackend.ropeTableWords(frequencies))
         let gX = try upload(x)
         let gPos = try DeviceBuffer(device: gpu.device, int32s: positions)
         let cx = host.copy(x)
@@ -80,9 +70,11 @@ extension ParitySuite {
                 cx, positions: cPos, rows: n, heads: h, headDim: hs, rotary: rotary,
                 direction: direction)
             try gpu.rope(
-                gX, positions: gPos, rows: n, heads: h, headDim: hs,
-                frequencies: .table(table, scale: rotary.scale), direction: direction)
-            let step = direction == .forward ? "forward" : "backward"
+                gX, positions: gPos, rows: n, heads: h, headDim: hs, frequencies: frequencies,
+                direction: direction)
+            let step =
+                direction == .forward
+                ? "forward" : yarn == nil ? "backward (round trip)" : "backward"
             try check("\(label) \(step)", gX, cx, x.count, Self.elementwise)
         }
     }
