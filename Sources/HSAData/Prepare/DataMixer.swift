@@ -162,13 +162,9 @@ public enum DataMixer {
         tokenizer: DataManifest.TokenizerSummary, to directory: URL
     ) throws {
         let manifest = DataManifest(
-            tokenizer: tokenizer, validationFraction: 0,
-            shardTokens: shards.map(\.tokens).max() ?? 0, trainTokens: summary.tokens,
-            validationTokens: 0, documents: [], emptyFiles: [], shards: shards)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(
-            encoder.encode(manifest), to: directory.appendingPathComponent(DataManifest.fileName))
+            trainShards: shards, tokenizer: tokenizer,
+            shardTokens: shards.map(\.tokens).max() ?? 0, trainTokens: summary.tokens)
+        try manifest.write(to: directory)
         // snake_case like manifest.json and the other JSON files of a dataset.
         let summaryEncoder = JSONEncoder()
         summaryEncoder.outputFormatting = [.prettyPrinted, .sortedKeys]
