@@ -81,10 +81,8 @@ struct AttentionSublayer {
         let n = batch * sequenceLength
         let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
         TensorOps.accumulate(dInput, dOut)
-        let dAttention = Tensor(shape: [n, nh * hs])
-        TensorOps.linearBackward(
-            dInput: dAttention, dWeight: g.output, dOut: dOut, input: cache.attention,
-            weight: w.output, rows: n)
+        let dAttention = TensorOps.linearInputGradient(
+            dWeight: g.output, dOut: dOut, input: cache.attention, weight: w.output, rows: n)
         let dQuery = Tensor(shape: [n, nh * hs])
         let dKey = Tensor(shape: [n, nkv * hs])
         let dValue = Tensor(shape: [n, nkv * hs])

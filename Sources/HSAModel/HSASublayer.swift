@@ -139,10 +139,8 @@ struct HSASublayer {
         let shape = opShape(
             batch: batch, sequenceLength: sequenceLength, chunkCount: memory.chunkCount)
         let memoryRows = memory.keys.shape[0]
-        let dAttention = Tensor(shape: [n, nh * hs])
-        TensorOps.linearBackward(
-            dInput: dAttention, dWeight: g.output, dOut: dOut, input: cache.attention,
-            weight: w.output, rows: n)
+        let dAttention = TensorOps.linearInputGradient(
+            dWeight: g.output, dOut: dOut, input: cache.attention, weight: w.output, rows: n)
         let dQuery = Tensor(shape: [n, nh * hs])
         let dKeys = Tensor(shape: [memoryRows, nkv * hs])
         let dScores = Tensor(shape: [n, nkv, k])
