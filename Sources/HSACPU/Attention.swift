@@ -29,21 +29,16 @@ extension CPU {
     ///   - q: (B, T, NH, HS) queries (RoPE and QK-norm already applied).
     ///   - k: (B, T, NKV, HS) keys.
     ///   - v: (B, T, NKV, HS) values.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH, a multiple of `kvHeads`.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - mask: which keys each query sees.
+    ///   - shape: the sizes and the mask.
     public static func attentionForward(
         out: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
-        mask: AttentionMask
+        shape: AttentionShape
     ) {
-        let shape = AttentionShape(
-            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, mask: mask)
+        shape.requireValid()
+        let (batch, sequenceLength, kvHeads, headDim) = (
+            shape.batch, shape.sequenceLength, shape.kvHeads, shape.headDim
+        )
         let queryBlocks = (sequenceLength + attentionQueryBlock - 1) / attentionQueryBlock
         let items = batch * kvHeads * queryBlocks
         let workPerItem = attentionQueryBlock * shape.group * headDim * min(sequenceLength, 512)
@@ -92,25 +87,17 @@ extension CPU {
         let keyTile = scratch.keyTile  // (HS, Bk) keys of the current block, transposed
         let scores = scratch.scores  // (Bk)
         let weights = scratch.weights  // (Bk)
-        let length = shape.sequenceLength
-        let firstKey = shape.mask.keyBounds(query: firstQuery, sequenceLength: length).first
-        let lastKey = shape.mask.keyBounds(query: endQuery - 1, sequenceLength: length).last
-        let keyBase = k + shape.keyOffset(batch: batchIndex, position: 0, kvHead: kvHead)
-        let valueBase = v + shape.keyOffset(batch: batchIndex, position: 0, kvHead: kvHead)
         let keyStride = shape.keyRowStride
 
-        for block in (firstKey / attentionKeyBlock)...(lastKey / attentionKeyBlock) {
-            let blockStart = block * attentionKeyBlock
-            let blockCount = min(attentionKeyBlock, shape.sequenceLength - blockStart)
+        let blocks = shape.keyBlocks(
+            seenBy: firstQuery..<endQuery, k: k, v: v, batch: batchIndex, kvHead: kvHead)
+        for block in blocks {
             packTransposed(
-                tile: keyTile, rows: keyBase + blockStart * keyStride, rowStride: keyStride,
-                count: blockCount, headDim: hs)
+                tile: keyTile, rows: block.keys, rowStride: keyStride, count: block.count,
+                headDim: hs)
             for r in 0..<rows {
-                let t = firstQuery + r / group
-                let bounds = shape.mask.keyBounds(query: t, sequenceLength: shape.sequenceLength)
-                let lo = max(bounds.first, blockStart) - blockStart
-                let hi = min(bounds.last, blockStart + blockCount - 1) - blockStart
-                if lo > hi { continue }
+                guard let (lo, hi) = block.visibleLanes(query: firstQuery + r / group, shape: shape)
+                else { continue }
                 blockScores(scores, queries + r * hs, keyTile, headDim: hs)
                 let blockMax = maskedMax(scores, lo: lo, hi: hi)
                 let oldMax = maxima[r]
@@ -126,8 +113,8 @@ extension CPU {
                 maskedExp(weights, scores: scores, lo: lo, hi: hi, subtracting: newMax)
                 sums[r] += laneSum(weights)
                 accumulateRows(
-                    accumulator, weights: weights, rows: valueBase + blockStart * keyStride,
-                    rowStride: keyStride, lo: lo, hi: hi, headDim: hs)
+                    accumulator, weights: weights, rows: block.values, rowStride: keyStride,
+                    lo: lo, hi: hi, headDim: hs)
             }
         }
 
@@ -151,21 +138,16 @@ extension CPU {
     ///   - q: (B, T, NH, HS) queries.
     ///   - k: (B, T, NKV, HS) keys.
     ///   - v: (B, T, NKV, HS) values.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - mask: which keys each query sees.
+    ///   - shape: the sizes and the mask.
     public static func attentionForwardNaive(
         out: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
-        mask: AttentionMask
+        shape: AttentionShape
     ) {
-        let shape = AttentionShape(
-            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, mask: mask)
+        shape.requireValid()
+        let (batch, sequenceLength, heads, headDim, mask) = (
+            shape.batch, shape.sequenceLength, shape.heads, shape.headDim, shape.mask
+        )
         let scale = 1 / Float(headDim).squareRoot()
         var scores = [Float](repeating: 0, count: sequenceLength)  // one row: (T)
         for b in 0..<batch {
@@ -210,33 +192,15 @@ let attentionKeyBlock = 32
 /// Query positions per forward / dQ work item (times the G query heads of a kv head).
 let attentionQueryBlock = 32
 
-/// Dimensions and index arithmetic of one attention call.
-struct AttentionShape {
-    let batch: Int
-    let sequenceLength: Int
-    let heads: Int
-    let kvHeads: Int
-    let headDim: Int
-    let mask: AttentionMask
-    /// G: query heads per key/value head.
-    let group: Int
-
-    init(
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
-        mask: AttentionMask
-    ) {
+/// Index arithmetic of one attention call over the layouts at the top of this file.
+extension AttentionShape {
+    /// Traps on sizes no kernel can run (the CPU functions check before any work).
+    func requireValid() {
         precondition(batch >= 0 && sequenceLength >= 0, "attention: negative batch or length")
         precondition(kvHeads >= 1 && heads >= 1 && headDim >= 1, "attention: empty heads")
         precondition(
             heads % kvHeads == 0, "attention: heads \(heads) not a multiple of kvHeads \(kvHeads)")
         precondition(mask.isValid, "attention: mask \(mask) needs window >= 1")
-        self.batch = batch
-        self.sequenceLength = sequenceLength
-        self.heads = heads
-        self.kvHeads = kvHeads
-        self.headDim = headDim
-        self.mask = mask
-        self.group = heads / kvHeads
     }
 
     /// Floats between consecutive positions of one kv head in k or v: NKV * HS.

@@ -32,22 +32,17 @@ extension CPU {
     ///   - q: (B, T, NH, HS) queries, as given to the forward.
     ///   - k: (B, T, NKV, HS) keys.
     ///   - v: (B, T, NKV, HS) values.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH, a multiple of `kvHeads`.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - mask: the forward's mask.
+    ///   - shape: the forward's sizes and mask.
     public static func attentionBackward(
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>,
         dV: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
         logSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-        v: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: AttentionMask
+        v: UnsafePointer<Float>, shape: AttentionShape
     ) {
-        let shape = AttentionShape(
-            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, mask: mask)
+        shape.requireValid()
+        let (batch, sequenceLength, heads, kvHeads, headDim) = (
+            shape.batch, shape.sequenceLength, shape.heads, shape.kvHeads, shape.headDim
+        )
         let rowCount = batch * sequenceLength * heads
         let deltas = UnsafeMutablePointer<Float>.allocate(capacity: max(rowCount, 1))  // (B,T,NH)
         defer { deltas.deallocate() }
@@ -97,7 +92,8 @@ extension CPU {
         let hs = shape.headDim
         let group = shape.group
         let length = shape.sequenceLength
-        let blockCount = min(attentionKeyBlock, length - blockStart)
+        let block = AttentionKeyBlock(
+            start: blockStart, shape: shape, k: k, v: v, batch: batchIndex, kvHead: kvHead)
         let scratch = AttentionScratch(rows: 1, headDim: hs)
         defer { scratch.deallocate() }
         let tileSize = hs * attentionKeyBlock
@@ -111,13 +107,12 @@ extension CPU {
         valueGradientTile.initialize(repeating: 0, count: tileSize)
 
         let keyStride = shape.keyRowStride
-        let blockOffset = shape.keyOffset(batch: batchIndex, position: blockStart, kvHead: kvHead)
         packTransposed(
-            tile: scratch.keyTile, rows: k + blockOffset, rowStride: keyStride, count: blockCount,
+            tile: scratch.keyTile, rows: block.keys, rowStride: keyStride, count: block.count,
             headDim: hs)
         packTransposed(
-            tile: scratch.valueTile, rows: v + blockOffset, rowStride: keyStride,
-            count: blockCount, headDim: hs)
+            tile: scratch.valueTile, rows: block.values, rowStride: keyStride, count: block.count,
+            headDim: hs)
 
         let scaledQuery = scratch.queries  // (HS)
         let scores = scratch.scores  // (Bk) s, then unused
@@ -125,13 +120,10 @@ extension CPU {
         let scoreGradients = scratch.extra  // (Bk) dp, then ds
         let scale = 1 / Float(hs).squareRoot()
         let firstQuery = shape.mask.queryBounds(key: blockStart, sequenceLength: length).first
-        let lastKey = blockStart + blockCount - 1
+        let lastKey = blockStart + block.count - 1
         let lastQuery = shape.mask.queryBounds(key: lastKey, sequenceLength: length).last
         for t in firstQuery...lastQuery {
-            let bounds = shape.mask.keyBounds(query: t, sequenceLength: length)
-            let lo = max(bounds.first, blockStart) - blockStart
-            let hi = min(bounds.last, blockStart + blockCount - 1) - blockStart
-            if lo > hi { continue }
+            guard let (lo, hi) = block.visibleLanes(query: t, shape: shape) else { continue }
             for h in (kvHead * group)..<((kvHead + 1) * group) {
                 let row = shape.rowIndex(batch: batchIndex, position: t, head: h)
                 let query = q + row * hs
@@ -148,7 +140,8 @@ extension CPU {
             }
         }
 
-        for i in 0..<blockCount {
+        let blockOffset = shape.keyOffset(batch: batchIndex, position: blockStart, kvHead: kvHead)
+        for i in 0..<block.count {
             let keyGradient = dK + blockOffset + i * keyStride
             let valueGradient = dV + blockOffset + i * keyStride
             for d in 0..<hs {
@@ -192,27 +185,20 @@ extension CPU {
         let scores = scratch.scores
         let probabilities = scratch.weights
         let scoreGradients = scratch.extra
-        let firstKey = shape.mask.keyBounds(query: firstQuery, sequenceLength: length).first
-        let lastKey = shape.mask.keyBounds(query: endQuery - 1, sequenceLength: length).last
-        let keyBase = k + shape.keyOffset(batch: batchIndex, position: 0, kvHead: kvHead)
-        let valueBase = v + shape.keyOffset(batch: batchIndex, position: 0, kvHead: kvHead)
         let keyStride = shape.keyRowStride
 
-        for block in (firstKey / attentionKeyBlock)...(lastKey / attentionKeyBlock) {
-            let blockStart = block * attentionKeyBlock
-            let blockCount = min(attentionKeyBlock, length - blockStart)
+        let blocks = shape.keyBlocks(
+            seenBy: firstQuery..<endQuery, k: k, v: v, batch: batchIndex, kvHead: kvHead)
+        for block in blocks {
             packTransposed(
-                tile: scratch.keyTile, rows: keyBase + blockStart * keyStride,
-                rowStride: keyStride, count: blockCount, headDim: hs)
+                tile: scratch.keyTile, rows: block.keys, rowStride: keyStride, count: block.count,
+                headDim: hs)
             packTransposed(
-                tile: scratch.valueTile, rows: valueBase + blockStart * keyStride,
-                rowStride: keyStride, count: blockCount, headDim: hs)
+                tile: scratch.valueTile, rows: block.values, rowStride: keyStride,
+                count: block.count, headDim: hs)
             for r in 0..<rows {
-                let t = firstQuery + r / group
-                let bounds = shape.mask.keyBounds(query: t, sequenceLength: length)
-                let lo = max(bounds.first, blockStart) - blockStart
-                let hi = min(bounds.last, blockStart + blockCount - 1) - blockStart
-                if lo > hi { continue }
+                guard let (lo, hi) = block.visibleLanes(query: firstQuery + r / group, shape: shape)
+                else { continue }
                 let row = rowIndices[r]
                 blockScores(scores, scaledQueries + r * hs, scratch.keyTile, headDim: hs)
                 maskedExp(
@@ -221,9 +207,8 @@ extension CPU {
                 scoreGradientsInPlace(
                     scoreGradients, probabilities: probabilities, delta: deltas[row])
                 accumulateRows(
-                    accumulators + r * hs, weights: scoreGradients,
-                    rows: keyBase + blockStart * keyStride, rowStride: keyStride, lo: lo, hi: hi,
-                    headDim: hs)
+                    accumulators + r * hs, weights: scoreGradients, rows: block.keys,
+                    rowStride: keyStride, lo: lo, hi: hi, headDim: hs)
             }
         }
 
@@ -246,22 +231,18 @@ extension CPU {
     ///   - q: (B, T, NH, HS) queries.
     ///   - k: (B, T, NKV, HS) keys.
     ///   - v: (B, T, NKV, HS) values.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - mask: the forward's mask.
+    ///   - shape: the forward's sizes and mask.
     public static func attentionBackwardNaive(
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>,
         dV: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
         logSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-        v: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: AttentionMask
+        v: UnsafePointer<Float>, shape: AttentionShape
     ) {
-        let shape = AttentionShape(
-            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, mask: mask)
+        shape.requireValid()
+        let (batch, sequenceLength, heads, kvHeads, headDim, mask) = (
+            shape.batch, shape.sequenceLength, shape.heads, shape.kvHeads, shape.headDim,
+            shape.mask
+        )
         let scale = 1 / Float(headDim).squareRoot()
         dQ.initialize(repeating: 0, count: batch * sequenceLength * heads * headDim)
         dK.initialize(repeating: 0, count: batch * sequenceLength * kvHeads * headDim)

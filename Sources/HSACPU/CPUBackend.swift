@@ -55,9 +55,7 @@ public final class CPUBackend: ComputeBackend {
     }
 
     public func sum(_ x: UnsafePointer<Float>, count: Int) -> Double {
-        var total = 0.0
-        for i in 0..<count { total += Double(x[i]) }
-        return total
+        hostSum(x, count: count)
     }
 
     public func adamWUpdate(
@@ -116,20 +114,13 @@ public final class CPUBackend: ComputeBackend {
             rstd: rstd, rows: rows, channels: channels)
     }
 
-    public func ropeForward(
+    public func rope(
         _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding
+        headDim: Int, rotary: RotaryEmbedding, direction: RopeDirection
     ) {
-        CPU.ropeForward(
-            x, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary)
-    }
-
-    public func ropeBackward(
-        _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding
-    ) {
-        CPU.ropeBackward(
-            dX, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary)
+        CPU.rope(
+            x, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary,
+            direction: direction)
     }
 
     public func swigluForward(
@@ -184,89 +175,60 @@ public final class CPUBackend: ComputeBackend {
     public func attentionForward(
         out: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
-        mask: AttentionMask
+        shape: AttentionShape
     ) {
-        CPU.attentionForward(
-            out: out, logSumExp: logSumExp, q: q, k: k, v: v, batch: batch,
-            sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads, headDim: headDim,
-            mask: mask)
+        CPU.attentionForward(out: out, logSumExp: logSumExp, q: q, k: k, v: v, shape: shape)
     }
 
     public func attentionBackward(
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>,
         dV: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
         logSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-        v: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: AttentionMask
+        v: UnsafePointer<Float>, shape: AttentionShape
     ) {
         CPU.attentionBackward(
             dQ: dQ, dK: dK, dV: dV, dOut: dOut, out: out, logSumExp: logSumExp, q: q, k: k, v: v,
-            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, mask: mask)
+            shape: shape)
     }
 
     // MARK: - Hierarchical sparse attention
 
     public func chunkSelectForward(
         indices: UnsafeMutablePointer<Int32>, scores: UnsafeMutablePointer<Float>,
-        retrievalQuery: UnsafePointer<Float>, landmarks: UnsafePointer<Float>, batch: Int,
-        sequenceLength: Int, kvHeads: Int, retrievalDim: Int, chunkSize: Int, chunkCount: Int,
-        topK: Int, granularity: RetrievalGranularity
+        retrievalQuery: UnsafePointer<Float>, landmarks: UnsafePointer<Float>,
+        shape: SparseAttentionShape
     ) {
         CPU.chunkSelectForward(
             indices: indices, scores: scores, retrievalQuery: retrievalQuery,
-            landmarks: landmarks, batch: batch, sequenceLength: sequenceLength, kvHeads: kvHeads,
-            retrievalDim: retrievalDim, chunkSize: chunkSize, chunkCount: chunkCount, topK: topK,
-            granularity: granularity)
+            landmarks: landmarks, shape: shape)
     }
 
     public func chunkScoresBackward(
         dRetrievalQuery: UnsafeMutablePointer<Float>, dLandmarks: UnsafeMutablePointer<Float>,
         dScores: UnsafePointer<Float>, retrievalQuery: UnsafePointer<Float>,
-        landmarks: UnsafePointer<Float>, indices: UnsafePointer<Int32>, batch: Int,
-        sequenceLength: Int, kvHeads: Int, retrievalDim: Int, chunkSize: Int, chunkCount: Int,
-        topK: Int, granularity: RetrievalGranularity
+        landmarks: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+        shape: SparseAttentionShape
     ) {
         CPU.chunkScoresBackward(
             dRetrievalQuery: dRetrievalQuery, dLandmarks: dLandmarks, dScores: dScores,
-            retrievalQuery: retrievalQuery, landmarks: landmarks, indices: indices, batch: batch,
-            sequenceLength: sequenceLength, kvHeads: kvHeads, retrievalDim: retrievalDim,
-            chunkSize: chunkSize, chunkCount: chunkCount, topK: topK, granularity: granularity)
+            retrievalQuery: retrievalQuery, landmarks: landmarks, indices: indices, shape: shape)
     }
 
     public func sparseAttentionForward(
-        out: UnsafeMutablePointer<Float>, fusionWeights: UnsafeMutablePointer<Float>,
-        chunkOutputs: UnsafeMutablePointer<Float>, chunkLogSumExp: UnsafeMutablePointer<Float>,
-        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-        indices: UnsafePointer<Int32>, scores: UnsafePointer<Float>, batch: Int,
-        sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int, chunkSize: Int,
-        chunkCount: Int, topK: Int, fusion: FusionKind
+        into results: SparseAttentionResults, inputs: SparseAttentionInputs,
+        shape: SparseAttentionShape
     ) {
-        CPU.sparseAttentionForward(
-            out: out, fusionWeights: fusionWeights, chunkOutputs: chunkOutputs,
-            chunkLogSumExp: chunkLogSumExp, q: q, keys: keys, values: values, indices: indices,
-            scores: scores, batch: batch, sequenceLength: sequenceLength, heads: heads,
-            kvHeads: kvHeads, headDim: headDim, chunkSize: chunkSize, chunkCount: chunkCount,
-            topK: topK, fusion: fusion)
+        CPU.sparseAttentionForward(into: results, inputs: inputs, shape: shape)
     }
 
     public func sparseAttentionBackward(
         dQ: UnsafeMutablePointer<Float>, dKeys: UnsafeMutablePointer<Float>,
         dValues: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>,
-        dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
-        fusionWeights: UnsafePointer<Float>, chunkOutputs: UnsafePointer<Float>,
-        chunkLogSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>,
-        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
-        scores: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, chunkSize: Int, chunkCount: Int, topK: Int, fusion: FusionKind
+        dOut: UnsafePointer<Float>, forward: SparseAttentionResults,
+        inputs: SparseAttentionInputs, shape: SparseAttentionShape
     ) {
         CPU.sparseAttentionBackward(
-            dQ: dQ, dKeys: dKeys, dValues: dValues, dScores: dScores, dOut: dOut, out: out,
-            fusionWeights: fusionWeights, chunkOutputs: chunkOutputs,
-            chunkLogSumExp: chunkLogSumExp, q: q, keys: keys, values: values, indices: indices,
-            scores: scores, batch: batch, sequenceLength: sequenceLength, heads: heads,
-            kvHeads: kvHeads, headDim: headDim, chunkSize: chunkSize, chunkCount: chunkCount,
-            topK: topK, fusion: fusion)
+            dQ: dQ, dKeys: dKeys, dValues: dValues, dScores: dScores, dOut: dOut,
+            forward: forward, inputs: inputs, shape: shape)
     }
 }

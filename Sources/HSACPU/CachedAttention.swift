@@ -84,13 +84,9 @@ extension CPU {
                         rowStride: span, rowCount: HS, count: m)
                     let maximum = maskedMax(probs, lo: 0, hi: m - 1)
                     let sum = scaledExpSum(probs, count: m, shift: maximum, scale: scale)
-                    let y = out + (i * NH + h) * HS
-                    for d in 0..<HS { y[d] = 0 }
-                    addWeightedRows(
-                        y, weights: probs, weightStride: 1, rows: valueBase, rowStride: keyStride,
-                        rowCount: m, count: HS)
-                    let inverse = 1 / sum
-                    for d in 0..<HS { y[d] *= inverse }
+                    normalizedWeightedRows(
+                        out + (i * NH + h) * HS, weights: probs, sum: sum, rows: valueBase,
+                        rowStride: keyStride, rowCount: m, count: HS)
                 }
             }
         }

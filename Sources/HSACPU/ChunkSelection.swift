@@ -21,26 +21,14 @@ extension CPU {
     ///     overwritten.
     ///   - retrievalQuery: (B, T, NKV, DR) retrieval queries qs.
     ///   - landmarks: (B, NC, NKV, DR) chunk landmarks.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - kvHeads: NKV.
-    ///   - retrievalDim: DR.
-    ///   - chunkSize: S.
-    ///   - chunkCount: NC.
-    ///   - topK: K.
-    ///   - granularity: which query row scores each token's chunks.
+    ///   - shape: the sizes (heads, head size and fusion unused) and the granularity.
     public static func chunkSelectForward(
         indices: UnsafeMutablePointer<Int32>, scores: UnsafeMutablePointer<Float>,
-        retrievalQuery: UnsafePointer<Float>, landmarks: UnsafePointer<Float>, batch: Int,
-        sequenceLength: Int, kvHeads: Int, retrievalDim: Int, chunkSize: Int, chunkCount: Int,
-        topK: Int, granularity: RetrievalGranularity
+        retrievalQuery: UnsafePointer<Float>, landmarks: UnsafePointer<Float>,
+        shape: SparseAttentionShape
     ) {
-        precondition(batch >= 0 && sequenceLength >= 0 && kvHeads > 0 && retrievalDim > 0)
-        precondition(chunkSize > 0 && chunkCount >= 0 && topK > 0)
-        let (T, NKV, DR, S, NC, K) = (
-            sequenceLength, kvHeads, retrievalDim, chunkSize, chunkCount, topK
-        )
-        let scale = 1 / Float(DR).squareRoot()
+        let (batch, T, NKV, DR, S, NC, K, scale) = shape.checkedSelectionSizes()
+        let granularity = shape.granularity
         // A unit is one selection: a token (per_token) or a chunk of tokens (per_chunk).
         let unitsPerSequence = granularity == .perToken ? T : (T + S - 1) / S
         let units = batch * unitsPerSequence
@@ -109,27 +97,15 @@ extension CPU {
     ///   - retrievalQuery: (B, T, NKV, DR) retrieval queries qs.
     ///   - landmarks: (B, NC, NKV, DR) chunk landmarks.
     ///   - indices: (B, T, NKV, K) selection from `chunkSelectForward` (-1 in empty slots).
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - kvHeads: NKV.
-    ///   - retrievalDim: DR.
-    ///   - chunkSize: S.
-    ///   - chunkCount: NC.
-    ///   - topK: K.
-    ///   - granularity: which query row scored each token's chunks.
+    ///   - shape: the forward's sizes and granularity.
     public static func chunkScoresBackward(
         dRetrievalQuery: UnsafeMutablePointer<Float>, dLandmarks: UnsafeMutablePointer<Float>,
         dScores: UnsafePointer<Float>, retrievalQuery: UnsafePointer<Float>,
-        landmarks: UnsafePointer<Float>, indices: UnsafePointer<Int32>, batch: Int,
-        sequenceLength: Int, kvHeads: Int, retrievalDim: Int, chunkSize: Int, chunkCount: Int,
-        topK: Int, granularity: RetrievalGranularity
+        landmarks: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+        shape: SparseAttentionShape
     ) {
-        precondition(batch >= 0 && sequenceLength >= 0 && kvHeads > 0 && retrievalDim > 0)
-        precondition(chunkSize > 0 && chunkCount >= 0 && topK > 0)
-        let (T, NKV, DR, S, NC, K) = (
-            sequenceLength, kvHeads, retrievalDim, chunkSize, chunkCount, topK
-        )
-        let scale = 1 / Float(DR).squareRoot()
+        let (batch, T, NKV, DR, S, NC, K, scale) = shape.checkedSelectionSizes()
+        let granularity = shape.granularity
         rowParallel(batch * NKV, workPerRow: T * K * DR) { item in
             let b = item / NKV
             let g = item % NKV

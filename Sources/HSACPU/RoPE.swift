@@ -7,77 +7,22 @@ import HSACore
 // and sin are also scaled by its attention factor; `RotaryEmbedding`):
 //   x'[i] = x[i] cos - x[i + HS/2] sin,   x'[i + HS/2] = x[i + HS/2] cos + x[i] sin.
 
-// MARK: - Forward
-
 extension CPU {
-    /// Applies RoPE in place to every head of every row.
+    /// Rotates every head of every row in place by `direction` times its angles. Forward
+    /// applies RoPE; backward rotates by -angle, the transpose of the forward, so that `x`
+    /// holding the output's gradient is OVERWRITTEN with the input's.
     /// - Parameters:
-    ///   - x: (N, H, HS) query or key rows, rotated in place.
+    ///   - x: (N, H, HS) query or key rows (or their gradient), rotated in place.
     ///   - positions: (N) Int32 position of each row.
     ///   - rows: N.
     ///   - heads: H.
     ///   - headDim: HS (even).
-    ///   - theta: the RoPE base (e.g. 10000).
-    public static func ropeForward(
+    ///   - rotary: the frequencies (plain RoPE, or YaRN's with cos and sin scaled by
+    ///     `rotary.scale`).
+    ///   - direction: forward or backward.
+    public static func rope(
         _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, theta: Float
-    ) {
-        rope(
-            x, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            rotary: RotaryEmbedding(theta: Double(theta)), direction: 1)
-    }
-
-    /// Applies RoPE with `rotary`'s frequencies (plain or YaRN) in place.
-    public static func ropeForward(
-        _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding
-    ) {
-        rope(
-            x, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary,
-            direction: 1)
-    }
-}
-
-// MARK: - Backward
-
-extension CPU {
-    /// RoPE backward in place: the transpose of the forward rotation, i.e. rotation by -angle.
-    /// The gradient buffer is OVERWRITTEN with the input gradient.
-    /// - Parameters:
-    ///   - dX: (N, H, HS) output gradient in, input gradient out.
-    ///   - positions: (N) Int32 position of each row.
-    ///   - rows: N.
-    ///   - heads: H.
-    ///   - headDim: HS (even).
-    ///   - theta: the RoPE base.
-    public static func ropeBackward(
-        _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, theta: Float
-    ) {
-        rope(
-            dX, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            rotary: RotaryEmbedding(theta: Double(theta)), direction: -1)
-    }
-
-    /// RoPE backward with `rotary`'s frequencies: the transpose of its forward.
-    public static func ropeBackward(
-        _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding
-    ) {
-        rope(
-            dX, positions: positions, rows: rows, heads: heads, headDim: headDim, rotary: rotary,
-            direction: -1)
-    }
-}
-
-// MARK: - Helpers
-
-extension CPU {
-    /// Rotates every head by `direction * angle` (+1 forward, -1 backward), scaled by
-    /// `rotary.scale` (1 for plain RoPE).
-    private static func rope(
-        _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding, direction: Float
+        headDim: Int, rotary: RotaryEmbedding, direction: RopeDirection
     ) {
         precondition(headDim % 2 == 0, "RoPE needs an even head size, got \(headDim)")
         let half = headDim / 2
@@ -86,6 +31,7 @@ extension CPU {
         // angles, cos and sin are computed in Double and rounded once.
         let inverseFrequencies = rotary.inverseFrequencies(headDim: headDim)
         let scale = rotary.scale
+        let sign = direction.sign
         // cos/sin tables (N, HS/2), computed once per call and shared by all heads of a row.
         var cosines = [Float](repeating: 0, count: rows * half)
         var sines = [Float](repeating: 0, count: rows * half)
@@ -102,7 +48,7 @@ extension CPU {
                         for i in 0..<half {
                             let angle = position * frequency[i]
                             cosRow[i] = Float(scale * cos(angle))
-                            sinRow[i] = direction * Float(scale * sin(angle))
+                            sinRow[i] = sign * Float(scale * sin(angle))
                         }
                         for h in 0..<heads {
                             let head = x + (n * heads + h) * headDim

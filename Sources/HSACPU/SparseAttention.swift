@@ -16,50 +16,22 @@ import HSACore
 extension CPU {
     /// Sparse attention over the selected chunks, fused across chunks.
     /// - Parameters:
-    ///   - out: (B, T, NH, HS) fused output y, overwritten.
-    ///   - fusionWeights: (B, T, NKV, K) fusion weights w, overwritten (0 in empty slots and
-    ///     for `joint`).
-    ///   - chunkOutputs: (B, T, NH, K, HS) per-chunk outputs o[t,h,k], overwritten (0 in empty
-    ///     slots); not written for `joint`.
-    ///   - chunkLogSumExp: (B, T, NH, K) logsumexp of each chunk's scaled logits, overwritten
-    ///     (0 in empty slots); for `joint`, slot 0 holds the joint logsumexp and the rest are 0.
-    ///   - q: (B, T, NH, HS) queries, already QK-normed.
-    ///   - keys: (B, NC, S, NKV, HS) chunk keys, already normed.
-    ///   - values: (B, NC, S, NKV, HS) chunk values.
-    ///   - indices: (B, T, NKV, K) selection from `chunkSelectForward`, recency order, -1 empty.
-    ///   - scores: (B, T, NKV, K) the selected chunks' scores.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - chunkSize: S.
-    ///   - chunkCount: NC.
-    ///   - topK: K.
-    ///   - fusion: how the chunk outputs are combined.
+    ///   - results: overwritten (see `SparseAttentionResults` for what `joint` leaves unused).
+    ///   - inputs: queries, chunk keys and values, and the selection.
+    ///   - shape: the sizes and the fusion.
     public static func sparseAttentionForward(
-        out: UnsafeMutablePointer<Float>, fusionWeights: UnsafeMutablePointer<Float>,
-        chunkOutputs: UnsafeMutablePointer<Float>, chunkLogSumExp: UnsafeMutablePointer<Float>,
-        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-        indices: UnsafePointer<Int32>, scores: UnsafePointer<Float>, batch: Int,
-        sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int, chunkSize: Int,
-        chunkCount: Int, topK: Int, fusion: FusionKind
+        into results: SparseAttentionResults, inputs: SparseAttentionInputs,
+        shape: SparseAttentionShape
     ) {
-        precondition(batch >= 0 && sequenceLength >= 0 && kvHeads > 0 && headDim > 0)
-        precondition(heads % kvHeads == 0, "heads \(heads) must be a multiple of \(kvHeads)")
-        precondition(chunkSize > 0 && chunkCount >= 0 && topK > 0)
-        let (T, NH, NKV, HS, S, NC, K) = (
-            sequenceLength, heads, kvHeads, headDim, chunkSize, chunkCount, topK
-        )
-        let G = NH / NKV
-        let scale = 1 / Float(HS).squareRoot()
+        let (batch, T, NH, NKV, HS, S, NC, K, G, scale) = shape.checkedAttentionSizes()
+        let fusion = shape.fusion
         let rows = batch * T
         let rowsPerBlock = 8
         let blocks = (rows + rowsPerBlock - 1) / rowsPerBlock
         let keyStride = NKV * HS  // Distance between consecutive keys of one chunk and group.
         // Keys transposed to (B, NC, NKV, HS, S) so the logits of a chunk vectorize over keys.
         let keysT = transposedChunks(
-            keys, batch: batch, chunkCount: NC, chunkSize: S, kvHeads: NKV, headDim: HS)
+            inputs.keys, batch: batch, chunkCount: NC, chunkSize: S, kvHeads: NKV, headDim: HS)
         defer { keysT.deallocate() }
 
         rowParallel(blocks, workPerRow: rowsPerBlock * NH * K * S * HS) { block in
@@ -70,49 +42,33 @@ extension CPU {
                 let b = row / T
                 for g in 0..<NKV {
                     let slot = (row * NKV + g) * K
-                    let slotIndices = indices + slot
-                    let weights = fusionWeights + slot
+                    let slotIndices = inputs.indices + slot
+                    let weights = results.fusionWeights + slot
                     let selected = selectedCount(slotIndices, topK: K, chunkCount: NC)
                     fusionWeightsForward(
-                        weights: weights, scores: scores + slot, count: selected, topK: K,
+                        weights: weights, scores: inputs.scores + slot, count: selected, topK: K,
                         fusion: fusion)
                     for hh in 0..<G {
                         let h = g * G + hh
-                        let qh = q + (row * NH + h) * HS
-                        let y = out + (row * NH + h) * HS
-                        let lse = chunkLogSumExp + (row * NH + h) * K
+                        let qh = inputs.q + (row * NH + h) * HS
+                        let y = results.out + (row * NH + h) * HS
+                        let lse = results.chunkLogSumExp + (row * NH + h) * K
                         for d in 0..<HS { y[d] = 0 }
                         for k in 0..<K { lse[k] = 0 }
                         if fusion == .joint {
                             if selected == 0 { continue }
-                            // One softmax over the S keys of every selected chunk.
-                            var maxLogit = -Float.infinity
-                            for k in 0..<selected {
-                                let chunk = Int(slotIndices[k])
-                                let chunkT = keysT + ((b * NC + chunk) * NKV + g) * HS * S
-                                let p = probs + k * S
-                                chunkLogits(
-                                    p, q: qh, keysT: chunkT, rows: S, headDim: HS, scale: scale)
-                                for j in 0..<S { maxLogit = max(maxLogit, p[j]) }
-                            }
-                            var sum: Float = 0
-                            for k in 0..<selected {
-                                let chunkBase = ((b * NC + Int(slotIndices[k])) * S * NKV + g) * HS
-                                let p = probs + k * S
-                                for j in 0..<S {
-                                    p[j] = exp(p[j] - maxLogit)
-                                    sum += p[j]
-                                }
-                                addWeightedRows(
-                                    y, weights: p, weightStride: 1, rows: values + chunkBase,
-                                    rowStride: keyStride, rowCount: S, count: HS)
-                            }
-                            let inverse = 1 / sum
-                            for d in 0..<HS { y[d] *= inverse }
-                            lse[0] = maxLogit + log(sum)
+                            // Slot k's chunk, as a row of (B, NC).
+                            func chunkRow(_ k: Int) -> Int { b * NC + Int(slotIndices[k]) }
+                            lse[0] = jointChunkAttention(
+                                y, probs: probs, q: qh, selected: selected,
+                                keysT: { k in
+                                    UnsafePointer(keysT + (chunkRow(k) * NKV + g) * HS * S)
+                                },
+                                values: { k in inputs.values + (chunkRow(k) * S * NKV + g) * HS },
+                                valueStride: keyStride, chunkSize: S, headDim: HS, scale: scale)
                             continue
                         }
-                        let outputs = chunkOutputs + (row * NH + h) * K * HS
+                        let outputs = results.chunkOutputs + (row * NH + h) * K * HS
                         for k in 0..<K {
                             let o = outputs + k * HS
                             if k >= selected {
@@ -123,7 +79,7 @@ extension CPU {
                             let chunkT = keysT + ((b * NC + Int(slotIndices[k])) * NKV + g) * HS * S
                             lse[k] = chunkAttentionForward(
                                 out: o, probs: probs, q: qh, keysT: chunkT,
-                                values: values + chunkBase, keyStride: keyStride, rows: S,
+                                values: inputs.values + chunkBase, keyStride: keyStride, rows: S,
                                 headDim: HS, scale: scale)
                             addScaled(y, o, weights[k], count: HS)
                         }
@@ -169,18 +125,28 @@ extension CPU {
             }
         case .softmax:
             if count == 0 { return }
-            var maxScore = -Float.infinity
-            for k in 0..<count { maxScore = max(maxScore, scores[k]) }
-            var sum: Float = 0
-            for k in 0..<count {
-                weights[k] = exp(scores[k] - maxScore)
-                sum += weights[k]
-            }
+            let sum = softmaxNumerators(weights, of: scores, count: count).sum
             let inverse = 1 / sum
             for k in 0..<count { weights[k] *= inverse }
         case .joint:
             return
         }
+    }
+
+    /// `out[j] = exp(x[j] - max x)` for `j < count` (`out` may be `x`): a softmax's numerators.
+    /// - Returns: the maximum and the numerators' sum, in index order.
+    @inline(__always)
+    static func softmaxNumerators(
+        _ out: UnsafeMutablePointer<Float>, of x: UnsafePointer<Float>, count: Int
+    ) -> (max: Float, sum: Float) {
+        var maximum = -Float.infinity
+        for j in 0..<count { maximum = max(maximum, x[j]) }
+        var sum: Float = 0
+        for j in 0..<count {
+            out[j] = exp(x[j] - maximum)
+            sum += out[j]
+        }
+        return (maximum, sum)
     }
 
     /// `log(1 + exp(x))` without overflow.
@@ -255,25 +221,15 @@ extension CPU {
     ) {
         var d = 0
         while d + 16 <= count {
-            var acc = UnsafeRawPointer(out + d).loadUnaligned(as: SIMD16<Float>.self)
-            for r in 0..<rowCount {
-                let row = UnsafeRawPointer(rows + r * rowStride + d)
-                acc +=
-                    SIMD16(repeating: weights[r * weightStride])
-                    * row.loadUnaligned(as: SIMD16<Float>.self)
-            }
-            UnsafeMutableRawPointer(out + d).storeBytes(of: acc, as: SIMD16<Float>.self)
+            addWeightedRowLanes(
+                SIMD16<Float>.self, out + d, weights: weights, weightStride: weightStride,
+                rows: rows + d, rowStride: rowStride, rowCount: rowCount)
             d += 16
         }
         while d + 8 <= count {
-            var acc = UnsafeRawPointer(out + d).loadUnaligned(as: SIMD8<Float>.self)
-            for r in 0..<rowCount {
-                let row = UnsafeRawPointer(rows + r * rowStride + d)
-                acc +=
-                    SIMD8(repeating: weights[r * weightStride])
-                    * row.loadUnaligned(as: SIMD8<Float>.self)
-            }
-            UnsafeMutableRawPointer(out + d).storeBytes(of: acc, as: SIMD8<Float>.self)
+            addWeightedRowLanes(
+                SIMD8<Float>.self, out + d, weights: weights, weightStride: weightStride,
+                rows: rows + d, rowStride: rowStride, rowCount: rowCount)
             d += 8
         }
         while d < count {
@@ -282,6 +238,70 @@ extension CPU {
             out[d] = acc
             d += 1
         }
+    }
+
+    /// `addWeightedRows` over the `Lanes.scalarCount` elements at `out`, in one register.
+    @inline(__always)
+    private static func addWeightedRowLanes<Lanes: SIMD>(
+        _: Lanes.Type, _ out: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>,
+        weightStride: Int, rows: UnsafePointer<Float>, rowStride: Int, rowCount: Int
+    ) where Lanes.Scalar == Float {
+        var acc = UnsafeRawPointer(out).loadUnaligned(as: Lanes.self)
+        for r in 0..<rowCount {
+            let row = UnsafeRawPointer(rows + r * rowStride)
+            acc += Lanes(repeating: weights[r * weightStride]) * row.loadUnaligned(as: Lanes.self)
+        }
+        UnsafeMutableRawPointer(out).storeBytes(of: acc, as: Lanes.self)
+    }
+
+    /// `out = Σ_r weights[r] * rows[r * rowStride] / sum` over `count` elements: the softmax-
+    /// weighted sum of value rows whose weights `exp(logit - max)` add up to `sum`.
+    @inline(__always)
+    static func normalizedWeightedRows(
+        _ out: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, sum: Float,
+        rows: UnsafePointer<Float>, rowStride: Int, rowCount: Int, count: Int
+    ) {
+        for d in 0..<count { out[d] = 0 }
+        addWeightedRows(
+            out, weights: weights, weightStride: 1, rows: rows, rowStride: rowStride,
+            rowCount: rowCount, count: count)
+        let inverse = 1 / sum
+        for d in 0..<count { out[d] *= inverse }
+    }
+
+    /// Joint fusion for one query head: one softmax over the S keys of each of the `selected`
+    /// (> 0) chunks, accumulated into `y` (zeroed by the caller) and normalized.
+    /// - Parameters:
+    ///   - probs: (selected * S) scratch.
+    ///   - keysT: the (HS, S) transposed keys of slot k.
+    ///   - values: the first value row of slot k; value j at `+ j * valueStride`.
+    /// - Returns: the logsumexp of all the logits.
+    static func jointChunkAttention(
+        _ y: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+        q: UnsafePointer<Float>, selected: Int, keysT: (Int) -> UnsafePointer<Float>,
+        values: (Int) -> UnsafePointer<Float>, valueStride: Int, chunkSize S: Int,
+        headDim HS: Int, scale: Float
+    ) -> Float {
+        var maxLogit = -Float.infinity
+        for k in 0..<selected {
+            let p = probs + k * S
+            chunkLogits(p, q: q, keysT: keysT(k), rows: S, headDim: HS, scale: scale)
+            for j in 0..<S { maxLogit = max(maxLogit, p[j]) }
+        }
+        var sum: Float = 0
+        for k in 0..<selected {
+            let p = probs + k * S
+            for j in 0..<S {
+                p[j] = exp(p[j] - maxLogit)
+                sum += p[j]
+            }
+            addWeightedRows(
+                y, weights: p, weightStride: 1, rows: values(k), rowStride: valueStride,
+                rowCount: S, count: HS)
+        }
+        let inverse = 1 / sum
+        for d in 0..<HS { y[d] *= inverse }
+        return maxLogit + log(sum)
     }
 
     /// Softmax attention of one query over the `rows` keys of one chunk.
@@ -298,19 +318,10 @@ extension CPU {
         keyStride: Int, rows: Int, headDim: Int, scale: Float
     ) -> Float {
         chunkLogits(probs, q: q, keysT: keysT, rows: rows, headDim: headDim, scale: scale)
-        var maxLogit = -Float.infinity
-        for j in 0..<rows { maxLogit = max(maxLogit, probs[j]) }
-        var sum: Float = 0
-        for j in 0..<rows {
-            probs[j] = exp(probs[j] - maxLogit)
-            sum += probs[j]
-        }
-        for d in 0..<headDim { out[d] = 0 }
-        addWeightedRows(
-            out, weights: probs, weightStride: 1, rows: values, rowStride: keyStride,
-            rowCount: rows, count: headDim)
-        let inverse = 1 / sum
-        for d in 0..<headDim { out[d] *= inverse }
+        let (maxLogit, sum) = softmaxNumerators(probs, of: probs, count: rows)
+        normalizedWeightedRows(
+            out, weights: probs, sum: sum, rows: values, rowStride: keyStride, rowCount: rows,
+            count: headDim)
         return maxLogit + log(sum)
     }
 }

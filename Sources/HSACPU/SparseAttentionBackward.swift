@@ -24,49 +24,25 @@ extension CPU {
     ///   - dScores: (B, T, NKV, K) gradient of the selected scores, overwritten (0 in empty slots
     ///     and everywhere for `joint`).
     ///   - dOut: (B, T, NH, HS) gradient of the fused output y.
-    ///   - out: (B, T, NH, HS) fused output y from the forward.
-    ///   - fusionWeights: (B, T, NKV, K) saved by the forward.
-    ///   - chunkOutputs: (B, T, NH, K, HS) saved by the forward (unused for `joint`).
-    ///   - chunkLogSumExp: (B, T, NH, K) saved by the forward.
-    ///   - q: (B, T, NH, HS) queries.
-    ///   - keys: (B, NC, S, NKV, HS) chunk keys.
-    ///   - values: (B, NC, S, NKV, HS) chunk values.
-    ///   - indices: (B, T, NKV, K) the selection, recency order, -1 in empty slots.
-    ///   - scores: (B, T, NKV, K) the selected chunks' scores.
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - chunkSize: S.
-    ///   - chunkCount: NC.
-    ///   - topK: K.
-    ///   - fusion: how the chunk outputs were combined.
+    ///   - forward: what the forward wrote (`chunkOutputs` unused for `joint`).
+    ///   - inputs: the forward's inputs.
+    ///   - shape: the forward's sizes and fusion.
     public static func sparseAttentionBackward(
         dQ: UnsafeMutablePointer<Float>, dKeys: UnsafeMutablePointer<Float>,
         dValues: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>,
-        dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
-        fusionWeights: UnsafePointer<Float>, chunkOutputs: UnsafePointer<Float>,
-        chunkLogSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>,
-        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
-        scores: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, chunkSize: Int, chunkCount: Int, topK: Int, fusion: FusionKind
+        dOut: UnsafePointer<Float>, forward: SparseAttentionResults,
+        inputs: SparseAttentionInputs, shape: SparseAttentionShape
     ) {
-        precondition(batch >= 0 && sequenceLength >= 0 && kvHeads > 0 && headDim > 0)
-        precondition(heads % kvHeads == 0, "heads \(heads) must be a multiple of \(kvHeads)")
-        precondition(chunkSize > 0 && chunkCount >= 0 && topK > 0)
-        let (T, NH, NKV, HS, S, NC, K) = (
-            sequenceLength, heads, kvHeads, headDim, chunkSize, chunkCount, topK
-        )
-        let G = NH / NKV
-        let scale = 1 / Float(HS).squareRoot()
+        let (batch, T, NH, NKV, HS, S, NC, K, G, scale) = shape.checkedAttentionSizes()
+        let fusion = shape.fusion
+        let (q, keys, indices, scores) = (inputs.q, inputs.keys, inputs.indices, inputs.scores)
         let keyStride = NKV * HS
         if batch == 0 || T == 0 { return }
         // Keys and values transposed to (B, NC, NKV, HS, S): logits and dy·V vectorize over keys.
         let keysT = transposedChunks(
             keys, batch: batch, chunkCount: NC, chunkSize: S, kvHeads: NKV, headDim: HS)
         let valuesT = transposedChunks(
-            values, batch: batch, chunkCount: NC, chunkSize: S, kvHeads: NKV, headDim: HS)
+            inputs.values, batch: batch, chunkCount: NC, chunkSize: S, kvHeads: NKV, headDim: HS)
         defer {
             keysT.deallocate()
             valuesT.deallocate()
@@ -126,7 +102,7 @@ extension CPU {
                     let row = b * T + t
                     let slot = (row * NKV + g) * K
                     let slotIndices = indices + slot
-                    let weights = fusionWeights + slot
+                    let weights = forward.fusionWeights + slot
                     let slotScores = scores + slot
                     let dSlotScores = dScores + slot
                     let selected = selectedCount(slotIndices, topK: K, chunkCount: NC)
@@ -143,7 +119,7 @@ extension CPU {
                         for hh in 0..<G {
                             let h = g * G + hh
                             let dy = dOut + (row * NH + h) * HS
-                            let outputs = chunkOutputs + (row * NH + h) * K * HS
+                            let outputs = forward.chunkOutputs + (row * NH + h) * K * HS
                             for k in 0..<selected {
                                 let value = rowDot(dy, outputs + k * HS, count: HS)
                                 dyDotO[hh * K + k] = value
@@ -159,7 +135,7 @@ extension CPU {
                     // key/value gradient rows are updated once per slot with a rank-G sum.
                     let groupQ = q + (row * NH + g * G) * HS  // (G, HS)
                     let groupDy = dOut + (row * NH + g * G) * HS  // (G, HS)
-                    let groupOut = out + (row * NH + g * G) * HS  // (G, HS)
+                    let groupOut = forward.out + (row * NH + g * G) * HS  // (G, HS)
                     for hh in 0..<G where fusion == .joint {
                         jointDelta[hh] = rowDot(groupDy + hh * HS, groupOut + hh * HS, count: HS)
                     }
@@ -169,7 +145,7 @@ extension CPU {
                         let chunkT = ((b * NC + chunk) * NKV + g) * HS * S
                         let weight: Float = fusion == .joint ? 1 : weights[k]
                         for hh in 0..<G {
-                            let lse = chunkLogSumExp + (row * NH + g * G + hh) * K
+                            let lse = forward.chunkLogSumExp + (row * NH + g * G + hh) * K
                             // joint: one softmax over all selected keys, so delta = dy · y.
                             let delta =
                                 fusion == .joint ? jointDelta[hh] : weight * dyDotO[hh * K + k]

@@ -137,28 +137,11 @@ extension CPU {
                 let qh = q + (row * NH + h) * HS
                 let y = out + (row * NH + h) * HS
                 if fusion == .joint {
-                    // One softmax over the S keys of every selected chunk.
-                    var maxLogit = -Float.infinity
-                    for k in 0..<selected {
-                        let p = scratch.probs + k * S
-                        chunkLogits(
-                            p, q: qh, keysT: scratch.keysT + k * HS * S, rows: S, headDim: HS,
-                            scale: scale)
-                        for j in 0..<S { maxLogit = max(maxLogit, p[j]) }
-                    }
-                    var sum: Float = 0
-                    for k in 0..<selected {
-                        let p = scratch.probs + k * S
-                        for j in 0..<S {
-                            p[j] = exp(p[j] - maxLogit)
-                            sum += p[j]
-                        }
-                        addWeightedRows(
-                            y, weights: p, weightStride: 1, rows: scratch.values[k],
-                            rowStride: valueStride, rowCount: S, count: HS)
-                    }
-                    let inverse = 1 / sum
-                    for d in 0..<HS { y[d] *= inverse }
+                    _ = jointChunkAttention(
+                        y, probs: scratch.probs, q: qh, selected: selected,
+                        keysT: { k in UnsafePointer(scratch.keysT + k * HS * S) },
+                        values: { k in scratch.values[k] }, valueStride: valueStride,
+                        chunkSize: S, headDim: HS, scale: scale)
                     continue
                 }
                 for k in 0..<selected {

@@ -135,58 +135,11 @@ public enum SynthMixture {
             tokens.append(
                 try TokenShardReader(url: directory.appendingPathComponent(name)).tokenCount)
         }
-        let data = TrainingManifest(
-            tokenizer: .init(
-                file: "tokenizer.json", vocabSize: tokenizer.vocabularySize, bos: tokenizer.bos,
-                eos: tokenizer.eos, pad: tokenizer.pad),
-            validationFraction: 0, shardTokens: shardTokens,
-            trainTokens: tokens.reduce(0, +), validationTokens: 0,
-            shards: zip(manifest.shards, tokens).map { .init(file: $0, tokens: $1) })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(
-            try encoder.encode(data),
-            to: directory.appendingPathComponent(DataManifest.fileName))
-    }
-}
-
-/// The fields of ``DataManifest`` (whose initialiser is internal to HSAData), to write one.
-private struct TrainingManifest: Encodable {
-    struct Tokenizer: Encodable {
-        var file: String
-        var vocabSize: Int
-        var bos: Int32
-        var eos: Int32
-        var pad: Int32
-        enum CodingKeys: String, CodingKey {
-            case file, bos, eos, pad
-            case vocabSize = "vocab_size"
-        }
-    }
-    struct Shard: Encodable {
-        var file: String
-        var split = "train"
-        var tokens: Int
-        init(file: String, tokens: Int) {
-            self.file = file
-            self.tokens = tokens
-        }
-    }
-    var version = 1
-    var tokenizer: Tokenizer
-    var validationFraction: Double
-    var shardTokens: Int
-    var trainTokens: Int
-    var validationTokens: Int
-    var documents: [String] = []
-    var emptyFiles: [String] = []
-    var shards: [Shard]
-    enum CodingKeys: String, CodingKey {
-        case version, tokenizer, documents, shards
-        case validationFraction = "validation_fraction"
-        case shardTokens = "shard_tokens"
-        case trainTokens = "train_tokens"
-        case validationTokens = "validation_tokens"
-        case emptyFiles = "empty_files"
+        // Format 1: the shards carry no checksums.
+        let data = DataManifest(
+            trainShards: zip(manifest.shards, tokens).map { .init(trainFile: $0, tokens: $1) },
+            tokenizer: .init(tokenizer), shardTokens: shardTokens,
+            trainTokens: tokens.reduce(0, +), version: 1)
+        try data.write(to: directory)
     }
 }

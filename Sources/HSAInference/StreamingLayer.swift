@@ -77,7 +77,6 @@ struct StreamingLayer {
         let c = config.dModel
         let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
         let positions = (0..<n).map { Int32(first + $0) }
-        let rotary = config.rotaryEmbedding
 
         // Attention: keys and values go straight into the window.
         let normed = Tensor(shape: [n, c])
@@ -110,13 +109,9 @@ struct StreamingLayer {
             query.copy(from: queryRaw)
             backend.copy(keys, keyRaw.data, count: n * nkv * hs)
         }
-        positions.withUnsafeBufferPointer { buffer in
-            guard let p = buffer.baseAddress else { return }
-            backend.ropeForward(
-                query.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary)
-            backend.ropeForward(
-                keys, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary)
-        }
+        backend.ropeQueryAndKey(
+            query: query.data, key: keys, rows: n, positions: positions, config: config,
+            direction: .forward)
         let attention = windowedAttention(
             query: paddedQuery, onHost: onHost, windowRows: windowRows, rows: n,
             firstPosition: first, state: state)
@@ -168,8 +163,10 @@ struct StreamingLayer {
         let logSumExp = Tensor(shape: [total, nh])
         backend.attentionForward(
             out: out.data, logSumExp: logSumExp.data, q: query.data, k: state.keys.rows,
-            v: state.values.rows, batch: 1, sequenceLength: total, heads: nh, kvHeads: nkv,
-            headDim: hs, mask: .causal(window: min(config.effectiveWindow, total)))
+            v: state.values.rows,
+            shape: AttentionShape(
+                batch: 1, sequenceLength: total, heads: nh, kvHeads: nkv, headDim: hs,
+                mask: .causal(window: min(config.effectiveWindow, total))))
         return Tensor(viewing: out, offset: windowRows * nh * hs, shape: [n, nh * hs])
     }
 

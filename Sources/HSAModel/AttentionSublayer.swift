@@ -22,6 +22,13 @@ struct AttentionSublayer {
         let logSumExp: Tensor  // (N, NH)
     }
 
+    /// The sizes of this sublayer's attention for a batch.
+    private func attentionShape(batch: Int, sequenceLength: Int) -> AttentionShape {
+        AttentionShape(
+            batch: batch, sequenceLength: sequenceLength, heads: config.nHeads,
+            kvHeads: config.nKvHeads, headDim: config.headDim, mask: mask)
+    }
+
     // MARK: - Forward
 
     /// Writes `out` (N, C) = x + attention(x). `positions` (N) are the RoPE positions.
@@ -50,19 +57,14 @@ struct AttentionSublayer {
             cache.query.copy(from: cache.queryRaw)
             cache.key.copy(from: cache.keyRaw)
         }
-        let rotary = config.rotaryEmbedding
         let backend = TensorOps.backend
-        positions.withUnsafeBufferPointer { pos in
-            guard let p = pos.baseAddress else { return }
-            backend.ropeForward(
-                cache.query.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary)
-            backend.ropeForward(
-                cache.key.data, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary)
-        }
+        backend.ropeQueryAndKey(
+            query: cache.query.data, key: cache.key.data, rows: n, positions: positions,
+            config: config, direction: .forward)
         backend.attentionForward(
             out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
-            k: cache.key.data, v: cache.value.data, batch: batch, sequenceLength: sequenceLength,
-            heads: nh, kvHeads: nkv, headDim: hs, mask: mask)
+            k: cache.key.data, v: cache.value.data,
+            shape: attentionShape(batch: batch, sequenceLength: sequenceLength))
         TensorOps.linear(out, cache.attention, w.output, rows: n)
         TensorOps.accumulate(out, x)
         return cache
@@ -79,10 +81,8 @@ struct AttentionSublayer {
         let n = batch * sequenceLength
         let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
         TensorOps.accumulate(dInput, dOut)
-        let dAttention = Tensor(shape: [n, nh * hs])
-        TensorOps.linearBackward(
-            dInput: dAttention, dWeight: g.output, dOut: dOut, input: cache.attention,
-            weight: w.output, rows: n)
+        let dAttention = TensorOps.linearInputGradient(
+            dWeight: g.output, dOut: dOut, input: cache.attention, weight: w.output, rows: n)
         let dQuery = Tensor(shape: [n, nh * hs])
         let dKey = Tensor(shape: [n, nkv * hs])
         let dValue = Tensor(shape: [n, nkv * hs])
@@ -90,16 +90,11 @@ struct AttentionSublayer {
         backend.attentionBackward(
             dQ: dQuery.data, dK: dKey.data, dV: dValue.data, dOut: dAttention.data,
             out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
-            k: cache.key.data, v: cache.value.data, batch: batch, sequenceLength: sequenceLength,
-            heads: nh, kvHeads: nkv, headDim: hs, mask: mask)
-        let rotary = config.rotaryEmbedding
-        positions.withUnsafeBufferPointer { pos in
-            guard let p = pos.baseAddress else { return }
-            backend.ropeBackward(
-                dQuery.data, positions: p, rows: n, heads: nh, headDim: hs, rotary: rotary)
-            backend.ropeBackward(
-                dKey.data, positions: p, rows: n, heads: nkv, headDim: hs, rotary: rotary)
-        }
+            k: cache.key.data, v: cache.value.data,
+            shape: attentionShape(batch: batch, sequenceLength: sequenceLength))
+        backend.ropeQueryAndKey(
+            query: dQuery.data, key: dKey.data, rows: n, positions: positions, config: config,
+            direction: .backward)
         let dQueryRaw: Tensor
         let dKeyRaw: Tensor
         if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm, let gq = g.queryNorm,

@@ -156,10 +156,9 @@ struct ChunkEncoder {
         let chunkCount = chunks / batch
         let r = rowsPerChunk
 
-        let dLandmarkInput = Tensor(shape: [chunks, c])
-        TensorOps.linearBackward(
-            dInput: dLandmarkInput, dWeight: g.landmark, dOut: dMemory.landmarks,
-            input: cache.landmarkInput, weight: w.landmark, rows: chunks)
+        let dLandmarkInput = TensorOps.linearInputGradient(
+            dWeight: g.landmark, dOut: dMemory.landmarks, input: cache.landmarkInput,
+            weight: w.landmark, rows: chunks)
         let dKVInput = Tensor(shape: [chunks * s, c])
         TensorOps.linearBackward(
             dInput: dKVInput, dWeight: g.key, dOut: dMemory.keys, input: cache.kvInput,

@@ -23,6 +23,13 @@ struct HSASublayer {
         let chunkOutputs: Tensor  // (N, NH, K, HS)
         let chunkLogSumExp: Tensor  // (N, NH, K)
         let attention: Tensor  // (N, NH*HS)
+
+        /// What the sparse attention forward wrote, for its backward.
+        var results: SparseAttentionResults {
+            SparseAttentionResults(
+                out: attention.data, fusionWeights: fusionWeights.data,
+                chunkOutputs: chunkOutputs.data, chunkLogSumExp: chunkLogSumExp.data)
+        }
     }
 
     private var dims: (nh: Int, nkv: Int, hs: Int, dr: Int, k: Int, s: Int) {
@@ -30,6 +37,16 @@ struct HSASublayer {
             config.nHeads, config.nKvHeads, config.headDim, config.retrievalHeadDim, config.topK,
             config.chunkSize
         )
+    }
+
+    /// The sizes of this layer's HSA ops for a batch over a memory of `chunkCount` chunks.
+    private func opShape(batch: Int, sequenceLength: Int, chunkCount: Int) -> SparseAttentionShape {
+        SparseAttentionShape(
+            batch: batch, sequenceLength: sequenceLength, heads: config.nHeads,
+            kvHeads: config.nKvHeads, headDim: config.headDim,
+            retrievalDim: config.retrievalHeadDim,
+            chunkSize: config.chunkSize, chunkCount: chunkCount, topK: config.topK,
+            fusion: config.fusion, granularity: config.retrieval)
     }
 
     // MARK: - Forward
@@ -42,8 +59,9 @@ struct HSASublayer {
         batch: Int, sequenceLength: Int, fixedIndices: [Int32]? = nil
     ) -> Cache {
         let n = batch * sequenceLength
-        let (nh, nkv, hs, dr, k, s) = dims
+        let (nh, nkv, hs, dr, k, _) = dims
         let nc = memory.chunkCount
+        let shape = opShape(batch: batch, sequenceLength: sequenceLength, chunkCount: nc)
         let memoryRows = memory.keys.shape[0]
         let normed = Tensor(shape: [n, config.dModel])
         let rstd = Tensor(shape: [n])
@@ -81,9 +99,7 @@ struct HSASublayer {
                 guard let idx = idx.baseAddress else { return }
                 TensorOps.backend.chunkSelectForward(
                     indices: idx, scores: scores.data, retrievalQuery: retrievalQuery.data,
-                    landmarks: memory.landmarks.data, batch: batch, sequenceLength: sequenceLength,
-                    kvHeads: nkv, retrievalDim: dr, chunkSize: s, chunkCount: nc, topK: k,
-                    granularity: config.retrieval)
+                    landmarks: memory.landmarks.data, shape: shape)
             }
         }
         let fusionWeights = Tensor(shape: [n, nkv, k])
@@ -93,12 +109,13 @@ struct HSASublayer {
         indices.withUnsafeBufferPointer { idx in
             guard let idx = idx.baseAddress else { return }
             TensorOps.backend.sparseAttentionForward(
-                out: attention.data, fusionWeights: fusionWeights.data,
-                chunkOutputs: chunkOutputs.data, chunkLogSumExp: chunkLogSumExp.data,
-                q: query.data, keys: keys.data, values: memory.values.data, indices: idx,
-                scores: scores.data, batch: batch, sequenceLength: sequenceLength, heads: nh,
-                kvHeads: nkv, headDim: hs, chunkSize: s, chunkCount: nc, topK: k,
-                fusion: config.fusion)
+                into: SparseAttentionResults(
+                    out: attention.data, fusionWeights: fusionWeights.data,
+                    chunkOutputs: chunkOutputs.data, chunkLogSumExp: chunkLogSumExp.data),
+                inputs: SparseAttentionInputs(
+                    q: query.data, keys: keys.data, values: memory.values.data, indices: idx,
+                    scores: scores.data),
+                shape: shape)
         }
         TensorOps.linear(out, attention, w.output, rows: n)
         return Cache(
@@ -118,13 +135,12 @@ struct HSASublayer {
         batch: Int, sequenceLength: Int
     ) {
         let n = batch * sequenceLength
-        let (nh, nkv, hs, dr, k, s) = dims
-        let nc = memory.chunkCount
+        let (nh, nkv, hs, dr, k, _) = dims
+        let shape = opShape(
+            batch: batch, sequenceLength: sequenceLength, chunkCount: memory.chunkCount)
         let memoryRows = memory.keys.shape[0]
-        let dAttention = Tensor(shape: [n, nh * hs])
-        TensorOps.linearBackward(
-            dInput: dAttention, dWeight: g.output, dOut: dOut, input: cache.attention,
-            weight: w.output, rows: n)
+        let dAttention = TensorOps.linearInputGradient(
+            dWeight: g.output, dOut: dOut, input: cache.attention, weight: w.output, rows: n)
         let dQuery = Tensor(shape: [n, nh * hs])
         let dKeys = Tensor(shape: [memoryRows, nkv * hs])
         let dScores = Tensor(shape: [n, nkv, k])
@@ -132,13 +148,11 @@ struct HSASublayer {
             guard let idx = idx.baseAddress else { return }
             TensorOps.backend.sparseAttentionBackward(
                 dQ: dQuery.data, dKeys: dKeys.data, dValues: dMemory.values.data,
-                dScores: dScores.data, dOut: dAttention.data, out: cache.attention.data,
-                fusionWeights: cache.fusionWeights.data, chunkOutputs: cache.chunkOutputs.data,
-                chunkLogSumExp: cache.chunkLogSumExp.data, q: cache.query.data,
-                keys: cache.keys.data, values: memory.values.data, indices: idx,
-                scores: cache.scores.data, batch: batch, sequenceLength: sequenceLength,
-                heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s, chunkCount: nc, topK: k,
-                fusion: config.fusion)
+                dScores: dScores.data, dOut: dAttention.data, forward: cache.results,
+                inputs: SparseAttentionInputs(
+                    q: cache.query.data, keys: cache.keys.data, values: memory.values.data,
+                    indices: idx, scores: cache.scores.data),
+                shape: shape)
         }
         let dRetrievalQuery = Tensor(shape: [n, nkv * dr])
         cache.indices.withUnsafeBufferPointer { idx in
@@ -146,9 +160,7 @@ struct HSASublayer {
             TensorOps.backend.chunkScoresBackward(
                 dRetrievalQuery: dRetrievalQuery.data, dLandmarks: dMemory.landmarks.data,
                 dScores: dScores.data, retrievalQuery: cache.retrievalQuery.data,
-                landmarks: memory.landmarks.data, indices: idx, batch: batch,
-                sequenceLength: sequenceLength, kvHeads: nkv, retrievalDim: dr, chunkSize: s,
-                chunkCount: nc, topK: k, granularity: config.retrieval)
+                landmarks: memory.landmarks.data, indices: idx, shape: shape)
         }
         let dQueryRaw: Tensor
         if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm, let gq = g.queryNorm,

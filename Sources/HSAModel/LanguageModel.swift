@@ -243,10 +243,9 @@ extension LanguageModel {
                     rowScale: scale, rows: n, vocab: config.vocabSize)
             }
         }
-        let dFinalNormed = Tensor(shape: [n, c])
-        TensorOps.linearBackward(
-            dInput: dFinalNormed, dWeight: gradientWeights.head, dOut: dLogits,
-            input: pass.finalNormed, weight: weights.head, rows: n)
+        let dFinalNormed = TensorOps.linearInputGradient(
+            dWeight: gradientWeights.head, dOut: dLogits, input: pass.finalNormed,
+            weight: weights.head, rows: n)
         var dStream = Tensor(shape: [n, c])
         TensorOps.rmsNormBackward(
             dInput: dStream, dWeight: gradientWeights.finalNorm, dOut: dFinalNormed,

@@ -46,10 +46,8 @@ struct MLPSublayer {
         weights w: DecoderLayerWeights, grads g: DecoderLayerWeights, rows n: Int
     ) {
         let f = config.dFf
-        let dHidden = Tensor(shape: [n, f])
-        TensorOps.linearBackward(
-            dInput: dHidden, dWeight: g.down, dOut: dOut, input: cache.hidden, weight: w.down,
-            rows: n)
+        let dHidden = TensorOps.linearInputGradient(
+            dWeight: g.down, dOut: dOut, input: cache.hidden, weight: w.down, rows: n)
         let dGate = Tensor(shape: [n, f])
         let dUp = Tensor(shape: [n, f])
         TensorOps.backend.swigluBackward(

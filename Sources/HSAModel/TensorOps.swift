@@ -27,6 +27,19 @@ enum TensorOps {
             outputChannels: weight.shape[0])
     }
 
+    /// `linearBackward` into a new dInput (N, I): the input's gradient of a linear layer whose
+    /// input feeds nothing else.
+    static func linearInputGradient(
+        dWeight: Tensor, dBias: Tensor? = nil, dOut: Tensor, input: Tensor, weight: Tensor,
+        rows: Int
+    ) -> Tensor {
+        let dInput = Tensor(shape: [rows, weight.shape[1]])
+        linearBackward(
+            dInput: dInput, dWeight: dWeight, dBias: dBias, dOut: dOut, input: input,
+            weight: weight, rows: rows)
+        return dInput
+    }
+
     /// out (N, C), rstd (N) over rows of width `weight.count`.
     static func rmsNorm(_ out: Tensor, rstd: Tensor, _ input: Tensor, _ weight: Tensor, rows: Int) {
         backend.rmsNormForward(

@@ -67,12 +67,13 @@ private func runAttention(_ c: AttentionCase, naive: Bool = false) -> AttentionR
         dV: [Float](repeating: .nan, count: c.v.count))
     let forward = naive ? CPU.attentionForwardNaive : CPU.attentionForward
     let backward = naive ? CPU.attentionBackwardNaive : CPU.attentionBackward
-    forward(
-        &result.out, &result.logSumExp, c.q, c.k, c.v, c.batch, c.length, c.heads, c.kvHeads,
-        c.headDim, c.mask)
+    let shape = AttentionShape(
+        batch: c.batch, sequenceLength: c.length, heads: c.heads, kvHeads: c.kvHeads,
+        headDim: c.headDim, mask: c.mask)
+    forward(&result.out, &result.logSumExp, c.q, c.k, c.v, shape)
     backward(
         &result.dQ, &result.dK, &result.dV, c.dOut, result.out, result.logSumExp, c.q, c.k, c.v,
-        c.batch, c.length, c.heads, c.kvHeads, c.headDim, c.mask)
+        shape)
     return result
 }
 

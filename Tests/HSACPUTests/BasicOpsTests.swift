@@ -245,17 +245,18 @@ private let shapes: [(Int, Int)] = [(3, 13), (130, 130)]
         let positions = (0..<rows).map { _ in Int32(rng.next() % 5000) }
         let x = normals(rows * heads * headDim, &rng)
         var rotated = x
-        CPU.ropeForward(
+        CPU.rope(
             &rotated, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            theta: 10000)
+            rotary: RotaryEmbedding(theta: 10000), direction: .forward)
         let expected = Oracle.ropeForward(
             doubles(x), positions: positions, heads: heads, headDim: headDim, theta: 10000)
         expectClose(rotated, expected, "rope forward")
 
         let dOut = normals(x.count, &rng)
         var dX = dOut
-        CPU.ropeBackward(
-            &dX, positions: positions, rows: rows, heads: heads, headDim: headDim, theta: 10000)
+        CPU.rope(
+            &dX, positions: positions, rows: rows, heads: heads, headDim: headDim,
+            rotary: RotaryEmbedding(theta: 10000), direction: .backward)
         let expectedDX = Oracle.ropeBackward(
             doubles(dOut), positions: positions, heads: heads, headDim: headDim, theta: 10000)
         expectClose(dX, expectedDX, "rope backward")
@@ -335,24 +336,24 @@ private let shapes: [(Int, Int)] = [(3, 13), (130, 130)]
         let positions = (0..<rows).map { _ in Int32(rng.next() % 2000) }
         let x = normals(rows * heads * headDim, &rng)
         var roundTrip = x
-        CPU.ropeForward(
+        CPU.rope(
             &roundTrip, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            theta: 500)
+            rotary: RotaryEmbedding(theta: 500), direction: .forward)
         #expect(roundTrip != x)
-        CPU.ropeBackward(
+        CPU.rope(
             &roundTrip, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            theta: 500)
+            rotary: RotaryEmbedding(theta: 500), direction: .backward)
         expectClose(roundTrip, doubles(x), atol: 1e-6, rtol: 0, "round trip")
 
         let cotangent = normals(x.count, &rng)
         var rotated = x
-        CPU.ropeForward(
+        CPU.rope(
             &rotated, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            theta: 500)
+            rotary: RotaryEmbedding(theta: 500), direction: .forward)
         var pulledBack = cotangent
-        CPU.ropeBackward(
+        CPU.rope(
             &pulledBack, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            theta: 500)
+            rotary: RotaryEmbedding(theta: 500), direction: .backward)
         let left = dot(doubles(rotated), doubles(cotangent))
         let right = dot(doubles(pulledBack), doubles(x))
         #expect(abs(left - right) <= 1e-5 * Double(x.count).squareRoot())

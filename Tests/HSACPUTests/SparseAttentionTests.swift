@@ -81,9 +81,8 @@ private func selectFP32(_ p: SparseProblem, _ granularity: RetrievalGranularity)
     let lmk = Buffer(floats(p.landmarks))
     CPU.chunkSelectForward(
         indices: indices.pointer, scores: scores.pointer, retrievalQuery: rq.readOnly,
-        landmarks: lmk.readOnly, batch: s.batch, sequenceLength: s.sequenceLength,
-        kvHeads: s.kvHeads, retrievalDim: s.retrievalDim, chunkSize: s.chunkSize,
-        chunkCount: s.chunkCount, topK: s.topK, granularity: granularity)
+        landmarks: lmk.readOnly,
+        shape: s.kernelShape(fusion: .stickBreaking, granularity: granularity))
     return (indices.array, scores.array)
 }
 
@@ -110,10 +109,8 @@ private func runFP32(
     base: SparseProblem
 ) -> FP32Run {
     let s = p.shape
-    let (B, T, NH, NKV, HS, S, NC, K) = (
-        s.batch, s.sequenceLength, s.heads, s.kvHeads, s.headDim, s.chunkSize, s.chunkCount,
-        s.topK
-    )
+    let (B, T, NH, NKV, HS, K) = (s.batch, s.sequenceLength, s.heads, s.kvHeads, s.headDim, s.topK)
+    let shape = s.kernelShape(fusion: fusion, granularity: granularity)
     let selection = selectFP32(p, granularity)
     let indices = Buffer(selection.indices)
     let scores = Buffer(selection.scores)
@@ -124,12 +121,13 @@ private func runFP32(
     let weights = Buffer<Float>(repeating: .nan, count: B * T * NKV * K)
     let chunkOutputs = Buffer<Float>(repeating: 0, count: B * T * NH * K * HS)
     let lse = Buffer<Float>(repeating: .nan, count: B * T * NH * K)
-    CPU.sparseAttentionForward(
+    let results = SparseAttentionResults(
         out: out.pointer, fusionWeights: weights.pointer, chunkOutputs: chunkOutputs.pointer,
-        chunkLogSumExp: lse.pointer, q: q.readOnly, keys: keys.readOnly, values: values.readOnly,
-        indices: indices.readOnly, scores: scores.readOnly, batch: B, sequenceLength: T,
-        heads: NH, kvHeads: NKV, headDim: HS, chunkSize: S, chunkCount: NC, topK: K,
-        fusion: fusion)
+        chunkLogSumExp: lse.pointer)
+    let inputs = SparseAttentionInputs(
+        q: q.readOnly, keys: keys.readOnly, values: values.readOnly, indices: indices.readOnly,
+        scores: scores.readOnly)
+    CPU.sparseAttentionForward(into: results, inputs: inputs, shape: shape)
 
     let dOutBuffer = Buffer(floats(dOut))
     let dQ = Buffer<Float>(repeating: .nan, count: q.count)
@@ -138,11 +136,7 @@ private func runFP32(
     let dScores = Buffer<Float>(repeating: .nan, count: scores.count)
     CPU.sparseAttentionBackward(
         dQ: dQ.pointer, dKeys: dKeys.pointer, dValues: dValues.pointer, dScores: dScores.pointer,
-        dOut: dOutBuffer.readOnly, out: out.readOnly, fusionWeights: weights.readOnly,
-        chunkOutputs: chunkOutputs.readOnly, chunkLogSumExp: lse.readOnly, q: q.readOnly,
-        keys: keys.readOnly, values: values.readOnly, indices: indices.readOnly,
-        scores: scores.readOnly, batch: B, sequenceLength: T, heads: NH, kvHeads: NKV,
-        headDim: HS, chunkSize: S, chunkCount: NC, topK: K, fusion: fusion)
+        dOut: dOutBuffer.readOnly, forward: results, inputs: inputs, shape: shape)
 
     let rq = Buffer(floats(p.retrievalQuery))
     let lmk = Buffer(floats(p.landmarks))
@@ -151,8 +145,7 @@ private func runFP32(
     CPU.chunkScoresBackward(
         dRetrievalQuery: dRq.pointer, dLandmarks: dLmk.pointer, dScores: dScores.readOnly,
         retrievalQuery: rq.readOnly, landmarks: lmk.readOnly, indices: indices.readOnly,
-        batch: B, sequenceLength: T, kvHeads: NKV, retrievalDim: s.retrievalDim, chunkSize: S,
-        chunkCount: NC, topK: K, granularity: granularity)
+        shape: shape)
     return FP32Run(
         indices: selection.indices, scores: selection.scores, out: out.array,
         fusionWeights: weights.array, chunkOutputs: chunkOutputs.array,

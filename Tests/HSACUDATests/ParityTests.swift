@@ -109,9 +109,9 @@ struct ParityTests {
         let v = random(b * t * kv * hs)
         var out = [Float](repeating: 0, count: q.count)
         var lse = [Float](repeating: 0, count: t * h)
-        CPU.attentionForward(
-            out: &out, logSumExp: &lse, q: q, k: k, v: v, batch: b,
-            sequenceLength: t, heads: h, kvHeads: kv, headDim: hs, mask: mask)
+        let shape = AttentionShape(
+            batch: b, sequenceLength: t, heads: h, kvHeads: kv, headDim: hs, mask: mask)
+        CPU.attentionForward(out: &out, logSumExp: &lse, q: q, k: k, v: v, shape: shape)
         let gpuMask: AttentionMask
         switch mask {
         case .causal(let window): gpuMask = .causal(window: window)
@@ -121,8 +121,9 @@ struct ParityTests {
         let gLse = try upload(lse)
         try gpu.attentionForward(
             out: gOut, logSumExp: gLse, q: try upload(q), k: try upload(k),
-            v: try upload(v), batch: b, sequenceLength: t, heads: h,
-            kvHeads: kv, headDim: hs, mask: gpuMask)
+            v: try upload(v),
+            shape: AttentionShape(
+                batch: b, sequenceLength: t, heads: h, kvHeads: kv, headDim: hs, mask: gpuMask))
         #expect(compare(try gOut.downloadFloats(), out, atol: 1e-4, rtol: 1e-3).passed)
         #expect(compare(try gLse.downloadFloats(), lse, atol: 1e-4, rtol: 1e-3).passed)
     }

@@ -43,8 +43,10 @@ import Testing
         let partials = 2 * pieces * s * hs * 4
         let packed = 4 * b * nc * s * nkv * hs * 2 + 2 * b * t * nh * hs * 2
         let bytes = CUDABackend.sparseAttentionBackwardWorkspaceBytes(
-            batch: b, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
-            chunkCount: nc, topK: k)
+            SparseAttentionShape(
+                batch: b, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
+                retrievalDim: hs, chunkSize: s, chunkCount: nc, topK: k, fusion: .stickBreaking,
+                granularity: .perToken))
         #expect(bytes >= partials + packed + b * nkv * nc * t + 2 * pairs * 4)
     }
 
@@ -117,13 +119,13 @@ struct SpeedPathKernelTests {
         var dq = [Float](repeating: 0, count: q.count)
         var dk = [Float](repeating: 0, count: k.count)
         var dv = [Float](repeating: 0, count: v.count)
-        CPU.attentionForward(
-            out: &out, logSumExp: &lse, q: q, k: k, v: v, batch: b, sequenceLength: t,
-            heads: h, kvHeads: kv, headDim: hs, mask: .causal(window: 40))
-        CPU.attentionBackward(
-            dQ: &dq, dK: &dk, dV: &dv, dOut: dy, out: out, logSumExp: lse, q: q, k: k, v: v,
+        let shape = AttentionShape(
             batch: b, sequenceLength: t, heads: h, kvHeads: kv, headDim: hs,
             mask: .causal(window: 40))
+        CPU.attentionForward(out: &out, logSumExp: &lse, q: q, k: k, v: v, shape: shape)
+        CPU.attentionBackward(
+            dQ: &dq, dK: &dk, dV: &dv, dOut: dy, out: out, logSumExp: lse, q: q, k: k, v: v,
+            shape: shape)
         func upload(_ values: [Float]) throws -> DeviceBuffer {
             try DeviceBuffer(device: gpu.device, floats: values)
         }
@@ -132,12 +134,10 @@ struct SpeedPathKernelTests {
         let gLse = try upload(lse.map { _ in .nan })
         let (gdq, gdk, gdv) = (try upload(dq), try upload(dk), try upload(dv))
         try gpu.attentionForward(
-            out: gOut, logSumExp: gLse, q: gq, k: gk, v: gv, batch: b, sequenceLength: t,
-            heads: h, kvHeads: kv, headDim: hs, mask: .causal(window: 40))
+            out: gOut, logSumExp: gLse, q: gq, k: gk, v: gv, shape: shape)
         try gpu.attentionBackward(
             dQ: gdq, dK: gdk, dV: gdv, dOut: try upload(dy), out: gOut, logSumExp: gLse,
-            q: gq, k: gk, v: gv, batch: b, sequenceLength: t, heads: h, kvHeads: kv,
-            headDim: hs, mask: .causal(window: 40))
+            q: gq, k: gk, v: gv, shape: shape)
         for (buffer, expected) in [(gOut, out), (gLse, lse), (gdq, dq), (gdk, dk), (gdv, dv)] {
             #expect(compare(try buffer.downloadFloats(), expected, atol: 1e-4, rtol: 1e-3).passed)
         }

@@ -16,11 +16,8 @@ public final class NCCLLibrary: @unchecked Sendable {
     init(environment: [String: String]) throws {
         do {
             library = try DynamicLibrary.open(
-                name: "NCCL",
-                candidates: DynamicLibrary.searchList(
-                    environmentKey: HSAEnvironment.ncclLibrary.rawValue, baseName: "libnccl.so",
-                    versions: ["2"],
-                    environment: environment))
+                name: "NCCL", environmentKey: .ncclLibrary, baseName: "libnccl.so",
+                versions: ["2"], environment: environment)
         } catch CUDAError.libraryNotFound(_, let tried, let lastError) {
             throw NCCLError.libraryNotFound(tried: tried, lastError: lastError)
         }

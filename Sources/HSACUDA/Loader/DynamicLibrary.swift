@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 #if canImport(Glibc)
     import Glibc
@@ -40,6 +41,19 @@ public final class DynamicLibrary: @unchecked Sendable {
         }
         throw CUDAError.libraryNotFound(
             library: name, tried: candidates.filter { !isStub($0) }, lastError: lastError)
+    }
+
+    /// Opens library `name` from the first loadable candidate of its `searchList`.
+    /// - Throws: `CUDAError.libraryNotFound` as `open(name:candidates:)`.
+    static func open(
+        name: String, environmentKey: HSAEnvironment, baseName: String, versions: [String],
+        environment: [String: String]
+    ) throws -> DynamicLibrary {
+        try open(
+            name: name,
+            candidates: searchList(
+                environmentKey: environmentKey.rawValue, baseName: baseName, versions: versions,
+                environment: environment))
     }
 
     /// The address of `name`, or nil when the library does not export it.

@@ -61,9 +61,7 @@ extension CUDAManagedBackend {
         // Loss totals are (B*T) values: summing them on the host in index order matches the
         // CPU exactly and costs one small page migration.
         synchronize()
-        var total = 0.0
-        for i in 0..<count { total += Double(x[i]) }
-        return total
+        return hostSum(x, count: count)
     }
 
     public func adamWUpdate(
@@ -136,46 +134,26 @@ extension CUDAManagedBackend {
         }
     }
 
-    public func ropeForward(
-        _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding
-    ) {
-        run("ropeForward") {
-            try rope(
-                view(x), positions: positions, rows: rows, heads: heads, headDim: headDim,
-                rotary: rotary, forward: true)
-        }
-    }
-
-    public func ropeBackward(
-        _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding
-    ) {
-        run("ropeBackward") {
-            try rope(
-                view(dX), positions: positions, rows: rows, heads: heads, headDim: headDim,
-                rotary: rotary, forward: false)
-        }
-    }
-
     /// Plain RoPE lets the kernel compute theta^(-2i/HS); YaRN's stretched frequencies come
     /// from the host (as on the CPU) in a staged table of HS/2 doubles.
-    private func rope(
-        _ x: DeviceBuffer, positions: UnsafePointer<Int32>, rows: Int, heads: Int, headDim: Int,
-        rotary: RotaryEmbedding, forward: Bool
-    ) throws {
-        try withStaged(positions, count: rows) { staged in
-            func rotate(_ frequencies: CUDABackend.RopeFrequencies) throws {
-                try gpu.rope(
-                    x, positions: staged, rows: rows, heads: heads, headDim: headDim,
-                    frequencies: frequencies, direction: forward ? 1 : -1)
-            }
-            guard rotary.yarn != nil else { return try rotate(.base(Float(rotary.theta))) }
-            let words = CUDABackend.ropeTableWords(rotary.inverseFrequencies(headDim: headDim))
-            try words.withUnsafeBufferPointer { buffer in
-                guard let first = buffer.baseAddress else { return }
-                try withStaged(first, count: buffer.count) { table in
-                    try rotate(.table(table, scale: rotary.scale))
+    public func rope(
+        _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
+        headDim: Int, rotary: RotaryEmbedding, direction: RopeDirection
+    ) {
+        run(direction == .forward ? "ropeForward" : "ropeBackward") {
+            try withStaged(positions, count: rows) { staged in
+                func rotate(_ frequencies: CUDABackend.RopeFrequencies) throws {
+                    try gpu.rope(
+                        view(x), positions: staged, rows: rows, heads: heads, headDim: headDim,
+                        frequencies: frequencies, direction: direction)
+                }
+                guard rotary.yarn != nil else { return try rotate(.base(Float(rotary.theta))) }
+                let words = CUDABackend.ropeTableWords(rotary.inverseFrequencies(headDim: headDim))
+                try words.withUnsafeBufferPointer { buffer in
+                    guard let first = buffer.baseAddress else { return }
+                    try withStaged(first, count: buffer.count) { table in
+                        try rotate(.table(table, scale: rotary.scale))
+                    }
                 }
             }
         }
@@ -267,14 +245,12 @@ extension CUDAManagedBackend {
     public func attentionForward(
         out: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
-        mask: AttentionMask
+        shape: AttentionShape
     ) {
         run("attentionForward") {
             try gpu.attentionForward(
                 out: view(out), logSumExp: view(logSumExp), q: view(q), k: view(k), v: view(v),
-                batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-                headDim: headDim, mask: mask)
+                shape: shape)
         }
     }
 
@@ -282,20 +258,16 @@ extension CUDAManagedBackend {
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>,
         dV: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
         logSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-        v: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: AttentionMask
+        v: UnsafePointer<Float>, shape: AttentionShape
     ) {
         run("attentionBackward") {
             // Scratch in a pooled block: the launcher then needs no wait.
-            let bytes = CUDABackend.attentionBackwardWorkspaceBytes(
-                batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-                headDim: headDim)
+            let bytes = CUDABackend.attentionBackwardWorkspaceBytes(shape)
             try withWorkspace(bytes: bytes) { scratch in
                 try gpu.attentionBackward(
                     dQ: view(dQ), dK: view(dK), dV: view(dV), dOut: view(dOut), out: view(out),
                     logSumExp: view(logSumExp), q: view(q), k: view(k), v: view(v),
-                    batch: batch, sequenceLength: sequenceLength, heads: heads,
-                    kvHeads: kvHeads, headDim: headDim, mask: mask, workspace: scratch)
+                    shape: shape, workspace: scratch)
             }
         }
     }

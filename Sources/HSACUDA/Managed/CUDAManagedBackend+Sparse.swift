@@ -10,31 +10,26 @@ import HSACore
 extension CUDAManagedBackend {
     public func chunkSelectForward(
         indices: UnsafeMutablePointer<Int32>, scores: UnsafeMutablePointer<Float>,
-        retrievalQuery: UnsafePointer<Float>, landmarks: UnsafePointer<Float>, batch: Int,
-        sequenceLength: Int, kvHeads: Int, retrievalDim: Int, chunkSize: Int, chunkCount: Int,
-        topK: Int, granularity: RetrievalGranularity
+        retrievalQuery: UnsafePointer<Float>, landmarks: UnsafePointer<Float>,
+        shape: SparseAttentionShape
     ) {
-        guard CUDABackend.chunkSelectionSupports(chunkCount: chunkCount, topK: topK) else {
+        guard CUDABackend.chunkSelectionSupports(chunkCount: shape.chunkCount, topK: shape.topK)
+        else {
             onFallback("chunkSelectForward") {
                 $0.chunkSelectForward(
                     indices: indices, scores: scores, retrievalQuery: retrievalQuery,
-                    landmarks: landmarks, batch: batch, sequenceLength: sequenceLength,
-                    kvHeads: kvHeads, retrievalDim: retrievalDim, chunkSize: chunkSize,
-                    chunkCount: chunkCount, topK: topK, granularity: granularity)
+                    landmarks: landmarks, shape: shape)
             }
             return
         }
-        let count = batch * sequenceLength * kvHeads * topK
+        let count = shape.selectionCount
         if count == 0 { return }
         run("chunkSelectForward") {
             let selection = block(count: count)  // (B, T, NKV, K) Int32
             defer { free(selection, count: count) }
             try gpu.chunkSelectForward(
                 indices: view(selection), scores: view(scores),
-                retrievalQuery: view(retrievalQuery), landmarks: view(landmarks), batch: batch,
-                sequenceLength: sequenceLength, kvHeads: kvHeads, retrievalDim: retrievalDim,
-                chunkSize: chunkSize, chunkCount: chunkCount, topK: topK,
-                granularity: granularity)
+                retrievalQuery: view(retrievalQuery), landmarks: view(landmarks), shape: shape)
             // The caller reads the indices on the host (they are also its cache for backward).
             try gpu.synchronize()
             try device.driver.check(
@@ -46,15 +41,12 @@ extension CUDAManagedBackend {
     public func chunkScoresBackward(
         dRetrievalQuery: UnsafeMutablePointer<Float>, dLandmarks: UnsafeMutablePointer<Float>,
         dScores: UnsafePointer<Float>, retrievalQuery: UnsafePointer<Float>,
-        landmarks: UnsafePointer<Float>, indices: UnsafePointer<Int32>, batch: Int,
-        sequenceLength: Int, kvHeads: Int, retrievalDim: Int, chunkSize: Int, chunkCount: Int,
-        topK: Int, granularity: RetrievalGranularity
+        landmarks: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+        shape: SparseAttentionShape
     ) {
-        let count = batch * sequenceLength * kvHeads * topK
+        let count = shape.selectionCount
         if count == 0 { return }
-        let workspaceBytes = CUDABackend.chunkScoresBackwardWorkspaceBytes(
-            batch: batch, sequenceLength: sequenceLength, kvHeads: kvHeads,
-            chunkCount: chunkCount)
+        let workspaceBytes = CUDABackend.chunkScoresBackwardWorkspaceBytes(shape)
         run("chunkScoresBackward") {
             try withStaged(indices, count: count) { stagedIndices in
                 try withWorkspace(bytes: workspaceBytes) { workspace in
@@ -62,9 +54,7 @@ extension CUDAManagedBackend {
                         dRetrievalQuery: view(dRetrievalQuery), dLandmarks: view(dLandmarks),
                         dScores: view(dScores), retrievalQuery: view(retrievalQuery),
                         landmarks: view(landmarks), indices: stagedIndices,
-                        workspace: workspace, batch: batch, sequenceLength: sequenceLength,
-                        kvHeads: kvHeads, retrievalDim: retrievalDim, chunkSize: chunkSize,
-                        chunkCount: chunkCount, topK: topK, granularity: granularity)
+                        workspace: workspace, shape: shape)
                 }
             }
         }
@@ -75,40 +65,25 @@ extension CUDAManagedBackend {
 
 extension CUDAManagedBackend {
     public func sparseAttentionForward(
-        out: UnsafeMutablePointer<Float>, fusionWeights: UnsafeMutablePointer<Float>,
-        chunkOutputs: UnsafeMutablePointer<Float>, chunkLogSumExp: UnsafeMutablePointer<Float>,
-        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-        indices: UnsafePointer<Int32>, scores: UnsafePointer<Float>, batch: Int,
-        sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int, chunkSize: Int,
-        chunkCount: Int, topK: Int, fusion: FusionKind
+        into results: SparseAttentionResults, inputs: SparseAttentionInputs,
+        shape: SparseAttentionShape
     ) {
-        guard
-            CUDABackend.sparseAttentionSupports(
-                heads: heads, kvHeads: kvHeads, headDim: headDim, chunkSize: chunkSize,
-                topK: topK)
-        else {
+        guard sparseAttentionRunsOnGPU(shape) else {
             onFallback("sparseAttentionForward") {
-                $0.sparseAttentionForward(
-                    out: out, fusionWeights: fusionWeights, chunkOutputs: chunkOutputs,
-                    chunkLogSumExp: chunkLogSumExp, q: q, keys: keys, values: values,
-                    indices: indices, scores: scores, batch: batch,
-                    sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-                    headDim: headDim, chunkSize: chunkSize, chunkCount: chunkCount, topK: topK,
-                    fusion: fusion)
+                $0.sparseAttentionForward(into: results, inputs: inputs, shape: shape)
             }
             return
         }
-        let count = batch * sequenceLength * kvHeads * topK
+        let count = shape.selectionCount
         if count == 0 { return }
         run("sparseAttentionForward") {
-            try withStaged(indices, count: count) { stagedIndices in
+            try withStaged(inputs.indices, count: count) { stagedIndices in
                 try gpu.sparseAttentionForward(
-                    out: view(out), fusionWeights: view(fusionWeights),
-                    chunkOutputs: view(chunkOutputs), chunkLogSumExp: view(chunkLogSumExp),
-                    q: view(q), keys: view(keys), values: view(values), indices: stagedIndices,
-                    scores: view(scores), batch: batch, sequenceLength: sequenceLength,
-                    heads: heads, kvHeads: kvHeads, headDim: headDim, chunkSize: chunkSize,
-                    chunkCount: chunkCount, topK: topK, fusion: fusion)
+                    out: view(results.out), fusionWeights: view(results.fusionWeights),
+                    chunkOutputs: view(results.chunkOutputs),
+                    chunkLogSumExp: view(results.chunkLogSumExp), q: view(inputs.q),
+                    keys: view(inputs.keys), values: view(inputs.values), indices: stagedIndices,
+                    scores: view(inputs.scores), shape: shape)
             }
         }
     }
@@ -116,49 +91,41 @@ extension CUDAManagedBackend {
     public func sparseAttentionBackward(
         dQ: UnsafeMutablePointer<Float>, dKeys: UnsafeMutablePointer<Float>,
         dValues: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>,
-        dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
-        fusionWeights: UnsafePointer<Float>, chunkOutputs: UnsafePointer<Float>,
-        chunkLogSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>,
-        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
-        scores: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, chunkSize: Int, chunkCount: Int, topK: Int, fusion: FusionKind
+        dOut: UnsafePointer<Float>, forward: SparseAttentionResults,
+        inputs: SparseAttentionInputs, shape: SparseAttentionShape
     ) {
-        guard
-            CUDABackend.sparseAttentionSupports(
-                heads: heads, kvHeads: kvHeads, headDim: headDim, chunkSize: chunkSize,
-                topK: topK)
-        else {
+        guard sparseAttentionRunsOnGPU(shape) else {
             onFallback("sparseAttentionBackward") {
                 $0.sparseAttentionBackward(
                     dQ: dQ, dKeys: dKeys, dValues: dValues, dScores: dScores, dOut: dOut,
-                    out: out, fusionWeights: fusionWeights, chunkOutputs: chunkOutputs,
-                    chunkLogSumExp: chunkLogSumExp, q: q, keys: keys, values: values,
-                    indices: indices, scores: scores, batch: batch,
-                    sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-                    headDim: headDim, chunkSize: chunkSize, chunkCount: chunkCount, topK: topK,
-                    fusion: fusion)
+                    forward: forward, inputs: inputs, shape: shape)
             }
             return
         }
-        let count = batch * sequenceLength * kvHeads * topK
+        let count = shape.selectionCount
         if count == 0 { return }
-        let workspaceBytes = CUDABackend.sparseAttentionBackwardWorkspaceBytes(
-            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, chunkSize: chunkSize, chunkCount: chunkCount, topK: topK)
+        let workspaceBytes = CUDABackend.sparseAttentionBackwardWorkspaceBytes(shape)
         run("sparseAttentionBackward") {
-            try withStaged(indices, count: count) { stagedIndices in
+            try withStaged(inputs.indices, count: count) { stagedIndices in
                 try withWorkspace(bytes: workspaceBytes) { workspace in
                     try gpu.sparseAttentionBackward(
                         dQ: view(dQ), dKeys: view(dKeys), dValues: view(dValues),
-                        dScores: view(dScores), dOut: view(dOut), out: view(out),
-                        fusionWeights: view(fusionWeights), chunkOutputs: view(chunkOutputs),
-                        chunkLogSumExp: view(chunkLogSumExp), q: view(q), keys: view(keys),
-                        values: view(values), indices: stagedIndices, scores: view(scores),
-                        workspace: workspace, batch: batch, sequenceLength: sequenceLength,
-                        heads: heads, kvHeads: kvHeads, headDim: headDim, chunkSize: chunkSize,
-                        chunkCount: chunkCount, topK: topK, fusion: fusion)
+                        dScores: view(dScores), dOut: view(dOut), out: view(forward.out),
+                        fusionWeights: view(forward.fusionWeights),
+                        chunkOutputs: view(forward.chunkOutputs),
+                        chunkLogSumExp: view(forward.chunkLogSumExp), q: view(inputs.q),
+                        keys: view(inputs.keys), values: view(inputs.values),
+                        indices: stagedIndices, scores: view(inputs.scores),
+                        workspace: workspace, shape: shape)
                 }
             }
         }
+    }
+
+    /// Shapes beyond the kernels' tiles run on the CPU fallback.
+    private func sparseAttentionRunsOnGPU(_ shape: SparseAttentionShape) -> Bool {
+        CUDABackend.sparseAttentionSupports(
+            heads: shape.heads, kvHeads: shape.kvHeads, headDim: shape.headDim,
+            chunkSize: shape.chunkSize, topK: shape.topK)
     }
 }

@@ -14,18 +14,15 @@ extension CUDABackend {
     ///   - q: (B, T, NH, HS).
     ///   - k: (B, T, NKV, HS).
     ///   - v: (B, T, NKV, HS).
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - mask: which keys each query sees.
+    ///   - shape: the sizes and the mask.
     public func attentionForward(
         out: DeviceBuffer, logSumExp: DeviceBuffer, q: DeviceBuffer, k: DeviceBuffer,
-        v: DeviceBuffer, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: AttentionMask
+        v: DeviceBuffer, shape: AttentionShape
     ) throws {
-        let shape = try attentionShape(batch, sequenceLength, heads, kvHeads, headDim, mask)
+        let packedShape = try packed(shape)
+        let (batch, sequenceLength, heads, kvHeads, headDim) = (
+            shape.batch, shape.sequenceLength, shape.heads, shape.kvHeads, shape.headDim
+        )
         let rows = batch * sequenceLength * heads
         try require(out, rows * headDim, "out")
         try require(logSumExp, rows, "logSumExp")
@@ -34,7 +31,7 @@ extension CUDABackend {
         try require(v, batch * sequenceLength * kvHeads * headDim, "v")
         let arguments: [KernelArgument] = [
             .buffer(out), .buffer(logSumExp), .buffer(q), .buffer(k), .buffer(v),
-            .int32Struct(shape),
+            .int32Struct(packedShape),
         ]
         if usesAttentionTensorCores(headDim: headDim) {
             try launch(
@@ -81,22 +78,19 @@ extension CUDABackend {
     ///   - q: (B, T, NH, HS).
     ///   - k: (B, T, NKV, HS).
     ///   - v: (B, T, NKV, HS).
-    ///   - batch: B.
-    ///   - sequenceLength: T.
-    ///   - heads: NH.
-    ///   - kvHeads: NKV.
-    ///   - headDim: HS.
-    ///   - mask: the forward's mask.
+    ///   - shape: the forward's sizes and mask.
     ///   - workspace: scratch of `attentionBackwardWorkspaceBytes` (row deltas, and dK/dV
     ///     partials when the tensor-core kernel splits heads); nil allocates a temporary one
     ///     and waits for the kernels before returning.
     public func attentionBackward(
         dQ: DeviceBuffer, dK: DeviceBuffer, dV: DeviceBuffer, dOut: DeviceBuffer,
         out: DeviceBuffer, logSumExp: DeviceBuffer, q: DeviceBuffer, k: DeviceBuffer,
-        v: DeviceBuffer, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: AttentionMask, workspace: DeviceBuffer? = nil
+        v: DeviceBuffer, shape: AttentionShape, workspace: DeviceBuffer? = nil
     ) throws {
-        let shape = try attentionShape(batch, sequenceLength, heads, kvHeads, headDim, mask)
+        let packedShape = try packed(shape)
+        let (batch, sequenceLength, heads, kvHeads, headDim) = (
+            shape.batch, shape.sequenceLength, shape.heads, shape.kvHeads, shape.headDim
+        )
         let rows = batch * sequenceLength * heads
         let keyRows = batch * sequenceLength * kvHeads
         for (buffer, name) in [(dQ, "dQ"), (dOut, "dOut"), (out, "out"), (q, "q")] {
@@ -123,11 +117,11 @@ extension CUDABackend {
             ])
         let queryArguments: [KernelArgument] = [
             .buffer(dQ), .buffer(dOut), .buffer(delta), .buffer(logSumExp), .buffer(q),
-            .buffer(k), .buffer(v), .int32Struct(shape),
+            .buffer(k), .buffer(v), .int32Struct(packedShape),
         ]
         let keyArguments: [KernelArgument] = [
             .buffer(dK), .buffer(dV), .buffer(dOut), .buffer(delta), .buffer(logSumExp),
-            .buffer(q), .buffer(k), .buffer(v), .int32Struct(shape),
+            .buffer(q), .buffer(k), .buffer(v), .int32Struct(packedShape),
         ]
         if usesAttentionTensorCores(headDim: headDim) {
             try launch(
@@ -160,10 +154,11 @@ extension CUDABackend {
     }
 
     /// Validates dimensions and packs `HsaAttentionShape {B, T, NH, NKV, HS, causal, window}`.
-    private func attentionShape(
-        _ batch: Int, _ length: Int, _ heads: Int, _ kvHeads: Int, _ headDim: Int,
-        _ mask: AttentionMask
-    ) throws -> [Int32] {
+    private func packed(_ shape: AttentionShape) throws -> [Int32] {
+        let (batch, length, heads, kvHeads, headDim, mask) = (
+            shape.batch, shape.sequenceLength, shape.heads, shape.kvHeads, shape.headDim,
+            shape.mask
+        )
         guard kvHeads > 0, heads % kvHeads == 0 else {
             throw CUDAError.invalidArgument(
                 "heads \(heads) must be a multiple of kvHeads \(kvHeads)")

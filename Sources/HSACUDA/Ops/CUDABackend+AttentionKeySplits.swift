@@ -6,6 +6,8 @@
 // blocks: past ~256 blocks slicing only adds partial traffic (H200, paper preset at B 1:
 // 4 slices made the kernel 18.1 ms a step instead of 15.4).
 
+import HSACore
+
 extension CUDABackend {
     /// Blocks the head slices aim for: about 2 per SM of an H100/H200. A constant, not the
     /// device's SM count, so that a shape sums in the same order on every GPU.
@@ -40,12 +42,10 @@ extension CUDABackend {
     }
 
     /// Bytes of scratch `attentionBackward` needs for this shape.
-    public static func attentionBackwardWorkspaceBytes(
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int
-    ) -> Int {
+    public static func attentionBackwardWorkspaceBytes(_ shape: AttentionShape) -> Int {
         attentionBackwardLayout(
-            batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
-            headDim: headDim
+            batch: shape.batch, sequenceLength: shape.sequenceLength, heads: shape.heads,
+            kvHeads: shape.kvHeads, headDim: shape.headDim
         ).total
     }
 

@@ -1,82 +1,11 @@
 import Foundation
+import HSACore
 
 // RoPE, SwiGLU, AdamW and embedding launchers.
 
 // MARK: - RoPE
 
 extension CUDABackend {
-    /// RoPE forward in place (same contract as `CPU.ropeForward`).
-    /// - Parameters:
-    ///   - x: (N, H, HS) rotated in place.
-    ///   - positions: (N) Int32 positions.
-    ///   - rows: N.
-    ///   - heads: H.
-    ///   - headDim: HS (even).
-    ///   - theta: RoPE base.
-    public func ropeForward(
-        _ x: DeviceBuffer, positions: DeviceBuffer, rows: Int, heads: Int, headDim: Int,
-        theta: Float
-    ) throws {
-        try rope(
-            x, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            frequencies: .base(theta), direction: 1)
-    }
-
-    /// RoPE backward in place: rotation by -angle; `dX` is OVERWRITTEN with the input gradient.
-    /// - Parameters:
-    ///   - dX: (N, H, HS) output gradient in, input gradient out.
-    ///   - positions: (N) Int32 positions.
-    ///   - rows: N.
-    ///   - heads: H.
-    ///   - headDim: HS (even).
-    ///   - theta: RoPE base.
-    public func ropeBackward(
-        _ dX: DeviceBuffer, positions: DeviceBuffer, rows: Int, heads: Int, headDim: Int,
-        theta: Float
-    ) throws {
-        try rope(
-            dX, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            frequencies: .base(theta), direction: -1)
-    }
-
-    /// RoPE forward in place with a table of inverse frequencies (YaRN's; same contract as
-    /// `CPU.ropeForward(_:positions:rows:heads:headDim:rotary:)`).
-    /// - Parameters:
-    ///   - x: (N, H, HS) rotated in place.
-    ///   - positions: (N) Int32 positions.
-    ///   - frequencies: (HS/2) doubles, `RotaryEmbedding.inverseFrequencies(headDim:)`.
-    ///   - scale: factor on cos and sin (`RotaryEmbedding.scale`).
-    ///   - rows: N.
-    ///   - heads: H.
-    ///   - headDim: HS (even).
-    public func ropeForward(
-        _ x: DeviceBuffer, positions: DeviceBuffer, frequencies: DeviceBuffer, scale: Double,
-        rows: Int, heads: Int, headDim: Int
-    ) throws {
-        try rope(
-            x, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            frequencies: .table(frequencies, scale: scale), direction: 1)
-    }
-
-    /// RoPE backward in place with a table of inverse frequencies: the transpose of its forward;
-    /// `dX` is OVERWRITTEN with the input gradient.
-    /// - Parameters:
-    ///   - dX: (N, H, HS) output gradient in, input gradient out.
-    ///   - positions: (N) Int32 positions.
-    ///   - frequencies: (HS/2) doubles.
-    ///   - scale: factor on cos and sin.
-    ///   - rows: N.
-    ///   - heads: H.
-    ///   - headDim: HS (even).
-    public func ropeBackward(
-        _ dX: DeviceBuffer, positions: DeviceBuffer, frequencies: DeviceBuffer, scale: Double,
-        rows: Int, heads: Int, headDim: Int
-    ) throws {
-        try rope(
-            dX, positions: positions, rows: rows, heads: heads, headDim: headDim,
-            frequencies: .table(frequencies, scale: scale), direction: -1)
-    }
-
     /// A frequency table as the device reads it: each double as two 32-bit words, low first
     /// (for buffers and staging that move 4-byte elements).
     public static func ropeTableWords(_ frequencies: [Double]) -> [Int32] {
@@ -87,18 +16,27 @@ extension CUDABackend {
     }
 
     /// Where a RoPE launch takes its frequencies from.
-    enum RopeFrequencies {
+    public enum RopeFrequencies {
         /// theta^(-2i/HS), computed by the kernel (v2).
         case base(Float)
         /// (HS/2) doubles in device memory, cos and sin scaled by `scale`.
         case table(DeviceBuffer, scale: Double)
     }
 
-    /// Rotates `x` (N, H, HS) in place by `direction` (+1 forward, -1 backward) times each
-    /// angle.
-    func rope(
+    /// RoPE in place (same contract as `CPU.rope`): rotates `x` (N, H, HS) by `direction`
+    /// times each angle, forward or backward (the transpose: `x` holding the output's gradient
+    /// is OVERWRITTEN with the input's).
+    /// - Parameters:
+    ///   - x: (N, H, HS) rotated in place.
+    ///   - positions: (N) Int32 positions.
+    ///   - rows: N.
+    ///   - heads: H.
+    ///   - headDim: HS (even).
+    ///   - frequencies: the RoPE base, or a table of YaRN's (`ropeTableWords`) and its scale.
+    ///   - direction: forward or backward.
+    public func rope(
         _ x: DeviceBuffer, positions: DeviceBuffer, rows: Int, heads: Int, headDim: Int,
-        frequencies: RopeFrequencies, direction: Float
+        frequencies: RopeFrequencies, direction: RopeDirection
     ) throws {
         guard headDim % 2 == 0 else {
             throw CUDAError.invalidArgument("RoPE needs an even head size, got \(headDim)")
@@ -112,7 +50,7 @@ extension CUDABackend {
             try launch(
                 "hsa_rope_apply_v2", in: .elementwise, grid: (gridStrideBlocks(pairs), 1),
                 block: 256,
-                [.buffer(x), .buffer(positions)] + shape + [.float(theta), .float(direction)])
+                [.buffer(x), .buffer(positions)] + shape + [.float(theta), .float(direction.sign)])
         case .table(let table, let scale):
             // doubles are two floats wide
             try require(table, headDim, "frequencies (HS/2 doubles)")
@@ -120,7 +58,7 @@ extension CUDABackend {
                 "hsa_rope_table_v1", in: .elementwise, grid: (gridStrideBlocks(pairs), 1),
                 block: 256,
                 [.buffer(x), .buffer(positions), .buffer(table)] + shape
-                    + [.double(scale), .float(direction)])
+                    + [.double(scale), .float(direction.sign)])
         }
     }
 }

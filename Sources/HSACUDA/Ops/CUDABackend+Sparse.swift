@@ -52,18 +52,20 @@ extension CUDABackend {
     ///   - scores: (B, T, NKV, K) overwritten (0 in empty slots).
     ///   - retrievalQuery: (B, T, NKV, DR).
     ///   - landmarks: (B, NC, NKV, DR).
+    ///   - shape: the sizes (NH, HS and fusion unused) and the granularity.
     public func chunkSelectForward(
         indices: DeviceBuffer, scores: DeviceBuffer, retrievalQuery: DeviceBuffer,
-        landmarks: DeviceBuffer, batch: Int, sequenceLength: Int, kvHeads: Int,
-        retrievalDim: Int, chunkSize: Int, chunkCount: Int, topK: Int,
-        granularity: RetrievalGranularity
+        landmarks: DeviceBuffer, shape: SparseAttentionShape
     ) throws {
+        let (batch, kvHeads, retrievalDim, chunkCount, topK) = (
+            shape.batch, shape.kvHeads, shape.retrievalDim, shape.chunkCount, shape.topK
+        )
         guard Self.chunkSelectionSupports(chunkCount: chunkCount, topK: topK) else {
             throw CUDAError.invalidArgument(
                 "chunkSelectForward: NC \(chunkCount) / K \(topK) beyond 2048 / \(Self.maxTopK)")
         }
-        let (t, s) = (sequenceLength, chunkSize)
-        let perChunk = granularity == .perChunk
+        let (t, s) = (shape.sequenceLength, shape.chunkSize)
+        let perChunk = shape.granularity == .perChunk
         let units = batch * (perChunk ? (t + s - 1) / s : t) * kvHeads
         try require(indices, batch * t * kvHeads * topK, "indices")
         try require(scores, batch * t * kvHeads * topK, "scores")
@@ -83,10 +85,8 @@ extension CUDABackend {
     }
 
     /// Bytes of workspace `chunkScoresBackward` needs: the (B, NKV, NC, T) selection map.
-    public static func chunkScoresBackwardWorkspaceBytes(
-        batch: Int, sequenceLength: Int, kvHeads: Int, chunkCount: Int
-    ) -> Int {
-        max(batch * kvHeads * chunkCount * sequenceLength, 4)
+    public static func chunkScoresBackwardWorkspaceBytes(_ shape: SparseAttentionShape) -> Int {
+        max(shape.batch * shape.kvHeads * shape.chunkCount * shape.sequenceLength, 4)
     }
 
     /// Backward of the selected scores (see `CPU.chunkScoresBackward`); accumulates into both
@@ -97,19 +97,19 @@ extension CUDABackend {
     ///   - dScores: (B, T, NKV, K).
     ///   - indices: (B, T, NKV, K) Int32 selection.
     ///   - workspace: at least `chunkScoresBackwardWorkspaceBytes` bytes, contents ignored.
+    ///   - shape: the forward's sizes and granularity.
     public func chunkScoresBackward(
         dRetrievalQuery: DeviceBuffer, dLandmarks: DeviceBuffer, dScores: DeviceBuffer,
         retrievalQuery: DeviceBuffer, landmarks: DeviceBuffer, indices: DeviceBuffer,
-        workspace: DeviceBuffer, batch: Int, sequenceLength: Int, kvHeads: Int,
-        retrievalDim: Int, chunkSize: Int, chunkCount: Int, topK: Int,
-        granularity: RetrievalGranularity
+        workspace: DeviceBuffer, shape: SparseAttentionShape
     ) throws {
         let (b, t, nkv, dr, s, nc, k) = (
-            batch, sequenceLength, kvHeads, retrievalDim, chunkSize, chunkCount, topK
+            shape.batch, shape.sequenceLength, shape.kvHeads, shape.retrievalDim,
+            shape.chunkSize, shape.chunkCount, shape.topK
         )
         if b == 0 || t == 0 { return }
-        let perChunk: Int32 = granularity == .perChunk ? 1 : 0
-        let shape: [KernelArgument] = [
+        let perChunk: Int32 = shape.granularity == .perChunk ? 1 : 0
+        let sizes: [KernelArgument] = [
             .int(Int32(b)), .int(Int32(t)), .int(Int32(nkv)), .int(Int32(dr)), .int(Int32(s)),
             .int(Int32(nc)), .int(Int32(k)), .int(perChunk),
         ]
@@ -118,7 +118,7 @@ extension CUDABackend {
             "hsa_chunk_scores_backward_query_v1", in: .sparse,
             grid: ((elements + 255) / 256, 1), block: 256,
             [.buffer(dRetrievalQuery), .buffer(dScores), .buffer(landmarks), .buffer(indices)]
-                + shape)
+                + sizes)
         if nc == 0 { return }
         let map = try selectionMap(
             workspace, offset: 0, indices: indices, batch: b, sequenceLength: t, kvHeads: nkv,
@@ -132,7 +132,7 @@ extension CUDABackend {
             in: .sparse, grid: (b * nkv * nc, 1),
             block: compacted ? 128 : min(128, max(32, (dr + 31) / 32 * 32)),
             [.buffer(dLandmarks), .buffer(dScores), .buffer(retrievalQuery), .buffer(map)]
-                + shape)
+                + sizes)
     }
 
     /// Fills the (B, NKV, NC, T) int8 selection map at `workspace + offset` and returns a view.
@@ -175,13 +175,18 @@ extension CUDABackend {
     ///   - chunkLogSumExp: (B, T, NH, K) overwritten.
     ///   - q: (B, T, NH, HS); keys, values: (B, NC, S, NKV, HS).
     ///   - indices: (B, T, NKV, K) Int32; scores: (B, T, NKV, K).
+    ///   - shape: the sizes and the fusion.
     public func sparseAttentionForward(
         out: DeviceBuffer, fusionWeights: DeviceBuffer, chunkOutputs: DeviceBuffer,
         chunkLogSumExp: DeviceBuffer, q: DeviceBuffer, keys: DeviceBuffer, values: DeviceBuffer,
-        indices: DeviceBuffer, scores: DeviceBuffer, batch: Int, sequenceLength: Int,
-        heads: Int, kvHeads: Int, headDim: Int, chunkSize: Int, chunkCount: Int, topK: Int,
-        fusion: FusionKind
+        indices: DeviceBuffer, scores: DeviceBuffer, shape: SparseAttentionShape
     ) throws {
+        let (batch, sequenceLength, heads, kvHeads, headDim) = (
+            shape.batch, shape.sequenceLength, shape.heads, shape.kvHeads, shape.headDim
+        )
+        let (chunkSize, chunkCount, topK, fusion) = (
+            shape.chunkSize, shape.chunkCount, shape.topK, shape.fusion
+        )
         try checkSparse(heads, kvHeads, headDim, chunkSize, topK)
         let rows = batch * sequenceLength
         try require(out, rows * heads * headDim, "out")
@@ -193,10 +198,7 @@ extension CUDABackend {
             return try sparseAttentionForwardTensorCores(
                 out: out, fusionWeights: fusionWeights, chunkOutputs: chunkOutputs,
                 chunkLogSumExp: chunkLogSumExp, q: q, keys: keys, values: values,
-                indices: indices, scores: scores,
-                dimensions: SparseDimensions(
-                    b: batch, t: sequenceLength, nh: heads, nkv: kvHeads, hs: headDim,
-                    s: chunkSize, nc: chunkCount, k: topK),
+                indices: indices, scores: scores, dimensions: SparseDimensions(shape),
                 fusion: fusion)
         }
         try launch(
@@ -215,17 +217,14 @@ extension CUDABackend {
     /// Bytes of workspace `sparseAttentionBackward` needs at either precision: deltas (B, T,
     /// NH, K), two partial sums (B, NKV, NC, blocks, S, HS) and the (B, NKV, NC, T) selection
     /// map; the tensor-core kernels' layout (`TensorCoreBackwardLayout`) when larger.
-    public static func sparseAttentionBackwardWorkspaceBytes(
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
-        chunkSize: Int, chunkCount: Int, topK: Int
-    ) -> Int {
+    public static func sparseAttentionBackwardWorkspaceBytes(_ shape: SparseAttentionShape)
+        -> Int
+    {
+        let dimensions = SparseDimensions(shape)
         let layout = sparseBackwardLayout(
-            batch, sequenceLength, heads, kvHeads, headDim, chunkSize, chunkCount, topK)
-        let tensorCores = TensorCoreBackwardLayout(
-            SparseDimensions(
-                b: batch, t: sequenceLength, nh: heads, nkv: kvHeads, hs: headDim, s: chunkSize,
-                nc: chunkCount, k: topK))
-        return max(layout.total, tensorCores.total)
+            dimensions.b, dimensions.t, dimensions.nh, dimensions.nkv, dimensions.hs,
+            dimensions.s, dimensions.nc, dimensions.k)
+        return max(layout.total, TensorCoreBackwardLayout(dimensions).total)
     }
 
     /// Byte offsets in the backward workspace (each part 256-byte aligned).
@@ -247,19 +246,21 @@ extension CUDABackend {
     /// order. No atomics.
     /// - Parameters:
     ///   - workspace: at least `sparseAttentionBackwardWorkspaceBytes` bytes, contents ignored.
-    ///   - the rest: as `CPU.sparseAttentionBackward`, indices a device Int32 buffer.
+    ///   - the rest: as `CPU.sparseAttentionBackward` (the forward's results and inputs one
+    ///     buffer each), indices a device Int32 buffer.
     public func sparseAttentionBackward(
         dQ: DeviceBuffer, dKeys: DeviceBuffer, dValues: DeviceBuffer, dScores: DeviceBuffer,
         dOut: DeviceBuffer, out: DeviceBuffer, fusionWeights: DeviceBuffer,
         chunkOutputs: DeviceBuffer, chunkLogSumExp: DeviceBuffer, q: DeviceBuffer,
         keys: DeviceBuffer, values: DeviceBuffer, indices: DeviceBuffer, scores: DeviceBuffer,
-        workspace: DeviceBuffer, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, chunkSize: Int, chunkCount: Int, topK: Int, fusion: FusionKind
+        workspace: DeviceBuffer, shape: SparseAttentionShape
     ) throws {
-        try checkSparse(heads, kvHeads, headDim, chunkSize, topK)
         let (b, t, nh, nkv, hs, s, nc, k) = (
-            batch, sequenceLength, heads, kvHeads, headDim, chunkSize, chunkCount, topK
+            shape.batch, shape.sequenceLength, shape.heads, shape.kvHeads, shape.headDim,
+            shape.chunkSize, shape.chunkCount, shape.topK
         )
+        let fusion = shape.fusion
+        try checkSparse(nh, nkv, hs, s, k)
         if b == 0 || t == 0 { return }
         if usesSparseTensorCores(heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s, topK: k) {
             return try sparseAttentionBackwardTensorCores(
@@ -267,16 +268,14 @@ extension CUDABackend {
                 fusionWeights: fusionWeights, chunkOutputs: chunkOutputs,
                 chunkLogSumExp: chunkLogSumExp, q: q, keys: keys, values: values,
                 indices: indices, scores: scores, workspace: workspace,
-                dimensions: SparseDimensions(
-                    b: b, t: t, nh: nh, nkv: nkv, hs: hs, s: s, nc: nc, k: k),
-                fusion: fusion)
+                dimensions: SparseDimensions(shape), fusion: fusion)
         }
         let layout = Self.sparseBackwardLayout(b, t, nh, nkv, hs, s, nc, k)
         let part = try workspaceParts(workspace, needing: layout.total)
         let deltas = part(0)
         let partialKeys = part(layout.partialKeys)
         let partialValues = part(layout.partialValues)
-        let shape = sparseShape(b, t, nh, nkv, hs, s, nc, k, fusion)
+        let sizes = sparseShape(b, t, nh, nkv, hs, s, nc, k, fusion)
         try launch(
             "hsa_sparse_attention_backward_query_v1", in: .sparse, grid: (b * t * nkv, 1),
             block: 128,
@@ -284,7 +283,7 @@ extension CUDABackend {
                 .buffer(dQ), .buffer(dScores), .buffer(deltas), .buffer(dOut), .buffer(out),
                 .buffer(fusionWeights), .buffer(chunkOutputs), .buffer(chunkLogSumExp),
                 .buffer(q), .buffer(keys), .buffer(values), .buffer(indices), .buffer(scores),
-            ] + shape)
+            ] + sizes)
         if nc == 0 { return }
         let map = try selectionMap(
             workspace, offset: layout.map, indices: indices, batch: b, sequenceLength: t,
@@ -300,7 +299,7 @@ extension CUDABackend {
                 .buffer(partialKeys), .buffer(partialValues), .buffer(dOut),
                 .buffer(fusionWeights), .buffer(chunkLogSumExp), .buffer(deltas), .buffer(q),
                 .buffer(keys), .buffer(values), .buffer(map),
-            ] + shape + blockArguments)
+            ] + sizes + blockArguments)
         let elements = b * nc * s * nkv * hs
         try launch(
             "hsa_sparse_attention_backward_reduce_v1", in: .sparse,

@@ -16,6 +16,15 @@ struct SparseDimensions {
     var pairs: Int { b * t * nkv * k }
 }
 
+extension SparseDimensions {
+    /// The sizes of `shape` (fusion and the selection's fields aside).
+    init(_ shape: SparseAttentionShape) {
+        self.init(
+            b: shape.batch, t: shape.sequenceLength, nh: shape.heads, nkv: shape.kvHeads,
+            hs: shape.headDim, s: shape.chunkSize, nc: shape.chunkCount, k: shape.topK)
+    }
+}
+
 /// Byte offsets in the tensor-core backward's workspace, each part 256-byte aligned: deltas
 /// (B, T, NH, K); the chunks packed to bf16 (k16, kt16, v16, vt16); q and dOut in bf16; the
 /// (B, NKV, NC, T) selection map; per chunk item the pair count and the pair and piece

@@ -24,11 +24,8 @@ public final class CUDALibraries: @unchecked Sendable {
 
     init(environment: [String: String]) throws {
         driverLibrary = try DynamicLibrary.open(
-            name: "CUDA driver",
-            candidates: DynamicLibrary.searchList(
-                environmentKey: HSAEnvironment.cudaLibrary.rawValue, baseName: "libcuda.so",
-                versions: ["1"],
-                environment: environment))
+            name: "CUDA driver", environmentKey: .cudaLibrary, baseName: "libcuda.so",
+            versions: ["1"], environment: environment)
         driver = try DriverAPI(library: driverLibrary)
         try driver.check(driver.cuInit(0), "cuInit")
         var version: Int32 = 0
@@ -39,16 +36,12 @@ public final class CUDALibraries: @unchecked Sendable {
         guard count > 0 else { throw CUDAError.noDevice }
         deviceCount = Int(count)
         nvrtcLibrary = try DynamicLibrary.open(
-            name: "NVRTC",
-            candidates: DynamicLibrary.searchList(
-                environmentKey: HSAEnvironment.nvrtcLibrary.rawValue, baseName: "libnvrtc.so",
-                versions: ["13", "12"], environment: environment))
+            name: "NVRTC", environmentKey: .nvrtcLibrary, baseName: "libnvrtc.so",
+            versions: ["13", "12"], environment: environment)
         nvrtc = try NVRTCAPI(library: nvrtcLibrary)
         cublasLibrary = try DynamicLibrary.open(
-            name: "cuBLAS",
-            candidates: DynamicLibrary.searchList(
-                environmentKey: HSAEnvironment.cublasLibrary.rawValue, baseName: "libcublas.so",
-                versions: ["13", "12"], environment: environment))
+            name: "cuBLAS", environmentKey: .cublasLibrary, baseName: "libcublas.so",
+            versions: ["13", "12"], environment: environment)
         cublas = try CUBLASAPI(library: cublasLibrary)
     }
 

@@ -24,6 +24,37 @@ public enum KernelArgument {
     case int32Struct([Int32])
 }
 
+extension KernelArgument {
+    /// A new 8-byte-aligned slot holding the argument as the kernel reads it (the caller
+    /// deallocates it after the launch).
+    func makeSlot() -> UnsafeMutableRawPointer {
+        switch self {
+        case .buffer(let buffer): return Self.slot(holding: buffer.address)
+        case .null: return Self.slot(holding: UInt64(0))
+        case .int(let value): return Self.slot(holding: value)
+        case .int64(let value): return Self.slot(holding: value)
+        case .float(let value): return Self.slot(holding: value)
+        case .double(let value): return Self.slot(holding: value)
+        case .int32Struct(let fields):
+            let slot = UnsafeMutableRawPointer.allocate(
+                byteCount: max(4 * fields.count, 8), alignment: 8)
+            for (i, field) in fields.enumerated() {
+                slot.storeBytes(of: field, toByteOffset: 4 * i, as: Int32.self)
+            }
+            return slot
+        }
+    }
+
+    /// An 8-byte slot holding one scalar of at most 8 bytes.
+    private static func slot<Scalar: BitwiseCopyable>(holding value: Scalar)
+        -> UnsafeMutableRawPointer
+    {
+        let slot = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
+        slot.storeBytes(of: value, as: Scalar.self)
+        return slot
+    }
+}
+
 // MARK: - Backend
 
 /// The CUDA backend: launches NVRTC-compiled kernels and cuBLAS GEMMs on one stream.
@@ -120,35 +151,7 @@ public final class CUDABackend: @unchecked Sendable {
         // Each argument gets its own 8-byte-aligned slot; cuLaunchKernel reads through pointers.
         var slots: [UnsafeMutableRawPointer?] = []
         defer { for slot in slots { slot?.deallocate() } }
-        for argument in arguments {
-            let slot: UnsafeMutableRawPointer
-            switch argument {
-            case .buffer(let buffer):
-                slot = .allocate(byteCount: 8, alignment: 8)
-                slot.storeBytes(of: buffer.address, as: UInt64.self)
-            case .null:
-                slot = .allocate(byteCount: 8, alignment: 8)
-                slot.storeBytes(of: 0, as: UInt64.self)
-            case .int(let value):
-                slot = .allocate(byteCount: 8, alignment: 8)
-                slot.storeBytes(of: value, as: Int32.self)
-            case .int64(let value):
-                slot = .allocate(byteCount: 8, alignment: 8)
-                slot.storeBytes(of: value, as: Int64.self)
-            case .float(let value):
-                slot = .allocate(byteCount: 8, alignment: 8)
-                slot.storeBytes(of: value, as: Float.self)
-            case .double(let value):
-                slot = .allocate(byteCount: 8, alignment: 8)
-                slot.storeBytes(of: value, as: Double.self)
-            case .int32Struct(let fields):
-                slot = .allocate(byteCount: max(4 * fields.count, 8), alignment: 8)
-                for (i, field) in fields.enumerated() {
-                    slot.storeBytes(of: field, toByteOffset: 4 * i, as: Int32.self)
-                }
-            }
-            slots.append(slot)
-        }
+        for argument in arguments { slots.append(argument.makeSlot()) }
         try device.makeCurrent()
         let driver = device.driver
         let started = kernelProfiler?.begin(on: stream)

@@ -67,6 +67,17 @@ public final class CUDADevice: @unchecked Sendable {
         try driver.check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent")
     }
 
+    /// A stream or event handle made by `create` (the driver's `cuStreamCreate`,
+    /// `cuEventCreate`, ...) with this device's context current.
+    func createHandle(
+        _ function: String, _ create: (UnsafeMutablePointer<CUhandle?>) -> CUresult
+    ) throws -> CUhandle? {
+        try makeCurrent()
+        var handle: CUhandle? = nil
+        try driver.check(create(&handle), function)
+        return handle
+    }
+
     /// Waits for all work on the device.
     public func synchronize() throws {
         try makeCurrent()

@@ -9,11 +9,10 @@ public final class CUDAStream: @unchecked Sendable {
 
     /// Creates a stream.
     public init(device: CUDADevice) throws {
-        try device.makeCurrent()
-        var handle: CUhandle? = nil
-        try device.driver.check(device.driver.cuStreamCreate(&handle, 0), "cuStreamCreate")
         self.device = device
-        self.handle = handle
+        self.handle = try device.createHandle("cuStreamCreate") {
+            device.driver.cuStreamCreate($0, 0)
+        }
     }
 
     /// Waits for all work queued on the stream; reports asynchronous kernel faults.
@@ -30,11 +29,10 @@ public final class CUDAEvent: @unchecked Sendable {
 
     /// Creates an event (default flags: timing enabled).
     public init(device: CUDADevice) throws {
-        try device.makeCurrent()
-        var handle: CUhandle? = nil
-        try device.driver.check(device.driver.cuEventCreate(&handle, 0), "cuEventCreate")
         self.device = device
-        self.handle = handle
+        self.handle = try device.createHandle("cuEventCreate") {
+            device.driver.cuEventCreate($0, 0)
+        }
     }
 
     deinit { _ = device.driver.cuEventDestroy(handle) }

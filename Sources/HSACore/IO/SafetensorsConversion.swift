@@ -12,34 +12,22 @@ enum SafetensorsConversion {
     ) {
         guard let source = raw.baseAddress, let target = out.baseAddress else { return }
         let count = out.count
-        // loadUnaligned: offsets need not be multiples of the element size (unpadded headers).
         switch dtype {
         case .f32:
             for i in 0..<count {
-                target[i] = Float(
-                    bitPattern: UInt32(
-                        littleEndian:
-                            source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                target[i] = Float(bitPattern: source.littleEndian(UInt32.self, at: i))
             }
         case .f16:
             for i in 0..<count {
-                let bits = UInt16(
-                    littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                target[i] = HalfFloat.float(float16Bits: bits)
+                target[i] = HalfFloat.float(float16Bits: source.littleEndian(UInt16.self, at: i))
             }
         case .bf16:
             for i in 0..<count {
-                let bits = UInt16(
-                    littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                target[i] = HalfFloat.float(bfloat16Bits: bits)
+                target[i] = HalfFloat.float(bfloat16Bits: source.littleEndian(UInt16.self, at: i))
             }
         case .f64:
             for i in 0..<count {
-                target[i] = Float(
-                    Double(
-                        bitPattern: UInt64(
-                            littleEndian:
-                                source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                target[i] = Float(Double(bitPattern: source.littleEndian(UInt64.self, at: i)))
             }
         default:
             return
@@ -58,30 +46,15 @@ enum SafetensorsConversion {
         for i in 0..<count {
             let wide: Int64
             switch dtype {
-            case .i32:
-                wide = Int64(
-                    Int32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))
-                )
-            case .u32:
-                wide = Int64(
-                    UInt32(
-                        littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-            case .i64:
-                wide = Int64(
-                    littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))
+            case .i32: wide = Int64(source.littleEndian(Int32.self, at: i))
+            case .u32: wide = Int64(source.littleEndian(UInt32.self, at: i))
+            case .i64: wide = source.littleEndian(Int64.self, at: i)
             case .u64:
-                let value = UInt64(
-                    littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+                let value = source.littleEndian(UInt64.self, at: i)
                 guard value <= UInt64(Int32.max) else { return nil }
                 wide = Int64(value)
-            case .i16:
-                wide = Int64(
-                    Int16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
-                )
-            case .u16:
-                wide = Int64(
-                    UInt16(
-                        littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            case .i16: wide = Int64(source.littleEndian(Int16.self, at: i))
+            case .u16: wide = Int64(source.littleEndian(UInt16.self, at: i))
             case .i8:
                 wide = Int64(source.load(fromByteOffset: i, as: Int8.self))
             case .u8, .bool:

@@ -149,16 +149,7 @@ struct SafetensorsJSONParser {
             guard seen.insert(key).inserted else { throw SafetensorsJSONError.duplicateKey(key) }
             try expect(UInt8(ascii: ":"))
             members.append((key, try parseValue(depth: depth + 1)))
-            skipWhitespace()
-            guard position < bytes.count else { throw fail("unterminated object") }
-            if bytes[position] == UInt8(ascii: ",") {
-                position += 1
-            } else if bytes[position] == UInt8(ascii: "}") {
-                position += 1
-                return .object(members)
-            } else {
-                throw fail("expected ',' or '}'")
-            }
+            if try !continues(closedBy: "}", "object") { return .object(members) }
         }
     }
 
@@ -172,16 +163,26 @@ struct SafetensorsJSONParser {
         }
         while true {
             elements.append(try parseValue(depth: depth + 1))
-            skipWhitespace()
-            guard position < bytes.count else { throw fail("unterminated array") }
-            if bytes[position] == UInt8(ascii: ",") {
-                position += 1
-            } else if bytes[position] == UInt8(ascii: "]") {
-                position += 1
-                return .array(elements)
-            } else {
-                throw fail("expected ',' or ']'")
-            }
+            if try !continues(closedBy: "]", "array") { return .array(elements) }
+        }
+    }
+
+    /// After a member or element: consumes ',' and returns true (another follows), or consumes
+    /// `close` and returns false (the container ends).
+    private mutating func continues(closedBy close: Unicode.Scalar, _ container: String) throws
+        -> Bool
+    {
+        skipWhitespace()
+        guard position < bytes.count else { throw fail("unterminated \(container)") }
+        switch bytes[position] {
+        case UInt8(ascii: ","):
+            position += 1
+            return true
+        case UInt8(ascii: close):
+            position += 1
+            return false
+        default:
+            throw fail("expected ',' or '\(close)'")
         }
     }
 

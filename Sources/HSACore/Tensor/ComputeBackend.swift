@@ -56,14 +56,11 @@ public protocol ComputeBackend: TensorAllocator {
         dInput: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
         dOut: UnsafePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         rstd: UnsafePointer<Float>, rows: Int, channels: Int)
-    /// x (N, H, HS) rotated in place; positions (N) host memory.
-    func ropeForward(
+    /// x (N, H, HS) rotated in place: forward, or backward (x is the output's gradient, turned
+    /// into the input's); positions (N) host memory.
+    func rope(
         _ x: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding)
-    /// dX (N, H, HS) rotated back in place; positions (N) host memory.
-    func ropeBackward(
-        _ dX: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, rows: Int, heads: Int,
-        headDim: Int, rotary: RotaryEmbedding)
+        headDim: Int, rotary: RotaryEmbedding, direction: RopeDirection)
     /// out = silu(gate) * up, overwritten.
     func swigluForward(
         out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
@@ -96,51 +93,49 @@ public protocol ComputeBackend: TensorAllocator {
     func attentionForward(
         out: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int,
-        mask: AttentionMask)
+        shape: AttentionShape)
     /// dQ, dK, dV overwritten.
     func attentionBackward(
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>,
         dV: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
         logSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-        v: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, mask: AttentionMask)
+        v: UnsafePointer<Float>, shape: AttentionShape)
 
     // MARK: Hierarchical sparse attention
 
     /// indices (B*T, NKV, K) host memory and scores (B*T, NKV, K) overwritten.
     func chunkSelectForward(
         indices: UnsafeMutablePointer<Int32>, scores: UnsafeMutablePointer<Float>,
-        retrievalQuery: UnsafePointer<Float>, landmarks: UnsafePointer<Float>, batch: Int,
-        sequenceLength: Int, kvHeads: Int, retrievalDim: Int, chunkSize: Int, chunkCount: Int,
-        topK: Int, granularity: RetrievalGranularity)
+        retrievalQuery: UnsafePointer<Float>, landmarks: UnsafePointer<Float>,
+        shape: SparseAttentionShape)
     /// dRetrievalQuery (B*T, NKV, DR) +=, dLandmarks (B, NC, NKV, DR) +=; indices host memory.
     func chunkScoresBackward(
         dRetrievalQuery: UnsafeMutablePointer<Float>, dLandmarks: UnsafeMutablePointer<Float>,
         dScores: UnsafePointer<Float>, retrievalQuery: UnsafePointer<Float>,
-        landmarks: UnsafePointer<Float>, indices: UnsafePointer<Int32>, batch: Int,
-        sequenceLength: Int, kvHeads: Int, retrievalDim: Int, chunkSize: Int, chunkCount: Int,
-        topK: Int, granularity: RetrievalGranularity)
-    /// out (B*T, NH*HS), fusionWeights (B*T, NKV, K), chunkOutputs (B*T, NH, K, HS),
-    /// chunkLogSumExp (B*T, NH, K) overwritten; indices host memory.
+        landmarks: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+        shape: SparseAttentionShape)
+    /// `results` overwritten; indices host memory.
     func sparseAttentionForward(
-        out: UnsafeMutablePointer<Float>, fusionWeights: UnsafeMutablePointer<Float>,
-        chunkOutputs: UnsafeMutablePointer<Float>, chunkLogSumExp: UnsafeMutablePointer<Float>,
-        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-        indices: UnsafePointer<Int32>, scores: UnsafePointer<Float>, batch: Int,
-        sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int, chunkSize: Int,
-        chunkCount: Int, topK: Int, fusion: FusionKind)
-    /// dQ, dScores overwritten; dKeys, dValues +=; indices host memory (see
-    /// `CPU.sparseAttentionBackward` for the exact contract).
+        into results: SparseAttentionResults, inputs: SparseAttentionInputs,
+        shape: SparseAttentionShape)
+    /// dQ, dScores overwritten; dKeys, dValues +=; `forward` is what the forward wrote for the
+    /// same inputs; indices host memory (see `CPU.sparseAttentionBackward` for the exact
+    /// contract).
     func sparseAttentionBackward(
         dQ: UnsafeMutablePointer<Float>, dKeys: UnsafeMutablePointer<Float>,
         dValues: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>,
-        dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
-        fusionWeights: UnsafePointer<Float>, chunkOutputs: UnsafePointer<Float>,
-        chunkLogSumExp: UnsafePointer<Float>, q: UnsafePointer<Float>,
-        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
-        scores: UnsafePointer<Float>, batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int,
-        headDim: Int, chunkSize: Int, chunkCount: Int, topK: Int, fusion: FusionKind)
+        dOut: UnsafePointer<Float>, forward: SparseAttentionResults,
+        inputs: SparseAttentionInputs, shape: SparseAttentionShape)
+}
+
+extension ComputeBackend {
+    /// `sum` as the CPU computes it, over memory the host can read: Σ x in Double, in index
+    /// order. A device backend synchronizes and then sums here, so loss totals match exactly.
+    public func hostSum(_ x: UnsafePointer<Float>, count: Int) -> Double {
+        var total = 0.0
+        for i in 0..<count { total += Double(x[i]) }
+        return total
+    }
 }
 
 // MARK: - Current backend

@@ -11,6 +11,18 @@ public enum AttentionMask: Sendable, Equatable {
     case bidirectional
 }
 
+// MARK: - RoPE direction
+
+/// Which way RoPE turns each pair: by +angle (the forward op) or by -angle, the transpose, which
+/// takes the output's gradient to the input's (the backward op).
+public enum RopeDirection: Sendable, Equatable {
+    case forward
+    case backward
+
+    /// +1 or -1: the factor on every angle's sine.
+    public var sign: Float { self == .forward ? 1 : -1 }
+}
+
 // MARK: - Retrieval granularity
 
 /// Which query position scores the chunks of a token (`retrieval` in config.json).

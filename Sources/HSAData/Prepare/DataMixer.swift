@@ -119,8 +119,9 @@ public enum DataMixer {
                 availableTokens: data.tokens.count, writtenTokens: 0, lossTokens: 0, segments: 0,
                 passes: 0, drills: 0)
         }
-        var writer = MaskedShardSequence(
-            directory: directory, vocabularySize: tokenizer.vocabSize, shardTokens: shardTokens)
+        var writer = ShardSequenceWriter(
+            directory: directory, split: .train, vocabularySize: tokenizer.vocabSize,
+            shardTokens: shardTokens, hasLossMask: true)
         var drillGenerator = SplitMix64(seed: seed ^ 0x636F_7079_6472_696C)  // "copydril"
         let newline = Int32(UInt8(ascii: "\n"))
         var written = 0
@@ -142,13 +143,14 @@ public enum DataMixer {
                 (tokens, mask) = drill
                 summaries[index].drills += 1
             }
-            try writer.append(tokens, mask: mask)
+            try writer.appendSegment(tokens, mask: mask)
             summaries[index].writtenTokens += tokens.count
             summaries[index].lossTokens += mask.reduce(0) { $0 + Int($1) }
             summaries[index].segments += 1
             written += tokens.count
         }
-        let shards = try writer.finish()
+        try writer.finish()
+        let shards = writer.shards
         let summary = Summary(
             sources: summaries, segmentLength: segmentLength, copyDrill: copyDrill, seed: seed,
             tokens: written,
@@ -162,13 +164,9 @@ public enum DataMixer {
         tokenizer: DataManifest.TokenizerSummary, to directory: URL
     ) throws {
         let manifest = DataManifest(
-            tokenizer: tokenizer, validationFraction: 0,
-            shardTokens: shards.map(\.tokens).max() ?? 0, trainTokens: summary.tokens,
-            validationTokens: 0, documents: [], emptyFiles: [], shards: shards)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(
-            encoder.encode(manifest), to: directory.appendingPathComponent(DataManifest.fileName))
+            trainShards: shards, tokenizer: tokenizer,
+            shardTokens: shards.map(\.tokens).max() ?? 0, trainTokens: summary.tokens)
+        try manifest.write(to: directory)
         // snake_case like manifest.json and the other JSON files of a dataset.
         let summaryEncoder = JSONEncoder()
         summaryEncoder.outputFormatting = [.prettyPrinted, .sortedKeys]

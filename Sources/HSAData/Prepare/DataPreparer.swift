@@ -142,9 +142,7 @@ public struct DataPreparer: Sendable {
             throw error
         }
         let manifest = DataManifest(
-            tokenizer: .init(
-                file: "tokenizer.json", vocabSize: tokenizer.vocabularySize, bos: tokenizer.bos,
-                eos: tokenizer.eos, pad: tokenizer.pad),
+            tokenizer: .init(tokenizer),
             validationFraction: options.validationFraction, shardTokens: options.shardTokens,
             trainTokens: train.totalTokens, validationTokens: validation.totalTokens,
             documents: records, emptyFiles: emptyFiles,
@@ -195,10 +193,8 @@ public struct DataPreparer: Sendable {
 
     private func writeManifest(_ manifest: DataManifest, to directory: URL) throws {
         let url = directory.appendingPathComponent(DataManifest.fileName)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
-            try encoder.encode(manifest).write(to: url, options: .atomic)
+            try manifest.encodedJSON().write(to: url, options: .atomic)
         } catch {
             throw DataPrepareError.io(path: url.path, reason: "cannot write manifest: \(error)")
         }

@@ -84,22 +84,16 @@ public final class TokenShardReader: Sendable {
             start >= 0 && count >= 0 && start + count <= tokenCount,
             "token range \(start)..<\(start + count) outside 0..<\(tokenCount)")
         data.withUnsafeBytes { raw in
-            let base = TokenShardHeader.byteCount
+            guard let bytes = raw.baseAddress else { return }
+            let tokens = bytes + TokenShardHeader.byteCount
             switch header.dtype {
             case .u16:
-                let first = base + 2 * start
                 for index in 0..<count {
-                    let value = UInt16(
-                        littleEndian: raw.loadUnaligned(
-                            fromByteOffset: first + 2 * index, as: UInt16.self))
-                    destination[index] = Int32(value)
+                    destination[index] = Int32(tokens.littleEndian(UInt16.self, at: start + index))
                 }
             case .u32:
-                let first = base + 4 * start
                 for index in 0..<count {
-                    let value = UInt32(
-                        littleEndian: raw.loadUnaligned(
-                            fromByteOffset: first + 4 * index, as: UInt32.self))
+                    let value = tokens.littleEndian(UInt32.self, at: start + index)
                     destination[index] = Int32(bitPattern: value)
                 }
             }

@@ -51,9 +51,9 @@ struct KernelBench {
         let positions = try DeviceBuffer(
             device: device, int32s: (0..<rows).map { Int32($0 % 4096) })
         try time("rope forward (H 16, HS 64)", bytes: 2 * f * Double(size)) {
-            try gpu.ropeForward(
+            try gpu.rope(
                 y, positions: positions, rows: rows, heads: 16, headDim: 64,
-                theta: 10_000)
+                frequencies: .base(10_000), direction: .forward)
         }
         try time("swiglu forward", bytes: 3 * f * Double(size)) {
             try gpu.swigluForward(out: z, gate: x, up: y, count: size)
@@ -146,10 +146,11 @@ struct KernelBench {
         let dq = try buffer(t * nh * hs)
         let dk = try buffer(t * nkv * hs)
         let dv = try buffer(t * nkv * hs)
+        let shape = AttentionShape(
+            batch: 1, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
+            mask: .causal(window: window))
         let scratch = try DeviceBuffer(
-            device: device,
-            byteCount: CUDABackend.attentionBackwardWorkspaceBytes(
-                batch: 1, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs))
+            device: device, byteCount: CUDABackend.attentionBackwardWorkspaceBytes(shape))
         let attentionFlops = 4 * Double(t) * Double(window) * Double(nh) * Double(hs)
         for tiled in [false, true] {
             gpu.attentionTiled = tiled
@@ -160,16 +161,12 @@ struct KernelBench {
                 flops: attentionFlops
             ) {
                 try gpu.attentionForward(
-                    out: out, logSumExp: lse, q: q, k: k, v: vv, batch: 1,
-                    sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
-                    mask: .causal(window: window))
+                    out: out, logSumExp: lse, q: q, k: k, v: vv, shape: shape)
             }
             try time("attention \(version) backward (same shape)", flops: 2.5 * attentionFlops) {
                 try gpu.attentionBackward(
                     dQ: dq, dK: dk, dV: dv, dOut: dOut, out: out,
-                    logSumExp: lse, q: q, k: k, v: vv, batch: 1,
-                    sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
-                    mask: .causal(window: window), workspace: scratch)
+                    logSumExp: lse, q: q, k: k, v: vv, shape: shape, workspace: scratch)
             }
         }
     }
@@ -219,6 +216,10 @@ extension KernelBench {
         let (nh, nkv, hs, dr, s, k) = (16, 1, 64, 64, 64, 8)
         let nc = t / s
         let rows = b * t
+        let shape = SparseAttentionShape(
+            batch: b, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, retrievalDim: dr,
+            chunkSize: s, chunkCount: nc, topK: k, fusion: .stickBreaking,
+            granularity: .perToken)
         Terminal.printLine(
             "\nHSA ops: B \(b), T \(t), NH \(nh), NKV \(nkv), HS \(hs), S \(s), K \(k)")
         var rng = SplitMix64(seed: 11)
@@ -235,23 +236,18 @@ extension KernelBench {
         let scores = try DeviceBuffer(device: device, byteCount: rows * nkv * k * 4)
         try time("chunk select (DR 64)") {
             try gpu.chunkSelectForward(
-                indices: indices, scores: scores, retrievalQuery: qs, landmarks: lmk, batch: b,
-                sequenceLength: t, kvHeads: nkv, retrievalDim: dr, chunkSize: s, chunkCount: nc,
-                topK: k, granularity: .perToken)
+                indices: indices, scores: scores, retrievalQuery: qs, landmarks: lmk,
+                shape: shape)
         }
         let dScores = try buffer(rows * nkv * k)
         let dqs = try buffer(rows * nkv * dr)
         let dlmk = try buffer(b * nc * nkv * dr)
         let scoreWorkspace = try DeviceBuffer(
-            device: device,
-            byteCount: CUDABackend.chunkScoresBackwardWorkspaceBytes(
-                batch: b, sequenceLength: t, kvHeads: nkv, chunkCount: nc))
+            device: device, byteCount: CUDABackend.chunkScoresBackwardWorkspaceBytes(shape))
         try time("chunk scores backward") {
             try gpu.chunkScoresBackward(
                 dRetrievalQuery: dqs, dLandmarks: dlmk, dScores: dScores, retrievalQuery: qs,
-                landmarks: lmk, indices: indices, workspace: scoreWorkspace, batch: b,
-                sequenceLength: t, kvHeads: nkv, retrievalDim: dr, chunkSize: s,
-                chunkCount: nc, topK: k, granularity: .perToken)
+                landmarks: lmk, indices: indices, workspace: scoreWorkspace, shape: shape)
         }
         let flops = 4 * Double(rows) * Double(nh * k * s * hs)
         let savedPrecision = gpu.attentionPrecision
@@ -259,18 +255,19 @@ extension KernelBench {
         for precision in AttentionPrecision.allCases {
             gpu.attentionPrecision = precision
             try sparseAttention(
-                b: b, t: t, nh: nh, nkv: nkv, hs: hs, s: s, k: k, flops: flops, buffer: buffer,
-                indices: indices, scores: scores, label: precision.rawValue)
+                shape: shape, flops: flops, buffer: buffer, indices: indices, scores: scores,
+                label: precision.rawValue)
         }
     }
 
     /// Sparse attention forward and backward at the bench shape, one precision.
     private func sparseAttention(
-        b: Int, t: Int, nh: Int, nkv: Int, hs: Int, s: Int, k: Int, flops: Double,
-        buffer: (Int) throws -> DeviceBuffer, indices: DeviceBuffer, scores: DeviceBuffer,
-        label: String
+        shape: SparseAttentionShape, flops: Double, buffer: (Int) throws -> DeviceBuffer,
+        indices: DeviceBuffer, scores: DeviceBuffer, label: String
     ) throws {
-        let (rows, nc) = (b * t, t / s)
+        let (b, nh, nkv, hs) = (shape.batch, shape.heads, shape.kvHeads, shape.headDim)
+        let (s, nc, k) = (shape.chunkSize, shape.chunkCount, shape.topK)
+        let rows = b * shape.sequenceLength
         let q = try buffer(rows * nh * hs)
         let keys = try buffer(b * nc * s * nkv * hs)
         let values = try buffer(b * nc * s * nkv * hs)
@@ -281,9 +278,8 @@ extension KernelBench {
         try time("sparse attention forward (\(label))", flops: flops) {
             try gpu.sparseAttentionForward(
                 out: out, fusionWeights: weights, chunkOutputs: outputs, chunkLogSumExp: lse,
-                q: q, keys: keys, values: values, indices: indices, scores: scores, batch: b,
-                sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
-                chunkCount: nc, topK: k, fusion: .stickBreaking)
+                q: q, keys: keys, values: values, indices: indices, scores: scores,
+                shape: shape)
         }
         let dy = try buffer(rows * nh * hs)
         let dq = try DeviceBuffer(device: device, byteCount: rows * nh * hs * 4)
@@ -291,17 +287,13 @@ extension KernelBench {
         let dValues = try buffer(b * nc * s * nkv * hs)
         let dScoresOut = try DeviceBuffer(device: device, byteCount: rows * nkv * k * 4)
         let workspace = try DeviceBuffer(
-            device: device,
-            byteCount: CUDABackend.sparseAttentionBackwardWorkspaceBytes(
-                batch: b, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
-                chunkSize: s, chunkCount: nc, topK: k))
+            device: device, byteCount: CUDABackend.sparseAttentionBackwardWorkspaceBytes(shape))
         try time("sparse attention backward (\(label))", flops: 2.5 * flops) {
             try gpu.sparseAttentionBackward(
                 dQ: dq, dKeys: dKeys, dValues: dValues, dScores: dScoresOut, dOut: dy, out: out,
                 fusionWeights: weights, chunkOutputs: outputs, chunkLogSumExp: lse, q: q,
                 keys: keys, values: values, indices: indices, scores: scores,
-                workspace: workspace, batch: b, sequenceLength: t, heads: nh, kvHeads: nkv,
-                headDim: hs, chunkSize: s, chunkCount: nc, topK: k, fusion: .stickBreaking)
+                workspace: workspace, shape: shape)
         }
     }
 }

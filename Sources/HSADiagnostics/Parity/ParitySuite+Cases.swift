@@ -40,47 +40,43 @@ extension ParitySuite {
         try check("\(label) backward dWeight", gDw, dw, c, Self.reduction)
     }
 
-    mutating func rope(rows n: Int, heads h: Int, headDim hs: Int) throws {
-        let label = "rope N=\(n) H=\(h) HS=\(hs)"
+    /// RoPE forward, then backward (the round trip). Plain RoPE lets the kernel compute
+    /// theta^(-2i/HS); YaRN's stretched frequencies go to the device as a table: at positions up
+    /// to 1M (where fp32 angles would be off by ~1e-1 rad) both sides compute angles, cos and
+    /// sin in double.
+    mutating func rope(rows n: Int, heads h: Int, headDim hs: Int, yarnFactor: Double? = nil)
+        throws
+    {
+        let yarn = yarnFactor.map { YaRNScaling(factor: $0, originalLength: 4096) }
+        let rotary = RotaryEmbedding(theta: 10_000, yarn: yarn)
+        let label = (yarnFactor.map { "rope YaRN x\($0)" } ?? "rope") + " N=\(n) H=\(h) HS=\(hs)"
         let x = random(n * h * hs)
-        let positions = (0..<n).map { _ in Int32(rng.next() % 5000) }
+        let farthest: UInt64 = yarn == nil ? 5000 : 1 << 20
+        let positions = (0..<n).map { _ in Int32(rng.next() % farthest) }
+        let frequencies: CUDABackend.RopeFrequencies
+        if yarn == nil {
+            frequencies = .base(10_000)
+        } else {
+            let words = CUDABackend.ropeTableWords(rotary.inverseFrequencies(headDim: hs))
+            let table = try DeviceBuffer(device: gpu.device, int32s: words)
+            frequencies = .table(table, scale: rotary.scale)
+        }
         let gX = try upload(x)
         let gPos = try DeviceBuffer(device: gpu.device, int32s: positions)
         let cx = host.copy(x)
         let cPos = host.ints(positions)
-        CPU.ropeForward(cx, positions: cPos, rows: n, heads: h, headDim: hs, theta: 10_000)
-        try gpu.ropeForward(gX, positions: gPos, rows: n, heads: h, headDim: hs, theta: 10_000)
-        try check("\(label) forward", gX, cx, x.count, Self.elementwise)
-        CPU.ropeBackward(cx, positions: cPos, rows: n, heads: h, headDim: hs, theta: 10_000)
-        try gpu.ropeBackward(gX, positions: gPos, rows: n, heads: h, headDim: hs, theta: 10_000)
-        try check("\(label) backward (round trip)", gX, cx, x.count, Self.elementwise)
-    }
-
-    /// YaRN's stretched frequencies go to the device as a table: at positions up to 1M (where
-    /// fp32 angles would be off by ~1e-1 rad) both sides compute angles, cos and sin in double.
-    mutating func yarnRope(rows n: Int, heads h: Int, headDim hs: Int, factor: Double) throws {
-        let label = "rope YaRN x\(factor) N=\(n) H=\(h) HS=\(hs)"
-        let rotary = RotaryEmbedding(
-            theta: 10_000, yarn: YaRNScaling(factor: factor, originalLength: 4096))
-        let x = random(n * h * hs)
-        let positions = (0..<n).map { _ in Int32(rng.next() % (1 << 20)) }
-        let frequencies = rotary.inverseFrequencies(headDim: hs)
-        let table = try DeviceBuffer(
-            device: gpu.device, int32s: CUDABackend.ropeTableWords(frequencies))
-        let gX = try upload(x)
-        let gPos = try DeviceBuffer(device: gpu.device, int32s: positions)
-        let cx = host.copy(x)
-        let cPos = host.ints(positions)
-        CPU.ropeForward(cx, positions: cPos, rows: n, heads: h, headDim: hs, rotary: rotary)
-        try gpu.ropeForward(
-            gX, positions: gPos, frequencies: table, scale: rotary.scale, rows: n, heads: h,
-            headDim: hs)
-        try check("\(label) forward", gX, cx, x.count, Self.elementwise)
-        CPU.ropeBackward(cx, positions: cPos, rows: n, heads: h, headDim: hs, rotary: rotary)
-        try gpu.ropeBackward(
-            gX, positions: gPos, frequencies: table, scale: rotary.scale, rows: n, heads: h,
-            headDim: hs)
-        try check("\(label) backward", gX, cx, x.count, Self.elementwise)
+        for direction in [RopeDirection.forward, .backward] {
+            CPU.rope(
+                cx, positions: cPos, rows: n, heads: h, headDim: hs, rotary: rotary,
+                direction: direction)
+            try gpu.rope(
+                gX, positions: gPos, rows: n, heads: h, headDim: hs, frequencies: frequencies,
+                direction: direction)
+            let step =
+                direction == .forward
+                ? "forward" : yarn == nil ? "backward (round trip)" : "backward"
+            try check("\(label) \(step)", gX, cx, x.count, Self.elementwise)
+        }
     }
 
     mutating func swiglu(count n: Int) throws {
@@ -271,33 +267,30 @@ extension ParitySuite {
         let cq = host.copy(q)
         let ck = host.copy(k)
         let cv = host.copy(v)
-        CPU.attentionForward(
-            out: out, logSumExp: lse, q: cq, k: ck, v: cv, batch: b,
-            sequenceLength: t, heads: h, kvHeads: kv, headDim: hs, mask: mask)
+        let shape = AttentionShape(
+            batch: b, sequenceLength: t, heads: h, kvHeads: kv, headDim: hs, mask: mask)
+        var gpuShape = shape
+        gpuShape.mask = gpuMask
+        CPU.attentionForward(out: out, logSumExp: lse, q: cq, k: ck, v: cv, shape: shape)
         let dq = host.floats(rowsQ * hs)
         let dk = host.floats(rowsK * hs)
         let dv = host.floats(rowsK * hs)
         CPU.attentionBackward(
             dQ: dq, dK: dk, dV: dv, dOut: host.copy(dy), out: out,
-            logSumExp: lse, q: cq, k: ck, v: cv, batch: b, sequenceLength: t,
-            heads: h, kvHeads: kv, headDim: hs, mask: mask)
+            logSumExp: lse, q: cq, k: ck, v: cv, shape: shape)
         let gq = try upload(q)
         let gk = try upload(k)
         let gv = try upload(v)
         let gOut = try empty(rowsQ * hs)
         let gLse = try empty(rowsQ)
         try gpu.attentionForward(
-            out: gOut, logSumExp: gLse, q: gq, k: gk, v: gv, batch: b,
-            sequenceLength: t, heads: h, kvHeads: kv, headDim: hs,
-            mask: gpuMask)
+            out: gOut, logSumExp: gLse, q: gq, k: gk, v: gv, shape: gpuShape)
         let gdq = try empty(rowsQ * hs)
         let gdk = try empty(rowsK * hs)
         let gdv = try empty(rowsK * hs)
         try gpu.attentionBackward(
             dQ: gdq, dK: gdk, dV: gdv, dOut: try upload(dy), out: gOut,
-            logSumExp: gLse, q: gq, k: gk, v: gv, batch: b,
-            sequenceLength: t, heads: h, kvHeads: kv, headDim: hs,
-            mask: gpuMask)
+            logSumExp: gLse, q: gq, k: gk, v: gv, shape: gpuShape)
         try check("\(label) out", gOut, out, rowsQ * hs, tolerance)
         try check("\(label) lse", gLse, lse, rowsQ, tolerance)
         try check("\(label) dQ", gdq, dq, rowsQ * hs, tolerance)

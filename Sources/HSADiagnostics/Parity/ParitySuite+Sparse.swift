@@ -20,6 +20,14 @@ struct SparseCase {
     var precision: AttentionPrecision = .fp32
     var chunkCount: Int { length / chunkSize }
 
+    /// The sizes every op of the case runs at.
+    var shape: SparseAttentionShape {
+        SparseAttentionShape(
+            batch: batch, sequenceLength: length, heads: heads, kvHeads: kvHeads,
+            headDim: headDim, retrievalDim: retrievalDim, chunkSize: chunkSize,
+            chunkCount: chunkCount, topK: topK, fusion: fusion, granularity: granularity)
+    }
+
     /// Short enough that the table's 62 columns still show the op name after it.
     var label: String {
         let fusionName = fusion == .stickBreaking ? "sb" : fusion == .softmax ? "sm" : "joint"
@@ -121,6 +129,7 @@ extension ParitySuite {
             c.batch, c.length, c.heads, c.kvHeads, c.headDim, c.retrievalDim
         )
         let (s, nc, k) = (c.chunkSize, c.chunkCount, c.topK)
+        let shape = c.shape
         let label = "hsa \(c.label)"
         let savedPrecision = gpu.attentionPrecision
         gpu.attentionPrecision = c.precision
@@ -138,17 +147,15 @@ extension ParitySuite {
         let scores = host.floats(slots)
         CPU.chunkSelectForward(
             indices: indices, scores: scores, retrievalQuery: host.copy(qs),
-            landmarks: host.copy(lmk), batch: b, sequenceLength: t, kvHeads: nkv,
-            retrievalDim: dr, chunkSize: s, chunkCount: nc, topK: k, granularity: c.granularity)
+            landmarks: host.copy(lmk), shape: shape)
         let gIndices = try DeviceBuffer(device: gpu.device, byteCount: slots * 4)
         try gIndices.fill(bitPattern: 0x7FC0_0000)
         let gScores = try empty(slots)
         let gqs = try upload(qs)
         let glmk = try upload(lmk)
         try gpu.chunkSelectForward(
-            indices: gIndices, scores: gScores, retrievalQuery: gqs, landmarks: glmk, batch: b,
-            sequenceLength: t, kvHeads: nkv, retrievalDim: dr, chunkSize: s, chunkCount: nc,
-            topK: k, granularity: c.granularity)
+            indices: gIndices, scores: gScores, retrievalQuery: gqs, landmarks: glmk,
+            shape: shape)
         try gpu.synchronize()
         let selected = try gIndices.downloadInt32s(count: slots)
         let mismatches = (0..<slots).filter { selected[$0] != indices[$0] }.count
@@ -169,20 +176,15 @@ extension ParitySuite {
         CPU.chunkScoresBackward(
             dRetrievalQuery: dqs, dLandmarks: dlmk, dScores: host.copy(dScores),
             retrievalQuery: host.copy(qs), landmarks: host.copy(lmk), indices: indices,
-            batch: b, sequenceLength: t, kvHeads: nkv, retrievalDim: dr, chunkSize: s,
-            chunkCount: nc, topK: k, granularity: c.granularity)
+            shape: shape)
         let gdqs = try upload(dqsStart)
         let gdlmk = try upload(dlmkStart)
         let scoreWorkspace = try DeviceBuffer(
-            device: gpu.device,
-            byteCount: CUDABackend.chunkScoresBackwardWorkspaceBytes(
-                batch: b, sequenceLength: t, kvHeads: nkv, chunkCount: nc))
+            device: gpu.device, byteCount: CUDABackend.chunkScoresBackwardWorkspaceBytes(shape))
         try gpu.chunkScoresBackward(
             dRetrievalQuery: gdqs, dLandmarks: gdlmk, dScores: try upload(dScores),
             retrievalQuery: gqs, landmarks: glmk, indices: indexBuffer,
-            workspace: scoreWorkspace, batch: b, sequenceLength: t, kvHeads: nkv,
-            retrievalDim: dr, chunkSize: s, chunkCount: nc, topK: k,
-            granularity: c.granularity)
+            workspace: scoreWorkspace, shape: shape)
         try check("\(label) scores bwd dQs", gdqs, dqs, rows * nkv * dr, Self.reduction)
         try check("\(label) scores bwd dLmk", gdlmk, dlmk, b * nc * nkv * dr, Self.reduction)
 
@@ -197,11 +199,11 @@ extension ParitySuite {
         let cq = host.copy(q)
         let ck = host.copy(keys)
         let cv = host.copy(values)
-        CPU.sparseAttentionForward(
-            out: out, fusionWeights: weights, chunkOutputs: outputs, chunkLogSumExp: lse,
-            q: cq, keys: ck, values: cv, indices: indices, scores: scores, batch: b,
-            sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
-            chunkCount: nc, topK: k, fusion: c.fusion)
+        let results = SparseAttentionResults(
+            out: out, fusionWeights: weights, chunkOutputs: outputs, chunkLogSumExp: lse)
+        let inputs = SparseAttentionInputs(
+            q: cq, keys: ck, values: cv, indices: indices, scores: scores)
+        CPU.sparseAttentionForward(into: results, inputs: inputs, shape: shape)
         let gq = try upload(q)
         let gk = try upload(keys)
         let gv = try upload(values)
@@ -212,9 +214,7 @@ extension ParitySuite {
         let gLse = try empty(rows * nh * k)
         try gpu.sparseAttentionForward(
             out: gOut, fusionWeights: gWeights, chunkOutputs: gOutputs, chunkLogSumExp: gLse,
-            q: gq, keys: gk, values: gv, indices: indexBuffer, scores: gScoresCPU, batch: b,
-            sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
-            chunkCount: nc, topK: k, fusion: c.fusion)
+            q: gq, keys: gk, values: gv, indices: indexBuffer, scores: gScoresCPU, shape: shape)
         try check("\(label) fwd out", gOut, out, rows * nh * hs, attention)
         try check(
             "\(label) fwd fusionWeights", gWeights, weights, slots, attention)
@@ -235,19 +235,14 @@ extension ParitySuite {
         let dScoresOut = host.floats(slots)
         CPU.sparseAttentionBackward(
             dQ: dq, dKeys: dKeys, dValues: dValues, dScores: dScoresOut, dOut: host.copy(dy),
-            out: out, fusionWeights: weights, chunkOutputs: outputs, chunkLogSumExp: lse, q: cq,
-            keys: ck, values: cv, indices: indices, scores: scores, batch: b,
-            sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
-            chunkCount: nc, topK: k, fusion: c.fusion)
+            forward: results, inputs: inputs, shape: shape)
         let gdq = try empty(rows * nh * hs)
         let gdKeys = try upload(dKeysStart)
         let gdValues = try upload(dValuesStart)
         let gdScores = try empty(slots)
         let workspace = try DeviceBuffer(
             device: gpu.device,
-            byteCount: CUDABackend.sparseAttentionBackwardWorkspaceBytes(
-                batch: b, sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs,
-                chunkSize: s, chunkCount: nc, topK: k))
+            byteCount: CUDABackend.sparseAttentionBackwardWorkspaceBytes(shape))
         func uploadHost(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) throws
             -> DeviceBuffer
         {
@@ -259,9 +254,7 @@ extension ParitySuite {
             fusionWeights: try uploadHost(weights, slots),
             chunkOutputs: try uploadHost(outputs, rows * nh * k * hs),
             chunkLogSumExp: try uploadHost(lse, rows * nh * k), q: gq, keys: gk, values: gv,
-            indices: indexBuffer, scores: gScoresCPU, workspace: workspace, batch: b,
-            sequenceLength: t, heads: nh, kvHeads: nkv, headDim: hs, chunkSize: s,
-            chunkCount: nc, topK: k, fusion: c.fusion)
+            indices: indexBuffer, scores: gScoresCPU, workspace: workspace, shape: shape)
         try check("\(label) bwd dQ", gdq, dq, rows * nh * hs, attention)
         try check(
             "\(label) bwd dKeys", gdKeys, dKeys, b * nc * s * nkv * hs, attention)

@@ -36,7 +36,7 @@ struct ParitySuite {
         try rmsNorm(rows: 1, channels: 1024)
         try rmsNorm(rows: 37, channels: 256)  // v2: warp per row, a partial last block
         try rope(rows: 13, heads: 3, headDim: 18)
-        try yarnRope(rows: 13, heads: 3, headDim: 16, factor: 256)
+        try rope(rows: 13, heads: 3, headDim: 16, yarnFactor: 256)
         try swiglu(count: 1001)
         try embedding(vocab: 50, channels: 67, rows: 133)
         // More than one 2048-key sort tile: exercises the global bitonic steps.

@@ -52,6 +52,16 @@ extension Oracle {
                 + "DR=\(retrievalDim) S=\(chunkSize) K=\(topK)"
         }
 
+        /// The same problem as the kernels take it, with a fusion and a granularity.
+        public func kernelShape(fusion: FusionKind, granularity: RetrievalGranularity)
+            -> SparseAttentionShape
+        {
+            SparseAttentionShape(
+                batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
+                headDim: headDim, retrievalDim: retrievalDim, chunkSize: chunkSize,
+                chunkCount: chunkCount, topK: topK, fusion: fusion, granularity: granularity)
+        }
+
         /// The retrieval-query row whose scores token t uses.
         public func queryRow(token t: Int, granularity: RetrievalGranularity) -> Int {
             granularity == .perToken ? t : (t / chunkSize) * chunkSize - 1
