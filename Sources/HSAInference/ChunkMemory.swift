@@ -41,6 +41,15 @@ public final class ChunkMemory {
         landmarkRows = RowWindow(width: config.resolvedRetrievalDim, capacity: 64)
     }
 
+    /// A memory of the chunks already in `store`, with their `landmarks` (NC, NKV*DR) in host
+    /// memory (a restored session's; the caller checks that the counts agree).
+    init(config: ModelConfig, store: any KVStore, landmarks: [Float]) {
+        self.store = store
+        let width = config.resolvedRetrievalDim
+        landmarkRows = RowWindow(width: width, capacity: max(64, landmarks.count / width))
+        landmarkRows.restore(firstPosition: 0, rows: landmarks)
+    }
+
     /// NC, chunks stored.
     public var chunkCount: Int { landmarkRows.count }
     /// (NC, NKV, DR) landmarks in the backend's memory; valid until the next append.
