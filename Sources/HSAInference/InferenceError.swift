@@ -8,6 +8,8 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case emptyContext
     /// A system call on the key/value file failed.
     case kvFile(path: String, operation: String, code: Int32)
+    /// A key/value file holds fewer bytes than the records it is opened for.
+    case kvFileShort(path: String, bytes: Int, neededBytes: Int)
     /// The chunk memory of a prompt would not fit (see `MemoryPlan`).
     case insufficientSpace(resource: String, neededBytes: Int, availableBytes: Int, tokens: Int)
     /// The chunk memory's key/value store cannot be read by the backend that runs the session
@@ -31,6 +33,9 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
             return "\(path): \(operation) failed (\(String(cString: strerror(code)))); "
                 + "hint: check free space and permissions of its directory (--kv-path, or "
                 + "the document memory's)"
+        case .kvFileShort(let path, let bytes, let needed):
+            return "\(path): holds \(bytes) bytes, its records need \(needed); the file was "
+                + "truncated"
         case .insufficientSpace(let resource, let needed, let available, let tokens):
             return "a \(tokens)-token prompt needs \(megabytes(needed)) of \(resource) for its "
                 + "chunk memory, \(megabytes(available)) available; hint: use --kv-store disk "
