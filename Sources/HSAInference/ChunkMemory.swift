@@ -26,7 +26,7 @@ public final class ChunkMemory {
         config: ModelConfig, storage: KVStorage, precision: KVPrecision = .fp32,
         accelerator: (any StreamingAccelerator)? = nil
     ) throws {
-        let recordFloats = 2 * config.chunkSize * config.nKvHeads * config.headDim
+        let recordFloats = Self.recordFloats(config: config)
         if let accelerator {
             store = try DeviceKVStore(
                 recordFloats: recordFloats, precision: precision, accelerator: accelerator)
@@ -48,6 +48,11 @@ public final class ChunkMemory {
         let width = config.resolvedRetrievalDim
         landmarkRows = RowWindow(width: width, capacity: max(64, landmarks.count / width))
         landmarkRows.restore(firstPosition: 0, rows: landmarks)
+    }
+
+    /// Elements of one chunk's key/value record: 2 * S * NKV * HS.
+    public static func recordFloats(config: ModelConfig) -> Int {
+        2 * config.chunkSize * config.nKvHeads * config.headDim
     }
 
     /// NC, chunks stored.

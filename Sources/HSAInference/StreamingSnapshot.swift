@@ -1,3 +1,5 @@
+import HSAModel
+
 /// Everything a `StreamingSession` needs to continue where it stopped, apart from its chunk
 /// keys/values (those stay in their `KVStore`): the lower layers' windows, the rows of the
 /// incomplete chunk, the kept tail of H and the landmarks. The upper layers' windows are not
@@ -56,5 +58,15 @@ public struct StreamingSnapshot: Equatable, Sendable {
         self.pendingChunk = pendingChunk
         self.tail = tail
         self.landmarks = landmarks
+    }
+
+    /// The state of a session that has read nothing yet, for a model of `config`.
+    public static func empty(config: ModelConfig) -> StreamingSnapshot {
+        StreamingSnapshot(
+            position: 0,
+            lowerWindows: Array(
+                repeating: Window(firstPosition: 0, keys: [], values: []),
+                count: config.nLowerLayers),
+            pendingChunk: [], tail: Rows(firstPosition: 0, values: []), landmarks: [])
     }
 }
