@@ -51,13 +51,13 @@ public struct DocumentMemory: Sendable {
     /// Throws unless `identity` is the model that built the memory and `config` its config.
     /// - Throws: `DocumentMemoryError.otherModel`.
     public func requireModel(_ identity: ModelIdentity, config modelConfig: ModelConfig) throws {
-        let difference =
-            identity.difference(from: manifest.model)
-            ?? (modelConfig == config ? nil : "the model's config is not its checkpoint's")
-        if let difference {
+        if let difference = manifest.model.difference(from: identity) {
             throw DocumentMemoryError.otherModel(
                 manifest: url(Self.manifestName).path, difference: difference,
                 builtWith: manifest.model.checkpoint)
+        }
+        guard modelConfig == config else {
+            throw DocumentMemoryError.notTheCheckpointsModel(checkpoint: identity.checkpoint)
         }
     }
 

@@ -6,7 +6,7 @@ public enum DocumentMemoryError: Error, CustomStringConvertible, Equatable {
     /// The directory holds no memory.json.
     case notAMemory(directory: String)
     /// `memory append`'s or `ask`'s model is not the one the memory was built with.
-    case otherModel(manifest: String, difference: String, builtWith: String)
+    case otherModel(manifest: String, difference: ModelIdentity.Difference, builtWith: String)
     /// A file of the memory is missing, has the wrong size or fails its checksum.
     case damaged(file: String, reason: String)
     /// memory.json is of another format or version.
@@ -29,11 +29,11 @@ public enum DocumentMemoryError: Error, CustomStringConvertible, Equatable {
             return "\(directory): not a document memory (no memory.json); hint: build one with "
                 + "hsa memory build --model MODEL --out \(directory) FILE..."
         case .otherModel(let manifest, let difference, let builtWith):
-            return "\(manifest): built with another model (\(difference), where here is the "
-                + "model given and there the memory's); hint: use the model it was built "
-                + "with (\(builtWith)) or build a memory for this one"
+            return "\(manifest): built with another model (its \(difference.what) is "
+                + "\(difference.mine), the given model's \(difference.theirs)); hint: use the "
+                + "model it was built with (\(builtWith)) or build a memory for this one"
         case .damaged(let file, let reason):
-            return "\(file): \(reason); the document memory is damaged: hint: build it again "
+            return "\(file): \(reason); hint: the document memory is damaged, build it again "
                 + "with hsa memory build"
         case .unsupportedFormat(let manifest, let reason):
             return "\(manifest): \(reason)"

@@ -96,6 +96,11 @@ public struct DocumentMemoryManifest: Codable, Sendable {
 
     /// The element type of keys-values.bin.
     public var precision: KVPrecision? { KVPrecision(rawValue: kvPrecision) }
+
+    /// Bytes of the binary files (keys/values, landmarks, state) this manifest vouches for.
+    public var binaryBytes: Int {
+        keysValues.checksums.bytes + landmarks.checksums.bytes + state.checksums.bytes
+    }
 }
 
 // MARK: - memory.json

@@ -40,22 +40,39 @@ public struct ModelIdentity: Codable, Sendable {
         checkpoint = directory.standardizedFileURL.path
     }
 
-    /// Nil when `other` is the same model; else the first difference, in words, this
-    /// identity's value first ("d_model is 64 here, 32 there").
-    public func difference(from other: ModelIdentity) -> String? {
+    /// How two identities differ: `what` has the value `mine` in one, `theirs` in the other.
+    public struct Difference: Equatable, Sendable {
+        /// The field or file that differs.
+        public let what: String
+        /// Its value in the identity asked.
+        public let mine: String
+        /// Its value in the other.
+        public let theirs: String
+    }
+
+    /// Nil when `other` is the same model; else the first difference (the first config field
+    /// in key order, else the first weights file).
+    public func difference(from other: ModelIdentity) -> Difference? {
         if config != other.config {
-            return Self.firstDifference(config, other.config) ?? "the configs differ"
+            return Self.firstDifference(config, other.config)
+                ?? Difference(what: "config", mine: "one", theirs: "another")
         }
-        guard weights != other.weights else { return nil }
         for (mine, theirs) in zip(weights, other.weights) where mine != theirs {
-            return "weights file \(mine.name) has SHA-256 \(mine.sha256.prefix(12))… here, "
-                + "\(theirs.name) \(theirs.sha256.prefix(12))… there"
+            return Difference(
+                what: "weights file \(mine.name)",
+                mine: mine.name == theirs.name ? "SHA-256 \(mine.sha256.prefix(12))…" : mine.name,
+                theirs: mine.name == theirs.name
+                    ? "SHA-256 \(theirs.sha256.prefix(12))…" : theirs.name)
         }
-        return "\(weights.count) weights files here, \(other.weights.count) there"
+        guard weights.count == other.weights.count else {
+            return Difference(
+                what: "weights", mine: "\(weights.count) files", theirs: "\(other.weights.count)")
+        }
+        return nil
     }
 
     /// The first config.json field (in key order) whose values differ.
-    private static func firstDifference(_ a: ModelConfig, _ b: ModelConfig) -> String? {
+    private static func firstDifference(_ a: ModelConfig, _ b: ModelConfig) -> Difference? {
         func fields(_ config: ModelConfig) -> [String: Any] {
             guard let data = try? config.encoded(),
                 let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
@@ -73,7 +90,7 @@ public struct ModelIdentity: Codable, Sendable {
         let (mine, theirs) = (fields(a), fields(b))
         for key in Set(mine.keys).union(theirs.keys).sorted() {
             let (here, there) = (text(mine[key]), text(theirs[key]))
-            if here != there { return "\(key) is \(here) here, \(there) there" }
+            if here != there { return Difference(what: key, mine: here, theirs: there) }
         }
         return nil
     }

@@ -84,8 +84,8 @@ import Testing
         let reshaped = try MemoryFixture(wider)
         defer { reshaped.directory.remove() }
         for (other, expected) in [
-            (retrained, "weights file model.safetensors has SHA-256"),
-            (reshaped, "window is 12 here, 8 there"),
+            (retrained, "its weights file model.safetensors is SHA-256 "),
+            (reshaped, "its window is 8, the given model's 12"),
         ] {
             for attempt in [
                 { _ = try other.session(memory) },
