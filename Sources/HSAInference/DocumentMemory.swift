@@ -156,9 +156,6 @@ public struct DocumentMemory: Sendable {
         func require(_ condition: Bool, _ reason: @autoclosure () -> String) throws {
             if !condition { throw DocumentMemoryError.damaged(file: path, reason: reason()) }
         }
-        do { try config.validate() } catch {
-            throw DocumentMemoryError.damaged(file: path, reason: "model config: \(error)")
-        }
         try require(
             manifest.precision != nil, "kv_precision '\(manifest.kvPrecision)' is not fp32 or bf16")
         let files = [

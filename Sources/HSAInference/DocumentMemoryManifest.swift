@@ -1,6 +1,7 @@
 import Foundation
 import HSACPU
 import HSACore
+import HSAModel
 
 /// A document memory's memory.json: which model built it, what it read, and the size and
 /// checksums of each of its binary files. It carries its own SHA-256 (`manifest_sha256`,
@@ -157,10 +158,34 @@ extension DocumentMemoryManifest {
                     + "\(currentVersion)"
                     + (header.version > currentVersion ? "; hint: update hsa" : ""))
         }
-        do { return try decoder.decode(DocumentMemoryManifest.self, from: data) } catch {
+        do {
+            return try decoder.decode(
+                DocumentMemoryManifest.self, from: completingModelConfig(data, source: url.path))
+        } catch let error as DocumentMemoryError {
+            throw error
+        } catch {
             let reason = (error as? DecodingError)?.fieldDescription ?? "\(error)"
             throw DocumentMemoryError.damaged(file: url.path, reason: "not a manifest: \(reason)")
         }
+    }
+
+    /// `data` with its `model.config` read as config.json is: validated, and a field added to
+    /// the config after the memory was written set to the value that keeps its old meaning
+    /// (`ModelConfig.addedFieldDefaults`), so older memories keep opening.
+    private static func completingModelConfig(_ data: Data, source: String) throws -> Data {
+        guard var root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            var model = root["model"] as? [String: Any], let config = model["config"]
+        else { return data }
+        let completed: ModelConfig
+        do {
+            completed = try ModelConfig.decode(
+                JSONSerialization.data(withJSONObject: config), source: "model.config")
+        } catch {
+            throw DocumentMemoryError.damaged(file: source, reason: "\(error)")
+        }
+        model["config"] = try JSONSerialization.jsonObject(with: completed.encoded())
+        root["model"] = model
+        return try JSONSerialization.data(withJSONObject: root)
     }
 
     /// Where the 64 digits of `"manifest_sha256": "…"` lie in `data`. The key, quotes

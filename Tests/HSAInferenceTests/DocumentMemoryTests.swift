@@ -134,6 +134,44 @@ import Testing
         }
     }
 
+    @Test func aManifestWithAValidChecksumButWrongNumbersIsRefused() throws {
+        let fixture = try MemoryFixture()
+        defer { fixture.directory.remove() }
+        let memory = try fixture.build(
+            "memory", [try fixture.document("a.txt", bytes: 90, seed: 1)])
+        let original = try DocumentMemory(at: memory).manifest
+        let url = memory.appendingPathComponent(DocumentMemory.manifestName)
+        func refusal(_ change: (inout DocumentMemoryManifest) -> Void) throws -> String {
+            var manifest = original
+            change(&manifest)
+            try manifest.encoded().write(to: url)  // with its own checksum recomputed
+            do {
+                _ = try DocumentMemory(at: memory)
+                return "accepted"
+            } catch let error as DocumentMemoryError {
+                return error.description
+            }
+        }
+        #expect(try refusal { $0.chunks += 1 }.contains("23 chunks for 91 tokens"))
+        #expect(try refusal { $0.version = 2 }.contains("format version 2; this hsa reads"))
+        #expect(try refusal { $0.kvPrecision = "fp8" }.contains("kv_precision 'fp8'"))
+        let invalid = try withInvalidConfig(original.model)
+        #expect(try refusal { $0.model = invalid }.contains("model.config"))
+        #expect(try refusal { _ in } == "accepted")
+    }
+
+    /// `identity` with a config that does not validate (top_k 0).
+    private func withInvalidConfig(_ identity: ModelIdentity) throws -> ModelIdentity {
+        var object =
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(identity))
+            as? [String: Any] ?? [:]
+        var config = object["config"] as? [String: Any] ?? [:]
+        config["top_k"] = 0
+        object["config"] = config
+        return try JSONDecoder().decode(
+            ModelIdentity.self, from: JSONSerialization.data(withJSONObject: object))
+    }
+
     @Test func anInterruptedAppendLeavesTheMemoryAsItWas() throws {
         let fixture = try MemoryFixture()
         defer { fixture.directory.remove() }
