@@ -17,6 +17,7 @@ public final class DocumentMemoryWriter {
     public let directory: URL
     /// The session reading the documents.
     public let session: StreamingSession
+    /// Held, never read: other writers are refused until this writer goes.
     private let lock: DirectoryLock
     private let store: DiskKVStore
     private let identity: ModelIdentity
