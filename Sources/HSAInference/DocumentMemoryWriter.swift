@@ -231,6 +231,10 @@ public final class DocumentMemoryWriter {
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
             throw DocumentMemoryError.cannotWrite(path: url.path, reason: fileErrorReason(error))
         }
+        guard data.count >= bytes else {
+            throw DocumentMemoryError.cannotWrite(
+                path: url.path, reason: "holds \(data.count) bytes after \(bytes) were written")
+        }
         return data.withUnsafeBytes { raw in
             let written = UnsafeRawBufferPointer(rebasing: raw[..<bytes])
             return previous?.extended(to: written)
