@@ -28,7 +28,9 @@ let package = Package(
             name: "HSATrain",
             dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData", "HSAReport", "HSACUDA"]
         ),
-        .target(name: "HSAInference", dependencies: ["HSACore", "HSACPU", "HSAModel"]),
+        // HSAData for the byte tokens of the documents a document memory reads.
+        .target(
+            name: "HSAInference", dependencies: ["HSACore", "HSACPU", "HSAModel", "HSAData"]),
         .target(
             name: "HSAEval",
             dependencies: ["HSACore", "HSAData", "HSAModel", "HSAInference", "HSAReport"]),

@@ -26,7 +26,7 @@ public final class ChunkMemory {
         config: ModelConfig, storage: KVStorage, precision: KVPrecision = .fp32,
         accelerator: (any StreamingAccelerator)? = nil
     ) throws {
-        let recordFloats = 2 * config.chunkSize * config.nKvHeads * config.headDim
+        let recordFloats = Self.recordFloats(config: config)
         if let accelerator {
             store = try DeviceKVStore(
                 recordFloats: recordFloats, precision: precision, accelerator: accelerator)
@@ -39,6 +39,20 @@ public final class ChunkMemory {
             }
         }
         landmarkRows = RowWindow(width: config.resolvedRetrievalDim, capacity: 64)
+    }
+
+    /// A memory of the chunks already in `store`, with their `landmarks` (NC, NKV*DR) in host
+    /// memory (a restored session's; the caller checks that the counts agree).
+    init(config: ModelConfig, store: any KVStore, landmarks: [Float]) {
+        self.store = store
+        let width = config.resolvedRetrievalDim
+        landmarkRows = RowWindow(width: width, capacity: max(64, landmarks.count / width))
+        landmarkRows.restore(firstPosition: 0, rows: landmarks)
+    }
+
+    /// Elements of one chunk's key/value record: 2 * S * NKV * HS.
+    public static func recordFloats(config: ModelConfig) -> Int {
+        2 * config.chunkSize * config.nKvHeads * config.headDim
     }
 
     /// NC, chunks stored.

@@ -7,29 +7,31 @@ import HSACPU
     import Darwin
 #endif
 
-/// Records in a temporary file: appended with `pwrite`, read through a read-only memory map,
-/// so resident memory holds only the pages that retrieval actually touches.
+/// Records in a file: appended with `pwrite`, read through a read-only memory map, so
+/// resident memory holds only the pages that retrieval actually touches.
 ///
-/// The file is created in `directory` and unlinked at once: it lives exactly as long as its
-/// open descriptor, so it disappears on deinit and also when the process is interrupted or
-/// killed, and never leaves garbage behind.
+/// Either a temporary file, created in a directory and unlinked at once (it lives exactly as
+/// long as its open descriptor, so it disappears on deinit and also when the process is
+/// interrupted or killed, and never leaves garbage behind), or a named file that persists (a
+/// document memory's keys/values).
 public final class DiskKVStore: HostKVStore {
     /// Elements per chunk record: 2 * S * NKV * HS.
     public let recordFloats: Int
     /// How each element is stored.
     public let precision: KVPrecision
     /// Chunks stored.
-    public private(set) var chunkCount = 0
-    /// Path the (already unlinked) file was created at, for messages.
+    public private(set) var chunkCount: Int
+    /// Path of the file (for a temporary file: where it was created before being unlinked),
+    /// for messages.
     public let path: String
     private let descriptor: Int32
     private var mapping: UnsafeMutableRawPointer
     private var mappedBytes: Int
 
-    /// Creates the temporary file in `directory` (which must exist).
-    public init(recordFloats: Int, directory: URL, precision: KVPrecision = .fp32) throws {
-        self.recordFloats = recordFloats
-        self.precision = precision
+    /// Creates a temporary file in `directory` (which must exist).
+    public convenience init(recordFloats: Int, directory: URL, precision: KVPrecision = .fp32)
+        throws
+    {
         var template = Array(directory.appendingPathComponent("hsa-kv-XXXXXX").path.utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
             guard let base = buffer.baseAddress else { return -1 }
@@ -42,12 +44,48 @@ public final class DiskKVStore: HostKVStore {
                 path: directory.path, operation: "mkstemp", code: errno)
         }
         unlink(createdPath)
+        try self.init(
+            recordFloats: recordFloats, precision: precision, descriptor: fd, path: createdPath,
+            chunkCount: 0)
+    }
+
+    /// Opens the file at `file`, creating it if needed, as a store of its first
+    /// `keepingRecords` records; whatever follows them is cut off (what an interrupted writer
+    /// appended after the last records it vouched for). The file stays when the store goes.
+    public convenience init(
+        recordFloats: Int, file: URL, precision: KVPrecision, keepingRecords: Int
+    ) throws {
+        let fd = open(file.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw InferenceError.kvFile(path: file.path, operation: "open", code: errno)
+        }
+        let keptBytes = keepingRecords * recordFloats * precision.bytes
+        guard ftruncate(fd, off_t(keptBytes)) == 0 else {
+            let code = errno
+            close(fd)
+            throw InferenceError.kvFile(path: file.path, operation: "ftruncate", code: code)
+        }
+        try self.init(
+            recordFloats: recordFloats, precision: precision, descriptor: fd, path: file.path,
+            chunkCount: keepingRecords)
+    }
+
+    /// A store over the open file `descriptor` holding `chunkCount` records; closes the
+    /// descriptor when it throws.
+    private init(
+        recordFloats: Int, precision: KVPrecision, descriptor fd: Int32, path: String,
+        chunkCount: Int
+    ) throws {
+        self.recordFloats = recordFloats
+        self.precision = precision
+        self.chunkCount = chunkCount
         descriptor = fd
-        path = createdPath
+        self.path = path
         // An initial map, so `records` is always a valid address.
+        let stored = chunkCount * recordFloats * precision.bytes
         do {
             (mapping, mappedBytes) = try Self.map(
-                descriptor: fd, length: 1 << 20, path: createdPath)
+                descriptor: fd, length: max(stored, 1 << 20), path: path)
         } catch {
             close(fd)
             throw error
@@ -85,6 +123,14 @@ public final class DiskKVStore: HostKVStore {
             UnsafeRawPointer(buffer), bytes: chunks * recordBytes, at: chunkCount * recordBytes)
         chunkCount += chunks
         try mapStoredRecords()
+    }
+
+    /// Forces the records written so far onto the disk (`fsync`), before a document memory
+    /// vouches for them.
+    public func synchronize() throws {
+        guard fsync(descriptor) == 0 else {
+            throw InferenceError.kvFile(path: path, operation: "fsync", code: errno)
+        }
     }
 
     /// Unmaps the pages retrieval has touched (MADV_DONTNEED on a shared file map drops them

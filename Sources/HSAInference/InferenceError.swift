@@ -8,11 +8,18 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case emptyContext
     /// A system call on the key/value file failed.
     case kvFile(path: String, operation: String, code: Int32)
+    /// A key/value file holds fewer bytes than the records it is opened for.
+    case kvFileShort(path: String, bytes: Int, neededBytes: Int)
     /// The chunk memory of a prompt would not fit (see `MemoryPlan`).
     case insufficientSpace(resource: String, neededBytes: Int, availableBytes: Int, tokens: Int)
     /// The chunk memory's key/value store cannot be read by the backend that runs the session
     /// (a device store with the CPU backend, or the reverse).
     case storeNotReadable(store: String)
+    /// Snapshots are taken and restored on the CPU backend only.
+    case snapshotNeedsCPU
+    /// A snapshot that is not the state of a session of this model (`reason` says what
+    /// disagrees).
+    case snapshotMismatch(reason: String)
 
     /// The message, naming the file or token, with a hint where one is known.
     public var description: String {
@@ -24,7 +31,11 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
             return "logits requested before any token; hint: prefill at least one token (BOS)"
         case .kvFile(let path, let operation, let code):
             return "\(path): \(operation) failed (\(String(cString: strerror(code)))); "
-                + "hint: check free space and permissions of the --kv-path directory"
+                + "hint: check free space and permissions of its directory (--kv-path, or "
+                + "the document memory's)"
+        case .kvFileShort(let path, let bytes, let needed):
+            return "\(path): holds \(bytes) bytes, its records need \(needed); the file was "
+                + "truncated"
         case .insufficientSpace(let resource, let needed, let available, let tokens):
             return "a \(tokens)-token prompt needs \(megabytes(needed)) of \(resource) for its "
                 + "chunk memory, \(megabytes(available)) available; hint: use --kv-store disk "
@@ -33,6 +44,11 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
             return "the chunk memory's \(store) cannot be read by the current backend "
                 + "(expected a host store for the CPU, a device store for an accelerator); "
                 + "hint: create the session after setting ComputeBackends.current"
+        case .snapshotNeedsCPU:
+            return "streaming snapshots (document memories) run on the CPU backend only for "
+                + "now; hint: use --backend cpu"
+        case .snapshotMismatch(let reason):
+            return "the streaming snapshot does not fit the model: \(reason)"
         }
     }
 }

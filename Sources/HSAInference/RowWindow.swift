@@ -77,6 +77,18 @@ final class RowWindow {
         count = n
     }
 
+    /// Replaces the rows by `values` (whole rows, host memory), the first at `position`.
+    func restore(firstPosition position: Int, rows values: [Float]) {
+        reset(firstPosition: position)
+        values.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            append(base, rows: values.count / width)
+        }
+    }
+
+    /// The kept rows, copied into an array (the window must live in host memory).
+    var hostRows: [Float] { Array(UnsafeBufferPointer(start: rows, count: count * width)) }
+
     /// Empties the window; the next row will sit at `position`.
     func reset(firstPosition position: Int) {
         head = 0

@@ -31,8 +31,8 @@ public final class StreamingSession {
     public let config: ModelConfig
     /// The chunk memory (nil unless `attention` is `hsa`).
     public let memory: ChunkMemory?
-    /// Tokens consumed so far (prefill and decode).
-    public private(set) var position = 0
+    /// Tokens consumed so far (prefill and decode); internal(set) for `init(restoring:)`.
+    public internal(set) var position = 0
     /// Largest block run through the layers at once (bounds the scratch memory).
     public let maxBlock: Int
 
@@ -40,34 +40,43 @@ public final class StreamingSession {
     private var layer: StreamingLayer
     /// The ops' backend (the layer's).
     private var backend: any ComputeBackend { layer.backend }
-    private let lowerStates: [LayerState]
+    /// Internal, like `middle` and `pendingChunk`: `StreamingSession+Snapshot` saves and
+    /// restores them.
+    let lowerStates: [LayerState]
     private var upperStates: [LayerState] = []
     /// Whether `upperStates` and `lastLogits` reflect every consumed token.
     private var upperCurrent = false
     private var lastLogits: [Float] = []
     /// The tail of H needed by the upper decoder, (·, C).
-    private let middle: RowWindow
+    let middle: RowWindow
     /// H rows of the current incomplete chunk, (< S, C).
-    private let pendingChunk: RowWindow
+    let pendingChunk: RowWindow
 
     /// A session at position 0; keys/values of the chunk memory go where `storage` says, in
     /// `precision` (bf16 halves their size but is no longer exact). `maxBlock` caps the rows
     /// processed at once (prefill splits larger blocks).
-    public init(
+    public convenience init(
         model: LanguageModel, storage: KVStorage = .ram, precision: KVPrecision = .fp32,
         maxBlock: Int = 1024
     ) throws {
-        self.model = model
-        config = model.config
-        weights = model.inferenceWeights
         let layer = StreamingLayer(config: model.config)
-        self.layer = layer
-        self.maxBlock = max(1, maxBlock)
-        memory =
+        let memory =
             model.config.usesHSA
             ? try ChunkMemory(
                 config: model.config, storage: storage, precision: precision,
                 accelerator: layer.accelerator) : nil
+        self.init(model: model, layer: layer, memory: memory, maxBlock: maxBlock)
+    }
+
+    /// A session at position 0 running `layer`, with `memory` as its chunk memory (nil unless
+    /// `attention` is `hsa`).
+    init(model: LanguageModel, layer: StreamingLayer, memory: ChunkMemory?, maxBlock: Int) {
+        self.model = model
+        config = model.config
+        weights = model.inferenceWeights
+        self.layer = layer
+        self.maxBlock = max(1, maxBlock)
+        self.memory = memory
         lowerStates = (0..<model.config.nLowerLayers).map { _ in
             LayerState(config: model.config, firstPosition: 0)
         }

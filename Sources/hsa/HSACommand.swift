@@ -9,8 +9,8 @@ struct HSACommand: ParsableCommand {
         abstract: "Train, run and evaluate language models with hierarchical sparse attention.",
         version: "0.1.0",
         subcommands: [
-            Train.self, Generate.self, Complete.self, Eval.self, BitsPerByte.self, Compare.self,
-            Inspect.self, Export.self,
+            Train.self, Generate.self, Complete.self, MemoryCommand.self, Ask.self, Eval.self,
+            BitsPerByte.self, Compare.self, Inspect.self, Export.self,
             DataCommand.self, Bench.self, Doctor.self, Selftest.self,
         ])
 

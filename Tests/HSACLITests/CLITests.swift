@@ -379,7 +379,8 @@ import Testing
 
     @Test func helpListsTheCommands() throws {
         let help = try Self.hsa(["--help"])
-        for command in ["train", "generate", "inspect", "data", "bench", "doctor"] {
+        for command in ["train", "generate", "memory", "ask", "inspect", "data", "bench", "doctor"]
+        {
             #expect(help.output.contains(command), "\(command)")
         }
     }
