@@ -27,12 +27,7 @@ struct Ask: ParsableCommand {
 
     func run() throws {
         var promptBytes = Data((prompt ?? "").utf8)
-        if let promptFile {
-            try requireInputFile(promptFile, option: "--prompt-file")
-            promptBytes =
-                promptFile == "-"
-                ? FileHandle.standardInput.readDataToEndOfFile() : try readFile(promptFile)
-        }
+        if let promptFile { promptBytes = try readPromptFile(promptFile) }
         try device.install()
         let memory = try DocumentMemory(at: URL(fileURLWithPath: self.memory))
         let checkpoint = try memory.checkpoint(given: model.map { URL(fileURLWithPath: $0) })

@@ -24,12 +24,7 @@ extension HSACommand {
         func run() throws {
             let promptText: String
             if let promptFile {
-                try requireInputFile(promptFile, option: "--prompt-file")
-                let data =
-                    promptFile == "-"
-                    ? FileHandle.standardInput.readDataToEndOfFile()
-                    : try readFile(promptFile)
-                promptText = String(decoding: data, as: UTF8.self)
+                promptText = String(decoding: try readPromptFile(promptFile), as: UTF8.self)
             } else {
                 promptText = prompt ?? ""
             }
