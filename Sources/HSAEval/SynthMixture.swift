@@ -130,16 +130,15 @@ public enum SynthMixture {
     ) throws {
         let tokenizer = ByteTokenizer()
         try tokenizer.save(to: directory.appendingPathComponent("tokenizer.json"))
-        var tokens: [Int] = []
-        for name in manifest.shards {
-            tokens.append(
-                try TokenShardReader(url: directory.appendingPathComponent(name)).tokenCount)
+        let shards = try manifest.shards.map { name in
+            let url = directory.appendingPathComponent(name)
+            return DataManifest.Shard(
+                trainFile: name, tokens: try TokenShardReader(url: url).tokenCount,
+                sha256: try SHA256.fileHex(at: url))
         }
-        // Format 1: the shards carry no checksums.
         let data = DataManifest(
-            trainShards: zip(manifest.shards, tokens).map { .init(trainFile: $0, tokens: $1) },
-            tokenizer: .init(tokenizer), shardTokens: shardTokens,
-            trainTokens: tokens.reduce(0, +), version: 1)
+            trainShards: shards, tokenizer: .init(tokenizer), shardTokens: shardTokens,
+            trainTokens: shards.map(\.tokens).reduce(0, +))
         try data.write(to: directory)
     }
 }

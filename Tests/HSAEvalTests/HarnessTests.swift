@@ -220,5 +220,9 @@ import Testing
         }
         #expect(tokens == manifest.tokens && masked == manifest.answerTokens)
         #expect(masked < tokens / 20)
+        // What `hsa train` reads: format 2, every shard checksummed, no warning.
+        let training = try DataManifest.load(from: directory.url)
+        #expect(training.version == 2 && training.shards.allSatisfy { $0.sha256 != nil })
+        #expect(try training.verifyShards(in: directory.url) == nil)
     }
 }

@@ -39,8 +39,8 @@ extension DataManifest {
 
 extension DataManifest.Shard {
     /// A train shard written without a checksum (manifest format 1).
-    public init(trainFile file: String, tokens: Int) {
-        self.init(file: file, split: .train, tokens: tokens, sha256: nil)
+    public init(trainFile file: String, tokens: Int, sha256: String? = nil) {
+        self.init(file: file, split: .train, tokens: tokens, sha256: sha256)
     }
 }
 
