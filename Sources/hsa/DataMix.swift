@@ -32,6 +32,14 @@ extension HSACommand {
         var drillPassages: Int = 2
         @Option(help: "Tokens per repeated passage.")
         var drillPassageLength: Int = 128
+        @Option(
+            help: """
+                Near repeats per copy drill: the tokens just read, repeated at once inside \
+                the text (copying within the sliding window, learned before far copies).
+                """)
+        var drillNearPassages: Int = 0
+        @Option(help: "Tokens per near repeat.")
+        var drillNearLength: Int = 32
         @Option var seed: UInt64 = 0
         @Option(help: "Output directory.")
         var out: String = "data/mix"
@@ -42,16 +50,19 @@ extension HSACommand {
 
             try requireOutputDirectory(out, option: "--out")
             let parsed = try sources.map(DataMixer.Source.init(argument:))
-            guard (0...1).contains(copyDrill), drillPassages > 0, drillPassageLength > 0 else {
+            guard (0...1).contains(copyDrill), drillPassages > 0, drillPassageLength > 0,
+                drillNearPassages >= 0, drillNearLength > 0
+            else {
                 throw ValidationError(
-                    "--copy-drill must be in [0, 1]; --drill-passages and "
-                        + "--drill-passage-length > 0")
+                    "--copy-drill must be in [0, 1]; --drill-passages, --drill-passage-length "
+                        + "and --drill-near-length > 0; --drill-near-passages >= 0")
             }
             let drill =
                 copyDrill > 0
                 ? CopyDrill(
                     fraction: copyDrill, passages: drillPassages,
-                    passageLength: drillPassageLength)
+                    passageLength: drillPassageLength, nearPassages: drillNearPassages,
+                    nearPassageLength: drillNearLength)
                 : nil
             let summary = try DataMixer.mix(
                 sources: parsed, segmentLength: segmentLength, totalTokens: tokens, seed: seed,

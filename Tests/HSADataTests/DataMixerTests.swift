@@ -152,6 +152,37 @@ import Testing
         #expect(drill.apply(to: Array(tokens[0..<20]), separator: 10, generator: &generator) == nil)
     }
 
+    @Test func nearRepeatsFollowTheTextJustReadAndKeepTheLength() throws {
+        let drill = CopyDrill(
+            fraction: 1, passages: 1, passageLength: 8, sourceFraction: 0.5, nearPassages: 3,
+            nearPassageLength: 5)
+        let tokens = [bos] + (0..<199).map { Int32($0 % 200) }  // 200 tokens, all distinct
+        var generator = SplitMix64(seed: 5)
+        let result = try #require(drill.apply(to: tokens, separator: 255, generator: &generator))
+        #expect(result.tokens.count == 200 && result.mask.count == 200)
+        // Every separator but the far repeat's is followed by the 5 tokens right before it.
+        let separators = result.tokens.indices.filter { result.tokens[$0] == 255 }
+        #expect(separators.count == 4)
+        for at in separators.dropLast() {
+            #expect(
+                Array(result.tokens[(at + 1)..<(at + 6)]) == Array(result.tokens[(at - 5)..<at]))
+        }
+        // Outside the repeats the text is the original, in order.
+        var text: [Int32] = []
+        var index = 0
+        while index < separators.last! {
+            if separators.contains(index) {
+                index += 6
+            } else {
+                text.append(result.tokens[index]); index += 1
+            }
+        }
+        #expect(text == Array(tokens[0..<text.count]))
+        #expect(
+            CopyDrill(fraction: 1, passages: 1, passageLength: 8, nearPassages: 2)
+                .apply(to: Array(tokens[0..<40]), separator: 255, generator: &generator) == nil)
+    }
+
     @Test func mixerDrillsOnlyPlainText() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -8,7 +8,8 @@
 # result folder and log) and model-NAME.tar (config, tokenizer, bf16 weights) per run.
 # Knobs: OUT (required); RUN_NAMES (';'-separated, default every run-* in WORK);
 #   UNSEEN_LENGTHS [4K,16K,64K]; RULER_LENGTHS [4K,16K]; SAMPLES [10]; POSITIONS
-#   [1K,4K,16K,64K,256K]; BUDGET_S [560]; EXPORT (1: export the models) [1]; BACKEND [cuda]
+#   [1K,4K,16K,64K,256K]; REPEATS repeat-probe distances [16,1K,4K,64K]; BUDGET_S [560];
+#   EXPORT (1: export the models) [1]; BACKEND [cuda]
 set -u
 : "${OUT:?OUT must name the output directory}"
 W=${WORK:-/tmp/real-work}
@@ -16,6 +17,7 @@ UNSEEN_LENGTHS=${UNSEEN_LENGTHS:-4K,16K,64K}
 RULER_LENGTHS=${RULER_LENGTHS:-4K,16K}
 SAMPLES=${SAMPLES:-10}
 POSITIONS=${POSITIONS:-1K,4K,16K,64K,256K}
+REPEATS=${REPEATS:-16,1K,4K,64K}
 BUDGET_S=${BUDGET_S:-560}
 HSA=$W/hsa
 T0=$(date +%s)
@@ -38,6 +40,7 @@ for NAME in "${NAMES[@]}"; do
         left() { echo $(( BUDGET_S - $(since) )); }
         HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" bpb --backend "${BACKEND:-cuda}" --model "$CK" \
             --concatenate data/heldout/*.txt --positions "$POSITIONS" --window 256 \
+            --repeat-distances "$REPEATS" \
             --out "$E/bpb" > "$E/bpb.log" 2>&1
         HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" eval --backend "${BACKEND:-cuda}" --model "$CK" \
             --suite unseen --lengths "$UNSEEN_LENGTHS" --samples "$SAMPLES" --data data \
@@ -53,7 +56,7 @@ wait "${PIDS[@]}"
 for NAME in "${NAMES[@]}"; do
     E=$W/eval/$NAME
     echo "== $NAME"
-    tail -7 "$E/bpb.log"; tail -8 "$E/unseen.log"; tail -8 "$E/ruler.log"
+    tail -13 "$E/bpb.log"; tail -8 "$E/unseen.log"; tail -8 "$E/ruler.log"
     CK=$(ls -d "$W/run-$NAME"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
     if [ "${EXPORT:-1}" = 1 ] && [ -n "$CK" ]; then
         "$HSA" export --model "$CK" --out "$W/export/$NAME" > /dev/null \

@@ -15,14 +15,17 @@
 #   BUDGET_S     seconds from the start until training must stop [560]
 #   RUNS         ';'-separated runs NAME|FLAGS[|PARENT]: extra `hsa train` flags on top of
 #                BASE_FLAGS and the options below (the last of a repeated option wins);
-#                with PARENT, start from run PARENT's newest checkpoint instead
-#                (--init-from, fresh optimizer; BASE_FLAGS are then not applied)
+#                with PARENT, start from run PARENT's newest checkpoint instead, or from
+#                PARENT itself when it is a model folder (--init-from, fresh optimizer;
+#                BASE_FLAGS are then not applied); .carry/model-*.tar.xz unpack to $WORK/init/
 #                ["hsa|;swa|--attention swa"]
 #   BASE_FLAGS   model flags of every run without a parent
 #                ["--preset small --window 128 --fusion softmax"]
 #   STEPS [6000]; BATCH [8]; SEQ [4096]; LR [1e-3]; WARMUP [300]
 #   TASK_SAMPLES varied task samples [24000]; TEXT_WEIGHT, TASK_WEIGHT token shares [0.8, 0.2]
 #   COPY_DRILL   fraction of prose segments made copy drills [0.3]
+#   DRILL_PASSAGES, DRILL_LENGTH  passages per drill and their length in tokens [2, 128]
+#   DRILL_NEAR, DRILL_NEAR_LENGTH near repeats per drill and their length [0, 32]
 #   MIX_TOKENS   tokens in the mixture [220000000]
 #   BACKEND      cuda, or cpu for a dry run on any machine [cuda]
 set -u
@@ -39,6 +42,10 @@ TASK_SAMPLES=${TASK_SAMPLES:-24000}
 TEXT_WEIGHT=${TEXT_WEIGHT:-0.8}
 TASK_WEIGHT=${TASK_WEIGHT:-0.2}
 COPY_DRILL=${COPY_DRILL:-0.3}
+DRILL_PASSAGES=${DRILL_PASSAGES:-2}
+DRILL_LENGTH=${DRILL_LENGTH:-128}
+DRILL_NEAR=${DRILL_NEAR:-0}
+DRILL_NEAR_LENGTH=${DRILL_NEAR_LENGTH:-32}
 MIX_TOKENS=${MIX_TOKENS:-220000000}
 BACKEND=${BACKEND:-cuda}
 DEVICE_FLAGS=(--backend "$BACKEND")
@@ -68,9 +75,15 @@ if [ ! -f "$W/mix/manifest.json" ]; then
         || { cat "$W/meta/tasks.log"; exit 1; }
     tail -1 "$W/meta/tasks.log"
     "$HSA" data mix "$W/text:$TEXT_WEIGHT" "$W/tasks:$TASK_WEIGHT" --segment-length "$SEQ" \
-        --copy-drill "$COPY_DRILL" --tokens "$MIX_TOKENS" --out "$W/mix" \
+        --copy-drill "$COPY_DRILL" --drill-passages "$DRILL_PASSAGES" \
+        --drill-passage-length "$DRILL_LENGTH" --drill-near-passages "$DRILL_NEAR" \
+        --drill-near-length "$DRILL_NEAR_LENGTH" --tokens "$MIX_TOKENS" --out "$W/mix" \
         > "$W/meta/mix.log" 2>&1 || { cat "$W/meta/mix.log"; exit 1; }
     cp "$W/mix/mix.json" "$W/tasks/synth.json" "$W/meta/"
+    mkdir -p "$W/init"
+    for model in .carry/model-*.tar.xz; do
+        [ -f "$model" ] && { tar -xJf "$model" -C "$W/init" || exit 1; }
+    done
     echo "[$(since)s] mixture ready"
 fi
 
@@ -84,7 +97,8 @@ for entry in "${RUN_LIST[@]}"; do
     MODEL_FLAGS=$BASE_FLAGS
     INIT=()
     if [ -n "${PARENT:-}" ]; then
-        CK=$(ls -d "$W/run-$PARENT"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
+        CK=$PARENT
+        [ -d "$CK" ] || CK=$(ls -d "$W/run-$PARENT"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
         [ -n "$CK" ] || { echo "run $NAME: parent $PARENT has no checkpoint"; continue; }
         MODEL_FLAGS=""
         INIT=(--init-from "$CK")

@@ -8,6 +8,12 @@ import HSACore
 /// The segment keeps its length: its text is shortened by what the repeats add. Passages come
 /// from the first `sourceFraction` of the text, so they sit at least
 /// `(1 - sourceFraction) · length` tokens before their repeat.
+///
+/// Near repeats are the first step of the same skill: at `nearPassages` random points inside
+/// the text, the `nearPassageLength` tokens just read are repeated at once, close enough for
+/// a sliding window to copy them. A model learns to copy nearby (induction) before it learns
+/// to copy from far back, and a language model trained on prose alone may not learn it at
+/// all within a short budget.
 public struct CopyDrill: Codable, Sendable, Equatable {
     /// Fraction of text segments that become drills, in [0, 1].
     public var fraction: Double
@@ -17,15 +23,21 @@ public struct CopyDrill: Codable, Sendable, Equatable {
     public var passageLength: Int
     /// Passages are taken from this leading fraction of the text.
     public var sourceFraction: Double
+    /// Repeats of the text just read, inserted inside the text.
+    public var nearPassages: Int
+    /// Tokens per near repeat.
+    public var nearPassageLength: Int
 
     public init(
         fraction: Double, passages: Int = 2, passageLength: Int = 128,
-        sourceFraction: Double = 0.6
+        sourceFraction: Double = 0.6, nearPassages: Int = 0, nearPassageLength: Int = 32
     ) {
         self.fraction = fraction
         self.passages = passages
         self.passageLength = passageLength
         self.sourceFraction = sourceFraction
+        self.nearPassages = nearPassages
+        self.nearPassageLength = nearPassageLength
     }
 
     /// The drill version of `tokens` (BOS first), or nil when the segment is too short for
@@ -37,11 +49,26 @@ public struct CopyDrill: Codable, Sendable, Equatable {
     func apply(
         to tokens: [Int32], separator: Int32, generator: inout SplitMix64
     ) -> (tokens: [Int32], mask: [UInt8])? {
-        let added = passages * (passageLength + 1)
-        let textLength = tokens.count - added
+        let nearAdded = nearPassages * (nearPassageLength + 1)
+        let textLength = tokens.count - passages * (passageLength + 1) - nearAdded
         let sourceEnd = Int(Double(textLength) * sourceFraction)
         guard passages > 0, passageLength > 0, sourceEnd > passageLength + 1 else { return nil }
-        var result = Array(tokens[0..<textLength])
+        guard nearPassages == 0 || (nearPassageLength > 0 && textLength > nearPassageLength + 1)
+        else { return nil }
+        // Near repeats follow the text read so far at sorted cut points.
+        let cuts = (0..<nearPassages).map { _ in
+            nearPassageLength + 1 + generator.nextIndex(below: textLength - nearPassageLength)
+        }.sorted()
+        var result: [Int32] = []
+        result.reserveCapacity(tokens.count)
+        var copied = 0
+        for cut in cuts {
+            result += tokens[copied..<cut]
+            result.append(separator)
+            result += tokens[(cut - nearPassageLength)..<cut]
+            copied = cut
+        }
+        result += tokens[copied..<textLength]
         for _ in 0..<passages {
             // Passages start after the BOS and end inside the source part.
             let start = 1 + generator.nextIndex(below: sourceEnd - passageLength - 1)
