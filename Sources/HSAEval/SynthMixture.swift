@@ -86,6 +86,15 @@ public enum SynthMixture {
         var manifest = Manifest(
             shards: [], samples: 0, tokens: 0, answerTokens: 0, samplesPerTask: [:])
         var writer: TokenShardWriter?
+        var finished: [DataManifest.Shard] = []
+        // Each shard's record comes from its writer, which hashed the file as it finished it.
+        func finishShard() throws {
+            guard let current = writer, let name = manifest.shards.last else { return }
+            try current.finish()
+            finished.append(
+                .init(trainFile: name, tokens: current.tokenCount, sha256: current.sha256))
+            writer = nil
+        }
         for number in 0..<count {
             defer { progress?.update(completed: number + 1) }
             let made: EvalSample
@@ -108,34 +117,25 @@ public enum SynthMixture {
             manifest.tokens += tokens.count
             manifest.answerTokens += mask.reduce(0) { $0 + Int($1) }
             manifest.samplesPerTask[made.task, default: 0] += 1
-            if current.tokenCount >= shardTokens {
-                try current.finish()
-                writer = nil
-            }
+            if current.tokenCount >= shardTokens { try finishShard() }
         }
-        try writer?.finish()
+        try finishShard()
         progress?.finish()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(
             try encoder.encode(manifest), to: directory.appendingPathComponent("synth.json"))
-        try writeTrainingManifest(manifest, shardTokens: shardTokens, to: directory)
+        try writeTrainingManifest(shards: finished, shardTokens: shardTokens, to: directory)
         return manifest
     }
 
     /// `manifest.json` (``DataManifest``'s fields; every shard in the train split, no
     /// documents) and `tokenizer.json` (byte tokenizer), what `hsa train` reads.
     static func writeTrainingManifest(
-        _ manifest: Manifest, shardTokens: Int, to directory: URL
+        shards: [DataManifest.Shard], shardTokens: Int, to directory: URL
     ) throws {
         let tokenizer = ByteTokenizer()
         try tokenizer.save(to: directory.appendingPathComponent("tokenizer.json"))
-        let shards = try manifest.shards.map { name in
-            let url = directory.appendingPathComponent(name)
-            return DataManifest.Shard(
-                trainFile: name, tokens: try TokenShardReader(url: url).tokenCount,
-                sha256: try SHA256.fileHex(at: url))
-        }
         let data = DataManifest(
             trainShards: shards, tokenizer: .init(tokenizer), shardTokens: shardTokens,
             trainTokens: shards.map(\.tokens).reduce(0, +))
