@@ -6,8 +6,8 @@ extension DataManifest {
     /// every listed shard exists with the listed token count, a vocabulary no larger than the
     /// manifest's tokenizer and the listed SHA-256, and no `train-`/`val-` shard is left
     /// unlisted (the loader reads every shard file it finds, so an unlisted one would be
-    /// trained on unseen). Reads every shard once for its checksum (the token scan is
-    /// `TokenShardReader`'s).
+    /// trained on unseen). Reads every shard once for its checksum, the shards side by side
+    /// (hashing is bound by one core per file; the token scan is `TokenShardReader`'s).
     /// - Returns: a one-line warning when the manifest predates checksums (format 1): its
     ///   shards are then checked by header only.
     /// - Throws: ``DataLoaderError/manifestMismatch(file:reason:)`` naming the shard.
@@ -47,12 +47,25 @@ extension DataManifest {
                     reason: "vocabulary size \(reader.vocabularySize) exceeds the tokenizer's "
                         + "\(tokenizer.vocabSize) in \(Self.fileName)")
             }
-            try verifyChecksum(of: shard, at: url)
         }
+        try verifyChecksums(in: directory)
         guard shards.contains(where: { $0.sha256 == nil }) else { return nil }
         return "warning: \(directory.appendingPathComponent(Self.fileName).path) lists no "
             + "checksums (written before format 2): shards checked by size and header only; "
             + "prepare the data again to add them"
+    }
+
+    /// Compares every shard's SHA-256 with the listed one (where one is listed), hashing the
+    /// shards concurrently; throws the first shard's error in manifest order.
+    private func verifyChecksums(in directory: URL) throws {
+        var errors = [Error?](repeating: nil, count: shards.count)
+        errors.withUnsafeMutableBufferPointer { slots in
+            parallelFor(shards.count) { index in
+                let url = directory.appendingPathComponent(shards[index].file)
+                do { try verifyChecksum(of: shards[index], at: url) } catch { slots[index] = error }
+            }
+        }
+        if let first = errors.lazy.compactMap({ $0 }).first { throw first }
     }
 
     /// Compares a shard's SHA-256 with the listed one, when one is listed.
