@@ -10,8 +10,10 @@ import HSACore
 /// `(1 - sourceFraction) · length` tokens before their repeat.
 ///
 /// Near repeats are the first step of the same skill: at `nearPassages` random points inside
-/// the text, the `nearPassageLength` tokens just read are repeated at once, close enough for
-/// a sliding window to copy them. A model learns to copy nearby (induction) before it learns
+/// the text, a passage of `nearPassageLength` tokens that ended at most that many tokens
+/// earlier is repeated, close enough for a sliding window to copy it. The random gap keeps
+/// the copy distance from being a constant, which a model could learn as a fixed offset
+/// instead of finding the passage by its content. A model learns to copy nearby (induction) before it learns
 /// to copy from far back, and a language model trained on prose alone may not learn it at
 /// all within a short budget.
 public struct CopyDrill: Codable, Sendable, Equatable {
@@ -55,7 +57,8 @@ public struct CopyDrill: Codable, Sendable, Equatable {
         guard passages > 0, passageLength > 0, sourceEnd > passageLength + 1 else { return nil }
         guard nearPassages == 0 || (nearPassageLength > 0 && textLength > nearPassageLength + 1)
         else { return nil }
-        // Near repeats follow the text read so far at sorted cut points.
+        // Near repeats follow the text read so far at sorted cut points; each copies the
+        // passage that ends `gap` tokens before its cut (gap < nearPassageLength).
         let cuts = (0..<nearPassages).map { _ in
             nearPassageLength + 1 + generator.nextIndex(below: textLength - nearPassageLength)
         }.sorted()
@@ -63,9 +66,12 @@ public struct CopyDrill: Codable, Sendable, Equatable {
         result.reserveCapacity(tokens.count)
         var copied = 0
         for cut in cuts {
+            let end =
+                cut
+                - min(generator.nextIndex(below: nearPassageLength), cut - 1 - nearPassageLength)
             result += tokens[copied..<cut]
             result.append(separator)
-            result += tokens[(cut - nearPassageLength)..<cut]
+            result += tokens[(end - nearPassageLength)..<end]
             copied = cut
         }
         result += tokens[copied..<textLength]
