@@ -105,7 +105,7 @@ struct ServerLimitTests {
     @Test("A client that does not finish its request in time gets 408 and is closed")
     func slowClient() async throws {
         var limits = ServerLimits()
-        limits.readTimeout = 0.3
+        limits.readTimeout = 1
         try await withServer(limits: limits) { fixture in
             let port = fixture.port
             let raw = try await onThread {
