@@ -7,9 +7,13 @@ let package = Package(
     products: [
         .library(name: "HSA", targets: ["HSA"]),
         .executable(name: "hsa", targets: ["hsa"]),
+        .executable(name: "hsa-serve", targets: ["hsa-serve"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Only HSAServer (hsa-serve) uses it: plain NIOHTTP1, not a web framework, so the
+        // first build pays for NIOCore/NIOPosix/NIOHTTP1 alone.
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // The only C target: OpenBLAS's CBLAS interface, found through pkg-config.
@@ -49,11 +53,27 @@ let package = Package(
                 "HSACore", "HSAReport", "HSACPU", "HSAModel", "HSATrain", "HSAInference", "HSACUDA",
             ]),
         .target(name: "HSATestSupport", dependencies: ["HSACore", "HSACPU", "HSAModel"]),
+        // The OpenAI-compatible HTTP server of hsa-serve (docs/SERVER.md); `hsa` does not link it.
+        .target(
+            name: "HSAServer",
+            dependencies: [
+                "HSACore", "HSACPU", "HSAModel", "HSAData", "HSAInference", "HSACUDA",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .executableTarget(
             name: "hsa",
             dependencies: [
                 "HSA", "HSADiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "hsa-serve",
+            dependencies: [
+                "HSAServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "HSACoreTests", dependencies: ["HSACore", "HSATestSupport"]),
@@ -70,6 +90,7 @@ let package = Package(
         .testTarget(name: "HSAEvalTests", dependencies: ["HSA", "HSATestSupport"]),
         .testTarget(
             name: "HSACUDATests", dependencies: ["HSA", "HSACore", "HSACUDA", "HSATestSupport"]),
+        .testTarget(name: "HSAServerTests", dependencies: ["HSA", "HSAServer", "HSATestSupport"]),
         // Runs the built `hsa` binary; imports no module of the package.
         .testTarget(name: "HSACLITests", dependencies: ["HSACore"]),
     ]

@@ -6,3 +6,9 @@ if ! pkg-config --exists openblas 2>/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev pkg-config >/dev/null
 fi
+# The official OpenAI client, for scripts/serve_check.py (test.sh skips that check, saying so,
+# when it cannot be installed: no pip, no network).
+if command -v python3 >/dev/null && ! python3 -c "import openai" 2>/dev/null; then
+    python3 -m pip install -q openai >/dev/null 2>&1 \
+        || echo "could not install the openai Python package (pip); serve_check.py will be skipped"
+fi

@@ -17,5 +17,12 @@ if [ "$status" -ne 0 ]; then
     echo "swift test failed with status $status"
     exit "$status"
 fi
+# hsa-serve end to end with the official openai client and curl (scripts/serve_check.py).
+if command -v python3 >/dev/null && command -v curl >/dev/null \
+    && python3 -c "import openai" 2>/dev/null; then
+    python3 scripts/serve_check.py
+else
+    echo "skipping scripts/serve_check.py: python3, curl or the openai package is missing"
+fi
 swift build -c release --static-swift-stdlib --product hsa
 echo "static release binary: $(stat -c %s .build/release/hsa) bytes"

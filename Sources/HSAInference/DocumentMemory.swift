@@ -87,7 +87,20 @@ public struct DocumentMemory: Sendable {
             throw InferenceError.snapshotNeedsCPU
         }
         try requireModel(identity, config: model.config)
-        let snapshot = try verifiedSnapshot()
+        return try session(model: model, restoring: verifiedSnapshot(), maxBlock: maxBlock)
+    }
+
+    /// A question session like `session(model:identity:maxBlock:)` from a snapshot that
+    /// `verifiedSnapshot()` returned earlier, for a caller that checked the files and the
+    /// model once and opens many sessions (`hsa-serve`: one per request). Only the keys/values
+    /// file is mapped again (copy-on-write, as `manifest` recorded it).
+    /// - Throws: `DocumentMemoryError`, `InferenceError`.
+    public func session(
+        model: LanguageModel, restoring snapshot: StreamingSnapshot, maxBlock: Int = 4096
+    ) throws -> StreamingSession {
+        guard !(ComputeBackends.current is any StreamingAccelerator) else {
+            throw InferenceError.snapshotNeedsCPU
+        }
         let store =
             config.usesHSA
             ? try CopyOnWriteKVStore(

@@ -49,7 +49,7 @@ struct BitsPerByte: ParsableCommand {
         let distances = try repeatDistances.map(ContextLength.parseList) ?? []
         let directory = URL(fileURLWithPath: model)
         let network = try LanguageModel.load(from: directory)
-        let tokenizer = try loadTokenizer(directory: directory)
+        let tokenizer = try TokenizerLoader.load(checkpoint: directory)
         var texts = try documents.map { String(decoding: try readFile($0), as: UTF8.self) }
         var names = documents
         if concatenate {

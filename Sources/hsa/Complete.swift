@@ -50,7 +50,8 @@ struct Complete: ParsableCommand {
         let directory = URL(fileURLWithPath: model)
         let network = try LanguageModel.load(from: directory)
         try sampling.check(vocabularySize: network.config.vocabSize)
-        guard let tokenizer = try loadTokenizer(directory: directory) as? ByteTokenizer else {
+        guard let tokenizer = try TokenizerLoader.load(checkpoint: directory) as? ByteTokenizer
+        else {
             throw UserError("\(model): complete streams byte-level prompts only")
         }
         let precision = KVPrecision(rawValue: kvPrecision) ?? .fp32

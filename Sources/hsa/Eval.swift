@@ -149,7 +149,7 @@ extension HSACommand {
                         factor: yarnFactor,
                         originalLength: yarnOriginalLength ?? config.maxTrainLen)
                 }
-                let tokenizer = try loadTokenizer(directory: directory)
+                let tokenizer = try TokenizerLoader.load(checkpoint: directory)
                 guard tokenizer is ByteTokenizer else {
                     throw UserError(
                         "\(path): hsa eval builds contexts in byte tokens; this checkpoint has a "

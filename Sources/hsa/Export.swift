@@ -34,7 +34,7 @@ struct Export: ParsableCommand {
         let network = try LanguageModel.load(from: source)
         let target = URL(fileURLWithPath: out)
         try network.save(to: target, maxShardBytes: maxShardSize, dtype: stored)
-        try loadTokenizer(directory: source).save(
+        try TokenizerLoader.load(checkpoint: source).save(
             to: target.appendingPathComponent("tokenizer.json"))
         Terminal.printLine(
             "wrote \(network.layout.totalCount) parameters as \(dtype) to \(out)")

@@ -31,7 +31,7 @@ extension HSACommand {
             let directory = URL(fileURLWithPath: model)
             let network = try LanguageModel.load(from: directory)
             try sampling.check(vocabularySize: network.config.vocabSize)
-            let tokenizer = try loadTokenizer(directory: directory)
+            let tokenizer = try TokenizerLoader.load(checkpoint: directory)
             let promptTokens = [tokenizer.bos] + tokenizer.encode(promptText)
             for token in promptTokens where token < 0 || Int(token) >= network.config.vocabSize {
                 throw UserError("prompt token \(token) is outside the model's vocabulary")
@@ -42,11 +42,4 @@ extension HSACommand {
             try printContinuation(of: session, sampling: sampling, tokenizer: tokenizer)
         }
     }
-}
-
-/// The checkpoint's tokenizer.json, or the byte tokenizer when the checkpoint has none.
-func loadTokenizer(directory: URL) throws -> any Tokenizer {
-    let url = directory.appendingPathComponent("tokenizer.json")
-    guard FileManager.default.fileExists(atPath: url.path) else { return ByteTokenizer() }
-    return try TokenizerLoader.load(from: url)
 }

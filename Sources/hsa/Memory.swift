@@ -57,7 +57,7 @@ struct DocumentReadingOptions: ParsableArguments {
 
 /// The checkpoint's tokenizer, which must be the byte tokenizer (a memory reads bytes).
 func byteTokenizer(checkpoint: URL) throws -> ByteTokenizer {
-    guard let tokenizer = try loadTokenizer(directory: checkpoint) as? ByteTokenizer else {
+    guard let tokenizer = try TokenizerLoader.load(checkpoint: checkpoint) as? ByteTokenizer else {
         throw UserError("\(checkpoint.path): document memories read byte-level text only")
     }
     return tokenizer

@@ -53,6 +53,15 @@ public enum TokenizerLoader {
     /// Tokenizer types this build can load.
     public static let supportedTypes = [TokenizerFile.byteType]
 
+    /// The tokenizer of the checkpoint in `directory`: its tokenizer.json, or the byte
+    /// tokenizer when it has none (the checkpoints of byte-level runs write none).
+    /// - Throws: ``TokenizerError`` as `load(from:)`.
+    public static func load(checkpoint directory: URL) throws -> any Tokenizer {
+        let url = directory.appendingPathComponent("tokenizer.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return ByteTokenizer() }
+        return try load(from: url)
+    }
+
     /// The tokenizer described by the file at `url`.
     /// - Throws: ``TokenizerError`` for unreadable or malformed files, unknown types, newer
     ///   versions and fields that disagree with the type.

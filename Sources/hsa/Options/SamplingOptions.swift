@@ -38,14 +38,11 @@ func printContinuation(
     of session: StreamingSession, sampling: SamplingOptions, tokenizer: any Tokenizer
 ) throws {
     var sampler = sampling.sampler
-    var decoder = StreamingTextDecoder(tokenizer: tokenizer)
-    var logits = try session.logits()
-    for _ in 0..<sampling.maxTokens {
-        let next = logits.withUnsafeBufferPointer { sampler.sample($0) }
-        if next == tokenizer.eos { break }
-        if let text = decoder.decode(next) { Terminal.writeOutput(text) }
-        logits = try session.decodeNext(token: next)
+    try session.continueText(
+        maxTokens: sampling.maxTokens, sampler: &sampler, tokenizer: tokenizer
+    ) { text in
+        Terminal.writeOutput(text)
+        return true
     }
-    if let rest = decoder.finish() { Terminal.writeOutput(rest) }
     Terminal.printLine("")
 }
