@@ -73,7 +73,8 @@ let package = Package(
         .executableTarget(
             name: "hsa-serve",
             dependencies: [
-                "HSAServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "HSACore", "HSAServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "HSACoreTests", dependencies: ["HSACore", "HSATestSupport"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HSACore
 import HSAServer
 
 /// `hsa-serve`: serves a checkpoint, and document memories under names of their own, over an
@@ -74,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             else { throw ServerSetupError("--api-key-file \(apiKeyFile): no key in the file") }
             return String(key)
         }
-        let key = ProcessInfo.processInfo.environment["HSA_API_KEY"]
+        let key = HSAEnvironment.apiKey.value
         return key?.isEmpty == false ? key : nil
     }
 

@@ -29,6 +29,8 @@ public enum HSAEnvironment: String, CaseIterable, Sendable {
     case ncclIDFile = "HSA_NCCL_ID_FILE"
     case launcherPID = "HSA_LAUNCHER_PID"
     case ncclTimeout = "HSA_NCCL_TIMEOUT"
+    // Server
+    case apiKey = "HSA_API_KEY"
     // Tests only
     case testKillRank = "HSA_TEST_KILL_RANK"
     case testKillStep = "HSA_TEST_KILL_STEP"
@@ -70,6 +72,8 @@ public enum HSAEnvironment: String, CaseIterable, Sendable {
         case .ncclIDFile: return "Set by the launcher: the file that hands rank 0's NCCL id on"
         case .launcherPID: return "Set by the launcher: its process id (a rank stops without it)"
         case .ncclTimeout: return "Seconds a rank waits for the NCCL id (default 300)"
+        case .apiKey:
+            return "hsa-serve: the API key clients must send, unless `--api-key-file` names one"
         case .testKillRank: return "Tests: the rank that fault injection stops"
         case .testKillStep: return "Tests: the step at which it stops"
         }
