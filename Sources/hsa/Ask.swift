@@ -12,22 +12,18 @@ struct Ask: ParsableCommand {
     var memory: String
     @Option(help: "Checkpoint directory (default: the one the memory was built with).")
     var model: String?
-    @Option(help: "Prompt text, read after the documents.")
-    var prompt: String?
-    @Option(help: "Read the prompt from this file ('-' for stdin).")
-    var promptFile: String?
+    @OptionGroup var prompt: PromptOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var device: BackendOptions
 
     func validate() throws {
-        guard (prompt == nil) != (promptFile == nil) else {
+        guard prompt.isGiven else {
             throw ValidationError("give one of --prompt and --prompt-file")
         }
     }
 
     func run() throws {
-        var promptBytes = Data((prompt ?? "").utf8)
-        if let promptFile { promptBytes = try readPromptFile(promptFile) }
+        let promptBytes = try prompt.bytes()
         try device.install()
         let memory = try DocumentMemory(at: URL(fileURLWithPath: self.memory))
         let checkpoint = try memory.checkpoint(given: model.map { URL(fileURLWithPath: $0) })

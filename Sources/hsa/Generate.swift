@@ -9,25 +9,11 @@ extension HSACommand {
 
         @Option(help: "Checkpoint directory (config.json + model.safetensors).")
         var model: String
-        @Option(help: "Prompt text.")
-        var prompt: String?
-        @Option(help: "Read the prompt from this file ('-' for stdin).")
-        var promptFile: String?
+        @OptionGroup var prompt: PromptOptions
         @OptionGroup var sampling: SamplingOptions
 
-        func validate() throws {
-            if prompt != nil, promptFile != nil {
-                throw ValidationError("give one of --prompt and --prompt-file, not both")
-            }
-        }
-
         func run() throws {
-            let promptText: String
-            if let promptFile {
-                promptText = String(decoding: try readPromptFile(promptFile), as: UTF8.self)
-            } else {
-                promptText = prompt ?? ""
-            }
+            let promptText = String(decoding: try prompt.bytes(), as: UTF8.self)
             let directory = URL(fileURLWithPath: model)
             let network = try LanguageModel.load(from: directory)
             try sampling.check(vocabularySize: network.config.vocabSize)
