@@ -72,8 +72,12 @@ private let trainingText = """
         var trainer = try BPETrainer(vocabularySize: 5000)
         trainer.add("abcabc xyz")
         let small = trainer.train()
-        // "ab", "abc", "abcabc"? No: pieces are counted; only pairs seen twice merge.
-        #expect(small.merges.count < 10)
+        // Pairs seen twice: "a b" (256), then "ab c" (257); "abc abc" and " x" are seen once.
+        #expect(
+            small.merges.map { [$0.left, $0.right, $0.result] } == [
+                [97, 98, 256], [256, 99, 257],
+            ])
+        #expect(small.encode("abcabc") == [257, 257])
         #expect(small.vocabularySize == 256 + small.merges.count + 3)
         #expect(small.decode(small.encode("abcabc xyz")) == "abcabc xyz")
     }
