@@ -12,3 +12,8 @@ if command -v python3 >/dev/null && ! python3 -c "import openai" 2>/dev/null; th
     python3 -m pip install -q openai >/dev/null 2>&1 \
         || echo "could not install the openai Python package (pip); serve_check.py will be skipped"
 fi
+# Hugging Face tokenizers, for scripts/tokenizer_check.py (skipped, saying so, without it).
+if command -v python3 >/dev/null && ! python3 -c "import tokenizers" 2>/dev/null; then
+    python3 -m pip install -q tokenizers >/dev/null 2>&1 \
+        || echo "could not install the tokenizers Python package (pip); tokenizer_check.py will be skipped"
+fi

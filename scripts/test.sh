@@ -17,6 +17,12 @@ if [ "$status" -ne 0 ]; then
     echo "swift test failed with status $status"
     exit "$status"
 fi
+# hsa tokenizer against the Hugging Face tokenizers library (scripts/tokenizer_check.py).
+if command -v python3 >/dev/null && python3 -c "import tokenizers" 2>/dev/null; then
+    python3 scripts/tokenizer_check.py
+else
+    echo "skipping scripts/tokenizer_check.py: python3 or the tokenizers package is missing"
+fi
 # hsa-serve end to end with the official openai client and curl (scripts/serve_check.py).
 if command -v python3 >/dev/null && command -v curl >/dev/null \
     && python3 -c "import openai" 2>/dev/null; then

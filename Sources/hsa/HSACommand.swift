@@ -11,7 +11,7 @@ struct HSACommand: ParsableCommand {
         subcommands: [
             Train.self, Generate.self, Complete.self, MemoryCommand.self, Ask.self, Eval.self,
             BitsPerByte.self, Compare.self, Inspect.self, Export.self,
-            DataCommand.self, Bench.self, Doctor.self, Selftest.self,
+            DataCommand.self, TokenizerCommand.self, Bench.self, Doctor.self, Selftest.self,
         ])
 
     static func main() {

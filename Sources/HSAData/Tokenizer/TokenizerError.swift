@@ -12,6 +12,9 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
     case unsupportedVersion(file: String, version: Int, supported: Int)
     /// A field disagrees with the tokenizer type (e.g. a byte tokenizer with vocab_size 300).
     case mismatch(file: String, field: String, expected: String, actual: String)
+    /// A Hugging Face `tokenizer.json` (one with a `model` object) that is not a byte-level
+    /// BPE this build reads, or whose vocab, merges or added tokens disagree.
+    case invalidBPE(file: String, reason: String)
 
     /// A message naming the file and the expected vs actual value, with a hint when known.
     public var description: String {
@@ -23,12 +26,16 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
                 + "hint: expected {\"type\": \"byte\", \"version\": 1, \"vocab_size\": 259, ...}"
         case .unknownType(let file, let type, let supported):
             let names = supported.map { "\"\($0)\"" }.joined(separator: ", ")
-            return "\(file): unknown tokenizer type \"\(type)\"; hint: this build supports \(names)"
+            return "\(file): unknown tokenizer type \"\(type)\"; hint: this build supports "
+                + "\(names) and Hugging Face byte-level BPE files (`hsa tokenizer train`)"
         case .unsupportedVersion(let file, let version, let supported):
             return "\(file): tokenizer.json version \(version) was written by a newer hsa "
                 + "(this build reads version \(supported)); hint: upgrade hsa"
         case .mismatch(let file, let field, let expected, let actual):
             return "\(file): tokenizer field \(field) is \(actual), expected \(expected)"
+        case .invalidBPE(let file, let reason):
+            return "\(file): invalid BPE tokenizer.json: \(reason); hint: hsa reads the "
+                + "byte-level BPE files `hsa tokenizer train` writes"
         }
     }
 }

@@ -48,7 +48,9 @@ public struct TokenizerFile: Codable, Equatable, Sendable {
     }
 }
 
-/// Reads `tokenizer.json` files and builds the tokenizer they describe.
+/// Reads `tokenizer.json` files and builds the tokenizer they describe: hsa's own byte format
+/// (`{"type": "byte", ...}`) or a Hugging Face byte-level BPE file (one with a `model` object,
+/// as `hsa tokenizer train` writes).
 public enum TokenizerLoader {
     /// Tokenizer types this build can load.
     public static let supportedTypes = [TokenizerFile.byteType]
@@ -72,13 +74,21 @@ public enum TokenizerLoader {
         } catch {
             throw TokenizerError.io(file: url.path, reason: fileErrorReason(error))
         }
+        let decoder = JSONDecoder()
+        // A Hugging Face file is told apart by its `model` object (hsa's own has none).
+        struct FormatProbe: Decodable {
+            struct Present: Decodable { init(from decoder: any Decoder) {} }
+            var model: Present?
+        }
+        if (try? decoder.decode(FormatProbe.self, from: data))?.model != nil {
+            return try loadBPE(data, path: url.path)
+        }
         // Read the type and version first, so an unknown type is reported as such rather than
         // as a missing field of the byte format.
         struct Probe: Decodable {
             var type: String
             var version: Int
         }
-        let decoder = JSONDecoder()
         let probe: Probe
         do {
             probe = try decoder.decode(Probe.self, from: data)
@@ -100,6 +110,36 @@ public enum TokenizerLoader {
             throw TokenizerError.malformed(file: url.path, reason: "\(error)")
         }
         return try makeByteTokenizer(file, path: url.path)
+    }
+
+    private static func loadBPE(_ data: Data, path: String) throws -> BPETokenizer {
+        let file: HuggingFaceTokenizerFile
+        do {
+            file = try JSONDecoder().decode(HuggingFaceTokenizerFile.self, from: data)
+        } catch {
+            throw TokenizerError.invalidBPE(file: path, reason: describe(error))
+        }
+        return try file.makeTokenizer(path: path)
+    }
+
+    /// A decoding error in one line: what is wrong, and where (`model.merges[3]`).
+    static func describe(_ error: any Error) -> String {
+        func location(_ path: [any CodingKey]) -> String {
+            let parts = path.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }
+            let joined = parts.joined()
+            return joined.hasPrefix(".") ? String(joined.dropFirst()) : joined
+        }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?:
+            return "missing key \(location(context.codingPath + [key]))"
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+            return "\(location(context.codingPath)): \(context.debugDescription)"
+        case .dataCorrupted(let context)?:
+            let place = location(context.codingPath)
+            return (place.isEmpty ? "" : "\(place): ") + context.debugDescription
+        default:
+            return "\(error)"
+        }
     }
 
     private static func makeByteTokenizer(_ file: TokenizerFile, path: String) throws
