@@ -39,3 +39,15 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
         }
     }
 }
+
+/// Writes a tokenizer file as pretty-printed JSON with sorted keys (stable diffs), atomically.
+/// - Throws: ``TokenizerError/io(file:reason:)``.
+func writeTokenizerJSON(_ value: some Encodable, to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    do {
+        try encoder.encode(value).write(to: url, options: .atomic)
+    } catch {
+        throw TokenizerError.io(file: url.path, reason: "\(error)")
+    }
+}

@@ -38,13 +38,7 @@ public struct TokenizerFile: Codable, Equatable, Sendable {
 
     /// Writes the description as pretty-printed JSON with sorted keys (stable diffs).
     public func write(to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do {
-            try encoder.encode(self).write(to: url, options: .atomic)
-        } catch {
-            throw TokenizerError.io(file: url.path, reason: "\(error)")
-        }
+        try writeTokenizerJSON(self, to: url)
     }
 }
 

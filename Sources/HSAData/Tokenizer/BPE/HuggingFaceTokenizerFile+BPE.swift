@@ -27,13 +27,7 @@ extension HuggingFaceTokenizerFile {
 
     /// Writes the file as pretty-printed JSON with sorted keys.
     func write(to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do {
-            try encoder.encode(self).write(to: url, options: .atomic)
-        } catch {
-            throw TokenizerError.io(file: url.path, reason: "\(error)")
-        }
+        try writeTokenizerJSON(self, to: url)
     }
 
     /// The tokenizer this file describes.
