@@ -6,7 +6,9 @@ document memory built with .build/debug/hsa when that binary exists), then check
 a greedy completion, the same completion streamed (chunks joined = whole text), the memory
 answering like the full prompt, the client's typed errors (404 unknown model, 400 bad field,
 401 wrong key), and with curl: /health, the raw SSE framing ending in `data: [DONE]`, 413 for
-a body over the limit. Exits non-zero at the first failure.
+a body over the limit. Last, a graceful stop: SIGTERM while a completion is being read, which
+must still be answered in full, after which the server exits 0. Exits non-zero at the first
+failure.
 
     python3 scripts/serve_check.py [--build-dir .build/debug]
 """
@@ -14,9 +16,13 @@ a body over the limit. Exits non-zero at the first failure.
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import urllib.request
 
 from serve_common import ROOT, Server
 
@@ -71,6 +77,34 @@ def main():
             run_checks(server.url, memory)
         finally:
             server.stop()
+    check_graceful_stop(os.path.join(options.build_dir, "hsa-serve"), model_dir)
+    print("serve_check: all checks passed")
+
+
+def check_graceful_stop(binary, model_dir):
+    """SIGTERM during a completion (a ~4,000-byte prompt takes seconds to read in a debug
+    build): the completion is answered in full, then the server exits 0."""
+    server = Server(binary, ["--model", model_dir])
+    answer = {}
+
+    def complete():
+        body = json.dumps(
+            {"model": MODEL, "prompt": DOCUMENT * 12, "max_tokens": 8, "temperature": 0})
+        request = urllib.request.Request(
+            server.url + "/v1/completions", body.encode(), {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            answer["status"] = response.status
+            answer["usage"] = json.loads(response.read())["usage"]
+
+    thread = threading.Thread(target=complete)
+    thread.start()
+    time.sleep(1.0)
+    server.process.send_signal(signal.SIGTERM)
+    thread.join()
+    code = server.process.wait(timeout=60)
+    check(answer.get("status") == 200 and answer["usage"]["completion_tokens"] > 0,
+          "SIGTERM during a completion: it is still answered in full")
+    check(code == 0, "SIGTERM: the server exits 0 once the completion is answered")
 
 
 def run_checks(url, memory):
@@ -124,7 +158,6 @@ def run_checks(url, memory):
     status = curl("-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer " + KEY,
                   "--data-binary", big, url + "/v1/completions")
     check(status == "413", "curl: body over --max-body-bytes gets 413")
-    print("serve_check: all checks passed")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,9 @@ public final class CompletionServer: Sendable {
     /// Returns when the server stops listening.
     public func waitUntilClosed() async throws { try await channel.closeFuture.get() }
 
+    /// Stops accepting connections (`waitUntilClosed` then returns); safe from any thread.
+    public func stopListening() { channel.close(promise: nil) }
+
     /// Stops listening, lets running completions end, and closes every connection.
     public func shutdown() async throws {
         try? await channel.close()

@@ -60,7 +60,13 @@ struct ServeCommand: AsyncParsableCommand {
                         + catalog.ids.joined(separator: ", ") + "; "
                         + (configuration.apiKey == nil ? "no API key" : "API key required")
                         + ")\n").utf8))
+            // SIGTERM/SIGINT stop the listening only; the completions already admitted end,
+            // then `shutdown` closes what is left.
+            let signals = ShutdownSignals { server.stopListening() }
             try await server.waitUntilClosed()
+            try await server.shutdown()
+            withExtendedLifetime(signals) {}
+            FileHandle.standardOutput.write(Data("hsa-serve: stopped\n".utf8))
         } catch let error as ServerSetupError {
             FileHandle.standardError.write(Data("hsa-serve: \(error)\n".utf8))
             throw ExitCode.failure
