@@ -69,10 +69,13 @@ public struct TrainingRun {
         let runLock = isLead ? try DirectoryLock(directory: runDirectory) : nil
         defer { runLock?.release() }
         let model = LanguageModel(config: config, seed: options.seed)
+        // Checkpoints carry the data's tokenizer, so generate/eval read text as it was trained.
+        let tokenizer = try TokenizerLoader.load(
+            checkpoint: URL(fileURLWithPath: dataDirectory))
         let trainer = Trainer(
             model: model, options: options, source: trainingData.loader,
             validation: trainingData.validation,
-            runDirectory: runDirectory, tokenizer: ByteTokenizer(), reducer: reducer)
+            runDirectory: runDirectory, tokenizer: tokenizer, reducer: reducer)
         let resumedStep =
             resume
             ? try trainer.resumeFromLatestCheckpoint(

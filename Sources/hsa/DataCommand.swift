@@ -29,6 +29,12 @@ extension HSACommand.DataCommand {
         var validationFraction: Double = 0.01
         @Option(help: "Tokens per shard file.")
         var shardTokens: Int = 64 * 1024 * 1024
+        @Option(
+            help: """
+                A tokenizer.json, or a directory holding one (hsa tokenizer train); default: \
+                bytes. Train with --vocab-size at least its size; checkpoints keep it.
+                """)
+        var tokenizer: String?
 
         func validate() throws {
             guard (0...1).contains(validationFraction) else {
@@ -40,7 +46,7 @@ extension HSACommand.DataCommand {
         func run() throws {
             try requireOutputDirectory(out, option: "--out")
             let preparer = DataPreparer(
-                tokenizer: ByteTokenizer(),
+                tokenizer: try tokenizer.map(loadTokenizer) ?? ByteTokenizer(),
                 options: .init(validationFraction: validationFraction, shardTokens: shardTokens))
             let manifest = try preparer.prepare(
                 inputs: inputs.map { URL(fileURLWithPath: $0) },

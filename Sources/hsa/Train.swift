@@ -205,6 +205,12 @@ extension HSACommand {
                 config = try fromInit.resolve()
             } else {
                 config = try model.resolve()
+                // A new model knows every id of the data's tokenizer (a BPE vocabulary is
+                // larger than the presets' 259) unless --vocab-size says otherwise.
+                if model.vocabSize == nil {
+                    let tokenizer = try TokenizerLoader.load(checkpoint: URL(fileURLWithPath: data))
+                    config.vocabSize = max(config.vocabSize, tokenizer.vocabularySize)
+                }
             }
             // max_train_len records the longest sequence trained on (YaRN's original length),
             // also for a model initialized from one trained on shorter sequences.

@@ -46,6 +46,44 @@ import Testing
         #expect(decoded.status == 0 && decoded.output == heldOut)
     }
 
+    @Test func aBPETokenizerGoesFromDataThroughTrainingIntoTheCheckpoint() throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let texts = root.appendingPathComponent("texts")
+        try FileManager.default.createDirectory(at: texts, withIntermediateDirectories: true)
+        let text = String(repeating: "the cat sat on the mat; the dog ate 42 bones. ", count: 60)
+        try text.write(to: texts.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        let tokenizer = root.appendingPathComponent("tok").path
+        let trained = try CLITests.hsa([
+            "tokenizer", "train", "--vocab-size", "300", "--out", tokenizer, texts.path,
+        ])
+        #expect(trained.status == 0, "\(trained.error)")
+        let data = root.appendingPathComponent("data").path
+        let prepared = try CLITests.hsa([
+            "data", "prepare", texts.path, "--tokenizer", tokenizer, "--out", data,
+            "--validation-fraction", "0",
+        ])
+        #expect(prepared.status == 0, "\(prepared.error)")
+        // BPE tokens: fewer than the bytes (+ BOS/EOS) the byte tokenizer would write.
+        let count = prepared.output.split(separator: " ").first { $0.hasPrefix("train_tokens=") }
+        #expect(
+            (count.flatMap { Int($0.dropFirst("train_tokens=".count)) } ?? .max) < text.utf8.count)
+        let run = root.appendingPathComponent("run").path
+        let training = try CLITests.hsa([
+            "train", "--data", data, "--out", run, "--preset", "tiny",
+            "--steps", "2", "--seq-len", "32", "--batch-size", "2", "--eval-every", "0",
+            "--checkpoint-every", "2",
+        ])
+        #expect(training.status == 0, "\(training.error)")
+        let checkpoint = run + "/checkpoints/step-00000002"
+        let saved = try String(contentsOfFile: checkpoint + "/tokenizer.json", encoding: .utf8)
+        #expect(saved.contains("\"BPE\""))
+        let generated = try CLITests.hsa([
+            "generate", "--model", checkpoint, "--prompt", "the cat", "--max-tokens", "4",
+        ])
+        #expect(generated.status == 0, "\(generated.error)")
+    }
+
     @Test func badInputIsOneLineAndANonzeroExit() throws {
         let root = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: root) }

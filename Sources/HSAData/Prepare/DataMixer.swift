@@ -155,13 +155,15 @@ public enum DataMixer {
             sources: summaries, segmentLength: segmentLength, copyDrill: copyDrill, seed: seed,
             tokens: written,
             shards: shards.map(\.file))
-        try writeMetadata(summary, shards: shards, tokenizer: tokenizer, to: directory)
+        try writeMetadata(
+            summary, shards: shards, tokenizer: tokenizer,
+            tokenizerSource: sources[0].directory, to: directory)
         return summary
     }
 
     private static func writeMetadata(
         _ summary: Summary, shards: [DataManifest.Shard],
-        tokenizer: DataManifest.TokenizerSummary, to directory: URL
+        tokenizer: DataManifest.TokenizerSummary, tokenizerSource: URL, to directory: URL
     ) throws {
         let manifest = DataManifest(
             trainShards: shards, tokenizer: tokenizer,
@@ -173,6 +175,8 @@ public enum DataMixer {
         summaryEncoder.keyEncodingStrategy = .convertToSnakeCase
         try AtomicFile.write(
             summaryEncoder.encode(summary), to: directory.appendingPathComponent("mix.json"))
-        try ByteTokenizer().save(to: directory.appendingPathComponent("tokenizer.json"))
+        // The sources share one tokenizer (checked above): the first one's file travels on.
+        try TokenizerLoader.load(checkpoint: tokenizerSource)
+            .save(to: directory.appendingPathComponent("tokenizer.json"))
     }
 }

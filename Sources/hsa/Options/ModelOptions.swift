@@ -43,6 +43,8 @@ struct ModelOptions: ParsableArguments {
     var tieEmbeddings: Bool?
     @Option var maxTrainLen: Int?
     @Option var retrievalDim: Int?
+    @Option(help: "Token ids the model knows (hsa train: default the data's tokenizer's).")
+    var vocabSize: Int?
 
     /// The preset the config starts from when neither `--config` nor `--preset` is given.
     static let defaultPreset = "tiny"
@@ -102,6 +104,7 @@ struct ModelOptions: ParsableArguments {
         if let v = tieEmbeddings { c.tieEmbeddings = v }
         if let v = maxTrainLen { c.maxTrainLen = v }
         if let v = retrievalDim { c.retrievalDim = v }
+        if let v = vocabSize { c.vocabSize = v }
         try c.validate()
         return c
     }
