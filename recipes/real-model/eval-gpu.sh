@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real-model recipe, evaluation on the GPU machine after train-gpu.sh (same warm machine, same
 # WORK): for every run's newest checkpoint, side by side on the one GPU:
-#   - `hsa bpb`: bits per byte by position in the held-out documents joined into one;
+#   - `hsa bpb`: bits per byte by position in the held-out documents joined into one, and
+#     the repeat probe (REPEATS) on each held-out document;
 #   - `hsa eval --suite unseen`: wordings no training generator uses (pass key, prose facts);
 #   - `hsa eval --suite ruler`: the NIAH/VT tasks (RULER's own templates, never trained on).
 # Then exports each model as bf16 (`hsa export`) and leaves in $OUT: eval.tar.gz (every
@@ -40,8 +41,11 @@ for NAME in "${NAMES[@]}"; do
         left() { echo $(( BUDGET_S - $(since) )); }
         HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" bpb --backend "${BACKEND:-cuda}" --model "$CK" \
             --concatenate data/heldout/*.txt --positions "$POSITIONS" --window 256 \
-            --repeat-distances "$REPEATS" \
             --out "$E/bpb" > "$E/bpb.log" 2>&1
+        # The repeat probe per held-out document: one passage each (the joined text gives one).
+        HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" bpb --backend "${BACKEND:-cuda}" --model "$CK" \
+            data/heldout/*.txt --positions 1K --window 256 --repeat-distances "$REPEATS" \
+            --out "$E/repeat" > "$E/repeat.log" 2>&1
         HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" eval --backend "${BACKEND:-cuda}" --model "$CK" \
             --suite unseen --lengths "$UNSEEN_LENGTHS" --samples "$SAMPLES" --data data \
             --out "$E/unseen" > "$E/unseen.log" 2>&1
@@ -56,7 +60,7 @@ wait "${PIDS[@]}"
 for NAME in "${NAMES[@]}"; do
     E=$W/eval/$NAME
     echo "== $NAME"
-    tail -13 "$E/bpb.log"; tail -8 "$E/unseen.log"; tail -8 "$E/ruler.log"
+    tail -7 "$E/bpb.log"; grep -A 6 "repeat probe" "$E/repeat.log"; tail -8 "$E/unseen.log"; tail -8 "$E/ruler.log"
     CK=$(ls -d "$W/run-$NAME"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
     if [ "${EXPORT:-1}" = 1 ] && [ -n "$CK" ]; then
         "$HSA" export --model "$CK" --out "$W/export/$NAME" > /dev/null \
