@@ -10,17 +10,27 @@ import Testing
         return url
     }
 
+    /// A folder `texts` of one repetitive text of `repeats` sentences under `root`, and a
+    /// tokenizer of at most 300 ids trained on it in `root/tok`.
+    private static func trainTokenizer(
+        in root: URL, repeats: Int
+    ) throws -> (texts: URL, text: String, tokenizer: String, train: CLITests.Result) {
+        let texts = root.appendingPathComponent("texts")
+        try FileManager.default.createDirectory(at: texts, withIntermediateDirectories: true)
+        let text = String(
+            repeating: "the cat sat on the mat; the dog ate 42 bones. ", count: repeats)
+        try text.write(to: texts.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        let tokenizer = root.appendingPathComponent("tok").path
+        let train = try CLITests.hsa([
+            "tokenizer", "train", "--vocab-size", "300", "--out", tokenizer, texts.path,
+        ])
+        return (texts, text, tokenizer, train)
+    }
+
     @Test func trainEncodeDecodeRoundTrip() throws {
         let root = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: root) }
-        let texts = root.appendingPathComponent("texts")
-        try FileManager.default.createDirectory(at: texts, withIntermediateDirectories: true)
-        let text = String(repeating: "the cat sat on the mat; the dog ate 42 bones. ", count: 40)
-        try text.write(to: texts.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
-        let out = root.appendingPathComponent("tok").path
-        let train = try CLITests.hsa([
-            "tokenizer", "train", "--vocab-size", "300", "--out", out, texts.path,
-        ])
+        let (_, _, out, train) = try Self.trainTokenizer(in: root, repeats: 40)
         #expect(train.status == 0, "\(train.error)")
         // Training stops early when no pair repeats: the vocabulary is at most the one asked.
         #expect(train.output.contains("files=1 ") && train.output.contains("merges="))
@@ -49,14 +59,7 @@ import Testing
     @Test func aBPETokenizerGoesFromDataThroughTrainingIntoTheCheckpoint() throws {
         let root = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: root) }
-        let texts = root.appendingPathComponent("texts")
-        try FileManager.default.createDirectory(at: texts, withIntermediateDirectories: true)
-        let text = String(repeating: "the cat sat on the mat; the dog ate 42 bones. ", count: 60)
-        try text.write(to: texts.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
-        let tokenizer = root.appendingPathComponent("tok").path
-        let trained = try CLITests.hsa([
-            "tokenizer", "train", "--vocab-size", "300", "--out", tokenizer, texts.path,
-        ])
+        let (texts, text, tokenizer, trained) = try Self.trainTokenizer(in: root, repeats: 60)
         #expect(trained.status == 0, "\(trained.error)")
         let data = root.appendingPathComponent("data").path
         let prepared = try CLITests.hsa([
