@@ -13,9 +13,9 @@ import HSACore
 /// the text, a passage of `nearPassageLength` tokens that ended at most that many tokens
 /// earlier is repeated, close enough for a sliding window to copy it. The random gap keeps
 /// the copy distance from being a constant, which a model could learn as a fixed offset
-/// instead of finding the passage by its content. A model learns to copy nearby (induction) before it learns
-/// to copy from far back, and a language model trained on prose alone may not learn it at
-/// all within a short budget.
+/// instead of finding the passage by its content. A model learns to copy nearby (induction)
+/// before it learns to copy from far back, and a language model trained on prose alone may
+/// not learn it at all within a short budget.
 public struct CopyDrill: Codable, Sendable, Equatable {
     /// Fraction of text segments that become drills, in [0, 1].
     public var fraction: Double
