@@ -9,7 +9,9 @@
 # result folder and log) and model-NAME.tar (config, tokenizer, bf16 weights) per run.
 # Knobs: OUT (required); RUN_NAMES (';'-separated, default every run-* in WORK);
 #   UNSEEN_LENGTHS [4K,16K,64K]; RULER_LENGTHS [4K,16K]; SAMPLES [10]; POSITIONS
-#   [1K,4K,16K,64K,256K]; REPEATS repeat-probe distances [16,1K,4K,64K]; BUDGET_S [560];
+#   [1K,4K,16K,64K,256K]; REPEATS repeat-probe distances [8,512,4K,64K]; REPEAT_PASSAGE
+#   repeated passage in tokens [48] (passage + distance is how far back the copy lies, so
+#   48 + 8 tests copying inside a 64-token window); BUDGET_S [560];
 #   EXPORT (1: export the models) [1]; BACKEND [cuda]
 set -u
 : "${OUT:?OUT must name the output directory}"
@@ -18,7 +20,8 @@ UNSEEN_LENGTHS=${UNSEEN_LENGTHS:-4K,16K,64K}
 RULER_LENGTHS=${RULER_LENGTHS:-4K,16K}
 SAMPLES=${SAMPLES:-10}
 POSITIONS=${POSITIONS:-1K,4K,16K,64K,256K}
-REPEATS=${REPEATS:-16,1K,4K,64K}
+REPEATS=${REPEATS:-8,512,4K,64K}
+REPEAT_PASSAGE=${REPEAT_PASSAGE:-48}
 BUDGET_S=${BUDGET_S:-560}
 HSA=$W/hsa
 T0=$(date +%s)
@@ -44,7 +47,7 @@ for NAME in "${NAMES[@]}"; do
             --out "$E/bpb" > "$E/bpb.log" 2>&1
         # The repeat probe per held-out document: one passage each (the joined text gives one).
         HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" bpb --backend "${BACKEND:-cuda}" --model "$CK" \
-            data/heldout/*.txt --positions 1K --window 256 --repeat-distances "$REPEATS" \
+            data/heldout/*.txt --positions 1K --window "$REPEAT_PASSAGE" --repeat-distances "$REPEATS" \
             --out "$E/repeat" > "$E/repeat.log" 2>&1
         HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" eval --backend "${BACKEND:-cuda}" --model "$CK" \
             --suite unseen --lengths "$UNSEEN_LENGTHS" --samples "$SAMPLES" --data data \
