@@ -34,6 +34,12 @@ extension HSACommand {
         var drillPassageLength: Int = 128
         @Option(
             help: """
+                Passages come from this leading fraction of the text (1 with one passage of \
+                half the segment: the text followed by itself, a self-copy drill).
+                """)
+        var drillSourceFraction: Double = 0.6
+        @Option(
+            help: """
                 Near repeats per copy drill: the tokens just read, repeated at once inside \
                 the text (copying within the sliding window, learned before far copies).
                 """)
@@ -51,17 +57,19 @@ extension HSACommand {
             try requireOutputDirectory(out, option: "--out")
             let parsed = try sources.map(DataMixer.Source.init(argument:))
             guard (0...1).contains(copyDrill), drillPassages > 0, drillPassageLength > 0,
-                drillNearPassages >= 0, drillNearLength > 0
+                (0.1...1).contains(drillSourceFraction), drillNearPassages >= 0, drillNearLength > 0
             else {
                 throw ValidationError(
                     "--copy-drill must be in [0, 1]; --drill-passages, --drill-passage-length "
-                        + "and --drill-near-length > 0; --drill-near-passages >= 0")
+                        + "and --drill-near-length > 0; --drill-source-fraction in [0.1, 1]; "
+                        + "--drill-near-passages >= 0")
             }
             let drill =
                 copyDrill > 0
                 ? CopyDrill(
                     fraction: copyDrill, passages: drillPassages,
-                    passageLength: drillPassageLength, nearPassages: drillNearPassages,
+                    passageLength: drillPassageLength, sourceFraction: drillSourceFraction,
+                    nearPassages: drillNearPassages,
                     nearPassageLength: drillNearLength)
                 : nil
             let summary = try DataMixer.mix(

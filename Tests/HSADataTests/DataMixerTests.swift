@@ -152,6 +152,18 @@ import Testing
         #expect(drill.apply(to: Array(tokens[0..<20]), separator: 10, generator: &generator) == nil)
     }
 
+    @Test func oneLongPassageFromTheWholeTextIsASelfCopy() throws {
+        // `--drill-source-fraction 1` with one passage of nearly half the segment.
+        let drill = CopyDrill(fraction: 1, passages: 1, passageLength: 45, sourceFraction: 1)
+        let tokens = [bos] + (0..<99).map { Int32($0 % 200) }
+        var generator = SplitMix64(seed: 7)
+        let result = try #require(drill.apply(to: tokens, separator: 10, generator: &generator))
+        #expect(result.tokens[54] == 10)
+        let copy = Array(result.tokens[55...])
+        let start = try #require(tokens.firstIndex(of: copy[0]))
+        #expect((1..<9).contains(start) && Array(tokens[start..<(start + 45)]) == copy)
+    }
+
     @Test func nearRepeatsFollowTheTextJustReadAndKeepTheLength() throws {
         let drill = CopyDrill(
             fraction: 1, passages: 1, passageLength: 8, sourceFraction: 0.5, nearPassages: 3,

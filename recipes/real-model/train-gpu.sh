@@ -26,6 +26,10 @@
 #   COPY_DRILL   fraction of prose segments made copy drills [0.3]
 #   DRILL_PASSAGES, DRILL_LENGTH  passages per drill and their length in tokens [2, 128]
 #   DRILL_NEAR, DRILL_NEAR_LENGTH near repeats per drill and their length [0, 32]
+#   DRILL_SOURCE passages come from this leading fraction of the text [0.6]; 1 with
+#                DRILL_PASSAGES=1 and DRILL_LENGTH near half of SEQ makes self-copy drills
+#   MIX          name of the mixture folder in WORK: a call naming a new one builds it with
+#                this call's data knobs, so chained calls can change the mixture [mix]
 #   MIX_TOKENS   tokens in the mixture [220000000]
 #   BACKEND      cuda, or cpu for a dry run on any machine [cuda]
 set -u
@@ -46,6 +50,8 @@ DRILL_PASSAGES=${DRILL_PASSAGES:-2}
 DRILL_LENGTH=${DRILL_LENGTH:-128}
 DRILL_NEAR=${DRILL_NEAR:-0}
 DRILL_NEAR_LENGTH=${DRILL_NEAR_LENGTH:-32}
+DRILL_SOURCE=${DRILL_SOURCE:-0.6}
+MIX=${MIX:-mix}
 MIX_TOKENS=${MIX_TOKENS:-220000000}
 BACKEND=${BACKEND:-cuda}
 DEVICE_FLAGS=(--backend "$BACKEND")
@@ -61,8 +67,8 @@ HSA=$W/hsa
 export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}
 [ "$BACKEND" = cuda ] && nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader
 
-# MARK: - Data (once per machine)
-if [ ! -f "$W/mix/manifest.json" ]; then
+# MARK: - Data (text and tasks once per machine, each named mixture once)
+if [ ! -f "$W/tasks/synth.json" ]; then
     mkdir -p data
     mkdir -p data/corpus
     for part in .carry/corpus-part-*.tar.xz; do tar -xJf "$part" -C data/corpus || exit 1; done
@@ -74,17 +80,21 @@ if [ ! -f "$W/mix/manifest.json" ]; then
         --data data --out "$W/tasks" > "$W/meta/tasks.log" 2>&1 \
         || { cat "$W/meta/tasks.log"; exit 1; }
     tail -1 "$W/meta/tasks.log"
-    "$HSA" data mix "$W/text:$TEXT_WEIGHT" "$W/tasks:$TASK_WEIGHT" --segment-length "$SEQ" \
-        --copy-drill "$COPY_DRILL" --drill-passages "$DRILL_PASSAGES" \
-        --drill-passage-length "$DRILL_LENGTH" --drill-near-passages "$DRILL_NEAR" \
-        --drill-near-length "$DRILL_NEAR_LENGTH" --tokens "$MIX_TOKENS" --out "$W/mix" \
-        > "$W/meta/mix.log" 2>&1 || { cat "$W/meta/mix.log"; exit 1; }
-    cp "$W/mix/mix.json" "$W/tasks/synth.json" "$W/meta/"
     mkdir -p "$W/init"
     for model in .carry/model-*.tar.xz; do
         [ -f "$model" ] && { tar -xJf "$model" -C "$W/init" || exit 1; }
     done
-    echo "[$(since)s] mixture ready"
+fi
+if [ ! -f "$W/$MIX/manifest.json" ]; then
+    "$HSA" data mix "$W/text:$TEXT_WEIGHT" "$W/tasks:$TASK_WEIGHT" --segment-length "$SEQ" \
+        --copy-drill "$COPY_DRILL" --drill-passages "$DRILL_PASSAGES" \
+        --drill-passage-length "$DRILL_LENGTH" --drill-source-fraction "$DRILL_SOURCE" \
+        --drill-near-passages "$DRILL_NEAR" --drill-near-length "$DRILL_NEAR_LENGTH" \
+        --tokens "$MIX_TOKENS" --out "$W/$MIX" > "$W/meta/$MIX.log" 2>&1 \
+        || { cat "$W/meta/$MIX.log"; exit 1; }
+    cp "$W/tasks/synth.json" "$W/meta/"
+    cp "$W/$MIX/mix.json" "$W/meta/$MIX.json"
+    echo "[$(since)s] mixture $MIX ready"
 fi
 
 # MARK: - Training, every run on the one GPU
@@ -105,7 +115,7 @@ for entry in "${RUN_LIST[@]}"; do
     fi
     # shellcheck disable=SC2086
     HSA_NUM_THREADS=$THREADS timeout $(( BUDGET_S - $(since) )) "$HSA" train \
-        "${DEVICE_FLAGS[@]}" --data "$W/mix" --document-aligned --out "$W/run-$NAME" --resume \
+        "${DEVICE_FLAGS[@]}" --data "$W/$MIX" --document-aligned --out "$W/run-$NAME" --resume \
         --seq-len "$SEQ" --batch-size "$BATCH" --steps "$STEPS" --lr "$LR" \
         --warmup-steps "$WARMUP" --eval-every 0 --checkpoint-every 250 --keep-checkpoints 1 \
         --report-every 100 --on-nonfinite skip \
