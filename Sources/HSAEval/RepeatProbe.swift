@@ -31,29 +31,40 @@ public enum RepeatProbe {
 
     /// The probe sequence: BOS, `passage` tokens from the start of `text`, the next `distance`
     /// tokens of `text`, the passage again. Nil when `text` is shorter than passage + distance.
-    static func sequence(text: [Int32], bos: Int32, passage: Int, distance: Int) -> [Int32]? {
+    public static func sequence(text: [Int32], bos: Int32, passage: Int, distance: Int) -> [Int32]?
+    {
         guard passage > 0, distance >= 0, text.count >= passage + distance else { return nil }
         let first = text[0..<passage]
         return [bos] + first + text[passage..<(passage + distance)] + first
     }
 
     /// Reads `text` (tokens, no BOS) at each distance with a fresh session from `makeSession`;
-    /// distances the text is too short for are skipped.
+    /// distances the text is too short for are skipped. The first reading is the same at
+    /// every distance (the model is causal), so it is scored once and each distance only
+    /// prefills up to its repeat.
     public static func measure(
         text: [Int32], bos: Int32, passage: Int, distances: [Int],
         makeSession: () throws -> StreamingSession
     ) throws -> [Reading] {
-        try distances.sorted().compactMap { distance in
-            guard let tokens = sequence(text: text, bos: bos, passage: passage, distance: distance)
+        let usable = distances.sorted().filter {
+            passage > 0 && $0 >= 0 && text.count >= passage + $0
+        }
+        guard !usable.isEmpty,
+            let first = try PositionLoss.measure(
+                session: makeSession(), tokens: [bos] + text[0..<passage], positions: [1],
+                window: passage
+            ).first
+        else { return [] }
+        return try usable.compactMap { distance in
+            guard let tokens = sequence(text: text, bos: bos, passage: passage, distance: distance),
+                let repeated = try PositionLoss.measure(
+                    session: makeSession(), tokens: tokens, positions: [1 + passage + distance],
+                    window: passage
+                ).first
             else { return nil }
-            let windows = try PositionLoss.measure(
-                session: makeSession(), tokens: tokens,
-                positions: [1, 1 + passage + distance], window: passage)
-            guard windows.count == 2 else { return nil }
             return Reading(
-                distance: distance, tokens: passage,
-                firstBitsPerByte: windows[0].bitsPerByte,
-                repeatBitsPerByte: windows[1].bitsPerByte)
+                distance: distance, tokens: passage, firstBitsPerByte: first.bitsPerByte,
+                repeatBitsPerByte: repeated.bitsPerByte)
         }
     }
 }
