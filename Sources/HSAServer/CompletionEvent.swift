@@ -7,4 +7,10 @@ enum CompletionEvent: Sendable {
     case finished(reason: String, promptTokens: Int, completionTokens: Int)
     /// The model failed before the end.
     case failed(APIError)
+
+    /// True for the last event of a completion (`finished` or `failed`).
+    var isFinal: Bool {
+        if case .text = self { return false }
+        return true
+    }
 }

@@ -47,14 +47,30 @@ final class GenerationPool: Sendable {
     /// Gives back a place taken by `admit` without running anything.
     func release() { admitted.withLockedValue { $0 -= 1 } }
 
-    /// Runs `body` on a worker with a model of its own, then frees the place `admit` took.
-    func run(_ body: @escaping @Sendable (LanguageModel) -> Void) {
+    /// Runs `body` on a worker with a model of its own. `body` gets `freePlace`, which frees
+    /// the place `admit` took: call it before handing over the final answer, so a client that
+    /// sends its next request on receipt never finds its own place still taken. It runs
+    /// once, and after `body` at the latest.
+    func run(
+        _ body:
+            @escaping @Sendable (LanguageModel, _ freePlace: @escaping @Sendable () -> Void)
+            -> Void
+    ) {
         threads.submit { [idle, admitted] state in
-            defer { admitted.withLockedValue { $0 -= 1 } }  // as `release()`
+            let placeHeld = NIOLockedValueBox(true)
+            let freePlace: @Sendable () -> Void = {
+                let held = placeHeld.withLockedValue { held in
+                    defer { held = false }
+                    return held
+                }
+                if held { admitted.withLockedValue { $0 -= 1 } }  // as `release()`
+            }
+            defer { freePlace() }
             guard case .active = state else { return }
             guard let model = idle.withLockedValue({ $0.popLast() }) else { return }
+            // Given back before the thread takes the next job (defers run last to first).
             defer { idle.withLockedValue { $0.append(model) } }
-            body(model)
+            body(model, freePlace)
         }
     }
 

@@ -30,9 +30,10 @@ extension HTTPHandler {
             handler.value.completionTimedOut(context: boundContext.value)
         }
         let catalog = server.catalog
-        server.pool.run { model in
+        server.pool.run { model, freePlace in
             CompletionRunner.run(job, model: model, catalog: catalog, cancelled: { cancel.isSet }) {
                 event in
+                if event.isFinal { freePlace() }
                 eventLoop.execute {
                     handler.value.deliver(event, cancel: cancel, context: boundContext.value)
                 }
