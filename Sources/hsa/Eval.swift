@@ -125,17 +125,33 @@ extension HSACommand {
                 Terminal.printLine("wrote \(generated.count) samples to \(writeTasks)")
                 return
             }
-            Terminal.printLine(
-                "texts: essays=\(sources.essaySource) book=\(sources.bookSource) "
-                    + "words=\(sources.wordSource)")
+            let texts =
+                "essays=\(sources.essaySource) book=\(sources.bookSource) "
+                + "words=\(sources.wordSource)"
+            Terminal.printLine("texts: \(texts)")
             let harness = try EvalHarness(
                 model: try loadModel(), outputDirectory: URL(fileURLWithPath: out),
                 generator: generator, collectDiagnostics: diagnostics)
+            try setup(texts: texts).claim(directory: harness.outputDirectory)
             harness.logsProgress = !Terminal.isInteractive
             let summary =
                 try samplesToRun.map { try harness.run(samples: $0) } ?? harness.run(jobs: jobs)
             Terminal.printLine(EvalReport.markdown(summary))
             Terminal.printLine("results in \(out)")
+        }
+
+        /// What the results depend on besides task, length and sample index.
+        private func setup(texts: String) throws -> EvalSetup {
+            var settings = ["texts": texts, "space": space, "seed": "\(seed)"]
+            if let yarnFactor { settings["yarn_factor"] = "\(yarnFactor)" }
+            if let yarnOriginalLength { settings["yarn_original_length"] = "\(yarnOriginalLength)" }
+            if let tasksFile {
+                settings["tasks_file_sha256"] = try SHA256.fileHex(
+                    at: URL(fileURLWithPath: tasksFile))
+            }
+            return EvalSetup(
+                model: try model.map { try ModelIdentity(checkpoint: URL(fileURLWithPath: $0)) },
+                referenceModel: referenceModel, settings: settings)
         }
 
         private func loadModel() throws -> any EvaluationModel {

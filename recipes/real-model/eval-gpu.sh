@@ -38,7 +38,8 @@ for NAME in "${NAMES[@]}"; do
     CK=$(ls -d "$W/run-$NAME"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
     [ -n "$CK" ] || { echo "run $NAME: no checkpoint"; continue; }
     echo "$NAME: $CK"
-    E=$W/eval/$NAME
+    # One folder per checkpoint: `hsa eval` resumes a folder only for the model that began it.
+    E=$W/eval/$NAME/${CK##*/}
     mkdir -p "$E"
     (
         left() { echo $(( BUDGET_S - $(since) )); }
@@ -61,10 +62,10 @@ for NAME in "${NAMES[@]}"; do
 done
 wait "${PIDS[@]}"
 for NAME in "${NAMES[@]}"; do
-    E=$W/eval/$NAME
-    echo "== $NAME"
-    tail -7 "$E/bpb.log"; grep -A 6 "repeat probe" "$E/repeat.log"; tail -8 "$E/unseen.log"; tail -8 "$E/ruler.log"
     CK=$(ls -d "$W/run-$NAME"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
+    E=$W/eval/$NAME/${CK##*/}
+    echo "== $NAME ${CK##*/}"
+    tail -7 "$E/bpb.log"; grep -A 6 "repeat probe" "$E/repeat.log"; tail -8 "$E/unseen.log"; tail -8 "$E/ruler.log"
     if [ "${EXPORT:-1}" = 1 ] && [ -n "$CK" ]; then
         "$HSA" export --model "$CK" --out "$W/export/$NAME" > /dev/null \
             && tar -cf "$OUT/model-$NAME.tar" -C "$W/export" "$NAME"
