@@ -24,11 +24,11 @@ public final class CPUBackend: ComputeBackend {
     public func synchronize() {}
 
     public func zero(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        x.update(repeating: 0, count: count)
+        HostAllocator.shared.zero(x, count: count)
     }
 
     public func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
-        dst.update(from: src, count: count)
+        HostAllocator.shared.copy(dst, src, count: count)
     }
 
     // MARK: - Elementwise and reductions

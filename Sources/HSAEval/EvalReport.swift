@@ -10,10 +10,7 @@ public enum EvalReport {
     public static func write(
         summary: EvalSummary, results: [EvalResult], to directory: URL
     ) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(
-            try encoder.encode(summary), to: directory.appendingPathComponent("summary.json"))
+        try AtomicFile.writeJSON(summary, to: directory.appendingPathComponent("summary.json"))
         try AtomicFile.write(
             Data(markdown(summary).utf8), to: directory.appendingPathComponent("results.md"))
         try accuracyPlot(summary).write(

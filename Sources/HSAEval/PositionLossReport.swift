@@ -33,10 +33,7 @@ public struct PositionLossReport: Encodable {
     /// creating it if needed.
     public func write(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(
-            encoder.encode(self), to: directory.appendingPathComponent("bpb.json"))
+        try AtomicFile.writeJSON(self, to: directory.appendingPathComponent("bpb.json"))
         try LinePlot(
             title: "Bits per byte by position", xLabel: "position (tokens)",
             yLabel: "bits per byte", xLog: true,

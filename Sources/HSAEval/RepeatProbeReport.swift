@@ -29,9 +29,6 @@ public struct RepeatProbeReport: Encodable {
     /// Writes repeat.json (this report) into `directory`, creating it if needed.
     public func write(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(
-            encoder.encode(self), to: directory.appendingPathComponent("repeat.json"))
+        try AtomicFile.writeJSON(self, to: directory.appendingPathComponent("repeat.json"))
     }
 }

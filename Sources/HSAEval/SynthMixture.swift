@@ -121,10 +121,7 @@ public enum SynthMixture {
         }
         try finishShard()
         progress?.finish()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(
-            try encoder.encode(manifest), to: directory.appendingPathComponent("synth.json"))
+        try AtomicFile.writeJSON(manifest, to: directory.appendingPathComponent("synth.json"))
         try writeTrainingManifest(shards: finished, shardTokens: shardTokens, to: directory)
         return manifest
     }

@@ -64,9 +64,6 @@ public final class CopyOnWriteKVStore: HostKVStore {
         close(descriptor)
     }
 
-    /// Bytes the stored records occupy.
-    public var storedBytes: Int { chunkCount * recordFloats * precision.bytes }
-
     /// The first record; valid until the next append.
     public var records: UnsafeRawPointer { UnsafeRawPointer(region) }
 
@@ -75,16 +72,11 @@ public final class CopyOnWriteKVStore: HostKVStore {
     public func append(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, chunks: Int)
         throws
     {
-        let half = recordFloats / 2
-        let recordBytes = recordFloats * precision.bytes
-        let needed = storedBytes + chunks * recordBytes
+        let needed = storedBytes + chunks * recordFloats * precision.bytes
         if needed > regionBytes { try grow(to: max(needed, 2 * regionBytes)) }
-        for chunk in 0..<chunks {
-            let record = region + storedBytes + chunk * recordBytes
-            precision.encode(keys + chunk * half, count: half, into: record)
-            precision.encode(
-                values + chunk * half, count: half, into: record + half * precision.bytes)
-        }
+        precision.encodeRecords(
+            keys: keys, values: values, chunks: chunks, recordFloats: recordFloats,
+            into: region + storedBytes)
         chunkCount += chunks
     }
 

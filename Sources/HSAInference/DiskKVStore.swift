@@ -97,9 +97,6 @@ public final class DiskKVStore: HostKVStore {
         close(descriptor)
     }
 
-    /// Bytes the stored records occupy.
-    public var storedBytes: Int { chunkCount * recordFloats * precision.bytes }
-
     /// The first record; valid until the next append.
     public var records: UnsafeRawPointer { UnsafeRawPointer(mapping) }
 
@@ -107,18 +104,13 @@ public final class DiskKVStore: HostKVStore {
     public func append(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, chunks: Int)
         throws
     {
-        let half = recordFloats / 2
         let recordBytes = recordFloats * precision.bytes
         // Encode all records of this append into one buffer, then write it at once.
         let buffer = UnsafeMutableRawPointer.allocate(
             byteCount: max(chunks * recordBytes, 1), alignment: 64)
         defer { buffer.deallocate() }
-        for chunk in 0..<chunks {
-            let record = buffer + chunk * recordBytes
-            precision.encode(keys + chunk * half, count: half, into: record)
-            precision.encode(
-                values + chunk * half, count: half, into: record + half * precision.bytes)
-        }
+        precision.encodeRecords(
+            keys: keys, values: values, chunks: chunks, recordFloats: recordFloats, into: buffer)
         try write(
             UnsafeRawPointer(buffer), bytes: chunks * recordBytes, at: chunkCount * recordBytes)
         chunkCount += chunks

@@ -111,9 +111,7 @@ extension DocumentMemoryManifest {
     public func encoded() throws -> Data {
         var blank = self
         blank.manifestSHA256 = String(repeating: "0", count: 64)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(blank)
+        var data = try JSONEncoder.sortedPretty(escapingSlashes: false).encode(blank)
         guard let digits = Self.checksumRange(in: data) else { return data }
         data.replaceSubrange(digits, with: Data(SHA256.digestHex(of: data).utf8))
         return data

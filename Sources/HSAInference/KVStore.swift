@@ -27,6 +27,11 @@ public protocol HostKVStore: KVStore {
     func releaseResidentPages()
 }
 
+extension HostKVStore {
+    /// Bytes the stored records occupy.
+    public var storedBytes: Int { chunkCount * recordFloats * precision.bytes }
+}
+
 // MARK: - Encoding
 
 extension KVPrecision {
@@ -39,6 +44,22 @@ extension KVPrecision {
         case .bf16:
             let halves = target.assumingMemoryBound(to: UInt16.self)
             for i in 0..<count { halves[i] = CPU.bfloat16Bits(source[i]) }
+        }
+    }
+
+    /// Writes `chunks` records of `recordFloats` elements one after another into `target`:
+    /// record `c` holds the `recordFloats / 2` fp32 values at `keys + c * recordFloats / 2`,
+    /// then as many from `values`, in this precision.
+    func encodeRecords(
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, chunks: Int, recordFloats: Int,
+        into target: UnsafeMutableRawPointer
+    ) {
+        let half = recordFloats / 2
+        let recordBytes = recordFloats * bytes
+        for chunk in 0..<chunks {
+            let record = target + chunk * recordBytes
+            encode(keys + chunk * half, count: half, into: record)
+            encode(values + chunk * half, count: half, into: record + half * bytes)
         }
     }
 }
@@ -67,8 +88,6 @@ public final class RAMKVStore: HostKVStore {
 
     deinit { storage.deallocate() }
 
-    /// Bytes the stored records occupy.
-    public var storedBytes: Int { chunkCount * recordFloats * precision.bytes }
     /// The first record; valid until the next append.
     public var records: UnsafeRawPointer { UnsafeRawPointer(storage) }
 
@@ -87,13 +106,9 @@ public final class RAMKVStore: HostKVStore {
             storage = grown
             capacity = newCapacity
         }
-        let half = recordFloats / 2
-        for chunk in 0..<chunks {
-            let record = storage + (chunkCount + chunk) * recordBytes
-            precision.encode(keys + chunk * half, count: half, into: record)
-            precision.encode(
-                values + chunk * half, count: half, into: record + half * precision.bytes)
-        }
+        precision.encodeRecords(
+            keys: keys, values: values, chunks: chunks, recordFloats: recordFloats,
+            into: storage + chunkCount * recordBytes)
         chunkCount += chunks
     }
 }

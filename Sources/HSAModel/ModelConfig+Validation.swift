@@ -122,9 +122,7 @@ extension ModelConfig {
 
     /// The config as pretty, key-sorted JSON.
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        try JSONEncoder.sortedPretty().encode(self)
     }
 }
 

@@ -58,10 +58,8 @@ public enum TrainingCheckpoint {
                     + optimizer.v.safetensorsEntries(prefix: "v."),
                 metadata: ["adamw_step": String(optimizer.step)], directory: temporary,
                 baseName: "optimizer", maxShardBytes: maxShardBytes)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(
-                encoder.encode(state), to: temporary.appendingPathComponent("trainer_state.json"))
+            try AtomicFile.writeJSON(
+                state, to: temporary.appendingPathComponent("trainer_state.json"))
             try? fileManager.removeItem(at: final)
             try fileManager.moveItem(at: temporary, to: final)
         } catch {

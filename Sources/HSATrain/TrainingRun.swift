@@ -117,10 +117,8 @@ public struct TrainingRun {
         }
         try AtomicFile.write(
             config.encoded(), to: runDirectory.appendingPathComponent("config.json"))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(
-            encoder.encode(options), to: runDirectory.appendingPathComponent("training.json"))
+        try AtomicFile.writeJSON(
+            options, to: runDirectory.appendingPathComponent("training.json"))
 
         let parameterCount = model.layout.totalCount
         Terminal.printLine(

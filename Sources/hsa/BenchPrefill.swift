@@ -33,9 +33,7 @@ struct BenchPrefill: ParsableCommand {
         guard ["ram", "disk"].contains(kvStore) else {
             throw ValidationError("--kv-store must be ram or disk, got '\(kvStore)'")
         }
-        guard KVPrecision(rawValue: kvPrecision) != nil else {
-            throw ValidationError("--kv-precision must be fp32 or bf16, got '\(kvPrecision)'")
-        }
+        _ = try parseKVPrecision(kvPrecision)
         guard block > 0, decodeSteps >= 0 else {
             throw ValidationError("need --block > 0 and --decode-steps >= 0")
         }
@@ -48,7 +46,7 @@ struct BenchPrefill: ParsableCommand {
         try PrefillBenchmark(
             config: config, presetName: model.config == nil ? model.presetName : "custom",
             lengths: try parseLengths(), storage: try kvStorage(kvStore, path: kvPath),
-            precision: KVPrecision(rawValue: kvPrecision) ?? .fp32, block: block,
+            precision: try parseKVPrecision(kvPrecision), block: block,
             decodeSteps: decodeSteps, seed: seed, output: URL(fileURLWithPath: out),
             plot: URL(fileURLWithPath: plot)
         ).run()
@@ -72,6 +70,14 @@ private func parseTokenCount(_ text: String) -> Int? {
 }
 
 // MARK: - Shared with `complete`
+
+/// The `--kv-precision` value: fp32 or bf16.
+func parseKVPrecision(_ value: String) throws -> KVPrecision {
+    guard let precision = KVPrecision(rawValue: value) else {
+        throw ValidationError("--kv-precision must be fp32 or bf16, got '\(value)'")
+    }
+    return precision
+}
 
 /// The key/value storage named by `--kv-store` (and `--kv-path` for disk).
 func kvStorage(_ name: String, path: String?) throws -> KVStorage {

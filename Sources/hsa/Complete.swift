@@ -39,9 +39,7 @@ struct Complete: ParsableCommand {
         guard ["ram", "disk", "auto"].contains(kvStore) else {
             throw ValidationError("--kv-store must be ram, disk or auto, got '\(kvStore)'")
         }
-        guard KVPrecision(rawValue: kvPrecision) != nil else {
-            throw ValidationError("--kv-precision must be fp32 or bf16, got '\(kvPrecision)'")
-        }
+        _ = try parseKVPrecision(kvPrecision)
     }
 
     func run() throws {
@@ -54,7 +52,7 @@ struct Complete: ParsableCommand {
         else {
             throw UserError("\(model): complete streams byte-level prompts only")
         }
-        let precision = KVPrecision(rawValue: kvPrecision) ?? .fp32
+        let precision = try parseKVPrecision(kvPrecision)
         // On a GPU the keys/values go to the device store (spilling to pinned RAM) and large
         // blocks keep it busy; on the CPU blocks above 4096 rows only cost scratch memory.
         let accelerated = ComputeBackends.current is any StreamingAccelerator

@@ -58,3 +58,23 @@ extension HSACommand.DataCommand {
         }
     }
 }
+
+extension HSACommand.DataCommand {
+    /// `--lengths` of a command that writes training samples: a list of context lengths, none
+    /// above 4K (`command` names the limit in the message: synth, tasks).
+    static func parseSampleLengths(_ lengths: String, command: String) throws -> [Int] {
+        let lengthList = try ContextLength.parseList(lengths)
+        if let long = lengthList.first(where: { $0 > 4096 }) {
+            throw ValidationError("--lengths: \(long) is above 4K, the \(command) limit")
+        }
+        return lengthList
+    }
+
+    /// Prints what a synth.json manifest says was written to `out`.
+    static func printWritten(_ manifest: SynthMixture.Manifest, to out: String) {
+        Terminal.printLine(
+            "wrote \(manifest.samples) samples, \(manifest.tokens) tokens "
+                + "(\(manifest.answerTokens) answer tokens) in \(manifest.shards.count) "
+                + "shards to \(out)")
+    }
+}

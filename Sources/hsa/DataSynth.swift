@@ -41,10 +41,8 @@ extension HSACommand.DataCommand {
             guard let valueSpace = ValueSpace(rawValue: space) else {
                 throw ValidationError("--space must be training or evaluation")
             }
-            let lengthList = try ContextLength.parseList(lengths)
-            if let long = lengthList.first(where: { $0 > 4096 }) {
-                throw ValidationError("--lengths: \(long) is above 4K, the synth limit")
-            }
+            let lengthList = try HSACommand.DataCommand.parseSampleLengths(
+                lengths, command: "synth")
             let taskList = try SynthMixture.tasks(named: tasks)
             let sources = EvalTextSources.load(dataDirectory: URL(fileURLWithPath: data))
             let total = taskList.count * lengthList.count * samples
@@ -53,10 +51,7 @@ extension HSACommand.DataCommand {
                 generator: TaskGenerator(sources: sources, space: valueSpace),
                 to: URL(fileURLWithPath: out), shardTokens: shardTokens,
                 progress: ProgressBar(total: total))
-            Terminal.printLine(
-                "wrote \(manifest.samples) samples, \(manifest.tokens) tokens "
-                    + "(\(manifest.answerTokens) answer tokens) in \(manifest.shards.count) "
-                    + "shards to \(out)")
+            HSACommand.DataCommand.printWritten(manifest, to: out)
             if manifest.samples < total {
                 Terminal.printLine(
                     "skipped \(total - manifest.samples) samples whose length is too short "

@@ -54,10 +54,8 @@ extension HSACommand.DataCommand {
                     }
                     return kind
                 }
-            let lengthList = try ContextLength.parseList(lengths)
-            if let long = lengthList.first(where: { $0 > 4096 }) {
-                throw ValidationError("--lengths: \(long) is above 4K, the tasks limit")
-            }
+            let lengthList = try HSACommand.DataCommand.parseSampleLengths(
+                lengths, command: "tasks")
             guard samples > 0, haystackBytes > 0 else {
                 throw ValidationError("--samples and --haystack-bytes must be > 0")
             }
@@ -70,10 +68,7 @@ extension HSACommand.DataCommand {
                 count: samples, kinds: kindList, lengths: lengthList, seed: seed,
                 to: URL(fileURLWithPath: out), shardTokens: shardTokens,
                 progress: ProgressBar(total: samples))
-            Terminal.printLine(
-                "wrote \(manifest.samples) samples, \(manifest.tokens) tokens "
-                    + "(\(manifest.answerTokens) answer tokens) in \(manifest.shards.count) "
-                    + "shards to \(out)")
+            HSACommand.DataCommand.printWritten(manifest, to: out)
         }
     }
 }

@@ -21,9 +21,7 @@ struct MemoryBuild: ParsableCommand {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one file to read") }
-        guard KVPrecision(rawValue: kvPrecision) != nil else {
-            throw ValidationError("--kv-precision must be fp32 or bf16, got '\(kvPrecision)'")
-        }
+        _ = try parseKVPrecision(kvPrecision)
     }
 
     func run() throws {
@@ -36,7 +34,7 @@ struct MemoryBuild: ParsableCommand {
         let writer = try DocumentMemoryWriter(
             creating: URL(fileURLWithPath: out), model: network,
             identity: ModelIdentity(checkpoint: checkpoint),
-            precision: KVPrecision(rawValue: kvPrecision) ?? .fp32, maxBlock: reading.maxBlock)
+            precision: try parseKVPrecision(kvPrecision), maxBlock: reading.maxBlock)
         try reading.read(files, into: writer)
     }
 }

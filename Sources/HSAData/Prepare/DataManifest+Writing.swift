@@ -26,9 +26,7 @@ extension DataManifest {
     /// `manifest.json`'s bytes: pretty-printed with sorted keys (stable diffs), slashes in
     /// paths unescaped.
     public func encodedJSON() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try JSONEncoder.sortedPretty(escapingSlashes: false).encode(self)
     }
 
     /// Writes `manifest.json` into `directory` atomically.

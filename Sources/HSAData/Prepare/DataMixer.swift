@@ -170,8 +170,7 @@ public enum DataMixer {
             shardTokens: shards.map(\.tokens).max() ?? 0, trainTokens: summary.tokens)
         try manifest.write(to: directory)
         // snake_case like manifest.json and the other JSON files of a dataset.
-        let summaryEncoder = JSONEncoder()
-        summaryEncoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let summaryEncoder = JSONEncoder.sortedPretty()
         summaryEncoder.keyEncodingStrategy = .convertToSnakeCase
         try AtomicFile.write(
             summaryEncoder.encode(summary), to: directory.appendingPathComponent("mix.json"))

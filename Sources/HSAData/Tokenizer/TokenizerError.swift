@@ -1,4 +1,5 @@
 import Foundation
+import HSACore
 
 /// Errors from reading or writing `tokenizer.json`.
 public enum TokenizerError: Error, CustomStringConvertible, Sendable {
@@ -43,10 +44,9 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
 /// Writes a tokenizer file as pretty-printed JSON with sorted keys (stable diffs), atomically.
 /// - Throws: ``TokenizerError/io(file:reason:)``.
 func writeTokenizerJSON(_ value: some Encodable, to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     do {
-        try encoder.encode(value).write(to: url, options: .atomic)
+        try JSONEncoder.sortedPretty(escapingSlashes: false).encode(value)
+            .write(to: url, options: .atomic)
     } catch {
         throw TokenizerError.io(file: url.path, reason: "\(error)")
     }

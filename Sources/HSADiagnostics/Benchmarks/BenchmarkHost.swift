@@ -21,4 +21,13 @@ enum BenchmarkHost {
             ?? "unknown CPU"
         return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
     }
+
+    /// Writes a benchmark `record` to `url` atomically as indented, key-sorted JSON and returns
+    /// the bytes written.
+    static func writeRecord(_ record: [String: Any], to url: URL) throws -> Data {
+        let data = try JSONSerialization.data(
+            withJSONObject: record, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(data, to: url)
+        return data
+    }
 }

@@ -77,9 +77,7 @@ public struct PrefillBenchmark {
             "machine": BenchmarkHost.machine,
             "results": records,
         ]
-        let data = try JSONSerialization.data(
-            withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(data, to: output)
+        let data = try BenchmarkHost.writeRecord(result, to: output)
         try writePlot(records)
         Terminal.printLine(String(decoding: data, as: UTF8.self))
     }

@@ -81,9 +81,7 @@ public struct TrainStepBenchmark {
             "blas": BLAS.configuration,
             "machine": BenchmarkHost.machine,
         ]
-        let data = try JSONSerialization.data(
-            withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(data, to: output)
+        let data = try BenchmarkHost.writeRecord(result, to: output)
         Terminal.printLine(String(decoding: data, as: UTF8.self))
     }
 }

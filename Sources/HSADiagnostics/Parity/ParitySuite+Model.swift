@@ -77,12 +77,7 @@ extension ParitySuite {
             ComputeBackends.current = previous
             let before = rows.count
             compareModel(label, cpu: cpu, gpu: device)
-            // Progress: a crash later still leaves these rows in the log.
-            for row in rows[before...] {
-                Terminal.printLine(
-                    "  \(row.op): max_abs \(row.maxAbsolute) rel \(row.maxRelative) "
-                        + (row.passed ? "ok" : "FAILED"))
-            }
+            printRows(from: before)
         }
     }
 

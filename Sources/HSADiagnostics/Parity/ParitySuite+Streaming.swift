@@ -114,11 +114,7 @@ extension ParitySuite {
                 op: "\(label) selected chunks (\(expected.count))", count: expected.count,
                 maxAbsolute: Double(mismatches), maxRelative: 0, atol: 0, rtol: 0,
                 failures: mismatches))
-        for row in rows[before...] {
-            Terminal.printLine(
-                "  \(row.op): max_abs \(row.maxAbsolute) rel \(row.maxRelative) "
-                    + (row.passed ? "ok" : "FAILED"))
-        }
+        printRows(from: before)
     }
 
     /// Prefill in blocks, logits, 3 decode steps, on the current backend; the selections are

@@ -31,6 +31,16 @@ struct ParitySuite {
     /// say little, so the whole tensor's relative L2 error is compared.
     static let bf16Attention = ParityTolerance.relativeL2(1e-2)
 
+    /// Prints the rows from index `first` on, one line each, as progress: a crash later still
+    /// leaves them in the log.
+    func printRows(from first: Int) {
+        for row in rows[first...] {
+            Terminal.printLine(
+                "  \(row.op): max_abs \(row.maxAbsolute) rel \(row.maxRelative) "
+                    + (row.passed ? "ok" : "FAILED"))
+        }
+    }
+
     mutating func runAll() throws {
         try rmsNorm(rows: 37, channels: 203)
         try rmsNorm(rows: 1, channels: 1024)
