@@ -4,7 +4,7 @@ import HSATestSupport
 import Testing
 
 /// Samples for a subword tokenizer fill the length in its tokens (``TaskGenerator``'s
-/// `sample(_:tokenizer:)`).
+/// `sample(_:tokenizer:)`), and the harness speaks the model's tokenizer.
 @Suite struct TokenBudgetTests {
     /// A BPE tokenizer learned from the built-in haystack texts, so it compresses them.
     static func essayTokenizer() throws -> BPETokenizer {
@@ -86,5 +86,42 @@ import Testing
             return
         }
         #expect(task == "cwe" && length == 1024 && tokens > 1024 - 160)
+    }
+
+    /// A model speaking BPE that finds needles by string search: it scores only when the
+    /// harness encodes its prompt and decodes its answer with the model's tokenizer.
+    final class SubwordNeedleSearch: EvaluationModel {
+        let tokenizer: any Tokenizer
+        var vocabularySize: Int { tokenizer.vocabularySize }
+
+        init(tokenizer: any Tokenizer) { self.tokenizer = tokenizer }
+
+        func generate(prompt: [Int32], maxTokens: Int) throws -> [Int32] {
+            #expect(prompt.first == tokenizer.bos)
+            let answer = NeedleSearch.answer(prompt: tokenizer.decode(prompt))
+            return Array(tokenizer.encode(answer).prefix(maxTokens))
+        }
+    }
+
+    @Test func theHarnessSpeaksTheModelsTokenizer() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let tokenizer = try Self.essayTokenizer()
+        let jobs = EvalJob.sweep(
+            tasks: [.ruler(.niahSingle1), .ruler(.niahMultivalue)], lengths: [1024, 2048],
+            samples: 2, seed: 3, depths: [50])
+        let harness = try EvalHarness(
+            model: SubwordNeedleSearch(tokenizer: tokenizer), outputDirectory: directory.url,
+            generator: builtInGenerator, showProgress: false, collectDiagnostics: true)
+        let summary = try harness.run(jobs: jobs)
+        #expect(summary.samples == jobs.count && summary.overall == 1)
+        let results = try JSONLines.read(EvalResult.self, from: harness.resultsURL)
+        #expect(results.count == jobs.count)
+        for result in results {
+            #expect(result.promptTokens <= result.length)
+            // NIAH reserves 128 tokens for the answer.
+            #expect(Double(result.promptTokens + 128) >= 0.98 * Double(result.length))
+            #expect(result.diagnostics == nil)
+        }
     }
 }
