@@ -10,6 +10,9 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     case unknownSuite(String)
     /// The requested length leaves no room for the task's template and needles.
     case lengthTooShort(task: String, length: Int, minimum: Int)
+    /// Even the shortest sample rebuilt for a subword tokenizer has more prompt tokens than
+    /// the length leaves (`tokens` is its count).
+    case exceedsTokenBudget(task: String, length: Int, tokens: Int)
     /// A task file line lacks a field or has the wrong type.
     case invalidTaskFile(path: String, line: Int, reason: String)
     /// A task file holds no sample (empty, or only blank lines).
@@ -38,6 +41,9 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
         case .lengthTooShort(let task, let length, let minimum):
             return "\(task): length \(length) tokens is too short, the template, question and "
                 + "needles alone need \(minimum); hint: use a length of at least \(minimum)"
+        case .exceedsTokenBudget(let task, let length, let tokens):
+            return "\(task): no sample fits length \(length) in the model's tokens, the shortest "
+                + "prompt has \(tokens); hint: use a longer length"
         case .invalidTaskFile(let path, let line, let reason):
             return "\(path):\(line): \(reason); hint: each line needs 'input' (string), "
                 + "'outputs' (array of strings) and 'length' (integer)"

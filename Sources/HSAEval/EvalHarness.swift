@@ -21,7 +21,8 @@ public final class EvalHarness {
     public var logsProgress = false
     /// Whether to ask the model for retrieval diagnostics on samples with needles.
     public var collectDiagnostics: Bool
-    private let tokenizer = ByteTokenizer()
+    /// The model's tokenizer: prompts are encoded, outputs decoded and lengths counted in it.
+    private var tokenizer: any Tokenizer { model.tokenizer }
 
     /// The results file.
     public var resultsURL: URL { outputDirectory.appendingPathComponent("results.jsonl") }
@@ -83,7 +84,9 @@ public final class EvalHarness {
     /// - Returns: the summary over all jobs (resumed and new).
     @discardableResult
     public func run(jobs: [EvalJob]) throws -> EvalSummary {
-        try process(keys: jobs.map(\.key), count: jobs.count) { try generator.sample(jobs[$0]) }
+        try process(keys: jobs.map(\.key), count: jobs.count) {
+            try generator.sample(jobs[$0], tokenizer: tokenizer)
+        }
     }
 
     /// Scores every sample (from a task file) not yet in results.jsonl, then writes reports.
@@ -95,12 +98,14 @@ public final class EvalHarness {
     /// Scores one sample.
     public func evaluate(_ sample: EvalSample) throws -> EvalResult {
         let start = Date()
-        let prompt = [tokenizer.bos] + tokenizer.encode(sample.promptText)
+        let prompt = sample.prompt(tokenizer: tokenizer)
         let output = try model.generate(prompt: prompt, maxTokens: sample.generationLimit)
         let prediction = tokenizer.decode(output.filter { !tokenizer.isSpecial($0) })
         let score = Scoring.score(prediction, for: sample)
         var diagnostics: [String: Double]?
-        if collectDiagnostics, !sample.needlePositions.isEmpty {
+        // Needle positions are byte offsets (a task file's too), token positions only for the
+        // byte tokenizer: other tokenizers get no diagnostics.
+        if collectDiagnostics, tokenizer is ByteTokenizer, !sample.needlePositions.isEmpty {
             diagnostics = try model.retrievalDiagnostics(
                 prompt: prompt, needlePositions: sample.needlePositions,
                 distractorPositions: sample.distractorPositions)

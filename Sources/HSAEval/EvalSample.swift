@@ -15,7 +15,9 @@ public enum ScoringMetric: String, Codable, Sendable {
 /// `length`, `answer_prefix`) plus this project's metadata.
 ///
 /// The model's prompt is `[BOS] + tokens(input + answer_prefix)`; for generated samples
-/// `1 + bytes(input + answer_prefix) + tokens_to_generate == length` exactly (byte tokenizer).
+/// `1 + bytes(input + answer_prefix) + tokens_to_generate == length` exactly (byte tokenizer);
+/// for a model with another tokenizer the same sum in its tokens is at most `length` and within
+/// about 1% of it (`TaskGenerator.sample(_:tokenizer:)`).
 /// Lines written elsewhere (no `suite` field, e.g. NVIDIA RULER's generator) are normalized on
 /// reading: an `input` that already ends with its `answer_prefix` is cut before it, so the prefix
 /// is not doubled, and their `tokens_to_generate` is only a floor (``generationLimit``).
@@ -45,8 +47,9 @@ public struct EvalSample: Codable, Sendable, Equatable {
     /// Token positions of the values of needles that are not answers (NIAH's other keys:
     /// look-alike distractors); empty for other tasks.
     public var distractorPositions: [Int]
-    /// Answer length limit in tokens (RULER's tokens_to_generate); byte tokens when
-    /// ``countsByteTokens``, else another tokenizer's units.
+    /// Answer length limit in tokens (RULER's tokens_to_generate); the evaluated model's tokens
+    /// when ``countsByteTokens`` (byte tokens for byte-level models), else another tokenizer's
+    /// units.
     public var tokensToGenerate: Int
     /// Whether ``tokensToGenerate`` counts this project's byte tokens: true for generated
     /// samples and for lines carrying `suite` (written by `hsa eval --write-tasks`), false for

@@ -5,6 +5,8 @@ import HSAData
 public protocol EvaluationModel: AnyObject {
     /// Number of token ids the model accepts (prompts must stay below it).
     var vocabularySize: Int { get }
+    /// The tokenizer of its prompts and outputs (sample lengths count its tokens).
+    var tokenizer: any Tokenizer { get }
     /// Up to `maxTokens` tokens continuing `prompt` (stopping early at end of sequence).
     func generate(prompt: [Int32], maxTokens: Int) throws -> [Int32]
     /// Optional retrieval diagnostics for a prompt whose answer needles are at
@@ -17,6 +19,9 @@ public protocol EvaluationModel: AnyObject {
 }
 
 extension EvaluationModel {
+    /// The byte tokenizer by default.
+    public var tokenizer: any Tokenizer { ByteTokenizer() }
+
     /// No diagnostics by default.
     public func retrievalDiagnostics(
         prompt: [Int32], needlePositions: [Int], distractorPositions: [Int]

@@ -15,15 +15,21 @@ public final class LanguageModelEvaluator: EvaluationModel {
     public let maximumLength: Int
     /// Token that ends generation (the tokenizer's EOS), if any.
     public let stopToken: Int32?
+    /// The tokenizer the model was trained with.
+    public let tokenizer: any Tokenizer
     /// Prompts longer than this keep chunk keys/values on disk.
     public var diskStoreThreshold = 1 << 20
     /// Prompt tokens run through the layers at once. On a GPU, large blocks amortize the
     /// launches of a small model's many tiny kernels; on the CPU they only cost scratch memory.
     public var prefillBlock = 1024
 
-    /// Wraps `model`.
-    public init(model: LanguageModel, stopToken: Int32? = 257, maximumLength: Int = 16_384) {
+    /// Wraps `model`, whose prompts and outputs are in `tokenizer`'s tokens.
+    public init(
+        model: LanguageModel, tokenizer: any Tokenizer = ByteTokenizer(),
+        stopToken: Int32? = 257, maximumLength: Int = 16_384
+    ) {
         self.model = model
+        self.tokenizer = tokenizer
         self.stopToken = stopToken
         self.maximumLength = maximumLength
     }

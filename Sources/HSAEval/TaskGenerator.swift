@@ -128,6 +128,15 @@ public struct TaskGenerator: Sendable {
     public func sample(
         _ task: EvalTask, length: Int, index: Int, seed: UInt64, depth: Double? = nil
     ) throws -> EvalSample {
+        try sample(task, length: length, byteLength: length, index: index, seed: seed, depth: depth)
+    }
+
+    /// Sample `index` of `task` for `length`, built to exactly `byteLength` bytes. The seed
+    /// comes from `length`, not `byteLength`, so a sample rebuilt at another byte length (to
+    /// fit a subword tokenizer's budget) is still a function of the job alone.
+    func sample(
+        _ task: EvalTask, length: Int, byteLength: Int, index: Int, seed: UInt64, depth: Double?
+    ) throws -> EvalSample {
         let derived = SampleSeed.derive(
             seed: space.effectiveSeed(seed), task: task.name, length: length, index: index)
         var rng = SplitMix64(seed: derived)
@@ -135,25 +144,26 @@ public struct TaskGenerator: Sendable {
         switch task {
         case .ruler(let ruler):
             if let kind = ruler.qaDataset {
-                sample = try qaSample(ruler, kind, length: length, index: index, rng: &rng)
+                sample = try qaSample(ruler, kind, length: byteLength, index: index, rng: &rng)
             } else if let niah = ruler.niah {
-                sample = try niahSample(ruler, niah, length: length, depth: depth, rng: &rng)
+                sample = try niahSample(ruler, niah, length: byteLength, depth: depth, rng: &rng)
             } else {
                 switch ruler {
-                case .vt: sample = try variableTrackingSample(length: length, rng: &rng)
-                case .cwe: sample = try commonWordsSample(length: length, rng: &rng)
-                default: sample = try frequentWordsSample(length: length, rng: &rng)
+                case .vt: sample = try variableTrackingSample(length: byteLength, rng: &rng)
+                case .cwe: sample = try commonWordsSample(length: byteLength, rng: &rng)
+                default: sample = try frequentWordsSample(length: byteLength, rng: &rng)
                 }
             }
         case .babilong(let babi):
-            sample = try babilongSample(babi, length: length, rng: &rng)
+            sample = try babilongSample(babi, length: byteLength, rng: &rng)
         case .copy:
-            sample = try copyLineSample(length: length, rng: &rng)
+            sample = try copyLineSample(length: byteLength, rng: &rng)
         case .unseen(let unseen):
-            sample = try unseenSample(unseen, length: length, rng: &rng)
+            sample = try unseenSample(unseen, length: byteLength, rng: &rng)
         }
         sample.index = index
         sample.seed = seed
+        sample.length = length
         return sample
     }
 

@@ -41,7 +41,11 @@ extension HSACommand {
         var out: String = "runs/eval"
         @Option(help: "Evaluate the samples of this JSONL file (RULER format) instead.")
         var tasksFile: String?
-        @Option(help: "Only write the generated samples to this JSONL file; run no model.")
+        @Option(
+            help: """
+                Only write the generated samples to this JSONL file; run no model (lengths \
+                count --model's tokens when given, else bytes).
+                """)
         var writeTasks: String?
         @OptionGroup var device: BackendOptions
         @Option(help: "Data directory with eval/ and heldout/ texts (see install_eval_data.sh).")
@@ -120,7 +124,10 @@ extension HSACommand {
                 sources: sources, space: ValueSpace(rawValue: space) ?? .evaluation,
                 qaDatasets: try QADataset.load(neededBy: jobs, dataDirectory: dataDirectory))
             if let writeTasks {
-                let generated = try jobs.map { try generator.sample($0) }
+                let tokenizer: any Tokenizer =
+                    try model.map { try TokenizerLoader.load(checkpoint: URL(fileURLWithPath: $0)) }
+                    ?? ByteTokenizer()
+                let generated = try jobs.map { try generator.sample($0, tokenizer: tokenizer) }
                 try EvalTaskFile.write(generated, to: URL(fileURLWithPath: writeTasks))
                 Terminal.printLine("wrote \(generated.count) samples to \(writeTasks)")
                 return
@@ -166,13 +173,8 @@ extension HSACommand {
                         originalLength: yarnOriginalLength ?? config.maxTrainLen)
                 }
                 let tokenizer = try TokenizerLoader.load(checkpoint: directory)
-                guard tokenizer is ByteTokenizer else {
-                    throw UserError(
-                        "\(path): hsa eval builds contexts in byte tokens; this checkpoint has a "
-                            + "different tokenizer")
-                }
                 let evaluator = LanguageModelEvaluator(
-                    model: network, stopToken: tokenizer.eos,
+                    model: network, tokenizer: tokenizer, stopToken: tokenizer.eos,
                     maximumLength: try ContextLength.parse(maxDiagnosticsLength))
                 // The evaluator's own default suits the CPU; a GPU gets larger blocks, and a
                 // dense model one block for the whole prompt (on a GPU each block's attention

@@ -3,7 +3,7 @@ import Testing
 
 /// `hsa tokenizer train | encode | decode` end to end, and their one-line errors.
 @Suite struct TokenizerCommandTests {
-    private static func scratch() throws -> URL {
+    static func scratch() throws -> URL {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("hsa-tokenizer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -12,7 +12,7 @@ import Testing
 
     /// A folder `texts` of one repetitive text of `repeats` sentences under `root`, and a
     /// tokenizer of at most 300 ids trained on it in `root/tok`.
-    private static func trainTokenizer(
+    static func trainTokenizer(
         in root: URL, repeats: Int
     ) throws -> (texts: URL, text: String, tokenizer: String, train: CLITests.Result) {
         let texts = root.appendingPathComponent("texts")
