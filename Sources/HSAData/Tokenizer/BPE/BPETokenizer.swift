@@ -72,13 +72,15 @@ public struct BPETokenizer: Tokenizer {
         text.withUTF8 { utf8 in
             output.reserveCapacity(utf8.count / 3)
             ByteLevelPreTokenizer.forEachPiece(of: utf8) { range in
-                let piece = Array(utf8[range])
-                output += cache.ids(of: piece) { bytes in
-                    merger.merge(bytes.map { byteIds[Int($0)] })
-                }
+                output += ids(ofPiece: Array(utf8[range]))
             }
         }
         return output
+    }
+
+    /// The merged ids of one pre-tokenized piece (its UTF-8 bytes), not split again.
+    func ids(ofPiece piece: [UInt8]) -> [Int32] {
+        cache.ids(of: piece) { bytes in merger.merge(bytes.map { byteIds[Int($0)] }) }
     }
 
     /// The text of `tokens`: the bytes of each token, specials and out-of-range ids skipped,
