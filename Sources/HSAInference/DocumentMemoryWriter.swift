@@ -4,7 +4,7 @@ import HSACore
 import HSAData
 import HSAModel
 
-/// Builds a document memory or extends one: reads documents as byte tokens through a streaming
+/// Builds a document memory or extends one: reads documents as tokens through a streaming
 /// session whose chunk keys/values go straight into the memory's keys-values.bin, then
 /// `commit` writes the rest of the state and memory.json.
 ///
@@ -107,19 +107,24 @@ public final class DocumentMemoryWriter {
     // MARK: - Reading
 
     /// Reads `documents` (files, in this order, back to back; BOS first when the memory is
-    /// new) as byte tokens, each file in blocks of `blockBytes`, calling `progress` with the
-    /// tokens read so far after each block. The memory on disk changes only at `commit`.
+    /// new) as the tokens of `tokenizer` (one ``makeStreamingEncoder(for:addBOS:)`` knows),
+    /// each file in blocks of `blockBytes`, calling `progress` with the tokens read so far
+    /// after each block. The files are encoded as one text; a BPE piece never spans two calls.
+    /// The memory on disk changes only at `commit`.
     /// - Throws: `DocumentMemoryError` (a missing or unreadable file, before anything is read),
     ///   `InferenceError` (no room for the chunk memory; a failed write).
     public func read(
-        documents paths: [URL], blockBytes: Int = 1 << 16, progress: (Int) -> Void = { _ in }
+        documents paths: [URL], tokenizer: any Tokenizer = ByteTokenizer(),
+        blockBytes: Int = 1 << 16, progress: (Int) -> Void = { _ in }
     ) throws {
+        guard var encoder = makeStreamingEncoder(for: tokenizer, addBOS: session.position == 0)
+        else { preconditionFailure("no streaming encoder for \(type(of: tokenizer))") }
         let sizes = try paths.map(Self.documentSize)
-        // Checked up front, like `hsa complete`: a memory too large for the disk stops now.
+        // Checked up front, like `hsa complete`. Bytes bound the tokens (a token is at least
+        // one byte), so a memory too large for the disk stops now.
         let plan = MemoryPlan(
             config: session.config, tokens: sizes.reduce(1, +), precision: precision)
         try plan.check(storage: .disk(directory: directory))
-        var encoder = StreamingByteEncoder(addBOS: session.position == 0)
         for url in paths {
             let handle: FileHandle
             do { handle = try FileHandle(forReadingFrom: url) } catch {

@@ -25,9 +25,10 @@ struct Complete: ParsableCommand {
     var block: Int = 1 << 16
     @Option(
         help: """
-            Longest prompt in tokens (one per byte, plus BOS); a longer prompt (an endless \
-            stdin) stops with an error before its key/value memory grows past it. Default: \
-            as many as the chunk memory's store (RAM or disk) and RAM have room for now.
+            Longest prompt in model tokens, BOS included (one per byte for a byte-level \
+            model); a longer prompt (an endless stdin) stops with an error before its \
+            key/value memory grows past it. Default: as many as the chunk memory's store \
+            (RAM or disk) and RAM have room for now.
             """)
     var maxPromptTokens: Int?
 
@@ -48,10 +49,7 @@ struct Complete: ParsableCommand {
         let directory = URL(fileURLWithPath: model)
         let network = try LanguageModel.load(from: directory)
         try sampling.check(vocabularySize: network.config.vocabSize)
-        guard let tokenizer = try TokenizerLoader.load(checkpoint: directory) as? ByteTokenizer
-        else {
-            throw UserError("\(model): complete streams byte-level prompts only")
-        }
+        let tokenizer = try streamingTokenizer(checkpoint: directory)
         let precision = try parseKVPrecision(kvPrecision)
         // On a GPU the keys/values go to the device store (spilling to pinned RAM) and large
         // blocks keep it busy; on the CPU blocks above 4096 rows only cost scratch memory.
@@ -66,13 +64,14 @@ struct Complete: ParsableCommand {
                 ?? MemoryPlan.largestPrompt(
                     config: network.config, precision: precision, storage: storage),
             derived: maxPromptTokens == nil)
-        try prefill(session, limit: limit)
+        try prefill(session, limit: limit, tokenizer: tokenizer)
         try printContinuation(of: session, sampling: sampling, tokenizer: tokenizer)
     }
 
     /// The key/value store for this prompt, checked against free RAM and disk before any work:
-    /// a file's size gives its token count (one byte token each, plus BOS); stdin's is unknown,
-    /// so `auto` keeps it on disk.
+    /// a file's size plus BOS bounds its token count (exact for byte tokens; a BPE token is at
+    /// least one byte, so a BPE prompt needs no more); stdin's is unknown, so `auto` keeps it on
+    /// disk.
     private func plannedStorage(config: ModelConfig, precision: KVPrecision) throws -> KVStorage {
         let diskDirectory = try kvStorage("disk", path: kvPath)
         guard promptFile != "-",
@@ -106,13 +105,15 @@ struct Complete: ParsableCommand {
         let origin = limit.derived ? "(what free RAM/disk holds now)" : "\(limit.tokens)"
         return UserError(
             "--max-prompt-tokens \(origin): the prompt (\(source)) is longer than "
-                + "\(limit.tokens) tokens (one per byte, plus BOS); hint: "
+                + "\(limit.tokens) tokens (BOS included); hint: "
                 + (limit.derived ? "free memory or disk, or " : "raise --max-prompt-tokens or ")
                 + "shorten the prompt")
     }
 
     /// Reads the prompt in blocks of `block` bytes, tokenizes and prefills each as it comes.
-    private func prefill(_ session: StreamingSession, limit: PromptLimit) throws {
+    private func prefill(
+        _ session: StreamingSession, limit: PromptLimit, tokenizer: any Tokenizer
+    ) throws {
         let handle: FileHandle
         var totalBytes: Int?
         if promptFile == "-" {
@@ -126,16 +127,23 @@ struct Complete: ParsableCommand {
             totalBytes = (attributes?[.size] as? NSNumber)?.intValue
         }
         defer { if promptFile != "-" { try? handle.close() } }
-        // A file's size is known: refused before any work.
-        if let totalBytes, totalBytes + 1 > limit.tokens { throw promptTooLong(limit) }
-        var encoder = StreamingByteEncoder()
-        // Byte tokens: one token per byte (+ BOS), so the file size gives the ETA.
+        // Byte tokens: a file's size is its token count, refused before any work. BPE tokens
+        // are fewer than bytes, so a larger file may still fit: checked as it is read.
+        if tokenizer is ByteTokenizer, let totalBytes, totalBytes + 1 > limit.tokens {
+            throw promptTooLong(limit)
+        }
+        guard var encoder = makeStreamingEncoder(for: tokenizer) else {
+            preconditionFailure("streamingTokenizer(checkpoint:) checked the tokenizer")
+        }
+        // The bar counts bytes read (the file size gives the ETA), the rate tokens.
         let bar = ProgressBar(
             total: (totalBytes ?? 0) + 1, enabled: Terminal.isInteractive && totalBytes != nil)
         let start = Date()
+        var bytesRead = 0
         while true {
             let data = handle.readData(ofLength: block)
             if data.isEmpty { break }
+            bytesRead += data.count
             let tokens = encoder.encode(data)
             // Checked before the block is prefilled: the store never grows past the limit.
             guard session.position + tokens.count <= limit.tokens else {
@@ -143,9 +151,11 @@ struct Complete: ParsableCommand {
             }
             try session.prefill(tokens: tokens)
             let rate = Double(session.position) / max(Date().timeIntervalSince(start), 1e-9)
-            bar.update(completed: session.position, text: String(format: "%.0f tok/s", rate))
+            bar.update(completed: 1 + bytesRead, text: String(format: "%.0f tok/s", rate))
         }
-        try session.prefill(tokens: encoder.finish(addEOS: false))
+        let rest = encoder.finish(addEOS: false)
+        guard session.position + rest.count <= limit.tokens else { throw promptTooLong(limit) }
+        try session.prefill(tokens: rest)
         let seconds = Date().timeIntervalSince(start)
         let rate = Double(session.position) / max(seconds, 1e-9)
         bar.finish(text: String(format: "%.0f tok/s", rate))

@@ -26,19 +26,22 @@ struct DocumentReadingOptions: ParsableArguments {
 
     /// Reads `files` into `writer` with a progress bar on a terminal, commits, and prints one
     /// line about the memory.
-    func read(_ files: [String], into writer: DocumentMemoryWriter) throws {
+    func read(
+        _ files: [String], into writer: DocumentMemoryWriter, tokenizer: any Tokenizer
+    ) throws {
         let urls = files.map { URL(fileURLWithPath: $0) }
         let bytes = files.compactMap {
             (try? FileManager.default.attributesOfItem(atPath: $0))?[.size] as? NSNumber
         }.reduce(0) { $0 + $1.intValue }
         let first = writer.session.position
+        // Bytes bound the tokens (exact for byte-level models): the bar may end short of full.
         let bar = ProgressBar(total: first + bytes + 1, enabled: Terminal.isInteractive)
         let start = Date()
         func rate(_ position: Int) -> String {
             let seconds = max(Date().timeIntervalSince(start), 1e-9)
             return String(format: "%.0f tok/s", Double(position - first) / seconds)
         }
-        try writer.read(documents: urls, blockBytes: block) { position in
+        try writer.read(documents: urls, tokenizer: tokenizer, blockBytes: block) { position in
             bar.update(completed: position, text: rate(position))
         }
         let manifest = try writer.commit()
@@ -55,10 +58,12 @@ struct DocumentReadingOptions: ParsableArguments {
     }
 }
 
-/// The checkpoint's tokenizer, which must be the byte tokenizer (a memory reads bytes).
-func byteTokenizer(checkpoint: URL) throws -> ByteTokenizer {
-    guard let tokenizer = try TokenizerLoader.load(checkpoint: checkpoint) as? ByteTokenizer else {
-        throw UserError("\(checkpoint.path): document memories read byte-level text only")
+/// The checkpoint's tokenizer, which must be one that encodes text streamed in blocks (byte
+/// or BPE; `complete`, `memory` and `ask` read text that way).
+func streamingTokenizer(checkpoint: URL) throws -> any Tokenizer {
+    let tokenizer = try TokenizerLoader.load(checkpoint: checkpoint)
+    guard makeStreamingEncoder(for: tokenizer) != nil else {
+        throw UserError("\(checkpoint.path): its tokenizer cannot encode streamed text")
     }
     return tokenizer
 }

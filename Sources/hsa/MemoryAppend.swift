@@ -28,10 +28,10 @@ struct MemoryAppend: ParsableCommand {
         let checkpoint = try DocumentMemory(at: directory).checkpoint(
             given: model.map { URL(fileURLWithPath: $0) })
         let network = try LanguageModel.load(from: checkpoint)
-        _ = try byteTokenizer(checkpoint: checkpoint)
+        let tokenizer = try streamingTokenizer(checkpoint: checkpoint)
         let writer = try DocumentMemoryWriter(
             appendingTo: directory, model: network,
             identity: ModelIdentity(checkpoint: checkpoint), maxBlock: reading.maxBlock)
-        try reading.read(files, into: writer)
+        try reading.read(files, into: writer, tokenizer: tokenizer)
     }
 }

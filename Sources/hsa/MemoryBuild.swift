@@ -12,7 +12,7 @@ struct MemoryBuild: ParsableCommand {
     var model: String
     @Option(help: "The memory's directory (created; must be new or empty).")
     var out: String
-    @Argument(help: "Files, read in this order: BOS, then their bytes back to back.")
+    @Argument(help: "Files, read in this order: BOS, then their text back to back.")
     var files: [String]
     @Option(help: "Key/value element type: fp32 (exact) or bf16 (half the disk).")
     var kvPrecision: String = "fp32"
@@ -30,11 +30,11 @@ struct MemoryBuild: ParsableCommand {
         try device.install()
         let checkpoint = URL(fileURLWithPath: model)
         let network = try LanguageModel.load(from: checkpoint)
-        _ = try byteTokenizer(checkpoint: checkpoint)
+        let tokenizer = try streamingTokenizer(checkpoint: checkpoint)
         let writer = try DocumentMemoryWriter(
             creating: URL(fileURLWithPath: out), model: network,
             identity: ModelIdentity(checkpoint: checkpoint),
             precision: try parseKVPrecision(kvPrecision), maxBlock: reading.maxBlock)
-        try reading.read(files, into: writer)
+        try reading.read(files, into: writer, tokenizer: tokenizer)
     }
 }
