@@ -4,7 +4,7 @@ import Testing
 /// `hsa eval` of a model trained on BPE data: lengths count the model's tokens.
 @Suite struct EvalBPECommandTests {
     /// A tiny model trained for two steps on BPE shards of a small text; its checkpoint path.
-    private static func trainBPEModel(in root: URL) throws -> String {
+    static func trainBPEModel(in root: URL) throws -> String {
         let (texts, _, tokenizer, trained) = try TokenizerCommandTests.trainTokenizer(
             in: root, repeats: 60)
         #expect(trained.status == 0, "\(trained.error)")
