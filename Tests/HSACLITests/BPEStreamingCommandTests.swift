@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `hsa complete`, `hsa memory build` and `hsa ask` on a model with a BPE tokenizer: prompts
+/// `hsa complete`, `hsa memory build|append` and `hsa ask` on a model with a BPE tokenizer: prompts
 /// and documents are encoded as they stream in, and a question asked of a memory prints what
 /// `complete` prints for the documents and the question joined.
 @Suite struct BPEStreamingCommandTests {
@@ -16,11 +16,12 @@ import Testing
         let root = try TokenizerCommandTests.scratch()
         defer { try? FileManager.default.removeItem(at: root) }
         let model = try EvalBPECommandTests.trainBPEModel(in: root)
-        // The question starts a new pre-token ("\n"), so the documents' last piece ends where
-        // it ends in the joined text too. Multi-byte characters fall across the 700-byte blocks.
+        // The question and the second document start a new pre-token ("\n"), so what comes
+        // before them ends as in the joined text even when read by another call (`ask`,
+        // `append`). Multi-byte characters fall across the 700-byte blocks.
         let parts = [
             MemoryCommandTests.text("the cat sat on the mat; 東京 naïve. ", bytes: 1500),
-            MemoryCommandTests.text("the dog ate 42 bones 🚀 ", bytes: 1500),
+            "\n" + MemoryCommandTests.text("the dog ate 42 bones 🚀 ", bytes: 1499),
             "\nthe cat",
         ]
         var paths: [String] = []
@@ -52,5 +53,16 @@ import Testing
         let ask = try CLITests.hsa(["ask", "--memory", memory, "--prompt-file", paths[2]] + greedy)
         #expect(ask.status == 0, "\(ask.error)")
         #expect(ask.output == complete.output)
+
+        let appended = root.appendingPathComponent("appended").path
+        let first = try CLITests.hsa(
+            ["memory", "build", "--model", model, "--out", appended, "--block", "700", paths[0]])
+        #expect(first.status == 0, "\(first.error)")
+        let append = try CLITests.hsa(["memory", "append", appended, paths[1], "--block", "700"])
+        #expect(append.status == 0, "\(append.error)")
+        #expect(Self.memoryTokens(append.output) == tokens, "\(append.output)")
+        let askAppended = try CLITests.hsa(
+            ["ask", "--memory", appended, "--prompt-file", paths[2]] + greedy)
+        #expect(askAppended.output == complete.output)
     }
 }
