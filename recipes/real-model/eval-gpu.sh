@@ -4,7 +4,9 @@
 #   - `hsa bpb`: bits per byte by position in the held-out documents joined into one, and
 #     the repeat probe (REPEATS) on each held-out document;
 #   - `hsa eval --suite unseen`: wordings no training generator uses (pass key, prose facts);
-#   - `hsa eval --suite ruler`: the NIAH/VT tasks (RULER's own templates, never trained on).
+#   - `hsa eval --suite ruler`: the NIAH/VT tasks (RULER's own templates, never trained on),
+#     with retrieval diagnostics up to 16K (is the needle's chunk selected, and how much weight
+#     it gets: tells finding the chunk from reading it).
 # Then exports each model as bf16 (`hsa export`) and leaves in $OUT: eval.tar.gz (every
 # result folder and log) and model-NAME.tar (config, tokenizer, bf16 weights) per run.
 # Knobs: OUT (required); RUN_NAMES (';'-separated, default every run-* in WORK);
@@ -54,7 +56,7 @@ for NAME in "${NAMES[@]}"; do
             --suite unseen --lengths "$UNSEEN_LENGTHS" --samples "$SAMPLES" --data data \
             --out "$E/unseen" > "$E/unseen.log" 2>&1
         HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" eval --backend "${BACKEND:-cuda}" --model "$CK" \
-            --suite ruler --tasks niah_single_1,niah_single_2,niah_multikey_1,vt \
+            --suite ruler --tasks niah_single_1,niah_single_2,niah_multikey_1,vt --diagnostics \
             --lengths "$RULER_LENGTHS" --samples "$SAMPLES" --data data \
             --out "$E/ruler" > "$E/ruler.log" 2>&1
     ) &
@@ -65,7 +67,9 @@ for NAME in "${NAMES[@]}"; do
     CK=$(ls -d "$W/run-$NAME"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
     E=$W/eval/$NAME/${CK##*/}
     echo "== $NAME ${CK##*/}"
-    tail -7 "$E/bpb.log"; grep -A 6 "repeat probe" "$E/repeat.log"; tail -8 "$E/unseen.log"; tail -8 "$E/ruler.log"
+    tail -7 "$E/bpb.log"; grep -A 6 "repeat probe" "$E/repeat.log"; tail -8 "$E/unseen.log"
+    # The score table, then the mean recall of the needle's chunk (diagnostics).
+    sed -n '/^| task/,/^$/{p;/^$/q}' "$E/ruler.log"; grep -E "Mean (layer[0-9]+\.recall|needle)" "$E/ruler.log"
     if [ "${EXPORT:-1}" = 1 ] && [ -n "$CK" ]; then
         "$HSA" export --model "$CK" --out "$W/export/$NAME" > /dev/null \
             && tar -cf "$OUT/model-$NAME.tar" -C "$W/export" "$NAME"
