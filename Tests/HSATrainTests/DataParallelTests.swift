@@ -62,7 +62,8 @@ import Testing
 
     /// Runs one trainer per rank on its own thread; returns every rank's outcome.
     static func trainRanks(
-        _ worldSize: Int, stopAfter: Int? = nil, makeTrainer: (Int, any GradientReducer) -> Trainer
+        _ worldSize: Int, resume: Bool = false, stopAfter: Int? = nil,
+        makeTrainer: (Int, any GradientReducer) -> Trainer
     ) throws -> [Outcome] {
         let group = InProcessReducerGroup(worldSize: worldSize, timeout: 60)
         let trainers = (0..<worldSize).map { makeTrainer($0, group.reducer(rank: $0)) }
@@ -72,7 +73,8 @@ import Testing
             let box = TrainerBox(trainer: trainer)
             done.enter()
             Thread {
-                results.set(rank, Result { try train(box.trainer, stopAfter: stopAfter) })
+                results.set(
+                    rank, Result { try train(box.trainer, resume: resume, stopAfter: stopAfter) })
                 done.leave()
             }.start()
         }
