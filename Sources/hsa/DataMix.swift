@@ -80,7 +80,10 @@ extension HSACommand {
                     "\(source.directory): \(source.writtenTokens) tokens in \(source.segments) "
                         + "segments, \(source.drills) copy drills (\(source.lossTokens) with "
                         + "loss; \(source.passes) "
-                        + "pass\(source.passes == 1 ? "" : "es") over \(source.availableTokens))")
+                        + "pass\(source.passes == 1 ? "" : "es") over \(source.availableTokens))"
+                        + (source.tooLongSamples ?? 0 > 0
+                            ? "; \(source.tooLongSamples ?? 0) samples longer than a segment left out"
+                            : ""))
             }
             Terminal.printLine(
                 "wrote \(summary.tokens) tokens in \(summary.shards.count) shards to \(out)")

@@ -51,7 +51,7 @@ import Testing
     /// The output as segments (split at BOS) of (tokens, mask).
     func readSegments(_ directory: URL) throws -> [(tokens: [Int32], mask: [UInt8])] {
         let source = try SegmentedSource(directory: directory)
-        return source.segments(maxLength: Int.max, bos: bos).map {
+        return source.segments(maxLength: Int.max, bos: bos).segments.map {
             (Array(source.tokens[$0.range]), Array(source.mask[$0.range]))
         }
     }
@@ -91,7 +91,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let source = try SegmentedSource(directory: try textSource(directory))
-        let segments = source.segments(maxLength: 16, bos: bos)
+        let segments = source.segments(maxLength: 16, bos: bos).segments
         var rejoined: [Int32] = []
         for segment in segments {
             let (tokens, _) = source.materialize(segment, bos: bos)
@@ -101,6 +101,32 @@ import Testing
         #expect(rejoined == source.tokens)
         // 100-byte document: BOS + 100 bytes + EOS = 102 tokens -> 16 + 6 * 15 + ... pieces.
         #expect(segments.filter { !$0.prependsBOS }.count == 3)
+    }
+
+    @Test func taskSamplesLongerThanASegmentAreLeftOutNotCut() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let taskDirectory = try taskSource(directory)
+        let tasks = try SegmentedSource(directory: taskDirectory)
+        #expect(tasks.segments(maxLength: 12, bos: bos).segments.count == 6)
+        #expect(tasks.segments(maxLength: 12, bos: bos).skipped == 0)
+        // A cut sample would train its answer without the evidence before the cut.
+        #expect(tasks.segments(maxLength: 11, bos: bos).segments.isEmpty)
+        #expect(tasks.segments(maxLength: 11, bos: bos).skipped == 6)
+        let text = try textSource(directory)
+        let mixed = try DataMixer.mix(
+            sources: [
+                .init(directory: text, weight: 1), .init(directory: taskDirectory, weight: 1),
+            ],
+            segmentLength: 12, totalTokens: 100, seed: 1, to: directory.file("fits"))
+        #expect(mixed.sources.map(\.tooLongSamples) == [0, 0])
+        #expect(throws: DataPrepareError.self) {
+            try DataMixer.mix(
+                sources: [
+                    .init(directory: text, weight: 1), .init(directory: taskDirectory, weight: 1),
+                ],
+                segmentLength: 11, totalTokens: 100, seed: 1, to: directory.file("too-long"))
+        }
     }
 
     @Test func sameSeedSameOutputOtherSeedOtherOrder() throws {

@@ -23,6 +23,8 @@
 #                ["--preset small --window 128 --fusion softmax"]
 #   STEPS [6000]; BATCH [8]; SEQ [4096]; LR [1e-3]; WARMUP [300]
 #   TASK_SAMPLES varied task samples [24000]; TEXT_WEIGHT, TASK_WEIGHT token shares [0.8, 0.2]
+#   TASK_LENGTHS task sample lengths [1K,2K,4K]; keep them <= SEQ: `hsa data mix` leaves out
+#                samples longer than a segment (older CLIs cut them, so answers lost the needle)
 #   COPY_DRILL   fraction of prose segments made copy drills [0.3]
 #   DRILL_PASSAGES, DRILL_LENGTH  passages per drill and their length in tokens [2, 128]
 #   DRILL_NEAR, DRILL_NEAR_LENGTH near repeats per drill and their length [0, 32]
@@ -43,6 +45,8 @@ SEQ=${SEQ:-4096}
 LR=${LR:-1e-3}
 WARMUP=${WARMUP:-300}
 TASK_SAMPLES=${TASK_SAMPLES:-24000}
+TASK_LENGTHS=${TASK_LENGTHS:-1K,2K,4K}
+TASKS=$W/tasks-${TASK_LENGTHS//,/-}
 TEXT_WEIGHT=${TEXT_WEIGHT:-0.8}
 TASK_WEIGHT=${TASK_WEIGHT:-0.2}
 COPY_DRILL=${COPY_DRILL:-0.3}
@@ -67,32 +71,33 @@ HSA=$W/hsa
 export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}
 [ "$BACKEND" = cuda ] && nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader
 
-# MARK: - Data (text and tasks once per machine, each named mixture once)
-if [ ! -f "$W/tasks/synth.json" ]; then
-    mkdir -p data
+# MARK: - Data (text once per machine, tasks once per set of lengths, each mixture once)
+if [ ! -f "$W/text/manifest.json" ]; then
     mkdir -p data/corpus
     for part in .carry/corpus-part-*.tar.xz; do tar -xJf "$part" -C data/corpus || exit 1; done
     tar -xJf .carry/eval.tar.xz -C data || exit 1
     echo "[$(since)s] data unpacked: $(du -sh data/corpus | cut -f1) of corpus text"
     "$HSA" data prepare data/corpus --out "$W/text" --validation-fraction 0.005 \
         > "$W/meta/prepare.log" 2>&1 || { cat "$W/meta/prepare.log"; exit 1; }
-    "$HSA" data tasks --haystack data/corpus --samples "$TASK_SAMPLES" --lengths 1K,2K,4K \
-        --data data --out "$W/tasks" > "$W/meta/tasks.log" 2>&1 \
-        || { cat "$W/meta/tasks.log"; exit 1; }
-    tail -1 "$W/meta/tasks.log"
     mkdir -p "$W/init"
     for model in .carry/model-*.tar.xz; do
         [ -f "$model" ] && { tar -xJf "$model" -C "$W/init" || exit 1; }
     done
 fi
+if [ ! -f "$TASKS/synth.json" ]; then
+    "$HSA" data tasks --haystack data/corpus --samples "$TASK_SAMPLES" --lengths "$TASK_LENGTHS" \
+        --data data --out "$TASKS" > "$W/meta/tasks.log" 2>&1 \
+        || { cat "$W/meta/tasks.log"; exit 1; }
+    tail -1 "$W/meta/tasks.log"
+fi
 if [ ! -f "$W/$MIX/manifest.json" ]; then
-    "$HSA" data mix "$W/text:$TEXT_WEIGHT" "$W/tasks:$TASK_WEIGHT" --segment-length "$SEQ" \
+    "$HSA" data mix "$W/text:$TEXT_WEIGHT" "$TASKS:$TASK_WEIGHT" --segment-length "$SEQ" \
         --copy-drill "$COPY_DRILL" --drill-passages "$DRILL_PASSAGES" \
         --drill-passage-length "$DRILL_LENGTH" --drill-source-fraction "$DRILL_SOURCE" \
         --drill-near-passages "$DRILL_NEAR" --drill-near-length "$DRILL_NEAR_LENGTH" \
         --tokens "$MIX_TOKENS" --out "$W/$MIX" > "$W/meta/$MIX.log" 2>&1 \
         || { cat "$W/meta/$MIX.log"; exit 1; }
-    cp "$W/tasks/synth.json" "$W/meta/"
+    cp "$TASKS/synth.json" "$W/meta/tasks-${TASK_LENGTHS//,/-}.json"
     cp "$W/$MIX/mix.json" "$W/meta/$MIX.json"
     echo "[$(since)s] mixture $MIX ready"
 fi

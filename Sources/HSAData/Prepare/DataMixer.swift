@@ -64,6 +64,9 @@ public enum DataMixer {
             public var passes: Int
             /// Segments turned into copy drills.
             public var drills: Int
+            /// Task samples left out for being longer than a segment (never cut, see
+            /// `SegmentedSource.segments`); nil in mixtures written before this was counted.
+            public var tooLongSamples: Int?
         }
         public var sources: [SourceSummary]
         public var segmentLength: Int
@@ -106,18 +109,24 @@ public enum DataMixer {
                     + "\(sources[0].directory.path)'s \(tokenizer); hint: mix datasets made "
                     + "with the same tokenizer")
         }
-        let segmentsPerSource = loaded.map {
-            $0.segments(maxLength: segmentLength, bos: tokenizer.bos)
+        let cuts = loaded.map { $0.segments(maxLength: segmentLength, bos: tokenizer.bos) }
+        let segmentsPerSource = cuts.map(\.segments)
+        for (source, cut) in zip(sources, cuts) where cut.segments.isEmpty {
+            throw DataPrepareError.io(
+                path: source.directory.path,
+                reason: "none of its \(cut.skipped) samples fits a segment of \(segmentLength) "
+                    + "tokens; hint: generate tasks no longer than the segment (hsa data tasks "
+                    + "--lengths)")
         }
         let target = totalTokens ?? loaded.reduce(0) { $0 + $1.tokens.count }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 
         var cursors = sources.indices.map { SegmentCursor(source: $0, seed: seed) }
-        var summaries = zip(sources, loaded).map { source, data in
+        var summaries = zip(sources, zip(loaded, cuts)).map { source, loadedAndCut in
             Summary.SourceSummary(
                 directory: source.directory.path, weight: source.weight,
-                availableTokens: data.tokens.count, writtenTokens: 0, lossTokens: 0, segments: 0,
-                passes: 0, drills: 0)
+                availableTokens: loadedAndCut.0.tokens.count, writtenTokens: 0, lossTokens: 0,
+                segments: 0, passes: 0, drills: 0, tooLongSamples: loadedAndCut.1.skipped)
         }
         var writer = ShardSequenceWriter(
             directory: directory, split: .train, vocabularySize: tokenizer.vocabSize,

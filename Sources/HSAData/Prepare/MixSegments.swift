@@ -42,13 +42,21 @@ struct SegmentedSource {
     }
 
     /// Documents (from one BOS to the next) cut into pieces of at most `maxLength` tokens
-    /// including the BOS each piece starts with.
-    func segments(maxLength: Int, bos: Int32) -> [Segment] {
+    /// including the BOS each piece starts with. Documents with a loss mask (task samples)
+    /// are never cut: one longer than `maxLength` is left out and counted in `skipped`, since
+    /// its answer would be trained without the evidence an earlier piece holds.
+    func segments(maxLength: Int, bos: Int32) -> (segments: [Segment], skipped: Int) {
         var starts = tokens.indices.filter { tokens[$0] == bos }
         if starts.first != 0 { starts.insert(0, at: 0) }
         var result: [Segment] = []
+        var skipped = 0
         for (index, start) in starts.enumerated() {
             let end = index + 1 < starts.count ? starts[index + 1] : tokens.count
+            let length = end - start + (tokens[start] == bos ? 0 : 1)
+            if !isPlainText && length > maxLength {
+                skipped += 1
+                continue
+            }
             var pieceStart = start
             while pieceStart < end {
                 let continues = pieceStart != start || tokens[start] != bos
@@ -58,7 +66,7 @@ struct SegmentedSource {
                 pieceStart = pieceEnd
             }
         }
-        return result
+        return (result, skipped)
     }
 
     /// The segment's tokens and mask (BOS gets mask 0: nothing predicts it).
