@@ -34,6 +34,8 @@
 #                this call's data knobs, so chained calls can change the mixture [mix]
 #   MIX_TOKENS   tokens in the mixture [220000000]
 #   BACKEND      cuda, or cpu for a dry run on any machine [cuda]
+#   PREPARE_ONLY 1: build the data and the mixture MIX, train nothing (so that two calls of
+#                this script with different SEQ and MIX can then train side by side) [0]
 set -u
 : "${OUT:?OUT must name the output directory}"
 BUDGET_S=${BUDGET_S:-560}
@@ -101,6 +103,8 @@ if [ ! -f "$W/$MIX/manifest.json" ]; then
     cp "$W/$MIX/mix.json" "$W/meta/$MIX.json"
     echo "[$(since)s] mixture $MIX ready"
 fi
+
+[ "${PREPARE_ONLY:-0}" = 1 ] && exit 0
 
 # MARK: - Training, every run on the one GPU
 IFS=';' read -ra RUN_LIST <<< "$RUNS"
