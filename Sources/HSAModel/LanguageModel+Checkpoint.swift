@@ -27,13 +27,22 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
 }
 
 extension ParameterStore {
-    /// One F32 safetensors entry per parameter, in layout order, with `prefix` on each name.
+    /// One safetensors entry per parameter (F32 by default), in layout order, with `prefix` on
+    /// each name.
     public func safetensorsEntries(prefix: String = "", dtype: SafetensorsDType = .f32)
         -> [SafetensorsEntry]
     {
         storage.synchronize()  // the entries are read on the host
         return layout.specs.map {
             SafetensorsEntry(name: prefix + $0.name, tensor: tensor($0.name), dtype: dtype)
+        }
+    }
+
+    /// The parameters in int8 storage (`Int8Weights`): matrices as I8 with row scales.
+    public func int8SafetensorsEntries() -> [SafetensorsEntry] {
+        storage.synchronize()
+        return layout.specs.flatMap {
+            Int8Weights.entries(name: $0.name, shape: $0.shape, values: tensor($0.name).toArray())
         }
     }
 
@@ -58,8 +67,12 @@ extension ParameterStore {
                 throw CheckpointError.shapeMismatch(
                     file: source, name: name, expected: spec.shape, actual: info.shape)
             }
-            let values = try collection.floats(name)
+            let values =
+                info.dtype == .i8
+                ? try Int8Weights.dequantize(name, from: collection)
+                : try collection.floats(name)
             _ = tensor(spec.name).buffer.update(fromContentsOf: values)
+            if info.dtype == .i8 { expected.insert(name + Int8Weights.scaleSuffix) }
         }
         let unused = collection.names.filter { $0.hasPrefix(prefix) && !expected.contains($0) }
         if let name = unused.first, !skippingUnused {
@@ -71,15 +84,16 @@ extension ParameterStore {
 
 extension LanguageModel {
     /// Writes `config.json` and `model.safetensors` (or shards of at most `maxShardBytes`)
-    /// into `directory`, creating it. Weights are stored as `dtype` (`.bf16` halves the file;
-    /// loading converts back to fp32).
+    /// into `directory`, creating it. Weights are stored as `dtype` (`.bf16` halves the file,
+    /// `.i8` is `Int8Weights`' storage; loading converts back to fp32).
     public func save(
         to directory: URL, maxShardBytes: Int? = nil, dtype: SafetensorsDType = .f32
     ) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try AtomicFile.write(config.encoded(), to: directory.appendingPathComponent("config.json"))
         try SafetensorsShards.write(
-            parameters.safetensorsEntries(dtype: dtype),
+            dtype == .i8
+                ? parameters.int8SafetensorsEntries() : parameters.safetensorsEntries(dtype: dtype),
             metadata: ["format": "pt", "producer": "hsa"],
             directory: directory, baseName: "model", maxShardBytes: maxShardBytes)
     }
