@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# The main job, on a fresh machine: installs the Debian packages, builds hsa, evaluates the
-# best shipped model (models/ruler-4k-seq-top8, trained on 4K-token samples) on RULER's
-# niah_single_1 (noise haystack) and niah_single_2 (essay haystack) needle tasks at 4K-256K
-# tokens, prints the table and writes the plot, then asks it for the magic number hidden in a
-# 100K-token document with `hsa generate`. With
-# HSA_DEMO_STEPS > 0 it then also assembles the English corpus from Debian packages and trains
-# the `small` preset on the CPU.
+# The main job, on a fresh machine: installs the Debian packages, builds hsa and shows the
+# shipped language model (models/small-prose-top4: 8.2M parameters, byte-level, trained on
+# English prose with copy drills at 1,024 tokens): it continues a prose prompt, finds a pass
+# key hidden in a 64K-token document (the literature's prompt, a wording it never trained on)
+# with `hsa generate`, and prints short tables of that pass-key task and of RULER's needle
+# tasks at 4K and 16K tokens (`hsa eval`). With HSA_DEMO_STEPS > 0 it then also assembles the
+# English corpus from Debian packages and trains the `small` preset on the CPU.
 #
-# Environment: HSA_DEMO_LENGTHS (default 4K,16K,64K,256K), HSA_DEMO_SAMPLES (default 10),
-# HSA_DEMO_OUT (default runs/demo), HSA_DEMO_STEPS (default 0: no training run).
+# Environment: HSA_DEMO_MODEL (default models/small-prose-top4), HSA_DEMO_LENGTHS (default
+# 4K,16K), HSA_DEMO_SAMPLES (default 5), HSA_DEMO_DOCUMENT_LINES (pass-key document size in
+# filler lines of ~90 bytes, default 720: ~64K tokens), HSA_DEMO_OUT (default runs/demo),
+# HSA_DEMO_STEPS (default 0: no training run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-lengths="${HSA_DEMO_LENGTHS:-4K,16K,64K,256K}"
-samples="${HSA_DEMO_SAMPLES:-10}"
+model="${HSA_DEMO_MODEL:-models/small-prose-top4}"
+lengths="${HSA_DEMO_LENGTHS:-4K,16K}"
+samples="${HSA_DEMO_SAMPLES:-5}"
+lines="${HSA_DEMO_DOCUMENT_LINES:-720}"
 out="${HSA_DEMO_OUT:-runs/demo}"
 steps="${HSA_DEMO_STEPS:-0}"
-model=models/ruler-4k-seq-top8
-tasks=niah_single_1,niah_single_2
 
 bash scripts/install-deps.sh
 echo "== building hsa (release)"
@@ -26,33 +28,38 @@ test -x "$hsa"
 rm -rf "$out"
 mkdir -p "$out"
 
-echo "== evaluating $model: RULER $tasks ($lengths tokens, $samples samples each)"
-"$hsa" eval --model "$model" --suite ruler --tasks "$tasks" --lengths "$lengths" \
-    --samples "$samples" --out "$out/eval"
+echo "== $model continues a prose prompt (200 bytes, temperature 0.7)"
+"$hsa" generate --model "$model" --max-tokens 200 --temperature 0.7 --top-k 40 --seed 1 \
+    --prompt "It was late in the evening when the letter finally arrived, and" 2>/dev/null
+echo
 
-echo "== a 100K-token document: a magic number among 1,100 lines of noise, then the question"
-# RULER's niah_single_1 template, the needle at a random line
-number=$((1000000 + (RANDOM * 32768 + RANDOM) % 9000000))
-needle_line=$((RANDOM % 1100))
-noise="The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
-intro="A special magic number is hidden within the following text."
-intro="$intro Make sure to memorize it. I will quiz you about the number afterwards."
+echo "== a pass key hidden in a document of $lines filler lines, then the question"
+# The pass-key prompt of the long-context literature (Mohtashami & Jaggi 2023)
+key=$((10000 + (RANDOM * 32768 + RANDOM) % 90000))
+key_line=$((RANDOM % lines))
+filler="The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
 {
-    echo "$intro"
-    for ((line = 0; line < 1100; line++)); do
-        if [ "$line" -eq "$needle_line" ]; then
-            echo "One of the special magic numbers for quiet-harbor is: $number."
+    printf '%s ' "There is an important info hidden inside a lot of irrelevant text." \
+        "Find it and memorize it. I will quiz you about the important information there."
+    for ((line = 0; line < lines; line++)); do
+        if [ "$line" -eq "$key_line" ]; then
+            printf '%s ' "The pass key is $key. Remember it. $key is the pass key."
         fi
-        echo "$noise"
+        printf '%s ' "$filler"
     done
-    printf '%s%s' \
-        "What is the special magic number for quiet-harbor mentioned in the provided text?" \
-        " The special magic number for quiet-harbor mentioned in the provided text is"
+    printf '%s' "What is the pass key? The pass key is"
 } > "$out/document.txt"
-echo "the number on line $needle_line of 1,100: $number"
-echo -n "the model's answer:     "
-"$hsa" generate --model "$model" --prompt-file "$out/document.txt" --max-tokens 9 \
+echo "document: $(wc -c < "$out/document.txt") bytes (= tokens); the key $key at line $key_line"
+echo -n "the model's answer:"
+"$hsa" generate --model "$model" --prompt-file "$out/document.txt" --max-tokens 7 \
     --temperature 0 2>/dev/null | tail -n 1
+
+echo "== the same task by hsa eval (unseen suite), $lengths tokens, $samples samples each"
+"$hsa" eval --model "$model" --suite unseen --tasks passkey --lengths "$lengths" \
+    --samples "$samples" --out "$out/passkey"
+echo "== RULER needle tasks (never trained on), $lengths tokens, $samples samples each"
+"$hsa" eval --model "$model" --suite ruler --tasks niah_single_1,niah_single_2,niah_multikey_1 \
+    --lengths "$lengths" --samples "$samples" --out "$out/ruler"
 
 if [ "$steps" -gt 0 ]; then
     echo "== assembling the training corpus from Debian packages"
@@ -67,4 +74,4 @@ if [ "$steps" -gt 0 ]; then
         --seed 1 --prompt "It is a truth universally acknowledged, that"
 fi
 
-echo "== done: table $out/eval/results.md, plot $out/eval/accuracy_vs_length.svg"
+echo "== done: tables in $out/passkey/results.md and $out/ruler/results.md"
