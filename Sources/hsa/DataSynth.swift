@@ -36,7 +36,6 @@ extension HSACommand.DataCommand {
         var shardTokens: Int = 16 << 20
 
         func run() throws {
-
             try requireOutputDirectory(out, option: "--out")
             guard let valueSpace = ValueSpace(rawValue: space) else {
                 throw ValidationError("--space must be training or evaluation")
@@ -51,7 +50,7 @@ extension HSACommand.DataCommand {
                 generator: TaskGenerator(sources: sources, space: valueSpace),
                 to: URL(fileURLWithPath: out), shardTokens: shardTokens,
                 progress: ProgressBar(total: total))
-            HSACommand.DataCommand.printWritten(manifest, to: out)
+            Terminal.printLine(manifest.reportLine(output: out))
             if manifest.samples < total {
                 Terminal.printLine(
                     "skipped \(total - manifest.samples) samples whose length is too short "
