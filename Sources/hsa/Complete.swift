@@ -49,7 +49,7 @@ struct Complete: ParsableCommand {
         let directory = URL(fileURLWithPath: model)
         let network = try LanguageModel.load(from: directory)
         try sampling.check(vocabularySize: network.config.vocabSize)
-        let tokenizer = try streamingTokenizer(checkpoint: directory)
+        let tokenizer = try TokenizerLoader.loadStreaming(checkpoint: directory)
         let precision = try parseKVPrecision(kvPrecision)
         let prompt = PromptFile(path: promptFile)
         // On a GPU the keys/values go to the device store (spilling to pinned RAM) and large

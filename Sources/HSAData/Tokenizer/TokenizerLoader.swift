@@ -58,6 +58,18 @@ public enum TokenizerLoader {
         return try load(from: url)
     }
 
+    /// The tokenizer of the checkpoint in `directory`, which must be one that encodes text
+    /// streamed in blocks (`makeStreamingEncoder(for:addBOS:)`: byte or BPE), as prompts and
+    /// documents of any length are read.
+    /// - Throws: ``TokenizerError/notStreamable(path:)``, or as `load(checkpoint:)`.
+    public static func loadStreaming(checkpoint directory: URL) throws -> any Tokenizer {
+        let tokenizer = try load(checkpoint: directory)
+        guard makeStreamingEncoder(for: tokenizer) != nil else {
+            throw TokenizerError.notStreamable(path: directory.path)
+        }
+        return tokenizer
+    }
+
     /// The tokenizer described by the file at `url`.
     /// - Throws: ``TokenizerError`` for unreadable or malformed files, unknown types, newer
     ///   versions and fields that disagree with the type.
