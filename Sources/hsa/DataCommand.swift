@@ -46,7 +46,8 @@ extension HSACommand.DataCommand {
         func run() throws {
             try requireOutputDirectory(out, option: "--out")
             let preparer = DataPreparer(
-                tokenizer: try tokenizer.map(loadTokenizer) ?? ByteTokenizer(),
+                tokenizer: try tokenizer.map(TokenizerLoader.load(fileOrDirectory:))
+                    ?? ByteTokenizer(),
                 options: .init(validationFraction: validationFraction, shardTokens: shardTokens))
             let manifest = try preparer.prepare(
                 inputs: inputs.map { URL(fileURLWithPath: $0) },

@@ -70,6 +70,19 @@ public enum TokenizerLoader {
         return tokenizer
     }
 
+    /// The tokenizer at `path`: a tokenizer.json file, or a directory holding one (a directory
+    /// without one has the byte tokenizer, as checkpoints of byte-level runs do).
+    /// - Throws: ``TokenizerError/missingTokenizer(path:)`` when nothing is at `path`, or as
+    ///   `load(from:)`.
+    public static func load(fileOrDirectory path: String) throws -> any Tokenizer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TokenizerError.missingTokenizer(path: path)
+        }
+        let url = URL(fileURLWithPath: path)
+        return try isDirectory.boolValue ? load(checkpoint: url) : load(from: url)
+    }
+
     /// The tokenizer described by the file at `url`.
     /// - Throws: ``TokenizerError`` for unreadable or malformed files, unknown types, newer
     ///   versions and fields that disagree with the type.
