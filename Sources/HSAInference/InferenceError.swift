@@ -26,6 +26,10 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case promptUnreadable(path: String)
     /// A streamed prompt longer than its `PromptTokenLimit` (`derived`: from the free space).
     case promptTooLong(prompt: String, limit: Int, derived: Bool)
+    /// A prompt read at once is longer than `limit` bytes.
+    case promptFileTooLong(prompt: String, limit: Int)
+    /// A file that could not be read (`reason` says why).
+    case unreadableFile(path: String, reason: String)
 
     /// The message, naming the file or token, with a hint where one is known.
     public var description: String {
@@ -65,6 +69,11 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
                 + "\(limit) tokens (BOS included); hint: "
                 + (derived ? "free memory or disk, or " : "raise --max-prompt-tokens or ")
                 + "shorten the prompt"
+        case .promptFileTooLong(let prompt, let limit):
+            return "--prompt-file \(prompt): longer than \(limit) bytes; hint: stream long "
+                + "inputs with `hsa complete` or `hsa memory build`"
+        case .unreadableFile(let path, let reason):
+            return "\(path): cannot read (\(reason))"
         }
     }
 }

@@ -82,4 +82,21 @@ import Testing
                 for: prompt, diskPath: missing, config: config, precision: .fp32)
         }
     }
+
+    @Test func aShortPromptIsReadAtOnceUpToItsLimit() throws {
+        let directory = try TemporaryDirectory("prompt-file")
+        defer { directory.remove() }
+        let path = try directory.write("prompt.txt", Self.text).path
+        #expect(try PromptFile(path: path).contents() == Data(Self.text.utf8))
+        #expect(
+            throws: InferenceError.promptFileTooLong(prompt: path, limit: 100)
+        ) { try PromptFile(path: path).contents(limit: 100) }
+        #expect(
+            "\(InferenceError.promptFileTooLong(prompt: "(stdin)", limit: 7))"
+                == "--prompt-file (stdin): longer than 7 bytes; hint: stream long inputs with "
+                + "`hsa complete` or `hsa memory build`")
+        #expect(throws: InferenceError.self) {
+            try PromptFile(path: directory.file("none").path).contents()
+        }
+    }
 }
