@@ -159,23 +159,13 @@ extension HSACommand {
         }
 
         func run() throws {
-            let distributed = RankEnvironment.current()
-            if gpus > 1, distributed == nil {
-                try MultiGPULaunch.launch(gpus: gpus)
-                return
+            guard let distributed = try RankEnvironment.place(forGPUs: gpus) else {
+                return gpus > 1 ? try MultiGPULaunch.launch(gpus: gpus) : try train(rank: nil)
             }
-            if let distributed, distributed.worldSize != gpus {
-                throw UserError(
-                    "rank \(distributed.rank): launched as one of \(distributed.worldSize) ranks "
-                        + "but --gpus is \(gpus)")
-            }
-            guard let distributed else { return try train(rank: nil) }
             // One write per error, prefixed, so the ranks' messages do not interleave.
             do { try train(rank: distributed) } catch {
-                let text = "\(error)"
-                let prefix = "rank \(distributed.rank)"
-                let named = text.hasPrefix(prefix) ? text : "\(prefix): \(text)"
-                Terminal.printError("Error: \(named)")
+                let message = RankEnvironment.message(for: error, rank: distributed.rank)
+                Terminal.printError("Error: \(message)")
                 throw ExitCode(1)
             }
         }
@@ -186,11 +176,7 @@ extension HSACommand {
             let rank = distributed?.rank ?? 0
             // Rank 0 speaks for the run; the others print only errors.
             try device.install(quiet: rank != 0)
-            let reducer = try distributed.flatMap { place -> NCCLGradientReducer? in
-                place.worldSize > 1
-                    ? try NCCLGradientReducer.join(rank: place.rank, worldSize: place.worldSize)
-                    : nil
-            }
+            let reducer = try NCCLGradientReducer.join(place: distributed)
             let config = try TrainingRun.modelConfig(
                 source: model.source, overrides: model.overrides, runDirectory: out,
                 resume: resume, initFrom: initFrom, dataDirectory: data,
