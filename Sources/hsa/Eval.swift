@@ -106,19 +106,15 @@ extension HSACommand {
             let samplesToRun = try tasksFile.map { try EvalTaskFile.read(URL(fileURLWithPath: $0)) }
             var jobs: [EvalJob] = []
             if samplesToRun == nil {
-                guard let evalSuite = EvalSuite(rawValue: suite) else {
-                    throw EvalError.unknownSuite(suite)
+                do {
+                    jobs = try EvalJob.sweep(
+                        suite: suite, tasks: tasks, lengths: lengths, depths: depths,
+                        samples: samples, seed: seed)
+                } catch let error as EvalError {
+                    // A bad --depths is a usage error (exit 64), as the other options' checks.
+                    guard case .invalidDepth = error else { throw error }
+                    throw ValidationError("\(error)")
                 }
-                let depthList = try depths.split(separator: ",").map { part -> Double in
-                    guard let value = Double(part.trimmingCharacters(in: .whitespaces)),
-                        (0...100).contains(value)
-                    else { throw ValidationError("--depths: '\(part)' is not a percent 0...100") }
-                    return value
-                }
-                jobs = EvalJob.sweep(
-                    tasks: try evalSuite.tasks(named: tasks),
-                    lengths: try ContextLength.parseList(lengths), samples: samples, seed: seed,
-                    depths: depthList)
             }
             let generator = TaskGenerator(
                 sources: sources, space: ValueSpace(rawValue: space) ?? .evaluation,

@@ -3,8 +3,8 @@ import HSA
 import HSATestSupport
 import Testing
 
-/// What `hsa eval` builds from its options: the recorded setup, the reference models and the
-/// evaluator of a checkpoint.
+/// What `hsa eval` builds from its options: the sweep (the first bad option text named), the
+/// recorded setup, the reference models and the evaluator of a checkpoint.
 @Suite struct EvalRunTests {
     @Test func theSetupRecordsTheSettingsAndTheTaskFilesContents() throws {
         let directory = try TemporaryDirectory()
@@ -50,5 +50,39 @@ import Testing
         let byBackend = LanguageModelEvaluator(
             model: model, tokenizer: tokenizer, maximumLength: 300, prefillBlock: nil)
         #expect(byBackend.prefillBlock == LanguageModelEvaluator(model: model).prefillBlock)
+    }
+
+    @Test func tasksLengthsAndDepthsFromText() throws {
+        let jobs = try EvalJob.sweep(
+            suite: "ruler", tasks: "niah_single_1,vt", lengths: "1K, 2K", depths: "10, 90",
+            samples: 3, seed: 5)
+        #expect(jobs.count == 2 * 2 * 3)
+        #expect(jobs.first?.length == 1024 && jobs.last?.length == 2048)
+        let needles = jobs.filter { $0.task.name == "niah_single_1" && $0.length == 1024 }
+        #expect(needles.map(\.depth) == [10, 90, 10])
+        #expect(jobs.filter { $0.task.name == "vt" }.allSatisfy { $0.depth == nil })
+    }
+
+    @Test func theFirstBadTextIsNamed() {
+        func error(
+            suite: String = "ruler", tasks: String = "all", lengths: String = "4K",
+            depths: String = "0,50"
+        ) -> EvalError? {
+            do {
+                _ = try EvalJob.sweep(
+                    suite: suite, tasks: tasks, lengths: lengths, depths: depths, samples: 1,
+                    seed: 0)
+                return nil
+            } catch { return error as? EvalError }
+        }
+        #expect(error() == nil)
+        #expect(error(suite: "nope", depths: "200") == .unknownSuite("nope"))
+        #expect(error(tasks: "nope", depths: " 200") == .invalidDepth(" 200"))
+        #expect("\(EvalError.invalidDepth("x"))" == "--depths: 'x' is not a percent 0...100")
+        guard case .unknownTask(name: "nope", _, _)? = error(tasks: "nope", lengths: "0") else {
+            Issue.record("an unknown task before a bad length")
+            return
+        }
+        #expect(error(lengths: "4K,x") == .invalidLength("x"))
     }
 }
