@@ -51,11 +51,7 @@ extension HSACommand.DataCommand {
                 to: URL(fileURLWithPath: out), shardTokens: shardTokens,
                 progress: ProgressBar(total: total))
             Terminal.printLine(manifest.reportLine(output: out))
-            if manifest.samples < total {
-                Terminal.printLine(
-                    "skipped \(total - manifest.samples) samples whose length is too short "
-                        + "for their task")
-            }
+            if let skipped = manifest.skippedLine(requested: total) { Terminal.printLine(skipped) }
         }
     }
 }

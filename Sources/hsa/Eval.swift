@@ -93,7 +93,6 @@ extension HSACommand {
         }
 
         func run() throws {
-
             try requireOutputDirectory(out, option: "--out")
             if reportOnly {
                 let summary = try EvalHarness.report(outputDirectory: URL(fileURLWithPath: out))

@@ -208,6 +208,10 @@ import Testing
             manifest.reportLine(output: "data/synth")
                 == "wrote 12 samples, \(manifest.tokens) tokens (\(manifest.answerTokens) answer "
                 + "tokens) in \(manifest.shards.count) shards to data/synth")
+        #expect(manifest.skippedLine(requested: 12) == nil)
+        #expect(
+            manifest.skippedLine(requested: 15)
+                == "skipped 3 samples whose length is too short for their task")
         var tokens = 0
         var masked = 0
         for name in manifest.shards {
