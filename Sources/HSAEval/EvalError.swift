@@ -8,6 +8,8 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     case unknownTask(name: String, suite: String, known: [String])
     /// A suite name is neither "ruler" nor "babilong".
     case unknownSuite(String)
+    /// A NIAH depth that is not a percent in 0...100.
+    case invalidDepth(String)
     /// The requested length leaves no room for the task's template and needles.
     case lengthTooShort(task: String, length: Int, minimum: Int)
     /// Even the shortest sample rebuilt for a subword tokenizer has more prompt tokens than
@@ -38,6 +40,8 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
                 + known.joined(separator: ", ")
         case .unknownSuite(let name):
             return "unknown suite '\(name)'; hint: use ruler or babilong"
+        case .invalidDepth(let text):
+            return "--depths: '\(text)' is not a percent 0...100"
         case .lengthTooShort(let task, let length, let minimum):
             return "\(task): length \(length) tokens is too short, the template, question and "
                 + "needles alone need \(minimum); hint: use a length of at least \(minimum)"

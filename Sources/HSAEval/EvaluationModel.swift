@@ -57,6 +57,16 @@ public final class TextFunctionModel: EvaluationModel {
         TextFunctionModel { NeedleSearch.answer(prompt: $0) }
     }
 
+    /// The reference model `hsa eval --reference-model` names: `needle-search` (cheats on
+    /// NIAH) or `wrong` (never right); nil for any other name.
+    public static func reference(named name: String) -> TextFunctionModel? {
+        switch name {
+        case "needle-search": return needleSearch()
+        case "wrong": return constant(" I do not remember.")
+        default: return nil
+        }
+    }
+
     /// Knows every sample's answer: looks the prompt up (tests the harness on any task).
     public static func answerKey(_ samples: [EvalSample]) -> TextFunctionModel {
         var answers: [String: String] = [:]

@@ -29,6 +29,14 @@ public struct PositionLossReport: Encodable {
         }
     }
 
+    /// The mean per position as a table: a header line, then one line per position.
+    public var tableLines: [String] {
+        ["position  tokens  bits/byte"]
+            + mean.map {
+                String(format: "%8d  %6d  %.4f", $0.position, $0.tokens, $0.bitsPerByte)
+            }
+    }
+
     /// Writes bpb.json (this report) and bpb.svg (the mean against position) into `directory`,
     /// creating it if needed.
     public func write(to directory: URL) throws {

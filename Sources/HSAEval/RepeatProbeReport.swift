@@ -26,6 +26,16 @@ public struct RepeatProbeReport: Encodable {
         }
     }
 
+    /// The mean per distance as a table: a header line, then one line per distance.
+    public var tableLines: [String] {
+        ["repeat probe: distance  first  repeat  (bits/byte, mean)"]
+            + mean.map {
+                String(
+                    format: "%22d  %.4f  %.4f", $0.distance, $0.firstBitsPerByte,
+                    $0.repeatBitsPerByte)
+            }
+    }
+
     /// Writes repeat.json (this report) into `directory`, creating it if needed.
     public func write(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

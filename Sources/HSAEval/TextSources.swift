@@ -75,6 +75,12 @@ public struct EvalTextSources: Sendable {
             wordSource: haveWords ? "wonderwords" : "built-in")
     }
 
+    /// Where each text came from, as `essays=... book=... words=...` (an evaluation records
+    /// it, so results from other texts are not mixed in).
+    public var summary: String {
+        "essays=\(essaySource) book=\(bookSource) words=\(wordSource)"
+    }
+
     // MARK: - Text preparation
 
     /// `text` folded to ASCII with runs of whitespace collapsed to one space, split after

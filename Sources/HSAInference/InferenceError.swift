@@ -20,6 +20,16 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     /// A snapshot that is not the state of a session of this model (`reason` says what
     /// disagrees).
     case snapshotMismatch(reason: String)
+    /// `--kv-path` (or the temporary directory) is not an existing directory.
+    case kvPathNotDirectory(path: String)
+    /// The prompt file cannot be opened.
+    case promptUnreadable(path: String)
+    /// A streamed prompt longer than its `PromptTokenLimit` (`derived`: from the free space).
+    case promptTooLong(prompt: String, limit: Int, derived: Bool)
+    /// A prompt read at once is longer than `limit` bytes.
+    case promptFileTooLong(prompt: String, limit: Int)
+    /// A file that could not be read (`reason` says why).
+    case unreadableFile(path: String, reason: String)
 
     /// The message, naming the file or token, with a hint where one is known.
     public var description: String {
@@ -49,6 +59,21 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
                 + "now; hint: use --backend cpu"
         case .snapshotMismatch(let reason):
             return "the streaming snapshot does not fit the model: \(reason)"
+        case .kvPathNotDirectory(let path):
+            return "--kv-path \(path): not a directory; hint: create it first"
+        case .promptUnreadable(let path):
+            return "\(path): cannot open the prompt file"
+        case .promptTooLong(let prompt, let limit, let derived):
+            let origin = derived ? "(what free RAM/disk holds now)" : "\(limit)"
+            return "--max-prompt-tokens \(origin): the prompt (\(prompt)) is longer than "
+                + "\(limit) tokens (BOS included); hint: "
+                + (derived ? "free memory or disk, or " : "raise --max-prompt-tokens or ")
+                + "shorten the prompt"
+        case .promptFileTooLong(let prompt, let limit):
+            return "--prompt-file \(prompt): longer than \(limit) bytes; hint: stream long "
+                + "inputs with `hsa complete` or `hsa memory build`"
+        case .unreadableFile(let path, let reason):
+            return "\(path): cannot read (\(reason))"
         }
     }
 }

@@ -11,6 +11,13 @@ public final class NCCLGradientReducer: GradientReducer {
 
     public init(communicator: NCCLCommunicator) { self.communicator = communicator }
 
+    /// The reducer of a rank at `place` (rank, worldSize), joined as `join(rank:worldSize:)`
+    /// does; nil alone (`place` nil) or as the only rank: there is nothing to reduce.
+    public static func join(place: (rank: Int, worldSize: Int)?) throws -> NCCLGradientReducer? {
+        guard let place, place.worldSize > 1 else { return nil }
+        return try join(rank: place.rank, worldSize: place.worldSize)
+    }
+
     /// Joins the communicator of this launched rank: rank 0 creates the NCCL unique id and
     /// publishes it in `HSA_NCCL_ID_FILE`, the others wait for it.
     /// - Parameters:

@@ -170,6 +170,8 @@ public enum LaunchError: Error, CustomStringConvertible, Sendable {
     case rankFailed(rank: Int, worldSize: Int, exit: RankLauncher.Exit, stopSeconds: Double)
     /// The process of `rank` could not be started.
     case cannotStart(rank: Int, executable: String, reason: String)
+    /// A process started as `rank` of `worldSize` ranks by a run of another number of GPUs.
+    case worldSizeMismatch(rank: Int, worldSize: Int, gpus: Int)
 
     public var description: String {
         switch self {
@@ -180,6 +182,8 @@ public enum LaunchError: Error, CustomStringConvertible, Sendable {
                 + "(on any number of GPUs)"
         case .cannotStart(let rank, let executable, let reason):
             return "could not start rank \(rank) (\(executable)): \(reason)"
+        case .worldSizeMismatch(let rank, let worldSize, let gpus):
+            return "rank \(rank): launched as one of \(worldSize) ranks but --gpus is \(gpus)"
         }
     }
 }

@@ -29,7 +29,7 @@ struct Ask: ParsableCommand {
         let checkpoint = try memory.checkpoint(given: model.map { URL(fileURLWithPath: $0) })
         let network = try LanguageModel.load(from: checkpoint)
         try sampling.check(vocabularySize: network.config.vocabSize)
-        let tokenizer = try streamingTokenizer(checkpoint: checkpoint)
+        let tokenizer = try TokenizerLoader.loadStreaming(checkpoint: checkpoint)
         let session = try memory.session(
             model: network, identity: ModelIdentity(checkpoint: checkpoint))
         try session.prefill(tokens: tokenizer.encode(bytes: promptBytes))

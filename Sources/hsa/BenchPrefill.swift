@@ -45,7 +45,9 @@ struct BenchPrefill: ParsableCommand {
         let config = try model.resolve()
         try PrefillBenchmark(
             config: config, presetName: model.config == nil ? model.presetName : "custom",
-            lengths: try parseLengths(), storage: try kvStorage(kvStore, path: kvPath),
+            lengths: try parseLengths(),
+            storage: kvStore == "disk"
+                ? .disk(directory: try KVStorage.diskDirectory(path: kvPath)) : .ram,
             precision: try parseKVPrecision(kvPrecision), block: block,
             decodeSteps: decodeSteps, seed: seed, output: URL(fileURLWithPath: out),
             plot: URL(fileURLWithPath: plot)
@@ -77,23 +79,4 @@ func parseKVPrecision(_ value: String) throws -> KVPrecision {
         throw ValidationError("--kv-precision must be fp32 or bf16, got '\(value)'")
     }
     return precision
-}
-
-/// The key/value storage named by `--kv-store` (and `--kv-path` for disk).
-func kvStorage(_ name: String, path: String?) throws -> KVStorage {
-    switch name {
-    case "ram": return .ram
-    case "disk":
-        let directory =
-            path.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
-            isDirectory.boolValue
-        else {
-            throw UserError("--kv-path \(directory.path): not a directory; hint: create it first")
-        }
-        return .disk(directory: directory)
-    default:
-        throw UserError("--kv-store must be ram or disk, got '\(name)'")
-    }
 }

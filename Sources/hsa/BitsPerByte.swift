@@ -42,53 +42,28 @@ struct BitsPerByte: ParsableCommand {
     }
 
     func run() throws {
-
         try requireOutputDirectory(out, option: "--out")
         try device.install()
         let positionList = try ContextLength.parseList(positions)
         let distances = try repeatDistances.map(ContextLength.parseList) ?? []
         let directory = URL(fileURLWithPath: model)
-        let network = try LanguageModel.load(from: directory)
-        let tokenizer = try TokenizerLoader.load(checkpoint: directory)
+        let study = BitsPerByteStudy(
+            model: try LanguageModel.load(from: directory),
+            tokenizer: try TokenizerLoader.load(checkpoint: directory), positions: positionList,
+            window: window, repeatDistances: distances)
         var texts = try documents.map { String(decoding: try readFile($0), as: UTF8.self) }
         var names = documents
         if concatenate {
             texts = [texts.joined(separator: "\n\n")]
             names = ["concatenated(\(documents.count))"]
         }
-        var perDocument: [String: [PositionLoss.Window]] = [:]
-        var repeats: [String: [RepeatProbe.Reading]] = [:]
-        for (name, text) in zip(names, texts) {
-            let tokens = [tokenizer.bos] + tokenizer.encode(text)
-            let windows = try PositionLoss.measure(
-                session: StreamingSession(model: network), tokens: tokens,
-                positions: positionList, window: window)
-            perDocument[name] = windows
-            Terminal.printLine("\(name): \(tokens.count) tokens, \(windows.count) positions")
-            if !distances.isEmpty {
-                repeats[name] = try RepeatProbe.measure(
-                    text: Array(tokens.dropFirst()), bos: tokenizer.bos, passage: window,
-                    distances: distances, makeSession: { try StreamingSession(model: network) })
-            }
-        }
-        let report = PositionLossReport(
-            model: model, window: window, positions: positionList, documents: perDocument)
-        Terminal.printLine("position  tokens  bits/byte")
-        for entry in report.mean {
-            Terminal.printLine(
-                String(format: "%8d  %6d  %.4f", entry.position, entry.tokens, entry.bitsPerByte))
-        }
-        try report.write(to: URL(fileURLWithPath: out))
-        if !distances.isEmpty {
-            let repeatReport = RepeatProbeReport(model: model, documents: repeats)
-            Terminal.printLine("repeat probe: distance  first  repeat  (bits/byte, mean)")
-            for entry in repeatReport.mean {
-                Terminal.printLine(
-                    String(
-                        format: "%22d  %.4f  %.4f", entry.distance, entry.firstBitsPerByte,
-                        entry.repeatBitsPerByte))
-            }
-            try repeatReport.write(to: URL(fileURLWithPath: out))
+        let reports = try study.measure(
+            documents: Array(zip(names, texts)), modelName: model, progress: Terminal.printLine)
+        reports.positions.tableLines.forEach(Terminal.printLine)
+        try reports.positions.write(to: URL(fileURLWithPath: out))
+        if let repeats = reports.repeats {
+            repeats.tableLines.forEach(Terminal.printLine)
+            try repeats.write(to: URL(fileURLWithPath: out))
         }
     }
 }

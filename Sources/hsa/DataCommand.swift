@@ -46,15 +46,13 @@ extension HSACommand.DataCommand {
         func run() throws {
             try requireOutputDirectory(out, option: "--out")
             let preparer = DataPreparer(
-                tokenizer: try tokenizer.map(loadTokenizer) ?? ByteTokenizer(),
+                tokenizer: try tokenizer.map(TokenizerLoader.load(fileOrDirectory:))
+                    ?? ByteTokenizer(),
                 options: .init(validationFraction: validationFraction, shardTokens: shardTokens))
             let manifest = try preparer.prepare(
                 inputs: inputs.map { URL(fileURLWithPath: $0) },
                 outputDirectory: URL(fileURLWithPath: out))
-            Terminal.printLine(
-                "documents=\(manifest.documents.count) train_tokens=\(manifest.trainTokens) "
-                    + "val_tokens=\(manifest.validationTokens) shards=\(manifest.shards.count) "
-                    + "out=\(out)")
+            Terminal.printLine(manifest.reportLine(output: out))
         }
     }
 }
@@ -68,13 +66,5 @@ extension HSACommand.DataCommand {
             throw ValidationError("--lengths: \(long) is above 4K, the \(command) limit")
         }
         return lengthList
-    }
-
-    /// Prints what a synth.json manifest says was written to `out`.
-    static func printWritten(_ manifest: SynthMixture.Manifest, to out: String) {
-        Terminal.printLine(
-            "wrote \(manifest.samples) samples, \(manifest.tokens) tokens "
-                + "(\(manifest.answerTokens) answer tokens) in \(manifest.shards.count) "
-                + "shards to \(out)")
     }
 }

@@ -53,40 +53,23 @@ extension HSACommand {
         var shardTokens: Int = 16 << 20
 
         func run() throws {
-
             try requireOutputDirectory(out, option: "--out")
             let parsed = try sources.map(DataMixer.Source.init(argument:))
-            guard (0...1).contains(copyDrill), drillPassages > 0, drillPassageLength > 0,
-                (0.1...1).contains(drillSourceFraction), drillNearPassages >= 0, drillNearLength > 0
-            else {
+            let drill = CopyDrill(
+                fraction: copyDrill, passages: drillPassages, passageLength: drillPassageLength,
+                sourceFraction: drillSourceFraction, nearPassages: drillNearPassages,
+                nearPassageLength: drillNearLength)
+            guard drill.isValid else {
                 throw ValidationError(
                     "--copy-drill must be in [0, 1]; --drill-passages, --drill-passage-length "
                         + "and --drill-near-length > 0; --drill-source-fraction in [0.1, 1]; "
                         + "--drill-near-passages >= 0")
             }
-            let drill =
-                copyDrill > 0
-                ? CopyDrill(
-                    fraction: copyDrill, passages: drillPassages,
-                    passageLength: drillPassageLength, sourceFraction: drillSourceFraction,
-                    nearPassages: drillNearPassages,
-                    nearPassageLength: drillNearLength)
-                : nil
             let summary = try DataMixer.mix(
                 sources: parsed, segmentLength: segmentLength, totalTokens: tokens, seed: seed,
-                copyDrill: drill, to: URL(fileURLWithPath: out), shardTokens: shardTokens)
-            for source in summary.sources {
-                Terminal.printLine(
-                    "\(source.directory): \(source.writtenTokens) tokens in \(source.segments) "
-                        + "segments, \(source.drills) copy drills (\(source.lossTokens) with "
-                        + "loss; \(source.passes) "
-                        + "pass\(source.passes == 1 ? "" : "es") over \(source.availableTokens))"
-                        + (source.tooLongSamples ?? 0 > 0
-                            ? "; \(source.tooLongSamples ?? 0) samples longer than a segment left out"
-                            : ""))
-            }
-            Terminal.printLine(
-                "wrote \(summary.tokens) tokens in \(summary.shards.count) shards to \(out)")
+                copyDrill: copyDrill > 0 ? drill : nil, to: URL(fileURLWithPath: out),
+                shardTokens: shardTokens)
+            summary.reportLines(output: out).forEach(Terminal.printLine)
         }
     }
 }

@@ -36,7 +36,6 @@ extension HSACommand.DataCommand {
         var shardTokens: Int = 16 << 20
 
         func run() throws {
-
             try requireOutputDirectory(out, option: "--out")
             guard let valueSpace = ValueSpace(rawValue: space) else {
                 throw ValidationError("--space must be training or evaluation")
@@ -51,12 +50,8 @@ extension HSACommand.DataCommand {
                 generator: TaskGenerator(sources: sources, space: valueSpace),
                 to: URL(fileURLWithPath: out), shardTokens: shardTokens,
                 progress: ProgressBar(total: total))
-            HSACommand.DataCommand.printWritten(manifest, to: out)
-            if manifest.samples < total {
-                Terminal.printLine(
-                    "skipped \(total - manifest.samples) samples whose length is too short "
-                        + "for their task")
-            }
+            Terminal.printLine(manifest.reportLine(output: out))
+            if let skipped = manifest.skippedLine(requested: total) { Terminal.printLine(skipped) }
         }
     }
 }

@@ -41,7 +41,6 @@ extension HSACommand.DataCommand {
         var shardTokens: Int = 16 << 20
 
         func run() throws {
-
             try requireOutputDirectory(out, option: "--out")
             let kindList: [VariedTaskKind] =
                 kinds == "all"
@@ -68,7 +67,7 @@ extension HSACommand.DataCommand {
                 count: samples, kinds: kindList, lengths: lengthList, seed: seed,
                 to: URL(fileURLWithPath: out), shardTokens: shardTokens,
                 progress: ProgressBar(total: samples))
-            HSACommand.DataCommand.printWritten(manifest, to: out)
+            Terminal.printLine(manifest.reportLine(output: out))
         }
     }
 }

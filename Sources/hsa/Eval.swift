@@ -93,7 +93,6 @@ extension HSACommand {
         }
 
         func run() throws {
-
             try requireOutputDirectory(out, option: "--out")
             if reportOnly {
                 let summary = try EvalHarness.report(outputDirectory: URL(fileURLWithPath: out))
@@ -106,19 +105,15 @@ extension HSACommand {
             let samplesToRun = try tasksFile.map { try EvalTaskFile.read(URL(fileURLWithPath: $0)) }
             var jobs: [EvalJob] = []
             if samplesToRun == nil {
-                guard let evalSuite = EvalSuite(rawValue: suite) else {
-                    throw EvalError.unknownSuite(suite)
+                do {
+                    jobs = try EvalJob.sweep(
+                        suite: suite, tasks: tasks, lengths: lengths, depths: depths,
+                        samples: samples, seed: seed)
+                } catch let error as EvalError {
+                    // A bad --depths is a usage error (exit 64), as the other options' checks.
+                    guard case .invalidDepth = error else { throw error }
+                    throw ValidationError("\(error)")
                 }
-                let depthList = try depths.split(separator: ",").map { part -> Double in
-                    guard let value = Double(part.trimmingCharacters(in: .whitespaces)),
-                        (0...100).contains(value)
-                    else { throw ValidationError("--depths: '\(part)' is not a percent 0...100") }
-                    return value
-                }
-                jobs = EvalJob.sweep(
-                    tasks: try evalSuite.tasks(named: tasks),
-                    lengths: try ContextLength.parseList(lengths), samples: samples, seed: seed,
-                    depths: depthList)
             }
             let generator = TaskGenerator(
                 sources: sources, space: ValueSpace(rawValue: space) ?? .evaluation,
@@ -132,14 +127,17 @@ extension HSACommand {
                 Terminal.printLine("wrote \(generated.count) samples to \(writeTasks)")
                 return
             }
-            let texts =
-                "essays=\(sources.essaySource) book=\(sources.bookSource) "
-                + "words=\(sources.wordSource)"
+            let texts = sources.summary
             Terminal.printLine("texts: \(texts)")
             let harness = try EvalHarness(
                 model: try loadModel(), outputDirectory: URL(fileURLWithPath: out),
                 generator: generator, collectDiagnostics: diagnostics)
-            try setup(texts: texts).claim(directory: harness.outputDirectory)
+            try EvalSetup(
+                checkpoint: model.map { URL(fileURLWithPath: $0) }, referenceModel: referenceModel,
+                texts: texts, space: space, seed: seed, yarnFactor: yarnFactor,
+                yarnOriginalLength: yarnOriginalLength,
+                tasksFile: tasksFile.map { URL(fileURLWithPath: $0) }
+            ).claim(directory: harness.outputDirectory)
             harness.logsProgress = !Terminal.isInteractive
             let summary =
                 try samplesToRun.map { try harness.run(samples: $0) } ?? harness.run(jobs: jobs)
@@ -147,52 +145,24 @@ extension HSACommand {
             Terminal.printLine("results in \(out)")
         }
 
-        /// What the results depend on besides task, length and sample index.
-        private func setup(texts: String) throws -> EvalSetup {
-            var settings = ["texts": texts, "space": space, "seed": "\(seed)"]
-            if let yarnFactor { settings["yarn_factor"] = "\(yarnFactor)" }
-            if let yarnOriginalLength { settings["yarn_original_length"] = "\(yarnOriginalLength)" }
-            if let tasksFile {
-                settings["tasks_file_sha256"] = try SHA256.fileHex(
-                    at: URL(fileURLWithPath: tasksFile))
-            }
-            return EvalSetup(
-                model: try model.map { try ModelIdentity(checkpoint: URL(fileURLWithPath: $0)) },
-                referenceModel: referenceModel, settings: settings)
-        }
-
         private func loadModel() throws -> any EvaluationModel {
             switch (model, referenceModel) {
             case (let path?, nil):
                 let directory = URL(fileURLWithPath: path)
-                // --yarn-factor scales against the model's training length unless told otherwise.
-                let network = try LanguageModel.load(from: directory) { config in
-                    guard let yarnFactor else { return }
-                    config.yarn = YaRNScaling(
-                        factor: yarnFactor,
-                        originalLength: yarnOriginalLength ?? config.maxTrainLen)
-                }
+                let network = try LanguageModel.load(
+                    from: directory, yarnFactor: yarnFactor, yarnOriginalLength: yarnOriginalLength)
                 let tokenizer = try TokenizerLoader.load(checkpoint: directory)
-                let evaluator = LanguageModelEvaluator(
-                    model: network, tokenizer: tokenizer, stopToken: tokenizer.eos,
-                    maximumLength: try ContextLength.parse(maxDiagnosticsLength))
-                // The evaluator's own default suits the CPU; a GPU gets larger blocks, and a
-                // dense model one block for the whole prompt (on a GPU each block's attention
-                // also recomputes every cached row's: quadratic per block).
-                let accelerated = ComputeBackends.current is any StreamingAccelerator
-                let gpuBlock = network.config.attention == .full ? 1 << 30 : 1 << 16
-                if let prefillBlock = block ?? (accelerated ? gpuBlock : nil) {
-                    evaluator.prefillBlock = prefillBlock
-                }
-                return evaluator
-            case (nil, "needle-search"?):
-                return TextFunctionModel.needleSearch()
-            case (nil, "wrong"?):
-                return TextFunctionModel.constant(" I do not remember.")
+                return LanguageModelEvaluator(
+                    model: network, tokenizer: tokenizer,
+                    maximumLength: try ContextLength.parse(maxDiagnosticsLength),
+                    prefillBlock: block)
+            case (nil, let name?):
+                if let reference = TextFunctionModel.reference(named: name) { return reference }
             default:
-                throw UserError(
-                    "give exactly one of --model DIR or --reference-model needle-search|wrong")
+                break
             }
+            throw UserError(
+                "give exactly one of --model DIR or --reference-model needle-search|wrong")
         }
     }
 }

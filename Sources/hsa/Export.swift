@@ -23,7 +23,6 @@ struct Export: ParsableCommand {
     var maxShardSize: Int?
 
     func run() throws {
-
         try requireOutputDirectory(out, option: "--out")
         let stored: SafetensorsDType
         switch dtype {
@@ -32,13 +31,9 @@ struct Export: ParsableCommand {
         case "f32", "fp32": stored = .f32
         default: throw ValidationError("--dtype must be bf16, int8 or f32, got '\(dtype)'")
         }
-        let source = URL(fileURLWithPath: model)
-        let network = try LanguageModel.load(from: source)
-        let target = URL(fileURLWithPath: out)
-        try network.save(to: target, maxShardBytes: maxShardSize, dtype: stored)
-        try TokenizerLoader.load(checkpoint: source).save(
-            to: target.appendingPathComponent("tokenizer.json"))
-        Terminal.printLine(
-            "wrote \(network.layout.totalCount) parameters as \(dtype) to \(out)")
+        let parameters = try ModelExport.write(
+            checkpoint: URL(fileURLWithPath: model), to: URL(fileURLWithPath: out),
+            dtype: stored, maxShardBytes: maxShardSize)
+        Terminal.printLine("wrote \(parameters) parameters as \(dtype) to \(out)")
     }
 }

@@ -31,24 +31,3 @@ func requireOutputDirectory(_ path: String, option: String) throws {
         throw UserError("\(option) \(path): is not a directory; give a directory to write into")
     }
 }
-
-/// The bytes of a `--prompt-file` (`-`: stdin), refused past `limit` bytes before more is
-/// read: an endless stdin must not grow memory without bound (long inputs belong to
-/// `hsa complete` or `hsa memory build`, which stream).
-func readPromptFile(_ path: String, limit: Int = 1 << 26) throws -> Data {
-    try requireInputFile(path, option: "--prompt-file")
-    let tooLong = UserError(
-        "--prompt-file \(path == "-" ? "(stdin)" : path): longer than \(limit) bytes; hint: "
-            + "stream long inputs with `hsa complete` or `hsa memory build`")
-    guard path == "-" else {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber
-        if let size, size.intValue > limit { throw tooLong }
-        return try readFile(path)
-    }
-    var data = Data()
-    while let block = try FileHandle.standardInput.read(upToCount: 1 << 20), !block.isEmpty {
-        data.append(block)
-        if data.count > limit { throw tooLong }
-    }
-    return data
-}

@@ -24,27 +24,8 @@ extension HSACommand {
             }
             let layout = ParameterLayout(config: resolved)
             Terminal.printLine(String(decoding: try resolved.encoded(), as: UTF8.self))
-            let groups = layout.componentCounts
-            let width = groups.map(\.component.count).max() ?? 10
-            for (name, count) in groups {
-                Terminal.printLine(
-                    name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                        + formatCount(count))
-            }
-            Terminal.printLine(
-                "total".padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                    + formatCount(layout.totalCount))
-            if tensors {
-                for spec in layout.specs {
-                    Terminal.printLine("\(spec.name) \(spec.shape)")
-                }
-            }
-        }
-
-        func formatCount(_ count: Int) -> String {
-            count >= 1_000_000
-                ? String(format: "%.2fM", Double(count) / 1e6)
-                : String(format: "%.1fK", Double(count) / 1e3)
+            layout.componentTable.forEach(Terminal.printLine)
+            if tensors { layout.tensorLines.forEach(Terminal.printLine) }
         }
     }
 }

@@ -46,24 +46,9 @@ struct DocumentReadingOptions: ParsableArguments {
         }
         let manifest = try writer.commit()
         bar.finish(text: rate(writer.session.position))
-        let seconds = Date().timeIntervalSince(start)
         Terminal.printLine(
-            "memory \(writer.directory.path): \(manifest.tokens) tokens (\(manifest.chunks) "
-                + "chunks) from \(manifest.documents.count) files, "
-                + String(format: "%.1f MB", Double(manifest.binaryBytes) / 1e6)
-                + String(
-                    format: "; read %d tokens in %.1f s (%.0f tok/s)",
-                    manifest.tokens - first, seconds,
-                    Double(manifest.tokens - first) / max(seconds, 1e-9)))
+            manifest.reportLine(
+                directory: writer.directory, readTokens: manifest.tokens - first,
+                seconds: Date().timeIntervalSince(start)))
     }
-}
-
-/// The checkpoint's tokenizer, which must be one that encodes text streamed in blocks (byte
-/// or BPE; `complete`, `memory` and `ask` read text that way).
-func streamingTokenizer(checkpoint: URL) throws -> any Tokenizer {
-    let tokenizer = try TokenizerLoader.load(checkpoint: checkpoint)
-    guard makeStreamingEncoder(for: tokenizer) != nil else {
-        throw UserError("\(checkpoint.path): its tokenizer cannot encode streamed text")
-    }
-    return tokenizer
 }

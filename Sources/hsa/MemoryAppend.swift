@@ -28,7 +28,7 @@ struct MemoryAppend: ParsableCommand {
         let checkpoint = try DocumentMemory(at: directory).checkpoint(
             given: model.map { URL(fileURLWithPath: $0) })
         let network = try LanguageModel.load(from: checkpoint)
-        let tokenizer = try streamingTokenizer(checkpoint: checkpoint)
+        let tokenizer = try TokenizerLoader.loadStreaming(checkpoint: checkpoint)
         let writer = try DocumentMemoryWriter(
             appendingTo: directory, model: network,
             identity: ModelIdentity(checkpoint: checkpoint), maxBlock: reading.maxBlock)

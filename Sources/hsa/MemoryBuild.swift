@@ -30,7 +30,7 @@ struct MemoryBuild: ParsableCommand {
         try device.install()
         let checkpoint = URL(fileURLWithPath: model)
         let network = try LanguageModel.load(from: checkpoint)
-        let tokenizer = try streamingTokenizer(checkpoint: checkpoint)
+        let tokenizer = try TokenizerLoader.loadStreaming(checkpoint: checkpoint)
         let writer = try DocumentMemoryWriter(
             creating: URL(fileURLWithPath: out), model: network,
             identity: ModelIdentity(checkpoint: checkpoint),

@@ -17,11 +17,8 @@ extension HSACommand.TokenizerCommand {
         var file: String
 
         func run() throws {
-            let tokenizer = try loadTokenizer(self.tokenizer)
-            let text = try readText(file)
-            let ids = tokenizer.encode(text).map(String.init)
-            let line = json ? "[" + ids.joined(separator: ",") + "]" : ids.joined(separator: " ")
-            Terminal.printLine(line)
+            let tokenizer = try TokenizerLoader.load(fileOrDirectory: self.tokenizer)
+            Terminal.printLine(TokenIDText.format(tokenizer.encode(try readText(file)), json: json))
         }
     }
 
@@ -37,16 +34,8 @@ extension HSACommand.TokenizerCommand {
         var file: String
 
         func run() throws {
-            let tokenizer = try loadTokenizer(self.tokenizer)
-            let text = try readText(file)
-            let separators = CharacterSet(charactersIn: "[],").union(.whitespacesAndNewlines)
-            var ids: [Int32] = []
-            for field in text.components(separatedBy: separators) where !field.isEmpty {
-                guard let id = Int32(field) else {
-                    throw UserError("\(file): \"\(field.prefix(20))\" is not a token id")
-                }
-                ids.append(id)
-            }
+            let tokenizer = try TokenizerLoader.load(fileOrDirectory: self.tokenizer)
+            let ids = try TokenIDText.parse(try readText(file), source: file)
             Terminal.writeOutput(tokenizer.decode(ids))
         }
     }

@@ -50,14 +50,12 @@ extension HSACommand.TokenizerCommand {
                 throw UserError("--out \(out): cannot create (\(fileErrorReason(error)))")
             }
             try tokenizer.save(to: directory.appendingPathComponent("tokenizer.json"))
-            let countSeconds = counted.timeIntervalSince(start)
-            let mergeSeconds = trained.timeIntervalSince(counted)
             Terminal.printLine(
-                "files=\(files) bytes=\(trainer.byteCount) pieces=\(trainer.distinctPieceCount) "
-                    + "merges=\(tokenizer.merges.count) vocab=\(tokenizer.vocabularySize) "
-                    + "count_s=\(String(format: "%.1f", countSeconds)) "
-                    + "merge_s=\(String(format: "%.1f", mergeSeconds)) "
-                    + "out=\(directory.appendingPathComponent("tokenizer.json").path)")
+                trainer.reportLine(
+                    files: files, tokenizer: tokenizer,
+                    countSeconds: counted.timeIntervalSince(start),
+                    mergeSeconds: trained.timeIntervalSince(counted),
+                    output: directory.appendingPathComponent("tokenizer.json")))
         }
     }
 }

@@ -111,7 +111,11 @@ extension HSACommand {
         var stopAfter: Int?
 
         func validate() throws {
-            if let error = optionRangeError() { throw error }
+            if let violation = options.rangeViolation(
+                gpus: gpus, reportEvery: reportEvery, stopAfter: stopAfter)
+            {
+                throw ValidationError(violation)
+            }
             if gpus > 1 {
                 guard device.backend != "cpu" else {
                     throw ValidationError(
@@ -155,23 +159,13 @@ extension HSACommand {
         }
 
         func run() throws {
-            let distributed = RankEnvironment.current()
-            if gpus > 1, distributed == nil {
-                try MultiGPULaunch.launch(gpus: gpus)
-                return
+            guard let distributed = try RankEnvironment.place(forGPUs: gpus) else {
+                return gpus > 1 ? try MultiGPULaunch.launch(gpus: gpus) : try train(rank: nil)
             }
-            if let distributed, distributed.worldSize != gpus {
-                throw UserError(
-                    "rank \(distributed.rank): launched as one of \(distributed.worldSize) ranks "
-                        + "but --gpus is \(gpus)")
-            }
-            guard let distributed else { return try train(rank: nil) }
             // One write per error, prefixed, so the ranks' messages do not interleave.
             do { try train(rank: distributed) } catch {
-                let text = "\(error)"
-                let prefix = "rank \(distributed.rank)"
-                let named = text.hasPrefix(prefix) ? text : "\(prefix): \(text)"
-                Terminal.printError("Error: \(named)")
+                let message = RankEnvironment.message(for: error, rank: distributed.rank)
+                Terminal.printError("Error: \(message)")
                 throw ExitCode(1)
             }
         }
@@ -182,39 +176,11 @@ extension HSACommand {
             let rank = distributed?.rank ?? 0
             // Rank 0 speaks for the run; the others print only errors.
             try device.install(quiet: rank != 0)
-            let reducer = try distributed.flatMap { place -> NCCLGradientReducer? in
-                place.worldSize > 1
-                    ? try NCCLGradientReducer.join(rank: place.rank, worldSize: place.worldSize)
-                    : nil
-            }
-            let runDirectory = URL(fileURLWithPath: out)
-            var config: ModelConfig
-            if resume,
-                FileManager.default.fileExists(
-                    atPath: runDirectory.appendingPathComponent("config.json").path)
-            {
-                // The stored config with the model flags given now on top; the trainer
-                // refuses any difference from the checkpoint's unless --allow-changed-options.
-                let stored = runDirectory.appendingPathComponent("config.json")
-                config = try model.resolve(over: ModelConfig.load(from: stored))
-            } else if let initFrom, model.config == nil {
-                var fromInit = model
-                fromInit.config =
-                    URL(fileURLWithPath: initFrom)
-                    .appendingPathComponent("config.json").path
-                config = try fromInit.resolve()
-            } else {
-                config = try model.resolve()
-                // A new model knows every id of the data's tokenizer (a BPE vocabulary is
-                // larger than the presets' 259) unless --vocab-size says otherwise.
-                if model.vocabSize == nil {
-                    let tokenizer = try TokenizerLoader.load(checkpoint: URL(fileURLWithPath: data))
-                    config.vocabSize = max(config.vocabSize, tokenizer.vocabularySize)
-                }
-            }
-            // max_train_len records the longest sequence trained on (YaRN's original length),
-            // also for a model initialized from one trained on shorter sequences.
-            config.maxTrainLen = max(config.maxTrainLen, options.sequenceLength)
+            let reducer = try NCCLGradientReducer.join(place: distributed)
+            let config = try TrainingRun.modelConfig(
+                source: model.source, overrides: model.overrides, runDirectory: out,
+                resume: resume, initFrom: initFrom, dataDirectory: data,
+                sequenceLength: options.sequenceLength)
             try TrainingRun(
                 config: config, options: options, dataDirectory: data, runDirectory: out,
                 resume: resume, allowChangedOptions: allowChangedOptions, initFrom: initFrom,

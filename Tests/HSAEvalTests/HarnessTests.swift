@@ -204,6 +204,14 @@ import Testing
             samples: 2, seed: 0, generator: generator, to: directory.url, shardTokens: 4000)
         #expect(manifest.samples == 12)
         #expect(manifest.shards.count > 1)
+        #expect(
+            manifest.reportLine(output: "data/synth")
+                == "wrote 12 samples, \(manifest.tokens) tokens (\(manifest.answerTokens) answer "
+                + "tokens) in \(manifest.shards.count) shards to data/synth")
+        #expect(manifest.skippedLine(requested: 12) == nil)
+        #expect(
+            manifest.skippedLine(requested: 15)
+                == "skipped 3 samples whose length is too short for their task")
         var tokens = 0
         var masked = 0
         for name in manifest.shards {

@@ -63,6 +63,12 @@ import Testing
         #expect(two.manifest.keysValues == one.manifest.keysValues)
         #expect(two.manifest.landmarks == one.manifest.landmarks)
         #expect(two.manifest.state.checksums == one.manifest.state.checksums)
+        // What `hsa memory build|append` print: the whole memory, then what this write read.
+        let megabytes = String(format: "%.1f", Double(two.manifest.binaryBytes) / 1e6)
+        #expect(
+            two.manifest.reportLine(directory: appended, readTokens: 1001, seconds: 2)
+                == "memory \(appended.path): 1615 tokens (\(two.manifest.chunks) chunks) from 2 "
+                + "files, \(megabytes) MB; read 1001 tokens in 2.0 s (500 tok/s)")
         let a = try fixture.session(both)
         let b = try fixture.session(appended)
         try a.prefill(tokens: Self.prompt)

@@ -62,4 +62,26 @@ import Testing
         #expect(RankEnvironment.current(["HSA_RANK": "4", "HSA_WORLD_SIZE": "4"]) == nil)
         #expect(RankEnvironment.current([:]) == nil)
     }
+
+    @Test func aRankChecksItsPlaceAndNamesItselfInErrors() throws {
+        let environment = ["HSA_RANK": "1", "HSA_WORLD_SIZE": "4"]
+        #expect(try RankEnvironment.place(forGPUs: 4, environment: environment)! == (1, 4))
+        #expect(try RankEnvironment.place(forGPUs: 2, environment: [:]) == nil)
+        do {
+            _ = try RankEnvironment.place(forGPUs: 2, environment: environment)
+            Issue.record("a rank of 4 ran as one of 2")
+        } catch let error as LaunchError {
+            #expect("\(error)" == "rank 1: launched as one of 4 ranks but --gpus is 2")
+        }
+        struct Failure: Error, CustomStringConvertible { let description: String }
+        #expect(
+            RankEnvironment.message(for: Failure(description: "disk full"), rank: 3)
+                == "rank 3: disk full")
+        #expect(
+            RankEnvironment.message(for: Failure(description: "rank 3: gone"), rank: 3)
+                == "rank 3: gone")
+        // Alone or as the only rank there is nothing to reduce: no NCCL is needed.
+        #expect(try NCCLGradientReducer.join(place: nil) == nil)
+        #expect(try NCCLGradientReducer.join(place: (rank: 0, worldSize: 1)) == nil)
+    }
 }

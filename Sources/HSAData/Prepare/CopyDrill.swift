@@ -42,6 +42,13 @@ public struct CopyDrill: Codable, Sendable, Equatable {
         self.nearPassageLength = nearPassageLength
     }
 
+    /// Whether every value is in its range: `fraction` in [0, 1], `sourceFraction` in
+    /// [0.1, 1], passage counts and lengths positive (near passages may be none).
+    public var isValid: Bool {
+        (0...1).contains(fraction) && passages > 0 && passageLength > 0
+            && (0.1...1).contains(sourceFraction) && nearPassages >= 0 && nearPassageLength > 0
+    }
+
     /// The drill version of `tokens` (BOS first), or nil when the segment is too short for
     /// the passages. The result has the same length; mask 1 after the BOS.
     /// - Parameters:

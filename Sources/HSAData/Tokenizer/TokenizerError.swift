@@ -16,6 +16,12 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
     /// A Hugging Face `tokenizer.json` (one with a `model` object) that is not a byte-level
     /// BPE this build reads, or whose vocab, merges or added tokens disagree.
     case invalidBPE(file: String, reason: String)
+    /// The tokenizer of the checkpoint at `path` cannot encode text streamed in blocks.
+    case notStreamable(path: String)
+    /// `--tokenizer` names neither a file nor a directory.
+    case missingTokenizer(path: String)
+    /// Text that should hold token ids (`source` names it) has a field that is not one.
+    case invalidTokenID(source: String, field: String)
 
     /// A message naming the file and the expected vs actual value, with a hint when known.
     public var description: String {
@@ -37,6 +43,12 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
         case .invalidBPE(let file, let reason):
             return "\(file): invalid BPE tokenizer.json: \(reason); hint: hsa reads the "
                 + "byte-level BPE files `hsa tokenizer train` writes"
+        case .notStreamable(let path):
+            return "\(path): its tokenizer cannot encode streamed text"
+        case .missingTokenizer(let path):
+            return "--tokenizer \(path): no such file or directory"
+        case .invalidTokenID(let source, let field):
+            return "\(source): \"\(field)\" is not a token id"
         }
     }
 }

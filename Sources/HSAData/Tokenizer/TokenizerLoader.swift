@@ -58,6 +58,31 @@ public enum TokenizerLoader {
         return try load(from: url)
     }
 
+    /// The tokenizer of the checkpoint in `directory`, which must be one that encodes text
+    /// streamed in blocks (`makeStreamingEncoder(for:addBOS:)`: byte or BPE), as prompts and
+    /// documents of any length are read.
+    /// - Throws: ``TokenizerError/notStreamable(path:)``, or as `load(checkpoint:)`.
+    public static func loadStreaming(checkpoint directory: URL) throws -> any Tokenizer {
+        let tokenizer = try load(checkpoint: directory)
+        guard makeStreamingEncoder(for: tokenizer) != nil else {
+            throw TokenizerError.notStreamable(path: directory.path)
+        }
+        return tokenizer
+    }
+
+    /// The tokenizer at `path`: a tokenizer.json file, or a directory holding one (a directory
+    /// without one has the byte tokenizer, as checkpoints of byte-level runs do).
+    /// - Throws: ``TokenizerError/missingTokenizer(path:)`` when nothing is at `path`, or as
+    ///   `load(from:)`.
+    public static func load(fileOrDirectory path: String) throws -> any Tokenizer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TokenizerError.missingTokenizer(path: path)
+        }
+        let url = URL(fileURLWithPath: path)
+        return try isDirectory.boolValue ? load(checkpoint: url) : load(from: url)
+    }
+
     /// The tokenizer described by the file at `url`.
     /// - Throws: ``TokenizerError`` for unreadable or malformed files, unknown types, newer
     ///   versions and fields that disagree with the type.

@@ -46,66 +46,48 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Token ids the model knows (hsa train: default the data's tokenizer's).")
     var vocabSize: Int?
 
-    /// The preset the config starts from when neither `--config` nor `--preset` is given.
-    static let defaultPreset = "tiny"
-
     /// The preset named, or the default one (for reports).
-    var presetName: String { preset ?? Self.defaultPreset }
+    var presetName: String { preset ?? ModelConfigSource.defaultPreset }
 
-    /// The resolved, validated config: `--config` or `--preset` if given, else `base` (else
-    /// the default preset), with every field flag given on top.
-    func resolve(over base: ModelConfig? = nil) throws -> ModelConfig {
-        var c: ModelConfig
-        if let config {
-            c = try ModelConfig.load(from: URL(fileURLWithPath: config))
-        } else if let preset {
-            c = try ModelConfig.preset(named: preset)
-        } else if let base {
-            c = base
-        } else {
-            c = try ModelConfig.preset(named: Self.defaultPreset)
-        }
-        func parse<E: RawRepresentable>(_ text: String?, _ field: String) throws -> E?
-        where E.RawValue == String {
-            guard let text else { return nil }
-            guard let value = E(rawValue: text) else {
-                throw ConfigError.invalid(field: field, reason: "unknown value '\(text)'")
-            }
-            return value
-        }
-        if let v = dModel { c.dModel = v }
-        if let v = nLowerLayers { c.nLowerLayers = v }
-        if let v = nUpperLayers { c.nUpperLayers = v }
-        if let v = hsaLayers {
-            let parts = v.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.allSatisfy({ $0 != nil }) else {
-                throw ConfigError.invalid(
-                    field: "hsa_layers", reason: "expected integers, got '\(v)'")
-            }
-            c.hsaLayers = parts.compactMap { $0 }
-        }
-        if let v = nHeads { c.nHeads = v }
-        if let v = nKvHeads { c.nKvHeads = v }
-        if let v = headDim { c.headDim = v }
-        if let v = dFf { c.dFf = v }
-        if let v = window { c.window = v }
-        if let v = ropeTheta { c.ropeTheta = v }
-        if let v = chunkSize { c.chunkSize = v }
-        if let v = encoderLayers { c.encoderLayers = v }
-        if let v = topK { c.topK = v }
-        if let v: LandmarkKind = try parse(landmark, "landmark") { c.landmark = v }
-        if let v: ChunkKVKind = try parse(chunkKv, "chunk_kv") { c.chunkKv = v }
-        if let v: FusionKind = try parse(fusion, "fusion") { c.fusion = v }
-        if let v: RetrievalGranularity = try parse(retrieval, "retrieval") { c.retrieval = v }
-        if let v: ResidualKind = try parse(residual, "residual") { c.residual = v }
-        if let v = separateRetrievalQuery { c.separateRetrievalQuery = v }
-        if let v = qkNorm { c.qkNorm = v }
-        if let v: AttentionKind = try parse(attention, "attention") { c.attention = v }
-        if let v = tieEmbeddings { c.tieEmbeddings = v }
-        if let v = maxTrainLen { c.maxTrainLen = v }
-        if let v = retrievalDim { c.retrievalDim = v }
-        if let v = vocabSize { c.vocabSize = v }
-        try c.validate()
-        return c
+    /// `--config` or `--preset`, or nil when neither is given.
+    var source: ModelConfigSource? {
+        config.map { .file(URL(fileURLWithPath: $0)) } ?? preset.map { .preset($0) }
+    }
+
+    /// The field flags given.
+    var overrides: ModelConfigOverrides {
+        var o = ModelConfigOverrides()
+        o.dModel = dModel
+        o.nLowerLayers = nLowerLayers
+        o.nUpperLayers = nUpperLayers
+        o.hsaLayers = hsaLayers
+        o.nHeads = nHeads
+        o.nKvHeads = nKvHeads
+        o.headDim = headDim
+        o.dFf = dFf
+        o.window = window
+        o.ropeTheta = ropeTheta
+        o.chunkSize = chunkSize
+        o.encoderLayers = encoderLayers
+        o.topK = topK
+        o.landmark = landmark
+        o.chunkKv = chunkKv
+        o.fusion = fusion
+        o.retrieval = retrieval
+        o.residual = residual
+        o.separateRetrievalQuery = separateRetrievalQuery
+        o.qkNorm = qkNorm
+        o.attention = attention
+        o.tieEmbeddings = tieEmbeddings
+        o.maxTrainLen = maxTrainLen
+        o.retrievalDim = retrievalDim
+        o.vocabSize = vocabSize
+        return o
+    }
+
+    /// The resolved, validated config: `--config` or `--preset` if given, else the default
+    /// preset, with every field flag given on top.
+    func resolve() throws -> ModelConfig {
+        try overrides.applied(to: (source ?? .default).load())
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HSA
 
 /// `--prompt TEXT` or `--prompt-file FILE` ('-' for stdin), for the commands that continue a
 /// short prompt (`generate`, `ask`); `complete` streams prompts of any length instead.
@@ -18,10 +19,13 @@ struct PromptOptions: ParsableArguments {
         }
     }
 
-    /// The prompt's bytes: the file's (stdin capped as `readPromptFile` says), the text's, or
+    /// The prompt's bytes: the file's (`PromptFile.contents`, stdin capped), the text's, or
     /// none when neither was given.
     func bytes() throws -> Data {
-        if let promptFile { return try readPromptFile(promptFile) }
+        if let promptFile {
+            try requireInputFile(promptFile, option: "--prompt-file")
+            return try PromptFile(path: promptFile).contents()
+        }
         return Data((prompt ?? "").utf8)
     }
 }

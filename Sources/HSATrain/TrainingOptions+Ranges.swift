@@ -1,23 +1,23 @@
-import ArgumentParser
-import HSA
+import HSAModel
 
-/// The allowed range of every numeric `hsa train` option, checked before anything runs: one
-/// line naming the option, its range and the value given (NaN included, which would
-/// otherwise fail much later, writing training.json).
-extension HSACommand.Train {
-    /// An option's value outside its range, or nil.
-    func optionRangeError() -> ValidationError? {
+/// The allowed range of every numeric training option, checked before anything runs.
+extension TrainingOptions {
+    /// The first value outside its range, as one line naming its `hsa train` option, the
+    /// range and the value (NaN included, which would otherwise fail much later, writing
+    /// training.json); nil when every value is allowed. `gpus`, `reportEvery` and `stopAfter`
+    /// are the run's options that `TrainingOptions` does not hold.
+    public func rangeViolation(gpus: Int, reportEvery: Int, stopAfter: Int?) -> String? {
         let integers: [(String, Int?, ClosedRange<Int>)] = [
             ("--steps", steps, 1...Int(Int32.max)),
             ("--batch-size", batchSize, 1...(1 << 20)),
-            ("--seq-len", seqLen, 2...ModelLimits.length),
-            ("--grad-accum", gradAccum, 1...(1 << 20)),
+            ("--seq-len", sequenceLength, 2...ModelLimits.length),
+            ("--grad-accum", gradientAccumulation, 1...(1 << 20)),
             ("--warmup-steps", warmupSteps, 0...Int(Int32.max)),
             ("--eval-every", evalEvery, 0...Int(Int32.max)),
             ("--eval-batches", evalBatches, 0...(1 << 20)),
             ("--checkpoint-every", checkpointEvery, 0...Int(Int32.max)),
             ("--keep-checkpoints", keepCheckpoints, 0...(1 << 20)),
-            ("--max-shard-size", maxShardSize, 1...Int.max),
+            ("--max-shard-size", maxShardBytes, 1...Int.max),
             ("--gpus", gpus, 1...1024),
             ("--max-skipped-steps", maxSkippedSteps, 0...Int(Int32.max)),
             ("--report-every", reportEvery, 1...Int.max),
@@ -29,28 +29,27 @@ extension HSACommand.Train {
                     range.upperBound == Int.max
                     ? "at least \(range.lowerBound)"
                     : "in \(range.lowerBound)...\(range.upperBound)"
-                return ValidationError("\(name) \(value): must be \(allowed)")
+                return "\(name) \(value): must be \(allowed)"
             }
         }
-        if batchSize * seqLen > 1 << 30 {
-            return ValidationError(
-                "--batch-size \(batchSize) × --seq-len \(seqLen): at most \(1 << 30) tokens a batch"
-            )
+        if batchSize * sequenceLength > 1 << 30 {
+            return "--batch-size \(batchSize) × --seq-len \(sequenceLength): at most \(1 << 30) "
+                + "tokens a batch"
         }
         // (name, value, lower bound, lower bound included, upper bound)
         let reals: [(String, Double, Double, Bool, Double)] = [
-            ("--lr", lr, 0, false, 10),
-            ("--min-lr", minLr, 0, true, 10),
+            ("--lr", learningRate, 0, false, 10),
+            ("--min-lr", minLearningRate, 0, true, 10),
             ("--weight-decay", weightDecay, 0, true, 10),
             ("--retrieval-weight-decay", retrievalWeightDecay ?? 0, 0, true, 10),
-            ("--grad-clip", gradClip, 0, true, 1e6),
+            ("--grad-clip", gradientClip, 0, true, 1e6),
         ]
         for (name, value, lower, closed, upper) in reals {
             let aboveLower = closed ? value >= lower : value > lower
             // NaN fails both comparisons, so it is refused too.
             if !(aboveLower && value <= upper) {
                 let range = (closed ? "[" : "(") + "\(lower.shortText), \(upper.shortText)]"
-                return ValidationError("\(name) \(value): must be in \(range)")
+                return "\(name) \(value): must be in \(range)"
             }
         }
         return nil
