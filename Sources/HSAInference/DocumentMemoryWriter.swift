@@ -212,7 +212,7 @@ public final class DocumentMemoryWriter {
         let url = directory.appendingPathComponent(DocumentMemory.landmarksName)
         do {
             if !FileManager.default.fileExists(atPath: url.path) {
-                FileManager.default.createFile(atPath: url.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: url.path, contents: nil)
             }
             let handle = try FileHandle(forUpdating: url)
             defer { try? handle.close() }

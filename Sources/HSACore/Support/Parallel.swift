@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import HSACore
 
 /// Wraps a value that is not `Sendable` so it can cross into `concurrentPerform`.
 /// Safe here because `parallelFor` does not return before every iteration has finished.
