@@ -38,8 +38,7 @@ struct CompletionJob: Sendable {
         guard topP > 0, topP <= 1 else {
             throw .invalid("'top_p' \(topP) must be in (0, 1]", param: "top_p")
         }
-        var tokens = catalog.tokenizer.encode(request.prompt)
-        if case .model = source { tokens.insert(catalog.tokenizer.bos, at: 0) }
+        let tokens = source.promptTokens(request.prompt, tokenizer: catalog.tokenizer)
         guard tokens.count <= limits.maxPromptTokens else {
             throw .invalid(
                 "The prompt is \(tokens.count) tokens; this server reads at most "

@@ -24,16 +24,18 @@ public struct ModelCatalog: Sendable {
         let model: LanguageModel
         do {
             model = try LanguageModel.load(from: checkpoint)
-            tokenizer = try TokenizerLoader.load(checkpoint: checkpoint)
+            // With memories, the tokenizer `hsa ask` loads: one that encodes streamed text, as
+            // the memories' documents were read.
+            tokenizer =
+                try memories.isEmpty
+                ? TokenizerLoader.load(checkpoint: checkpoint)
+                : TokenizerLoader.loadStreaming(checkpoint: checkpoint)
         } catch {
             throw ServerSetupError("--model \(checkpoint.path): \(error)")
         }
         config = model.config
         var opened: [String: NamedMemory] = [:]
         if !memories.isEmpty {
-            guard tokenizer is ByteTokenizer else {
-                throw ServerSetupError("--memory: document memories read byte-level text only")
-            }
             let identity = try ModelIdentity(checkpoint: checkpoint)
             for (name, directory) in memories {
                 try Self.checkName(name, taken: Set(opened.keys).union([self.modelID]))
@@ -69,12 +71,4 @@ public struct ModelCatalog: Sendable {
     /// A new copy of the model, for one worker (sessions are not thread-safe, and a model's
     /// inference weights are built lazily, so workers never share one).
     func loadModel() throws -> LanguageModel { try LanguageModel.load(from: checkpoint) }
-}
-
-/// What a completion reads before its prompt.
-enum CompletionSource: Sendable {
-    /// Nothing: BOS, then the prompt.
-    case model
-    /// The documents of a memory: the prompt continues them (no BOS).
-    case memory(NamedMemory)
 }

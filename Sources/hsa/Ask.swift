@@ -32,7 +32,8 @@ struct Ask: ParsableCommand {
         let tokenizer = try TokenizerLoader.loadStreaming(checkpoint: checkpoint)
         let session = try memory.session(
             model: network, identity: ModelIdentity(checkpoint: checkpoint))
-        try session.prefill(tokens: tokenizer.encode(bytes: promptBytes))
+        try session.prefill(
+            tokens: DocumentMemory.promptTokens(promptBytes, tokenizer: tokenizer))
         try printContinuation(of: session, sampling: sampling, tokenizer: tokenizer)
     }
 }
