@@ -48,7 +48,6 @@ LR=${LR:-1e-3}
 WARMUP=${WARMUP:-300}
 TASK_SAMPLES=${TASK_SAMPLES:-24000}
 TASK_LENGTHS=${TASK_LENGTHS:-1K,2K,4K}
-TASKS=$W/tasks-${TASK_LENGTHS//,/-}
 TEXT_WEIGHT=${TEXT_WEIGHT:-0.8}
 TASK_WEIGHT=${TASK_WEIGHT:-0.2}
 COPY_DRILL=${COPY_DRILL:-0.3}
@@ -63,6 +62,7 @@ BACKEND=${BACKEND:-cuda}
 DEVICE_FLAGS=(--backend "$BACKEND")
 [ "$BACKEND" = cuda ] && DEVICE_FLAGS+=(--matmul-precision bf16 --attention-precision bf16)
 W=${WORK:-/tmp/real-work}
+TASKS=$W/tasks-${TASK_LENGTHS//,/-}
 T0=$(date +%s)
 since() { echo $(( $(date +%s) - T0 )); }
 mkdir -p "$W/meta" "$OUT"
