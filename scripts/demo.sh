@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # The main job, on a fresh machine: installs the Debian packages, builds hsa and shows the
-# shipped language model (models/small-prose-top4: 8.2M parameters, byte-level, trained on
-# English prose with copy drills at 1,024 tokens): it continues a prose prompt, finds a pass
-# key hidden in a 64K-token document (the literature's prompt, a wording it never trained on)
+# shipped language model (models/small-prose-4k-top8: 8.2M parameters, byte-level, trained on
+# English prose with copy drills at 1,024 then 4,096 tokens): it continues a prose prompt, finds
+# a pass key hidden in a 64K-token document (the literature's prompt, a wording it never saw)
 # with `hsa generate`, and prints short tables of that pass-key task and of RULER's needle
 # tasks at 4K and 16K tokens (`hsa eval`). With HSA_DEMO_STEPS > 0 it then also assembles the
 # English corpus from Debian packages and trains the `small` preset on the CPU.
 #
-# Environment: HSA_DEMO_MODEL (default models/small-prose-top4), HSA_DEMO_LENGTHS (default
+# Environment: HSA_DEMO_MODEL (default models/small-prose-4k-top8), HSA_DEMO_LENGTHS (default
 # 4K,16K), HSA_DEMO_SAMPLES (default 5), HSA_DEMO_DOCUMENT_LINES (pass-key document size in
 # filler lines of ~90 bytes, default 720: ~64K tokens), HSA_DEMO_OUT (default runs/demo),
 # HSA_DEMO_STEPS (default 0: no training run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model="${HSA_DEMO_MODEL:-models/small-prose-top4}"
+model="${HSA_DEMO_MODEL:-models/small-prose-4k-top8}"
 lengths="${HSA_DEMO_LENGTHS:-4K,16K}"
 samples="${HSA_DEMO_SAMPLES:-5}"
 lines="${HSA_DEMO_DOCUMENT_LINES:-720}"
