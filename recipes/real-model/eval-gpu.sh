@@ -10,6 +10,8 @@
 # Then exports each model as bf16 (`hsa export`) and leaves in $OUT: eval.tar.gz (every
 # result folder and log) and model-NAME.tar (config, tokenizer, bf16 weights) per run.
 # Knobs: OUT (required); RUN_NAMES (';'-separated, default every run-* in WORK);
+#   ALL_CHECKPOINTS (1: every kept checkpoint of each run, not only the newest; retrieval can
+#   peak mid-run while the loss still falls, docs/RESULTS.md entry 24) [0];
 #   UNSEEN_LENGTHS [4K,16K,64K]; RULER_LENGTHS [4K,16K]; SAMPLES [10]; POSITIONS
 #   [1K,4K,16K,64K,256K]; REPEATS repeat-probe distances [8,512,4K,64K]; REPEAT_PASSAGE
 #   repeated passage in tokens [48] (passage + distance is how far back the copy lies, so
@@ -35,11 +37,17 @@ export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}
 
 if [ -n "${RUN_NAMES:-}" ]; then IFS=';' read -ra NAMES <<< "$RUN_NAMES"
 else NAMES=(); for run in "$W"/run-*; do NAMES+=("${run##*/run-}"); done; fi
-PIDS=()
+# The checkpoints to evaluate, as NAME|CHECKPOINT: the newest of each run, or all of them.
+TARGETS=()
 for NAME in "${NAMES[@]}"; do
-    CK=$(ls -d "$W/run-$NAME"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
-    [ -n "$CK" ] || { echo "run $NAME: no checkpoint"; continue; }
-    echo "$NAME: $CK"
+    CKS=$(ls -d "$W/run-$NAME"/checkpoints/step-* 2>/dev/null | sort -V)
+    [ -n "$CKS" ] || { echo "run $NAME: no checkpoint"; continue; }
+    [ "${ALL_CHECKPOINTS:-0}" = 1 ] || CKS=$(tail -1 <<< "$CKS")
+    for CK in $CKS; do TARGETS+=("$NAME|$CK"); echo "$NAME: $CK"; done
+done
+PIDS=()
+for TARGET in "${TARGETS[@]}"; do
+    NAME=${TARGET%%|*}; CK=${TARGET#*|}
     # One folder per checkpoint: `hsa eval` resumes a folder only for the model that began it.
     E=$W/eval/$NAME/${CK##*/}
     mkdir -p "$E"
@@ -63,14 +71,16 @@ for NAME in "${NAMES[@]}"; do
     PIDS+=($!)
 done
 wait "${PIDS[@]}"
-for NAME in "${NAMES[@]}"; do
-    CK=$(ls -d "$W/run-$NAME"/checkpoints/step-* 2>/dev/null | sort -V | tail -1)
+for TARGET in "${TARGETS[@]}"; do
+    NAME=${TARGET%%|*}; CK=${TARGET#*|}
     E=$W/eval/$NAME/${CK##*/}
     echo "== $NAME ${CK##*/}"
     tail -7 "$E/bpb.log"; grep -A 6 "repeat probe" "$E/repeat.log"; tail -8 "$E/unseen.log"
     # The score table, then the mean recall of the needle's chunk (diagnostics).
     sed -n '/^| task/,/^$/{p;/^$/q}' "$E/ruler.log"; grep -E "Mean (layer[0-9]+\.recall|needle)" "$E/ruler.log"
-    if [ "${EXPORT:-1}" = 1 ] && [ -n "$CK" ]; then
+    # One model per run comes back (at most 8 files return): its newest checkpoint.
+    NEWEST=$(ls -d "$W/run-$NAME"/checkpoints/step-* | sort -V | tail -1)
+    if [ "${EXPORT:-1}" = 1 ] && [ "$CK" = "$NEWEST" ]; then
         "$HSA" export --model "$CK" --out "$W/export/$NAME" > /dev/null \
             && tar -cf "$OUT/model-$NAME.tar" -C "$W/export" "$NAME"
     fi

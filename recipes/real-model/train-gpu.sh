@@ -22,6 +22,8 @@
 #   BASE_FLAGS   model flags of every run without a parent
 #                ["--preset small --window 128 --fusion softmax"]
 #   STEPS [6000]; BATCH [8]; SEQ [4096]; LR [1e-3]; WARMUP [300]
+#   CHECKPOINT_EVERY, KEEP_CHECKPOINTS  checkpoint interval and how many to keep [250, 8]: a
+#                run's best retriever can be mid-run (eval-gpu.sh ALL_CHECKPOINTS=1 finds it)
 #   TASK_SAMPLES varied task samples [24000]; TEXT_WEIGHT, TASK_WEIGHT token shares [0.8, 0.2]
 #   TASK_LENGTHS task sample lengths [1K,2K,4K]; keep them <= SEQ: `hsa data mix` leaves out
 #                samples longer than a segment (older CLIs cut them, so answers lost the needle)
@@ -46,6 +48,8 @@ BATCH=${BATCH:-8}
 SEQ=${SEQ:-4096}
 LR=${LR:-1e-3}
 WARMUP=${WARMUP:-300}
+CHECKPOINT_EVERY=${CHECKPOINT_EVERY:-250}
+KEEP_CHECKPOINTS=${KEEP_CHECKPOINTS:-8}
 TASK_SAMPLES=${TASK_SAMPLES:-24000}
 TASK_LENGTHS=${TASK_LENGTHS:-1K,2K,4K}
 TEXT_WEIGHT=${TEXT_WEIGHT:-0.8}
@@ -126,7 +130,8 @@ for entry in "${RUN_LIST[@]}"; do
     HSA_NUM_THREADS=$THREADS timeout $(( BUDGET_S - $(since) )) "$HSA" train \
         "${DEVICE_FLAGS[@]}" --data "$W/$MIX" --document-aligned --out "$W/run-$NAME" --resume \
         --seq-len "$SEQ" --batch-size "$BATCH" --steps "$STEPS" --lr "$LR" \
-        --warmup-steps "$WARMUP" --eval-every 0 --checkpoint-every 250 --keep-checkpoints 1 \
+        --warmup-steps "$WARMUP" --eval-every 0 --checkpoint-every "$CHECKPOINT_EVERY" \
+        --keep-checkpoints "$KEEP_CHECKPOINTS" \
         --report-every 100 --on-nonfinite skip \
         $MODEL_FLAGS $FLAGS "${INIT[@]}" >> "$W/meta/train-$NAME.log" 2>&1 &
     PIDS+=($!)
