@@ -49,10 +49,33 @@ public enum EvalReport {
         var text = lines.joined(separator: "\n") + "\n\n"
         text += "Scores in percent (mean over samples); \(summary.samples) samples, overall "
         text += percent(summary.overall) + ".\n"
+        text += intervalsMarkdown(summary)
         for (name, value) in summary.diagnostics.sorted(by: { $0.key < $1.key }) {
             text += "\nMean \(name): " + String(format: "%.3f", value) + "\n"
         }
         return text + diagnosticsMarkdown(summary)
+    }
+
+    /// The table of 95% intervals (Wilson, see `ScoreInterval`), "low-high" in percent.
+    public static func intervalsMarkdown(_ summary: EvalSummary) -> String {
+        let header = ["task"] + summary.lengths.map(ContextLength.format)
+        var lines = [
+            "", "95% confidence intervals (Wilson score interval over the cell's samples):", "",
+            "| " + header.joined(separator: " | ") + " |",
+            "|" + Array(repeating: "---|", count: header.count).joined(),
+        ]
+        for task in summary.tasks {
+            let row = summary.lengths.map { length -> String in
+                let cell = summary.cells.first { $0.task == task && $0.length == length }
+                let interval =
+                    cell?.interval
+                    ?? cell.map { ScoreInterval(score: $0.score, samples: $0.samples) }
+                guard let interval else { return "-" }
+                return String(format: "%.1f-%.1f", interval.low * 100, interval.high * 100)
+            }
+            lines.append("| " + ([task] + row).joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// Per (task, length): the mean per-layer retrieval diagnostics; empty without them.

@@ -12,6 +12,8 @@ public struct EvalSummary: Codable, Sendable, Equatable {
         /// Mean of each retrieval diagnostic over the cell's samples that report it (nil when
         /// none does).
         public var diagnostics: [String: Double]?
+        /// The 95% interval of `score` (nil in summaries written before it existed).
+        public var interval: ScoreInterval?
     }
 
     /// Mean score of one (task, length, depth) for samples with a controlled depth.
@@ -65,7 +67,9 @@ public struct EvalSummary: Codable, Sendable, Equatable {
                     Cell(
                         task: task, length: length, samples: group.count,
                         score: mean(group.map(\.score)),
-                        diagnostics: Self.meanDiagnostics(group)))
+                        diagnostics: Self.meanDiagnostics(group),
+                        interval: ScoreInterval(
+                            score: mean(group.map(\.score)), samples: group.count)))
                 let depths = Array(Set(group.compactMap(\.depth))).sorted()
                 for depth in depths {
                     let scores = group.filter { $0.depth == depth }.map(\.score)
