@@ -11,15 +11,21 @@ public final class CompletionServer: Sendable {
     private let channel: any Channel
     private let group: MultiThreadedEventLoopGroup
     let pool: GenerationPool
+    private let gate: ConnectionGate
 
     private init(
-        port: Int, channel: any Channel, group: MultiThreadedEventLoopGroup, pool: GenerationPool
+        port: Int, channel: any Channel, group: MultiThreadedEventLoopGroup, pool: GenerationPool,
+        gate: ConnectionGate
     ) {
         self.port = port
         self.channel = channel
         self.group = group
         self.pool = pool
+        self.gate = gate
     }
+
+    /// Connections open now (at most `ServerLimits.maxConnections`).
+    public var openConnections: Int { gate.openConnections }
 
     /// Loads the workers' models and starts listening.
     /// - Throws: `ServerSetupError` (a model copy, the address).
@@ -31,6 +37,7 @@ public final class CompletionServer: Sendable {
             catalog: catalog, pool: pool, limits: configuration.limits,
             apiKey: configuration.apiKey.map(APIKey.init),
             started: Int(Date().timeIntervalSince1970))
+        let gate = ConnectionGate(limit: configuration.limits.maxConnections)
         // One loop: it only parses and writes; the model runs on the pool's threads.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
@@ -38,6 +45,10 @@ public final class CompletionServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    guard gate.admit(channel) else {
+                        return try channel.pipeline.syncOperations.addHandler(
+                            OverCapacityResponder())
+                    }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(server: context))
@@ -56,7 +67,7 @@ public final class CompletionServer: Sendable {
         }
         return CompletionServer(
             port: channel.localAddress?.port ?? configuration.port, channel: channel,
-            group: group, pool: pool)
+            group: group, pool: pool, gate: gate)
     }
 
     /// Returns when the server stops listening.

@@ -11,6 +11,8 @@ public struct ServerLimits: Sendable {
     public var workers = 1
     /// Completions waiting for a worker; one more is refused with 429.
     public var queueDepth = 8
+    /// Connections open at once; one more gets 503 and is closed at once.
+    public var maxConnections = 256
     /// Seconds a client has to send a whole request (and an idle keep-alive connection stays
     /// open): a slow or silent client cannot hold a connection forever.
     public var readTimeout = 10.0

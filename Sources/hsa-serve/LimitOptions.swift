@@ -13,6 +13,8 @@ struct LimitOptions: ParsableArguments {
     var workers = ServerLimits().workers
     @Option(help: "Completions waiting for a worker (429 beyond).")
     var queueDepth = ServerLimits().queueDepth
+    @Option(help: "Connections open at once (503 and close beyond).")
+    var maxConnections = ServerLimits().maxConnections
     @Option(help: "Seconds to receive a whole request (408 after; idle connections close).")
     var readTimeout = ServerLimits().readTimeout
     @Option(help: "Seconds a completion may run (504, or the stream cut, after).")
@@ -20,11 +22,12 @@ struct LimitOptions: ParsableArguments {
 
     func validate() throws {
         guard maxBodyBytes > 0, maxPromptTokens > 0, maxCompletionTokens >= 0, workers > 0,
-            queueDepth >= 0, readTimeout > 0, requestTimeout > 0
+            queueDepth >= 0, maxConnections > 0, readTimeout > 0, requestTimeout > 0
         else {
             throw ValidationError(
-                "need --max-body-bytes, --max-prompt-tokens, --workers, --read-timeout, "
-                    + "--request-timeout > 0 and --max-completion-tokens, --queue-depth >= 0")
+                "need --max-body-bytes, --max-prompt-tokens, --workers, --max-connections, "
+                    + "--read-timeout, --request-timeout > 0 and --max-completion-tokens, "
+                    + "--queue-depth >= 0")
         }
     }
 
@@ -35,6 +38,7 @@ struct LimitOptions: ParsableArguments {
         limits.maxCompletionTokens = maxCompletionTokens
         limits.workers = workers
         limits.queueDepth = queueDepth
+        limits.maxConnections = maxConnections
         limits.readTimeout = readTimeout
         limits.requestTimeout = requestTimeout
         return limits

@@ -46,6 +46,9 @@ final class RawConnection: @unchecked Sendable {
 
     deinit { close(socket) }
 
+    /// Ends the connection in both directions now (the descriptor closes at deinit).
+    func hangUp() { shutdown(socket, Int32(SHUT_RDWR)) }
+
     func send(_ text: String) { send(Data(text.utf8)) }
 
     func send(_ data: Data) {
@@ -70,6 +73,15 @@ final class RawConnection: @unchecked Sendable {
             received.append(contentsOf: buffer[0..<count])
         }
         return received
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds; throws after `seconds`.
+func waitUntil(seconds: Double = 10, _ condition: () -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        guard Date() < deadline else { throw POSIXError(.ETIMEDOUT) }
+        try await Task.sleep(nanoseconds: 10_000_000)
     }
 }
 

@@ -120,4 +120,26 @@ struct ServerLimitTests {
             #expect(reply.headers["connection"] == "close")
         }
     }
+    @Test("Beyond --max-connections a connection gets 503 and is closed; a freed place admits")
+    func connectionCap() async throws {
+        var limits = ServerLimits()
+        limits.maxConnections = 1
+        try await withServer(limits: limits) { fixture in
+            let port = fixture.port
+            // An idle connection takes the one place (the read timeout is 10 s).
+            let idle = try await onThread { try RawConnection(port: port) }
+            try await waitUntil { fixture.server.openConnections == 1 }
+            let refused = try #require(
+                parseReply(
+                    try await onThread {
+                        try RawConnection(port: port).read()
+                    }))
+            #expect(refused.status == 503)
+            #expect(refused.headers["connection"] == "close")
+            #expect(refused.error("code") as? String == "too_many_connections")
+            idle.hangUp()
+            try await waitUntil { fixture.server.openConnections == 0 }
+            #expect(try await request(port: port, "GET", "/health").status == 200)
+        }
+    }
 }
