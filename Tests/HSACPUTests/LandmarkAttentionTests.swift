@@ -43,41 +43,20 @@ struct LandmarkRun: Equatable {
     var out, logSumExp, dq, dk, dv: [Float]
 }
 
-/// A heap buffer of fp32 values that the kernels can write through (one slot at least).
-private final class Buffer {
-    let pointer: UnsafeMutablePointer<Float>
-    let count: Int
-
-    init(_ values: [Float]) {
-        count = values.count
-        pointer = .allocate(capacity: max(count, 1))
-        pointer.initialize(from: values, count: count)
-    }
-
-    /// NaN-filled, so a missed write shows.
-    convenience init(count: Int) { self.init([Float](repeating: .nan, count: count)) }
-    convenience init(_ values: [Double]) { self.init(values.map(Float.init)) }
-
-    var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
-    var readOnly: UnsafePointer<Float> { UnsafePointer(pointer) }
-
-    deinit { pointer.deallocate() }
-}
-
 /// Runs the fp32 forward and backward (every output buffer starts as NaN).
 func runLandmark(
     q: [Double], k: [Double], v: [Double], shape: LandmarkAttentionShape, dOut: [Double]
 ) -> LandmarkRun {
-    let (qb, kb, vb) = (Buffer(q), Buffer(k), Buffer(v))
+    let (qb, kb, vb) = (KernelBuffer(q), KernelBuffer(k), KernelBuffer(v))
     let inputs = LandmarkAttentionInputs(q: qb.readOnly, k: kb.readOnly, v: vb.readOnly)
-    let out = Buffer(count: shape.queryCount)
-    let logSumExp = Buffer(count: shape.rowCount)
+    let out = KernelBuffer(count: shape.queryCount)
+    let logSumExp = KernelBuffer(count: shape.rowCount)
     let results = LandmarkAttentionResults(out: out.pointer, logSumExp: logSumExp.pointer)
     CPU.landmarkAttentionForward(into: results, inputs: inputs, shape: shape)
-    let dy = Buffer(dOut)
+    let dy = KernelBuffer(dOut)
     let (dq, dk, dv) = (
-        Buffer(count: shape.queryCount), Buffer(count: shape.keyCount),
-        Buffer(count: shape.keyCount)
+        KernelBuffer(count: shape.queryCount), KernelBuffer(count: shape.keyCount),
+        KernelBuffer(count: shape.keyCount)
     )
     CPU.landmarkAttentionBackward(
         into: LandmarkAttentionGradients(dq: dq.pointer, dk: dk.pointer, dv: dv.pointer),
@@ -266,8 +245,8 @@ func runLandmark(_ p: LandmarkProblem, dOut: [Double]) -> LandmarkRun {
 func runLandmarkRetrieval(
     query: [Double], landmarkKeys: [Double], shape: LandmarkRetrievalShape
 ) -> (scores: [Float], indices: [Int32]) {
-    let (q, keys) = (Buffer(query), Buffer(landmarkKeys))
-    let scores = Buffer(count: shape.heads * shape.blockCount)
+    let (q, keys) = (KernelBuffer(query), KernelBuffer(landmarkKeys))
+    let scores = KernelBuffer(count: shape.heads * shape.blockCount)
     var indices = [Int32](repeating: 99, count: shape.heads * shape.topK)
     indices.withUnsafeMutableBufferPointer { slots in
         CPU.landmarkRetrieval(

@@ -49,27 +49,6 @@ struct SSDRun: Equatable {
     var dx, dDt, dA, dB, dC, dD, dInitialState: [Float]
 }
 
-/// A heap buffer of fp32 values that the kernels can write through (one slot at least).
-private final class Buffer {
-    let pointer: UnsafeMutablePointer<Float>
-    let count: Int
-
-    init(_ values: [Float]) {
-        count = values.count
-        pointer = .allocate(capacity: max(count, 1))
-        pointer.initialize(from: values, count: count)
-    }
-
-    /// NaN-filled, so a missed write shows.
-    convenience init(count: Int) { self.init([Float](repeating: .nan, count: count)) }
-    convenience init(_ values: [Double]) { self.init(values.map(Float.init)) }
-
-    var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
-    var readOnly: UnsafePointer<Float> { UnsafePointer(pointer) }
-
-    deinit { pointer.deallocate() }
-}
-
 /// Runs the fp32 forward and backward on `values` (every output buffer starts as NaN). Without
 /// `passInitialState` the initial state pointer is nil (zeros); a nil `dFinalState` passes nil.
 func runSSD(
@@ -77,24 +56,27 @@ func runSSD(
     passInitialState: Bool = true
 ) -> SSDRun {
     let (x, dt, A, B, C, D) = (
-        Buffer(values.x), Buffer(values.dt), Buffer(values.A), Buffer(values.B),
-        Buffer(values.C), Buffer(values.D)
+        KernelBuffer(values.x), KernelBuffer(values.dt), KernelBuffer(values.A),
+        KernelBuffer(values.B),
+        KernelBuffer(values.C), KernelBuffer(values.D)
     )
-    let initial = Buffer(values.initialState)
+    let initial = KernelBuffer(values.initialState)
     let inputs = SSDInputs(
         x: x.readOnly, dt: dt.readOnly, A: A.readOnly, B: B.readOnly, C: C.readOnly,
         D: D.readOnly, initialState: passInitialState ? initial.readOnly : nil)
-    let out = Buffer(count: shape.tokenCount)
-    let finalState = Buffer(count: shape.stateCount)
+    let out = KernelBuffer(count: shape.tokenCount)
+    let finalState = KernelBuffer(count: shape.stateCount)
     CPU.ssdScanForward(
         out: out.pointer, finalState: finalState.pointer, inputs: inputs, shape: shape)
 
-    let dy = Buffer(dOut)
-    let dFinal = dFinalState.map { Buffer($0) }
+    let dy = KernelBuffer(dOut)
+    let dFinal = dFinalState.map { KernelBuffer($0) }
     let grads = (
-        dx: Buffer(count: x.count), dDt: Buffer(count: dt.count), dA: Buffer(count: A.count),
-        dB: Buffer(count: B.count), dC: Buffer(count: C.count), dD: Buffer(count: D.count),
-        dInitial: Buffer(count: initial.count)
+        dx: KernelBuffer(count: x.count), dDt: KernelBuffer(count: dt.count),
+        dA: KernelBuffer(count: A.count),
+        dB: KernelBuffer(count: B.count), dC: KernelBuffer(count: C.count),
+        dD: KernelBuffer(count: D.count),
+        dInitial: KernelBuffer(count: initial.count)
     )
     CPU.ssdScanBackward(
         into: SSDGradients(

@@ -8,27 +8,6 @@ import Testing
 
 // MARK: - Fixtures
 
-/// A heap buffer of fp32 (or Int32) values that fp32 kernels can write through.
-private final class Buffer<Element> {
-    let pointer: UnsafeMutablePointer<Element>
-    let count: Int
-
-    init(_ values: [Element]) {
-        count = values.count
-        pointer = .allocate(capacity: max(count, 1))
-        pointer.initialize(from: values, count: count)
-    }
-
-    convenience init(repeating value: Element, count: Int) {
-        self.init([Element](repeating: value, count: count))
-    }
-
-    var array: [Element] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
-    var readOnly: UnsafePointer<Element> { UnsafePointer(pointer) }
-
-    deinit { pointer.deallocate() }
-}
-
 /// Random inputs of one problem, in Float64 (the fp32 kernels get them rounded to Float).
 private struct SparseProblem {
     var shape: Oracle.SparseShape
@@ -75,10 +54,10 @@ private func selectFP32(_ p: SparseProblem, _ granularity: RetrievalGranularity)
 {
     let s = p.shape
     let slots = s.batch * s.sequenceLength * s.kvHeads * s.topK
-    let indices = Buffer<Int32>(repeating: 99, count: slots)
-    let scores = Buffer<Float>(repeating: .nan, count: slots)
-    let rq = Buffer(floats(p.retrievalQuery))
-    let lmk = Buffer(floats(p.landmarks))
+    let indices = KernelBuffer<Int32>(repeating: 99, count: slots)
+    let scores = KernelBuffer<Float>(repeating: .nan, count: slots)
+    let rq = KernelBuffer(floats(p.retrievalQuery))
+    let lmk = KernelBuffer(floats(p.landmarks))
     CPU.chunkSelectForward(
         indices: indices.pointer, scores: scores.pointer, retrievalQuery: rq.readOnly,
         landmarks: lmk.readOnly,
@@ -112,15 +91,15 @@ private func runFP32(
     let (B, T, NH, NKV, HS, K) = (s.batch, s.sequenceLength, s.heads, s.kvHeads, s.headDim, s.topK)
     let shape = s.kernelShape(fusion: fusion, granularity: granularity)
     let selection = selectFP32(p, granularity)
-    let indices = Buffer(selection.indices)
-    let scores = Buffer(selection.scores)
-    let q = Buffer(floats(p.q))
-    let keys = Buffer(floats(p.keys))
-    let values = Buffer(floats(p.values))
-    let out = Buffer<Float>(repeating: .nan, count: B * T * NH * HS)
-    let weights = Buffer<Float>(repeating: .nan, count: B * T * NKV * K)
-    let chunkOutputs = Buffer<Float>(repeating: 0, count: B * T * NH * K * HS)
-    let lse = Buffer<Float>(repeating: .nan, count: B * T * NH * K)
+    let indices = KernelBuffer(selection.indices)
+    let scores = KernelBuffer(selection.scores)
+    let q = KernelBuffer(floats(p.q))
+    let keys = KernelBuffer(floats(p.keys))
+    let values = KernelBuffer(floats(p.values))
+    let out = KernelBuffer<Float>(repeating: .nan, count: B * T * NH * HS)
+    let weights = KernelBuffer<Float>(repeating: .nan, count: B * T * NKV * K)
+    let chunkOutputs = KernelBuffer<Float>(repeating: 0, count: B * T * NH * K * HS)
+    let lse = KernelBuffer<Float>(repeating: .nan, count: B * T * NH * K)
     let results = SparseAttentionResults(
         out: out.pointer, fusionWeights: weights.pointer, chunkOutputs: chunkOutputs.pointer,
         chunkLogSumExp: lse.pointer)
@@ -129,19 +108,19 @@ private func runFP32(
         scores: scores.readOnly)
     CPU.sparseAttentionForward(into: results, inputs: inputs, shape: shape)
 
-    let dOutBuffer = Buffer(floats(dOut))
-    let dQ = Buffer<Float>(repeating: .nan, count: q.count)
-    let dKeys = Buffer(floats(base.keys))
-    let dValues = Buffer(floats(base.values))
-    let dScores = Buffer<Float>(repeating: .nan, count: scores.count)
+    let dOutBuffer = KernelBuffer(floats(dOut))
+    let dQ = KernelBuffer<Float>(repeating: .nan, count: q.count)
+    let dKeys = KernelBuffer(floats(base.keys))
+    let dValues = KernelBuffer(floats(base.values))
+    let dScores = KernelBuffer<Float>(repeating: .nan, count: scores.count)
     CPU.sparseAttentionBackward(
         dQ: dQ.pointer, dKeys: dKeys.pointer, dValues: dValues.pointer, dScores: dScores.pointer,
         dOut: dOutBuffer.readOnly, forward: results, inputs: inputs, shape: shape)
 
-    let rq = Buffer(floats(p.retrievalQuery))
-    let lmk = Buffer(floats(p.landmarks))
-    let dRq = Buffer(floats(base.retrievalQuery))
-    let dLmk = Buffer(floats(base.landmarks))
+    let rq = KernelBuffer(floats(p.retrievalQuery))
+    let lmk = KernelBuffer(floats(p.landmarks))
+    let dRq = KernelBuffer(floats(base.retrievalQuery))
+    let dLmk = KernelBuffer(floats(base.landmarks))
     CPU.chunkScoresBackward(
         dRetrievalQuery: dRq.pointer, dLandmarks: dLmk.pointer, dScores: dScores.readOnly,
         retrievalQuery: rq.readOnly, landmarks: lmk.readOnly, indices: indices.readOnly,
