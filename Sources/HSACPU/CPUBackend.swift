@@ -231,4 +231,22 @@ public final class CPUBackend: ComputeBackend {
             dQ: dQ, dKeys: dKeys, dValues: dValues, dScores: dScores, dOut: dOut,
             forward: forward, inputs: inputs, shape: shape)
     }
+
+    // MARK: - Landmark attention
+
+    public func landmarkAttentionForward(
+        into results: LandmarkAttentionResults, inputs: LandmarkAttentionInputs,
+        shape: LandmarkAttentionShape
+    ) {
+        CPU.landmarkAttentionForward(into: results, inputs: inputs, shape: shape)
+    }
+
+    public func landmarkAttentionBackward(
+        into gradients: LandmarkAttentionGradients, dOut: UnsafePointer<Float>,
+        forward: LandmarkAttentionResults, inputs: LandmarkAttentionInputs,
+        shape: LandmarkAttentionShape
+    ) {
+        CPU.landmarkAttentionBackward(
+            into: gradients, dOut: dOut, forward: forward, inputs: inputs, shape: shape)
+    }
 }

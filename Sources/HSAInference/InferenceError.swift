@@ -30,6 +30,8 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case promptFileTooLong(prompt: String, limit: Int)
     /// A file that could not be read (`reason` says why).
     case unreadableFile(path: String, reason: String)
+    /// The model's attention kind has no streaming engine yet (`attention: landmark`).
+    case streamingUnsupported(attention: String)
 
     /// The message, naming the file or token, with a hint where one is known.
     public var description: String {
@@ -74,6 +76,10 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
                 + "inputs with `hsa complete` or `hsa memory build`"
         case .unreadableFile(let path, let reason):
             return "\(path): cannot read (\(reason))"
+        case .streamingUnsupported(let attention):
+            return "streaming inference (generate, complete, eval, serve, memory) does not "
+                + "support attention '\(attention)' models yet; hint: measure them with "
+                + "`hsa train`'s validation loss for now"
         }
     }
 }

@@ -35,6 +35,7 @@ extension StreamingSession {
         model: LanguageModel, restoring snapshot: StreamingSnapshot, store: (any HostKVStore)?,
         maxBlock: Int = 1024
     ) throws {
+        try Self.checkSupported(model.config)
         let layer = StreamingLayer(config: model.config)
         guard layer.accelerator == nil else { throw InferenceError.snapshotNeedsCPU }
         var memory: ChunkMemory?

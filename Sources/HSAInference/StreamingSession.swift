@@ -59,6 +59,7 @@ public final class StreamingSession {
         model: LanguageModel, storage: KVStorage = .ram, precision: KVPrecision = .fp32,
         maxBlock: Int = 1024
     ) throws {
+        try Self.checkSupported(model.config)
         let layer = StreamingLayer(config: model.config)
         let memory =
             model.config.usesHSA
@@ -82,6 +83,16 @@ public final class StreamingSession {
         }
         middle = RowWindow(width: model.config.dModel, capacity: 64)
         pendingChunk = RowWindow(width: model.config.dModel, capacity: model.config.chunkSize)
+    }
+
+    /// Throws `InferenceError.streamingUnsupported` for a model the streaming layers would run
+    /// wrongly: `attention: landmark` (its landmark rows and block retrieval are not streamed
+    /// yet, and running its layers as dense attention would silently be another model).
+    /// Commands call it right after loading a model, so they refuse before doing other work.
+    public static func checkSupported(_ config: ModelConfig) throws {
+        if config.usesLandmarks {
+            throw InferenceError.streamingUnsupported(attention: config.attention.rawValue)
+        }
     }
 
     // MARK: - Sizes

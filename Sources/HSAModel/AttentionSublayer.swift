@@ -1,11 +1,21 @@
 import HSACPU
 import HSACore
 
-/// `y = x + o_proj(Attention(RMSNorm(x)))` with grouped heads, optional QK-norm, RoPE and a
-/// sliding-window, causal or bidirectional mask. Used by decoder and encoder layers.
+/// `y = x + o_proj(Attention(RMSNorm(x)))` with grouped heads, optional QK-norm, RoPE (unless
+/// the config is NoPE) and a sliding-window, causal or bidirectional mask, or Landmark Attention
+/// (`AttentionOp`). Used by decoder and encoder layers.
 struct AttentionSublayer {
     let config: ModelConfig
-    let mask: AttentionMask
+    let op: AttentionOp
+
+    init(config: ModelConfig, op: AttentionOp) {
+        self.config = config
+        self.op = op
+    }
+
+    init(config: ModelConfig, mask: AttentionMask) {
+        self.init(config: config, op: .masked(mask))
+    }
 
     /// Activations kept for the backward pass; N = batch * sequenceLength rows.
     struct Cache {
@@ -20,13 +30,6 @@ struct AttentionSublayer {
         let value: Tensor  // (N, NKV*HS)
         let attention: Tensor  // (N, NH*HS)
         let logSumExp: Tensor  // (N, NH)
-    }
-
-    /// The sizes of this sublayer's attention for a batch.
-    private func attentionShape(batch: Int, sequenceLength: Int) -> AttentionShape {
-        AttentionShape(
-            batch: batch, sequenceLength: sequenceLength, heads: config.nHeads,
-            kvHeads: config.nKvHeads, headDim: config.headDim, mask: mask)
     }
 
     // MARK: - Forward
@@ -57,14 +60,14 @@ struct AttentionSublayer {
             cache.query.copy(from: cache.queryRaw)
             cache.key.copy(from: cache.keyRaw)
         }
-        let backend = TensorOps.backend
-        backend.ropeQueryAndKey(
-            query: cache.query.data, key: cache.key.data, rows: n, positions: positions,
-            config: config, direction: .forward)
-        backend.attentionForward(
-            out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
-            k: cache.key.data, v: cache.value.data,
-            shape: attentionShape(batch: batch, sequenceLength: sequenceLength))
+        if config.usesRoPE {
+            TensorOps.backend.ropeQueryAndKey(
+                query: cache.query.data, key: cache.key.data, rows: n, positions: positions,
+                config: config, direction: .forward)
+        }
+        op.forward(
+            out: cache.attention, logSumExp: cache.logSumExp, q: cache.query, k: cache.key,
+            v: cache.value, config: config, batch: batch, sequenceLength: sequenceLength)
         TensorOps.linear(out, cache.attention, w.output, rows: n)
         TensorOps.accumulate(out, x)
         return cache
@@ -86,15 +89,15 @@ struct AttentionSublayer {
         let dQuery = Tensor(shape: [n, nh * hs])
         let dKey = Tensor(shape: [n, nkv * hs])
         let dValue = Tensor(shape: [n, nkv * hs])
-        let backend = TensorOps.backend
-        backend.attentionBackward(
-            dQ: dQuery.data, dK: dKey.data, dV: dValue.data, dOut: dAttention.data,
-            out: cache.attention.data, logSumExp: cache.logSumExp.data, q: cache.query.data,
-            k: cache.key.data, v: cache.value.data,
-            shape: attentionShape(batch: batch, sequenceLength: sequenceLength))
-        backend.ropeQueryAndKey(
-            query: dQuery.data, key: dKey.data, rows: n, positions: positions, config: config,
-            direction: .backward)
+        op.backward(
+            dQ: dQuery, dK: dKey, dV: dValue, dOut: dAttention, out: cache.attention,
+            logSumExp: cache.logSumExp, q: cache.query, k: cache.key, v: cache.value,
+            config: config, batch: batch, sequenceLength: sequenceLength)
+        if config.usesRoPE {
+            TensorOps.backend.ropeQueryAndKey(
+                query: dQuery.data, key: dKey.data, rows: n, positions: positions, config: config,
+                direction: .backward)
+        }
         let dQueryRaw: Tensor
         let dKeyRaw: Tensor
         if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm, let gq = g.queryNorm,

@@ -7,9 +7,13 @@ struct DecoderLayer {
     let attention: AttentionSublayer
     let mlp: MLPSublayer
 
-    init(config: ModelConfig, mask: AttentionMask) {
-        attention = AttentionSublayer(config: config, mask: mask)
+    init(config: ModelConfig, op: AttentionOp) {
+        attention = AttentionSublayer(config: config, op: op)
         mlp = MLPSublayer(config: config)
+    }
+
+    init(config: ModelConfig, mask: AttentionMask) {
+        self.init(config: config, op: .masked(mask))
     }
 
     /// Activations kept for the backward pass.

@@ -30,9 +30,8 @@ public final class LanguageModel: @unchecked Sendable {
         parameters.initialize(seed: seed)
         weights = ModelWeights(parameters, config: config)
         gradientWeights = ModelWeights(gradients, config: config)
-        let window = AttentionMask.causal(window: config.effectiveWindow)
-        lowerLayer = DecoderLayer(config: config, mask: window)
-        upperLayer = DecoderLayer(config: config, mask: window)
+        lowerLayer = DecoderLayer(config: config, op: .decoder(config))
+        upperLayer = DecoderLayer(config: config, op: .decoder(config))
         hsaLayer = HSADecoderLayer(config: config)
         encoder = ChunkEncoder(config: config)
     }
@@ -41,11 +40,18 @@ public final class LanguageModel: @unchecked Sendable {
     public final class Pass: @unchecked Sendable {
         public let batch: Int
         public let sequenceLength: Int
-        let tokens: [Int32]  // (B*T)
+        /// T' = the rows per sequence the layers run on: T, or T plus the inserted landmark
+        /// rows with `attention: landmark` (`LandmarkRows`).
+        public let layerLength: Int
+        /// The landmark rows' layout (nil unless `attention: landmark`).
+        let landmarkRows: LandmarkRows?
+        let layerTokens: [Int32]  // (B*T'), the landmark as token V
         let targets: [Int32]  // (B*T), -1 where the loss mask is 0
-        let positions: [Int32]  // (B*T)
+        let positions: [Int32]  // (B*T')
         /// Residual stream entering each lower layer, then H, then entering each upper layer.
-        let streams: [Tensor]  // (LL + LU + 1) x (B*T, C)
+        let streams: [Tensor]  // (LL + LU + 1) x (B*T', C)
+        /// The last stream without its landmark rows: what the final norm read (B*T, C).
+        let finalInput: Tensor
         let lowerCaches: [DecoderLayer.Cache]
         let upperCaches: [UpperCache]
         /// The chunk memory (nil without HSA).
@@ -62,11 +68,11 @@ public final class LanguageModel: @unchecked Sendable {
         /// Mean loss over counted positions.
         public let loss: Float
 
-        /// The output of lower layer `l` (B*T, C).
+        /// The output of lower layer `l` (B*T', C).
         public func lowerOutput(_ l: Int) -> Tensor { streams[l + 1] }
-        /// H, the input of the chunk memory (B*T, C).
+        /// H, the input of the chunk memory (B*T', C).
         public var middle: Tensor { streams[lowerCaches.count] }
-        /// The output of upper layer `l` (B*T, C).
+        /// The output of upper layer `l` (B*T', C).
         public func upperOutput(_ l: Int) -> Tensor { streams[lowerCaches.count + l + 1] }
         /// The selected chunk indices (B*T, NKV, K) of every HSA layer, bottom to top.
         public var selections: [[Int32]] {
@@ -77,18 +83,21 @@ public final class LanguageModel: @unchecked Sendable {
         }
 
         init(
-            batch: Int, sequenceLength: Int, tokens: [Int32], targets: [Int32],
-            positions: [Int32], streams: [Tensor], lowerCaches: [DecoderLayer.Cache],
-            upperCaches: [UpperCache], memory: ChunkMemoryTensors?,
-            encoderCache: ChunkEncoder.Cache?, finalNormed: Tensor, finalRstd: Tensor,
-            logits: Tensor, losses: Tensor, targetCount: Int, loss: Float
+            batch: Int, sequenceLength: Int, landmarkRows: LandmarkRows?, layerTokens: [Int32],
+            targets: [Int32], positions: [Int32], streams: [Tensor], finalInput: Tensor,
+            lowerCaches: [DecoderLayer.Cache], upperCaches: [UpperCache],
+            memory: ChunkMemoryTensors?, encoderCache: ChunkEncoder.Cache?, finalNormed: Tensor,
+            finalRstd: Tensor, logits: Tensor, losses: Tensor, targetCount: Int, loss: Float
         ) {
             self.batch = batch
             self.sequenceLength = sequenceLength
-            self.tokens = tokens
+            self.layerLength = landmarkRows?.expandedLength ?? sequenceLength
+            self.landmarkRows = landmarkRows
+            self.layerTokens = layerTokens
             self.targets = targets
             self.positions = positions
             self.streams = streams
+            self.finalInput = finalInput
             self.lowerCaches = lowerCaches
             self.upperCaches = upperCaches
             self.memory = memory
@@ -121,22 +130,32 @@ extension LanguageModel {
         let c = config.dModel
         precondition(
             tokens.count == n, "\(tokens.count) tokens for batch \(batch) x \(sequenceLength)")
-        let positions = sequencePositions(batch: batch, length: sequenceLength)
-        var streams: [Tensor] = [Tensor(shape: [n, c])]
-        tokens.withUnsafeBufferPointer { ids in
+        // The layers run on m = B*T' rows: the tokens, with landmark rows (token V of the
+        // extended table) inserted for `attention: landmark`.
+        let landmarkRows =
+            config.usesLandmarks
+            ? LandmarkRows(blockSize: config.landmarkBlock, batch: batch, length: sequenceLength)
+            : nil
+        let layerLength = landmarkRows?.expandedLength ?? sequenceLength
+        let m = batch * layerLength
+        let layerTokens =
+            landmarkRows?.expandedTokens(tokens, landmarkToken: Int32(config.vocabSize)) ?? tokens
+        let table = weights.embeddingWithLandmark ?? weights.embedding
+        let positions = sequencePositions(batch: batch, length: layerLength)
+        var streams: [Tensor] = [Tensor(shape: [m, c])]
+        layerTokens.withUnsafeBufferPointer { ids in
             guard let ids = ids.baseAddress else { return }
             TensorOps.backend.embeddingForward(
-                out: streams[0].data, tokens: ids, table: weights.embedding.data, rows: n,
-                channels: c)
+                out: streams[0].data, tokens: ids, table: table.data, rows: m, channels: c)
         }
 
         var lowerCaches: [DecoderLayer.Cache] = []
         for layerWeights in weights.lower {
-            let out = Tensor(shape: [n, c])
+            let out = Tensor(shape: [m, c])
             lowerCaches.append(
                 lowerLayer.forward(
                     out: out, input: streams[streams.count - 1], weights: layerWeights,
-                    positions: positions, batch: batch, sequenceLength: sequenceLength))
+                    positions: positions, batch: batch, sequenceLength: layerLength))
             streams.append(out)
         }
 
@@ -153,7 +172,7 @@ extension LanguageModel {
         var upperCaches: [UpperCache] = []
         var hsaLayerIndex = 0
         for (j, layerWeights) in weights.upper.enumerated() {
-            let out = Tensor(shape: [n, c])
+            let out = Tensor(shape: [m, c])
             let input = streams[streams.count - 1]
             if let hsaWeights = weights.hsa[j], let memory {
                 let fixed = fixedSelections?[hsaLayerIndex]
@@ -169,15 +188,16 @@ extension LanguageModel {
                     .plain(
                         upperLayer.forward(
                             out: out, input: input, weights: layerWeights, positions: positions,
-                            batch: batch, sequenceLength: sequenceLength)))
+                            batch: batch, sequenceLength: layerLength)))
             }
             streams.append(out)
         }
 
+        let last = streams[streams.count - 1]
+        let finalInput = landmarkRows?.dropLandmarks(last, channels: c) ?? last
         let finalNormed = Tensor(shape: [n, c])
         let finalRstd = Tensor(shape: [n])
-        TensorOps.rmsNorm(
-            finalNormed, rstd: finalRstd, streams[streams.count - 1], weights.finalNorm, rows: n)
+        TensorOps.rmsNorm(finalNormed, rstd: finalRstd, finalInput, weights.finalNorm, rows: n)
         let logits = Tensor(shape: [n, config.vocabSize])
         TensorOps.linear(logits, finalNormed, weights.head, rows: n)
 
@@ -199,8 +219,9 @@ extension LanguageModel {
         let loss = targetCount > 0 ? Float(total / Double(targetCount)) : 0
 
         return Pass(
-            batch: batch, sequenceLength: sequenceLength, tokens: tokens, targets: maskedTargets,
-            positions: positions, streams: streams, lowerCaches: lowerCaches,
+            batch: batch, sequenceLength: sequenceLength, landmarkRows: landmarkRows,
+            layerTokens: layerTokens, targets: maskedTargets, positions: positions,
+            streams: streams, finalInput: finalInput, lowerCaches: lowerCaches,
             upperCaches: upperCaches, memory: memory, encoderCache: encoderCache,
             finalNormed: finalNormed, finalRstd: finalRstd, logits: logits, losses: losses,
             targetCount: targetCount, loss: loss)
@@ -223,8 +244,9 @@ extension LanguageModel {
         _ pass: Pass, lossScale: Float = 1, gradientsFinal: ((Range<Int>) -> Void)? = nil
     ) {
         let n = pass.batch * pass.sequenceLength
+        let m = pass.batch * pass.layerLength  // the layers' rows (landmarks included)
         let c = config.dModel
-        let (batch, length) = (pass.batch, pass.sequenceLength)
+        let (batch, length) = (pass.batch, pass.layerLength)
         // Resolved only when someone listens.
         let groups = gradientsFinal.map { GradientGroups(layout: layout, report: $0) }
         guard pass.targetCount > 0 else {
@@ -246,11 +268,13 @@ extension LanguageModel {
         let dFinalNormed = TensorOps.linearInputGradient(
             dWeight: gradientWeights.head, dOut: dLogits, input: pass.finalNormed,
             weight: weights.head, rows: n)
-        var dStream = Tensor(shape: [n, c])
+        let dFinalInput = Tensor(shape: [n, c])
         TensorOps.rmsNormBackward(
-            dInput: dStream, dWeight: gradientWeights.finalNorm, dOut: dFinalNormed,
-            input: pass.streams[pass.streams.count - 1], weight: weights.finalNorm,
-            rstd: pass.finalRstd, rows: n)
+            dInput: dFinalInput, dWeight: gradientWeights.finalNorm, dOut: dFinalNormed,
+            input: pass.finalInput, weight: weights.finalNorm, rstd: pass.finalRstd, rows: n)
+        // Dropped landmark rows get no gradient from the head.
+        var dStream =
+            pass.landmarkRows?.insertZeroLandmarks(dFinalInput, channels: c) ?? dFinalInput
         groups?.finished(.head)
 
         let lowerCount = weights.lower.count
@@ -259,7 +283,7 @@ extension LanguageModel {
         }
         for j in stride(from: weights.upper.count - 1, through: 0, by: -1) {
             let input = pass.streams[lowerCount + j]
-            let dInput = Tensor(shape: [n, c])
+            let dInput = Tensor(shape: [m, c])
             switch pass.upperCaches[j] {
             case .plain(let cache):
                 upperLayer.backward(
@@ -290,7 +314,7 @@ extension LanguageModel {
         groups?.finished(.encoder)
 
         for l in stride(from: lowerCount - 1, through: 0, by: -1) {
-            let dInput = Tensor(shape: [n, c])
+            let dInput = Tensor(shape: [m, c])
             lowerLayer.backward(
                 dInput: dInput, dOut: dStream, input: pass.streams[l], cache: pass.lowerCaches[l],
                 weights: weights.lower[l], grads: gradientWeights.lower[l],
@@ -298,11 +322,13 @@ extension LanguageModel {
             dStream = dInput
             groups?.finished(.lower(l))
         }
-        pass.tokens.withUnsafeBufferPointer { ids in
+        // With landmarks the table is (V + 1, C): the landmark rows' gradients sum into
+        // `embed.landmark`.
+        let dTable = gradientWeights.embeddingWithLandmark ?? gradientWeights.embedding
+        pass.layerTokens.withUnsafeBufferPointer { ids in
             guard let ids = ids.baseAddress else { return }
             TensorOps.backend.embeddingBackward(
-                dTable: gradientWeights.embedding.data, dOut: dStream.data, tokens: ids, rows: n,
-                channels: c)
+                dTable: dTable.data, dOut: dStream.data, tokens: ids, rows: m, channels: c)
         }
         groups?.finished(.embedding)
     }

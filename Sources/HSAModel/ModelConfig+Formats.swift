@@ -16,7 +16,11 @@ extension ModelConfig {
     /// Fields added after the first format, each with the JSON value that reproduces the
     /// behaviour from before it existed. A new config field goes here (a test checks that
     /// every field is in exactly one of the two lists, and that each default loads).
-    public static let addedFieldDefaults: [String: any Sendable] = [:]
+    public static let addedFieldDefaults: [String: any Sendable] = [
+        // Only `attention: landmark` reads these, and no file before them has it.
+        "landmark_block": 63,
+        "landmark_rope": false,
+    ]
 
     /// `fields` with every added field it lacks set to its default.
     static func withDefaultsForAddedFields(_ fields: [String: Any]) -> [String: Any] {

@@ -13,7 +13,7 @@ public enum ModelLimits {
     public static let heads = 1024
     /// `n_lower_layers`, `n_upper_layers`, `encoder_layers`.
     public static let layers = 1024
-    /// `window`, `chunk_size`, `max_train_len`, in tokens.
+    /// `window`, `chunk_size`, `max_train_len`, `landmark_block`, in tokens.
     public static let length = 1 << 24
     /// `top_k`, chunks retrieved per token and KV head.
     public static let topK = 4096
@@ -50,6 +50,9 @@ extension ModelConfig {
                 field: "chunk_size", value: chunkSize, range: hsaMinimum...ModelLimits.length),
             SizeRule(field: "top_k", value: topK, range: hsaMinimum...ModelLimits.topK),
             SizeRule(field: "encoder_layers", value: encoderLayers, range: 0...ModelLimits.layers),
+            SizeRule(
+                field: "landmark_block", value: landmarkBlock,
+                range: (usesLandmarks ? 1 : 0)...ModelLimits.length),
         ]
         if let retrievalDim {
             rules.append(

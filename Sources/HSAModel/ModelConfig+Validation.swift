@@ -130,7 +130,7 @@ extension ModelConfig {
 private let integerFields = [
     "vocab_size", "d_model", "n_lower_layers", "n_upper_layers", "n_heads", "n_kv_heads",
     "head_dim", "d_ff", "window", "chunk_size", "encoder_layers", "top_k", "max_train_len",
-    "retrieval_dim",
+    "retrieval_dim", "landmark_block",
 ]
 
 /// The first integer field holding a number that is not an integer an `Int` holds (1.5,

@@ -35,6 +35,10 @@ public enum AttentionKind: String, Codable, Sendable, CaseIterable {
     case swa
     /// Dense causal attention in every layer.
     case full
+    /// Landmark Attention (Mohtashami & Jaggi 2023) in every layer: the model inserts a learned
+    /// landmark row after every `landmark_block` tokens and each query reaches earlier blocks
+    /// through their landmarks' keys (docs/MODEL-NOTES.md "Landmark Attention baseline").
+    case landmark
 }
 
 /// The model's hyper-parameters, stored as `config.json` with the snake_case keys of MODEL.md.
@@ -77,6 +81,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var maxTrainLen: Int
     /// NKV * DR, the width of landmarks and retrieval queries; nil means `dModel`.
     public var retrievalDim: Int?
+    /// S of `attention: landmark`: ordinary tokens per block, each block closed by one inserted
+    /// landmark row. 63 makes a block with its landmark 64 rows, so blocks tile the expanded
+    /// stream in power-of-two steps (what a GPU kernel's 64-row tiles want). Unused otherwise.
+    public var landmarkBlock: Int = 63
+    /// Whether `attention: landmark` rotates queries and keys with RoPE (as the original does).
+    /// Off by default: NoPE, like the landmark baseline of the HSA paper's comparison, so only
+    /// the landmarks order the context. Unused by the other attention kinds (always RoPE).
+    public var landmarkRope: Bool = false
     /// YaRN context extension of every RoPE attention, set at evaluation (`hsa eval
     /// --yarn-factor`); not a trained knob, never written to config.json.
     public var yarn: YaRNScaling? = nil
@@ -107,6 +119,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         case tieEmbeddings = "tie_embeddings"
         case maxTrainLen = "max_train_len"
         case retrievalDim = "retrieval_dim"
+        case landmarkBlock = "landmark_block"
+        case landmarkRope = "landmark_rope"
     }
 
     // MARK: - Derived sizes
@@ -123,8 +137,13 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var hasEncoder: Bool { usesHSA && encoderLayers > 0 }
     /// Whether the encoder appends a learned CLS token.
     public var hasCLS: Bool { hasEncoder && landmark == .cls }
-    /// The window the decoder's attention uses (`full` attention never drops a key).
+    /// The window the decoder's attention uses (`full` attention never drops a key; neither
+    /// does `landmark`, whose op has no window).
     public var effectiveWindow: Int { attention == .full ? Int.max / 2 : window }
+    /// Whether the model inserts landmark rows and runs Landmark Attention in every layer.
+    public var usesLandmarks: Bool { attention == .landmark }
+    /// Whether the decoder's attention rotates queries and keys (everything but NoPE landmark).
+    public var usesRoPE: Bool { !usesLandmarks || landmarkRope }
     /// Whether upper layer `j` has an HSA sublayer.
     public func isHSALayer(_ j: Int) -> Bool { usesHSA && hsaLayers.contains(j) }
 }

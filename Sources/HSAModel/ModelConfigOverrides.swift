@@ -37,6 +37,8 @@ public struct ModelConfigOverrides: Sendable, Equatable {
     public var maxTrainLen: Int?
     public var retrievalDim: Int?
     public var vocabSize: Int?
+    public var landmarkBlock: Int?
+    public var landmarkRope: Bool?
 
     /// No field set.
     public init() {}
@@ -86,6 +88,8 @@ public struct ModelConfigOverrides: Sendable, Equatable {
         if let v = maxTrainLen { c.maxTrainLen = v }
         if let v = retrievalDim { c.retrievalDim = v }
         if let v = vocabSize { c.vocabSize = v }
+        if let v = landmarkBlock { c.landmarkBlock = v }
+        if let v = landmarkRope { c.landmarkRope = v }
         try c.validate()
         return c
     }

@@ -81,6 +81,8 @@ public struct EncoderWeights: @unchecked Sendable {
 /// Typed views of every tensor of the model in one `ParameterStore`.
 public struct ModelWeights: @unchecked Sendable {
     public let embedding: Tensor  // (V, C)
+    /// (V + 1, C): the embedding with the landmark row after it (`attention: landmark` only).
+    public let embeddingWithLandmark: Tensor?
     public let lower: [DecoderLayerWeights]
     public let encoder: EncoderWeights?
     public let upper: [DecoderLayerWeights]
@@ -92,6 +94,7 @@ public struct ModelWeights: @unchecked Sendable {
 
     public init(_ store: ParameterStore, config: ModelConfig) {
         embedding = store.tensor("embed.weight")
+        embeddingWithLandmark = LandmarkRows.extendedTable(store, config: config)
         lower = (0..<config.nLowerLayers).map { DecoderLayerWeights(store, prefix: "lower.\($0)") }
         encoder = config.usesHSA ? EncoderWeights(store, config: config) : nil
         upper = (0..<config.nUpperLayers).map { DecoderLayerWeights(store, prefix: "upper.\($0)") }

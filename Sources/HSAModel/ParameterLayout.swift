@@ -79,6 +79,9 @@ public struct ParameterLayout: Sendable {
         }
 
         add("embed.weight", [config.vocabSize, c], .normal(std: std))
+        // Right after the table, so the two form one (V + 1, C) table whose last row is the
+        // landmark's (LandmarkRows.swift).
+        if config.usesLandmarks { add("embed.landmark", [c], .normal(std: std)) }
         for l in 0..<config.nLowerLayers { decoderLayer("lower.\(l)", bias: false) }
         if config.usesHSA {
             if config.hasCLS { add("encoder.cls", [c], .normal(std: std)) }

@@ -151,6 +151,7 @@ extension HSACommand {
                 let directory = URL(fileURLWithPath: path)
                 let network = try LanguageModel.load(
                     from: directory, yarnFactor: yarnFactor, yarnOriginalLength: yarnOriginalLength)
+                try StreamingSession.checkSupported(network.config)  // before generating tasks
                 let tokenizer = try TokenizerLoader.load(checkpoint: directory)
                 return LanguageModelEvaluator(
                     model: network, tokenizer: tokenizer,

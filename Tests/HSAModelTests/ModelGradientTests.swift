@@ -46,6 +46,21 @@ import Testing
         ("qk_norm off", config { $0.qkNorm = false }),
         ("attention swa", config { $0.attention = .swa }),
         ("attention full", config { $0.attention = .full }),
+        (
+            "attention landmark",
+            config {
+                $0.attention = .landmark
+                $0.landmarkBlock = 4
+            }
+        ),
+        (
+            "attention landmark rope",
+            config {
+                $0.attention = .landmark
+                $0.landmarkBlock = 5
+                $0.landmarkRope = true
+            }
+        ),
         ("tie_embeddings", config { $0.tieEmbeddings = true }),
         ("hsa_layers [1]", config { $0.hsaLayers = [1] }),
         ("retrieval_dim 16", config { $0.retrievalDim = 16 }),

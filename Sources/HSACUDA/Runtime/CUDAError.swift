@@ -19,6 +19,8 @@ public enum CUDAError: Error, CustomStringConvertible, Sendable {
     case cublas(function: String, status: Int32, name: String)
     /// An argument does not fit the kernel (shape, size, buffer too small).
     case invalidArgument(String)
+    /// An op the CUDA backend does not have yet (the message says which and what to use).
+    case notImplemented(String)
     /// A tensor of `requestedBytes` does not fit: `liveBytes` are held by live tensors and
     /// `limitBytes` is what tensors may use on the device.
     case outOfMemory(requestedBytes: Int, liveBytes: Int, limitBytes: Int)
@@ -48,6 +50,8 @@ public enum CUDAError: Error, CustomStringConvertible, Sendable {
             return "cuBLAS: \(function) failed with \(name) (\(status))"
         case .invalidArgument(let message):
             return "CUDA: \(message)"
+        case .notImplemented(let message):
+            return message
         case .outOfMemory(let requested, let live, let limit):
             func gib(_ bytes: Int) -> String {
                 String(format: "%.2f GiB", Double(bytes) / 1_073_741_824)

@@ -126,6 +126,18 @@ public protocol ComputeBackend: TensorAllocator {
         dValues: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>,
         dOut: UnsafePointer<Float>, forward: SparseAttentionResults,
         inputs: SparseAttentionInputs, shape: SparseAttentionShape)
+
+    // MARK: Landmark attention
+
+    /// `results` overwritten (the `attention: landmark` baseline's layers).
+    func landmarkAttentionForward(
+        into results: LandmarkAttentionResults, inputs: LandmarkAttentionInputs,
+        shape: LandmarkAttentionShape)
+    /// `gradients` overwritten; `forward` is what the forward wrote for the same inputs.
+    func landmarkAttentionBackward(
+        into gradients: LandmarkAttentionGradients, dOut: UnsafePointer<Float>,
+        forward: LandmarkAttentionResults, inputs: LandmarkAttentionInputs,
+        shape: LandmarkAttentionShape)
 }
 
 extension ComputeBackend {

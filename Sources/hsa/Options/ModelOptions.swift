@@ -37,8 +37,16 @@ struct ModelOptions: ParsableArguments {
     var separateRetrievalQuery: Bool?
     @Option(help: "true or false.")
     var qkNorm: Bool?
-    @Option(help: "hsa, swa or full.")
+    @Option(
+        help: """
+            hsa, swa, full or landmark (the Landmark Attention baseline: a learned landmark \
+            after every --landmark-block tokens; CPU training only for now).
+            """)
     var attention: String?
+    @Option(help: "Tokens per landmark block of --attention landmark (default 63).")
+    var landmarkBlock: Int?
+    @Option(help: "true or false: RoPE in --attention landmark (default false: NoPE).")
+    var landmarkRope: Bool?
     @Option(help: "true or false.")
     var tieEmbeddings: Bool?
     @Option var maxTrainLen: Int?
@@ -82,6 +90,8 @@ struct ModelOptions: ParsableArguments {
         o.maxTrainLen = maxTrainLen
         o.retrievalDim = retrievalDim
         o.vocabSize = vocabSize
+        o.landmarkBlock = landmarkBlock
+        o.landmarkRope = landmarkRope
         return o
     }
 
