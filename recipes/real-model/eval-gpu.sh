@@ -75,8 +75,10 @@ for TARGET in "${TARGETS[@]}"; do
     NAME=${TARGET%%|*}; CK=${TARGET#*|}
     E=$W/eval/$NAME/${CK##*/}
     echo "== $NAME ${CK##*/}"
-    tail -7 "$E/bpb.log"; grep -A 6 "repeat probe" "$E/repeat.log"; tail -8 "$E/unseen.log"
-    # The score table, then the mean recall of the needle's chunk (diagnostics).
+    tail -7 "$E/bpb.log"; grep -A 6 "repeat probe" "$E/repeat.log"
+    # The score tables (the first table of each log; the 95% intervals follow it in the
+    # results.md files), then the mean recall of the needle's chunk (diagnostics).
+    sed -n '/^| task/,/^$/{p;/^$/q}' "$E/unseen.log"
     sed -n '/^| task/,/^$/{p;/^$/q}' "$E/ruler.log"; grep -E "Mean (layer[0-9]+\.recall|needle)" "$E/ruler.log"
     # One model per run comes back (at most 8 files return): its newest checkpoint.
     NEWEST=$(ls -d "$W/run-$NAME"/checkpoints/step-* | sort -V | tail -1)
