@@ -207,6 +207,22 @@ def load_safetensors(path: str):
     return out, meta
 
 
+def write_verified(tensors: dict, meta: dict, path: str, max_bytes: int) -> int:
+    """Writes a small golden fixture (fp32/int32, finite), reads it back to check every tensor
+    and the metadata, and returns its size, which must stay under `max_bytes`."""
+    for name, x in tensors.items():
+        assert x.dtype in (torch.float32, torch.int32) and torch.isfinite(x.float()).all(), name
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    save_safetensors(tensors, meta, path)
+    back, back_meta = load_safetensors(path)
+    assert back.keys() == tensors.keys() and back_meta == meta
+    for name, x in tensors.items():
+        assert np.array_equal(back[name], x.numpy()), name
+    size = os.path.getsize(path)
+    assert size < max_bytes, f"{path} must stay under {max_bytes} bytes"
+    return size
+
+
 def main() -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -20,11 +20,10 @@ import json
 import os
 import sys
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import load_safetensors, save_safetensors  # noqa: E402
+from make_fixtures import write_verified  # noqa: E402
 from mamba2_reference import (  # noqa: E402
     NAMES, random_inputs, ssd_chunked, ssd_sequential, value_and_grads)
 
@@ -65,19 +64,9 @@ def main() -> None:
             "loss": "sum(dy * y) + sum(dfinal_state * final_state)",
             "precision": "float32 inputs, float64 computation, float32 storage",
             "generator": "reference/make_ssd_fixture.py"}
-    for k, v in tensors.items():
-        assert v.dtype == torch.float32 and torch.isfinite(v).all(), k
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    save_safetensors(tensors, meta, args.out)
-
-    back, back_meta = load_safetensors(args.out)
-    assert back.keys() == tensors.keys() and back_meta == meta
-    for k, v in tensors.items():
-        assert np.array_equal(back[k], v.numpy()), k
-    size = os.path.getsize(args.out)
+    size = write_verified(tensors, meta, args.out, MAX_BYTES)
     print(f"wrote {args.out}: {len(tensors)} tensors, {size} bytes; chunked (L=8) vs "
           f"sequential in float64: max abs diff {diff:.1e}")
-    assert size < MAX_BYTES, f"fixture must stay under {MAX_BYTES} bytes"
 
 
 if __name__ == "__main__":
