@@ -249,4 +249,21 @@ public final class CPUBackend: ComputeBackend {
         CPU.landmarkAttentionBackward(
             into: gradients, dOut: dOut, forward: forward, inputs: inputs, shape: shape)
     }
+
+    // MARK: - Mamba2 SSD scan
+
+    public func ssdScanForward(
+        out: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>,
+        inputs: SSDInputs, shape: SSDShape
+    ) {
+        CPU.ssdScanForward(out: out, finalState: finalState, inputs: inputs, shape: shape)
+    }
+
+    public func ssdScanBackward(
+        into gradients: SSDGradients, dOut: UnsafePointer<Float>,
+        dFinalState: UnsafePointer<Float>?, inputs: SSDInputs, shape: SSDShape
+    ) {
+        CPU.ssdScanBackward(
+            into: gradients, dOut: dOut, dFinalState: dFinalState, inputs: inputs, shape: shape)
+    }
 }

@@ -32,6 +32,8 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case unreadableFile(path: String, reason: String)
     /// The model's attention kind has no streaming engine yet (`attention: landmark`).
     case streamingUnsupported(attention: String)
+    /// Streaming inference has no recurrent form of `mixer` (e.g. `mamba2`) yet.
+    case streamingUnsupportedMixer(String)
 
     /// The message, naming the file or token, with a hint where one is known.
     public var description: String {
@@ -80,6 +82,10 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
             return "streaming inference (generate, complete, eval, serve, memory) does not "
                 + "support attention '\(attention)' models yet; hint: measure them with "
                 + "`hsa train`'s validation loss for now"
+        case .streamingUnsupportedMixer(let mixer):
+            return "streaming inference (generate, complete, eval, serve, memory) does not "
+                + "support mixer '\(mixer)' models yet (no recurrent form); hint: measure them "
+                + "with `hsa train`'s validation loss for now"
         }
     }
 }

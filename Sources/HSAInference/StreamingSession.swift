@@ -90,6 +90,9 @@ public final class StreamingSession {
     /// yet, and running its layers as dense attention would silently be another model).
     /// Commands call it right after loading a model, so they refuse before doing other work.
     public static func checkSupported(_ config: ModelConfig) throws {
+        if config.usesMamba2 {
+            throw InferenceError.streamingUnsupportedMixer(config.mixer.rawValue)
+        }
         if config.usesLandmarks {
             throw InferenceError.streamingUnsupported(attention: config.attention.rawValue)
         }

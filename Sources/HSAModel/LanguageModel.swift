@@ -20,6 +20,7 @@ public final class LanguageModel: @unchecked Sendable {
     let upperLayer: DecoderLayer
     let hsaLayer: HSADecoderLayer
     let encoder: ChunkEncoder
+    let mamba2Layer: Mamba2Layer
 
     /// A model with parameters initialised from `seed` (MODEL.md initialisation).
     public init(config: ModelConfig, seed: UInt64 = 0) {
@@ -34,6 +35,7 @@ public final class LanguageModel: @unchecked Sendable {
         upperLayer = DecoderLayer(config: config, op: .decoder(config))
         hsaLayer = HSADecoderLayer(config: config)
         encoder = ChunkEncoder(config: config)
+        mamba2Layer = Mamba2Layer(config: config)
     }
 
     /// One forward pass over a (B, T) batch, with everything the backward pass needs.
@@ -54,6 +56,8 @@ public final class LanguageModel: @unchecked Sendable {
         let finalInput: Tensor
         let lowerCaches: [DecoderLayer.Cache]
         let upperCaches: [UpperCache]
+        /// With `mixer: mamba2`: every layer's, lower then upper (the other caches are empty).
+        let mamba2Caches: [Mamba2Layer.Cache]
         /// The chunk memory (nil without HSA).
         public let memory: ChunkMemoryTensors?
         let encoderCache: ChunkEncoder.Cache?
@@ -86,7 +90,8 @@ public final class LanguageModel: @unchecked Sendable {
             batch: Int, sequenceLength: Int, landmarkRows: LandmarkRows?, layerTokens: [Int32],
             targets: [Int32], positions: [Int32], streams: [Tensor], finalInput: Tensor,
             lowerCaches: [DecoderLayer.Cache], upperCaches: [UpperCache],
-            memory: ChunkMemoryTensors?, encoderCache: ChunkEncoder.Cache?, finalNormed: Tensor,
+            mamba2Caches: [Mamba2Layer.Cache], memory: ChunkMemoryTensors?,
+            encoderCache: ChunkEncoder.Cache?, finalNormed: Tensor,
             finalRstd: Tensor, logits: Tensor, losses: Tensor, targetCount: Int, loss: Float
         ) {
             self.batch = batch
@@ -100,6 +105,7 @@ public final class LanguageModel: @unchecked Sendable {
             self.finalInput = finalInput
             self.lowerCaches = lowerCaches
             self.upperCaches = upperCaches
+            self.mamba2Caches = mamba2Caches
             self.memory = memory
             self.encoderCache = encoderCache
             self.finalNormed = finalNormed
@@ -147,6 +153,17 @@ extension LanguageModel {
             guard let ids = ids.baseAddress else { return }
             TensorOps.backend.embeddingForward(
                 out: streams[0].data, tokens: ids, table: table.data, rows: m, channels: c)
+        }
+
+        // `mixer: mamba2`: every layer is a Mamba2 layer (`weights.lower` and `upper` are empty).
+        var mamba2Caches: [Mamba2Layer.Cache] = []
+        for layerWeights in weights.mamba2 {
+            let out = Tensor(shape: [m, c])
+            mamba2Caches.append(
+                mamba2Layer.forward(
+                    out: out, input: streams[streams.count - 1], weights: layerWeights,
+                    batch: batch, sequenceLength: layerLength))
+            streams.append(out)
         }
 
         var lowerCaches: [DecoderLayer.Cache] = []
@@ -222,7 +239,8 @@ extension LanguageModel {
             batch: batch, sequenceLength: sequenceLength, landmarkRows: landmarkRows,
             layerTokens: layerTokens, targets: maskedTargets, positions: positions,
             streams: streams, finalInput: finalInput, lowerCaches: lowerCaches,
-            upperCaches: upperCaches, memory: memory, encoderCache: encoderCache,
+            upperCaches: upperCaches, mamba2Caches: mamba2Caches, memory: memory,
+            encoderCache: encoderCache,
             finalNormed: finalNormed, finalRstd: finalRstd, logits: logits, losses: losses,
             targetCount: targetCount, loss: loss)
     }
@@ -251,7 +269,7 @@ extension LanguageModel {
         let groups = gradientsFinal.map { GradientGroups(layout: layout, report: $0) }
         guard pass.targetCount > 0 else {
             // Nothing to add: every gradient is final now, reported in the usual order.
-            groups?.finishAll(lower: weights.lower.count, upper: weights.upper.count)
+            groups?.finishAll(lower: config.nLowerLayers, upper: config.nUpperLayers)
             return
         }
 
@@ -276,6 +294,18 @@ extension LanguageModel {
         var dStream =
             pass.landmarkRows?.insertZeroLandmarks(dFinalInput, channels: c) ?? dFinalInput
         groups?.finished(.head)
+
+        // `mixer: mamba2` layers, top down (named lower.l and upper.j like the others).
+        for i in stride(from: weights.mamba2.count - 1, through: 0, by: -1) {
+            let dInput = Tensor(shape: [m, c])
+            mamba2Layer.backward(
+                dInput: dInput, dOut: dStream, input: pass.streams[i], cache: pass.mamba2Caches[i],
+                weights: weights.mamba2[i], grads: gradientWeights.mamba2[i], batch: batch,
+                sequenceLength: length)
+            dStream = dInput
+            let lowerLayers = config.nLowerLayers
+            groups?.finished(i >= lowerLayers ? .upper(i - lowerLayers) : .lower(i))
+        }
 
         let lowerCount = weights.lower.count
         let dMemory = pass.memory.map {

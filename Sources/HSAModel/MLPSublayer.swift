@@ -20,7 +20,7 @@ struct MLPSublayer {
 
     /// Writes `out` (N, C).
     func forward(
-        out: Tensor, normInput: Tensor, residual: Tensor, weights w: DecoderLayerWeights,
+        out: Tensor, normInput: Tensor, residual: Tensor, weights w: some MLPSublayerWeights,
         rows n: Int
     ) -> Cache {
         let f = config.dFf
@@ -43,7 +43,7 @@ struct MLPSublayer {
     /// residual's gradient itself (it may be the same tensor as normInput's).
     func backward(
         dNormInput: Tensor, dOut: Tensor, normInput: Tensor, cache: Cache,
-        weights w: DecoderLayerWeights, grads g: DecoderLayerWeights, rows n: Int
+        weights w: some MLPSublayerWeights, grads g: some MLPSublayerWeights, rows n: Int
     ) {
         let f = config.dFf
         let dHidden = TensorOps.linearInputGradient(

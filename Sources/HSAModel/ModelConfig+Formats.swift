@@ -20,6 +20,14 @@ extension ModelConfig {
         // Only `attention: landmark` reads these, and no file before them has it.
         "landmark_block": 63,
         "landmark_rope": false,
+        // Only `mixer: mamba2` reads the mamba_* sizes, and no file before them has it.
+        "mixer": "attention",
+        "mamba_state_dim": 64,
+        "mamba_head_dim": 32,
+        "mamba_expand": 2,
+        "mamba_groups": 1,
+        "mamba_conv_kernel": 4,
+        "mamba_chunk_length": 64,
     ]
 
     /// `fields` with every added field it lacks set to its default.

@@ -35,6 +35,7 @@ extension ModelConfig {
     /// keep their upper bound without HSA (a mistyped value is still refused) but may be 0.
     var sizeRules: [SizeRule] {
         let hsaMinimum = usesHSA ? 1 : 0
+        let mambaMinimum = usesMamba2 ? 1 : 0
         var rules = [
             SizeRule(field: "vocab_size", value: vocabSize, range: 1...ModelLimits.vocabSize),
             SizeRule(field: "d_model", value: dModel, range: 1...ModelLimits.width),
@@ -53,6 +54,22 @@ extension ModelConfig {
             SizeRule(
                 field: "landmark_block", value: landmarkBlock,
                 range: (usesLandmarks ? 1 : 0)...ModelLimits.length),
+            SizeRule(
+                field: "mamba_state_dim", value: mambaStateDim,
+                range: mambaMinimum...ModelLimits.width),
+            SizeRule(
+                field: "mamba_head_dim", value: mambaHeadDim,
+                range: mambaMinimum...ModelLimits.width),
+            SizeRule(
+                field: "mamba_expand", value: mambaExpand, range: mambaMinimum...ModelLimits.heads),
+            SizeRule(
+                field: "mamba_groups", value: mambaGroups, range: mambaMinimum...ModelLimits.heads),
+            SizeRule(
+                field: "mamba_conv_kernel", value: mambaConvKernel,
+                range: mambaMinimum...ModelLimits.heads),
+            SizeRule(
+                field: "mamba_chunk_length", value: mambaChunkLength,
+                range: mambaMinimum...ModelLimits.length),
         ]
         if let retrievalDim {
             rules.append(

@@ -46,6 +46,14 @@ extension ModelConfig {
             nHeads % nKvHeads == 0, "n_kv_heads", "must divide n_heads (\(nHeads)), got \(nKvHeads)"
         )
         try require(headDim % 2 == 0, "head_dim", "must be even, got \(headDim)")
+        if usesMamba2 {
+            try require(
+                mambaInnerDim % mambaHeadDim == 0, "mamba_head_dim",
+                "must divide mamba_expand × d_model (\(mambaInnerDim)), got \(mambaHeadDim)")
+            try require(
+                mambaHeads % mambaGroups == 0, "mamba_groups",
+                "must divide the Mamba2 heads (\(mambaHeads)), got \(mambaGroups)")
+        }
         guard usesHSA else { return }
         try require(
             !hsaLayers.isEmpty, "hsa_layers", "attention 'hsa' needs at least one HSA layer")
@@ -130,7 +138,8 @@ extension ModelConfig {
 private let integerFields = [
     "vocab_size", "d_model", "n_lower_layers", "n_upper_layers", "n_heads", "n_kv_heads",
     "head_dim", "d_ff", "window", "chunk_size", "encoder_layers", "top_k", "max_train_len",
-    "retrieval_dim", "landmark_block",
+    "retrieval_dim", "landmark_block", "mamba_state_dim", "mamba_head_dim", "mamba_expand",
+    "mamba_groups", "mamba_conv_kernel", "mamba_chunk_length",
 ]
 
 /// The first integer field holding a number that is not an integer an `Int` holds (1.5,

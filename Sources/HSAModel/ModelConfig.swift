@@ -41,6 +41,16 @@ public enum AttentionKind: String, Codable, Sendable, CaseIterable {
     case landmark
 }
 
+/// What mixes tokens in every layer.
+public enum MixerKind: String, Codable, Sendable, CaseIterable {
+    /// Attention, as `attention` says (HSA, SWA, full or landmark).
+    case attention
+    /// A Mamba2 SSD mixer (Dao & Gu 2024) in every layer, lower and upper, with no attention,
+    /// HSA or chunk memory: `attention` and its fields are unused (docs/MODEL-NOTES.md
+    /// "Mamba2 baseline").
+    case mamba2
+}
+
 /// The model's hyper-parameters, stored as `config.json` with the snake_case keys of MODEL.md.
 public struct ModelConfig: Codable, Sendable, Equatable {
     public var vocabSize: Int
@@ -89,6 +99,21 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// Off by default: NoPE, like the landmark baseline of the HSA paper's comparison, so only
     /// the landmarks order the context. Unused by the other attention kinds (always RoPE).
     public var landmarkRope: Bool = false
+    /// What mixes tokens: `attention` (default) or `mamba2` (every layer a Mamba2 mixer).
+    public var mixer: MixerKind = .attention
+    /// N of `mixer: mamba2`: the SSD state size per head channel.
+    public var mambaStateDim: Int = 64
+    /// P of `mixer: mamba2`: channels per SSD head (H = E / P heads).
+    public var mambaHeadDim: Int = 32
+    /// E / C of `mixer: mamba2`: the inner width E = expand · d_model.
+    public var mambaExpand: Int = 2
+    /// G of `mixer: mamba2`: groups of heads sharing one B and C (and one gated-norm group).
+    public var mambaGroups: Int = 1
+    /// K of `mixer: mamba2`: the causal depthwise conv's kernel width.
+    public var mambaConvKernel: Int = 4
+    /// L of `mixer: mamba2`: the SSD scan's chunk length (results do not depend on it beyond
+    /// fp32 rounding).
+    public var mambaChunkLength: Int = 64
     /// YaRN context extension of every RoPE attention, set at evaluation (`hsa eval
     /// --yarn-factor`); not a trained knob, never written to config.json.
     public var yarn: YaRNScaling? = nil
@@ -121,6 +146,13 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         case retrievalDim = "retrieval_dim"
         case landmarkBlock = "landmark_block"
         case landmarkRope = "landmark_rope"
+        case mixer
+        case mambaStateDim = "mamba_state_dim"
+        case mambaHeadDim = "mamba_head_dim"
+        case mambaExpand = "mamba_expand"
+        case mambaGroups = "mamba_groups"
+        case mambaConvKernel = "mamba_conv_kernel"
+        case mambaChunkLength = "mamba_chunk_length"
     }
 
     // MARK: - Derived sizes
@@ -132,7 +164,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// RoPE's frequencies for this model (plain, or YaRN-scaled at evaluation).
     public var rotaryEmbedding: RotaryEmbedding { RotaryEmbedding(theta: ropeTheta, yarn: yarn) }
     /// Whether the model has a chunk memory and HSA sublayers.
-    public var usesHSA: Bool { attention == .hsa }
+    public var usesHSA: Bool { attention == .hsa && !usesMamba2 }
     /// Whether a chunk encoder (with layers) exists.
     public var hasEncoder: Bool { usesHSA && encoderLayers > 0 }
     /// Whether the encoder appends a learned CLS token.
@@ -141,7 +173,17 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// does `landmark`, whose op has no window).
     public var effectiveWindow: Int { attention == .full ? Int.max / 2 : window }
     /// Whether the model inserts landmark rows and runs Landmark Attention in every layer.
-    public var usesLandmarks: Bool { attention == .landmark }
+    public var usesLandmarks: Bool { attention == .landmark && !usesMamba2 }
+    /// Whether every layer is a Mamba2 mixer (no attention anywhere).
+    public var usesMamba2: Bool { mixer == .mamba2 }
+    /// E = expand · C, the Mamba2 mixer's inner width.
+    public var mambaInnerDim: Int { mambaExpand * dModel }
+    /// H = E / P, the Mamba2 mixer's SSD heads.
+    public var mambaHeads: Int { mambaInnerDim / mambaHeadDim }
+    /// E + 2 G N: the channels of (x, B, C) that the causal conv runs over.
+    public var mambaConvChannels: Int { mambaInnerDim + 2 * mambaGroups * mambaStateDim }
+    /// 2 E + 2 G N + H: in_proj's output, split into z, x, B, C and dt.
+    public var mambaProjectionWidth: Int { mambaInnerDim + mambaConvChannels + mambaHeads }
     /// Whether the decoder's attention rotates queries and keys (everything but NoPE landmark).
     public var usesRoPE: Bool { !usesLandmarks || landmarkRope }
     /// Whether upper layer `j` has an HSA sublayer.

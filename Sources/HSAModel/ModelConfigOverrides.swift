@@ -39,6 +39,14 @@ public struct ModelConfigOverrides: Sendable, Equatable {
     public var vocabSize: Int?
     public var landmarkBlock: Int?
     public var landmarkRope: Bool?
+    /// `attention` or `mamba2`.
+    public var mixer: String?
+    public var mambaStateDim: Int?
+    public var mambaHeadDim: Int?
+    public var mambaExpand: Int?
+    public var mambaGroups: Int?
+    public var mambaConvKernel: Int?
+    public var mambaChunkLength: Int?
 
     /// No field set.
     public init() {}
@@ -90,6 +98,13 @@ public struct ModelConfigOverrides: Sendable, Equatable {
         if let v = vocabSize { c.vocabSize = v }
         if let v = landmarkBlock { c.landmarkBlock = v }
         if let v = landmarkRope { c.landmarkRope = v }
+        if let v: MixerKind = try parse(mixer, "mixer") { c.mixer = v }
+        if let v = mambaStateDim { c.mambaStateDim = v }
+        if let v = mambaHeadDim { c.mambaHeadDim = v }
+        if let v = mambaExpand { c.mambaExpand = v }
+        if let v = mambaGroups { c.mambaGroups = v }
+        if let v = mambaConvKernel { c.mambaConvKernel = v }
+        if let v = mambaChunkLength { c.mambaChunkLength = v }
         try c.validate()
         return c
     }

@@ -36,6 +36,50 @@ public struct DecoderLayerWeights: @unchecked Sendable {
     }
 }
 
+/// The tensors `MLPSublayer` reads: a decoder layer's or a Mamba2 layer's.
+protocol MLPSublayerWeights {
+    var mlpNorm: Tensor { get }  // (C)
+    var gate: Tensor { get }  // (F, C)
+    var up: Tensor { get }  // (F, C)
+    var down: Tensor { get }  // (C, F)
+}
+
+extension DecoderLayerWeights: MLPSublayerWeights {}
+
+/// Typed views of one `mixer: mamba2` layer's tensors (E inner width, H heads, G groups, N state
+/// size, K conv kernel; ModelConfig's mamba_* fields).
+public struct Mamba2LayerWeights: MLPSublayerWeights, @unchecked Sendable {
+    public let mixerNorm: Tensor  // (C)
+    public let inProj: Tensor  // (2E + 2GN + H, C)
+    public let convWeight: Tensor  // (E + 2GN, K)
+    public let convBias: Tensor  // (E + 2GN)
+    public let dtBias: Tensor  // (H)
+    public let aLog: Tensor  // (H)
+    public let d: Tensor  // (H)
+    public let norm: Tensor  // (E) the gated RMSNorm's weight
+    public let outProj: Tensor  // (C, E)
+    public let mlpNorm: Tensor  // (C)
+    public let gate: Tensor  // (F, C)
+    public let up: Tensor  // (F, C)
+    public let down: Tensor  // (C, F)
+
+    init(_ store: ParameterStore, prefix: String) {
+        mixerNorm = store.tensor("\(prefix).mixer_norm.weight")
+        inProj = store.tensor("\(prefix).mixer.in_proj.weight")
+        convWeight = store.tensor("\(prefix).mixer.conv1d.weight")
+        convBias = store.tensor("\(prefix).mixer.conv1d.bias")
+        dtBias = store.tensor("\(prefix).mixer.dt_bias")
+        aLog = store.tensor("\(prefix).mixer.A_log")
+        d = store.tensor("\(prefix).mixer.D")
+        norm = store.tensor("\(prefix).mixer.norm.weight")
+        outProj = store.tensor("\(prefix).mixer.out_proj.weight")
+        mlpNorm = store.tensor("\(prefix).mlp_norm.weight")
+        gate = store.tensor("\(prefix).mlp.gate_proj.weight")
+        up = store.tensor("\(prefix).mlp.up_proj.weight")
+        down = store.tensor("\(prefix).mlp.down_proj.weight")
+    }
+}
+
 /// Views of an upper layer's HSA sublayer.
 public struct HSAWeights: @unchecked Sendable {
     public let norm: Tensor  // (C)
@@ -86,6 +130,8 @@ public struct ModelWeights: @unchecked Sendable {
     public let lower: [DecoderLayerWeights]
     public let encoder: EncoderWeights?
     public let upper: [DecoderLayerWeights]
+    /// With `mixer: mamba2`: every layer, lower then upper (`lower` and `upper` are empty).
+    public let mamba2: [Mamba2LayerWeights]
     /// HSA sublayers by upper-layer index.
     public let hsa: [Int: HSAWeights]
     public let finalNorm: Tensor  // (C)
@@ -95,9 +141,21 @@ public struct ModelWeights: @unchecked Sendable {
     public init(_ store: ParameterStore, config: ModelConfig) {
         embedding = store.tensor("embed.weight")
         embeddingWithLandmark = LandmarkRows.extendedTable(store, config: config)
-        lower = (0..<config.nLowerLayers).map { DecoderLayerWeights(store, prefix: "lower.\($0)") }
+        let mamba2 = config.usesMamba2
+        lower =
+            mamba2
+            ? []
+            : (0..<config.nLowerLayers).map { DecoderLayerWeights(store, prefix: "lower.\($0)") }
         encoder = config.usesHSA ? EncoderWeights(store, config: config) : nil
-        upper = (0..<config.nUpperLayers).map { DecoderLayerWeights(store, prefix: "upper.\($0)") }
+        upper =
+            mamba2
+            ? []
+            : (0..<config.nUpperLayers).map { DecoderLayerWeights(store, prefix: "upper.\($0)") }
+        self.mamba2 =
+            mamba2
+            ? (0..<config.nLowerLayers).map { Mamba2LayerWeights(store, prefix: "lower.\($0)") }
+                + (0..<config.nUpperLayers).map { Mamba2LayerWeights(store, prefix: "upper.\($0)") }
+            : []
         var hsa: [Int: HSAWeights] = [:]
         for j in 0..<config.nUpperLayers where config.isHSALayer(j) {
             hsa[j] = HSAWeights(store, prefix: "upper.\(j).hsa")

@@ -1,3 +1,4 @@
+import Foundation
 import HSACore
 
 /// How a parameter is initialised (MODEL.md "Training objective and initialisation").
@@ -5,6 +6,13 @@ public enum ParameterInit: Sendable, Equatable {
     case normal(std: Double)
     case ones
     case zeros
+    /// Uniform in [-bound, bound] (PyTorch's default for the Mamba2 conv, 1 / sqrt(K)).
+    case uniform(bound: Double)
+    /// log(u), u uniform in [low, high]: Mamba2's A_log (A = -exp(A_log)).
+    case logOfUniform(low: Double, high: Double)
+    /// softplus⁻¹(dt), dt log-uniform in [low, high] (at least 1e-4): Mamba2's dt_bias, so the
+    /// initial step sizes softplus(dt_bias) are log-uniform there.
+    case inverseSoftplusOfLogUniform(low: Double, high: Double)
 }
 
 /// One named parameter tensor of the model.
@@ -76,6 +84,42 @@ public struct ParameterLayout: Sendable {
             add("\(prefix).mlp.gate_proj.weight", [config.dFf, c], .normal(std: std))
             add("\(prefix).mlp.up_proj.weight", [config.dFf, c], .normal(std: std))
             add("\(prefix).mlp.down_proj.weight", [c, config.dFf], .normal(std: outputStd))
+        }
+
+        // A `mixer: mamba2` layer: RMSNorm, the Mamba2 mixer (HF Mamba2's tensor names under
+        // `mixer.`), residual; then the usual MLP sublayer.
+        func mamba2Layer(_ prefix: String) {
+            let (e, h, k) = (config.mambaInnerDim, config.mambaHeads, config.mambaConvKernel)
+            let convBound = 1 / Double(k).squareRoot()
+            add("\(prefix).mixer_norm.weight", [c], .ones)
+            add(
+                "\(prefix).mixer.in_proj.weight", [config.mambaProjectionWidth, c],
+                .normal(std: std))
+            add(
+                "\(prefix).mixer.conv1d.weight", [config.mambaConvChannels, k],
+                .uniform(bound: convBound))
+            add(
+                "\(prefix).mixer.conv1d.bias", [config.mambaConvChannels],
+                .uniform(bound: convBound))
+            add("\(prefix).mixer.dt_bias", [h], .inverseSoftplusOfLogUniform(low: 0.001, high: 0.1))
+            add("\(prefix).mixer.A_log", [h], .logOfUniform(low: 1, high: 16))
+            add("\(prefix).mixer.D", [h], .ones)
+            add("\(prefix).mixer.norm.weight", [e], .ones)
+            add("\(prefix).mixer.out_proj.weight", [c, e], .normal(std: outputStd))
+            add("\(prefix).mlp_norm.weight", [c], .ones)
+            add("\(prefix).mlp.gate_proj.weight", [config.dFf, c], .normal(std: std))
+            add("\(prefix).mlp.up_proj.weight", [config.dFf, c], .normal(std: std))
+            add("\(prefix).mlp.down_proj.weight", [c, config.dFf], .normal(std: outputStd))
+        }
+        if config.usesMamba2 {
+            add("embed.weight", [config.vocabSize, c], .normal(std: std))
+            for l in 0..<config.nLowerLayers { mamba2Layer("lower.\(l)") }
+            for l in 0..<config.nUpperLayers { mamba2Layer("upper.\(l)") }
+            add("norm.weight", [c], .ones)
+            if !config.tieEmbeddings {
+                add("lm_head.weight", [config.vocabSize, c], .normal(std: std))
+            }
+            return specs
         }
 
         add("embed.weight", [config.vocabSize, c], .normal(std: std))
@@ -168,6 +212,20 @@ public final class ParameterStore: @unchecked Sendable {
             case .zeros: values.update(repeating: 0, count: spec.count)
             case .normal(let std):
                 for i in 0..<spec.count { values[i] = Float(rng.nextNormal() * std) }
+            case .uniform(let bound):
+                for i in 0..<spec.count {
+                    values[i] = Float((2 * rng.nextUniform() - 1) * bound)
+                }
+            case .logOfUniform(let low, let high):
+                for i in 0..<spec.count {
+                    values[i] = Float(log(low + (high - low) * rng.nextUniform()))
+                }
+            case .inverseSoftplusOfLogUniform(let low, let high):
+                for i in 0..<spec.count {
+                    let dt = max(
+                        exp(log(low) + (log(high) - log(low)) * rng.nextUniform()), 1e-4)
+                    values[i] = Float(dt + log(-expm1(-dt)))
+                }
             }
         }
     }

@@ -64,6 +64,7 @@ enum StreamingFixtures {
                 case .ones: tensor[i] = 1 + 0.4 * (Float(rng.nextUniform()) - 0.5)
                 case .zeros: tensor[i] = 0.2 * (Float(rng.nextUniform()) - 0.5)
                 case .normal: tensor[i] *= 15
+                case .uniform, .logOfUniform, .inverseSoftplusOfLogUniform: break  // mamba2 only
                 }
             }
         }

@@ -138,6 +138,18 @@ public protocol ComputeBackend: TensorAllocator {
         into gradients: LandmarkAttentionGradients, dOut: UnsafePointer<Float>,
         forward: LandmarkAttentionResults, inputs: LandmarkAttentionInputs,
         shape: LandmarkAttentionShape)
+
+    // MARK: Mamba2 SSD scan
+
+    /// `out` (B, T, H, P) and `finalState` (B, H, P, N) overwritten (the `mixer: mamba2`
+    /// layers; `SSDOperands.swift` has the layouts).
+    func ssdScanForward(
+        out: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>,
+        inputs: SSDInputs, shape: SSDShape)
+    /// `gradients` overwritten (dA and dD are per-call values, not accumulated).
+    func ssdScanBackward(
+        into gradients: SSDGradients, dOut: UnsafePointer<Float>,
+        dFinalState: UnsafePointer<Float>?, inputs: SSDInputs, shape: SSDShape)
 }
 
 extension ComputeBackend {

@@ -47,6 +47,24 @@ struct ModelOptions: ParsableArguments {
     var landmarkBlock: Int?
     @Option(help: "true or false: RoPE in --attention landmark (default false: NoPE).")
     var landmarkRope: Bool?
+    @Option(
+        help: """
+            attention (default) or mamba2 (the Mamba2 baseline: a Mamba2 SSD mixer in every \
+            layer, no attention or HSA; CPU training only for now).
+            """)
+    var mixer: String?
+    @Option(help: "SSD state size N of --mixer mamba2 (default 64).")
+    var mambaStateDim: Int?
+    @Option(help: "SSD head size P of --mixer mamba2 (default 32).")
+    var mambaHeadDim: Int?
+    @Option(help: "Inner width factor of --mixer mamba2 (default 2).")
+    var mambaExpand: Int?
+    @Option(help: "Head groups sharing B and C in --mixer mamba2 (default 1).")
+    var mambaGroups: Int?
+    @Option(help: "Causal conv kernel width of --mixer mamba2 (default 4).")
+    var mambaConvKernel: Int?
+    @Option(help: "SSD scan chunk length of --mixer mamba2 (default 64).")
+    var mambaChunkLength: Int?
     @Option(help: "true or false.")
     var tieEmbeddings: Bool?
     @Option var maxTrainLen: Int?
@@ -92,6 +110,13 @@ struct ModelOptions: ParsableArguments {
         o.vocabSize = vocabSize
         o.landmarkBlock = landmarkBlock
         o.landmarkRope = landmarkRope
+        o.mixer = mixer
+        o.mambaStateDim = mambaStateDim
+        o.mambaHeadDim = mambaHeadDim
+        o.mambaExpand = mambaExpand
+        o.mambaGroups = mambaGroups
+        o.mambaConvKernel = mambaConvKernel
+        o.mambaChunkLength = mambaChunkLength
         return o
     }
 
