@@ -67,10 +67,8 @@ public enum EvalReport {
         for task in summary.tasks {
             let row = summary.lengths.map { length -> String in
                 let cell = summary.cells.first { $0.task == task && $0.length == length }
-                let interval =
-                    cell?.interval
-                    ?? cell.map { ScoreInterval(score: $0.score, samples: $0.samples) }
-                guard let interval else { return "-" }
+                guard let cell else { return "-" }
+                let interval = ScoreInterval(score: cell.score, samples: cell.samples)
                 return String(format: "%.1f-%.1f", interval.low * 100, interval.high * 100)
             }
             lines.append("| " + ([task] + row).joined(separator: " | ") + " |")

@@ -12,7 +12,8 @@ public struct EvalSummary: Codable, Sendable, Equatable {
         /// Mean of each retrieval diagnostic over the cell's samples that report it (nil when
         /// none does).
         public var diagnostics: [String: Double]?
-        /// The 95% interval of `score` (nil in summaries written before it existed).
+        /// The 95% interval of `score`, written for readers of summary.json (nil in summaries
+        /// written before it existed; reports derive it from `score` and `samples`).
         public var interval: ScoreInterval?
     }
 
@@ -63,13 +64,12 @@ public struct EvalSummary: Codable, Sendable, Equatable {
             for length in lengths {
                 let group = results.filter { $0.task == task && $0.length == length }
                 guard !group.isEmpty else { continue }
+                let score = mean(group.map(\.score))
                 cells.append(
                     Cell(
-                        task: task, length: length, samples: group.count,
-                        score: mean(group.map(\.score)),
+                        task: task, length: length, samples: group.count, score: score,
                         diagnostics: Self.meanDiagnostics(group),
-                        interval: ScoreInterval(
-                            score: mean(group.map(\.score)), samples: group.count)))
+                        interval: ScoreInterval(score: score, samples: group.count)))
                 let depths = Array(Set(group.compactMap(\.depth))).sorted()
                 for depth in depths {
                     let scores = group.filter { $0.depth == depth }.map(\.score)
