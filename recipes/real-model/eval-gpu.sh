@@ -16,7 +16,10 @@
 #   [1K,4K,16K,64K,256K]; REPEATS repeat-probe distances [8,512,4K,64K]; REPEAT_PASSAGE
 #   repeated passage in tokens [48] (passage + distance is how far back the copy lies, so
 #   48 + 8 tests copying inside a 64-token window); BUDGET_S [560];
-#   EXPORT (1: export the models) [1]; BACKEND [cuda]
+#   EXPORT (1: export the models) [1]; BACKEND [cuda];
+#   PARTS which measurements, comma-separated [bpb,repeat,unseen,ruler] (a sweep over every
+#   checkpoint can skip the slow bits-per-byte ones); RULER_TASKS
+#   [niah_single_1,niah_single_2,niah_multikey_1,vt]
 set -u
 : "${OUT:?OUT must name the output directory}"
 W=${WORK:-/tmp/real-work}
@@ -27,6 +30,9 @@ POSITIONS=${POSITIONS:-1K,4K,16K,64K,256K}
 REPEATS=${REPEATS:-8,512,4K,64K}
 REPEAT_PASSAGE=${REPEAT_PASSAGE:-48}
 BUDGET_S=${BUDGET_S:-560}
+PARTS=${PARTS:-bpb,repeat,unseen,ruler}
+RULER_TASKS=${RULER_TASKS:-niah_single_1,niah_single_2,niah_multikey_1,vt}
+wants() { [[ ",$PARTS," == *",$1,"* ]]; }
 HSA=$W/hsa
 T0=$(date +%s)
 since() { echo $(( $(date +%s) - T0 )); }
@@ -53,18 +59,18 @@ for TARGET in "${TARGETS[@]}"; do
     mkdir -p "$E"
     (
         left() { echo $(( BUDGET_S - $(since) )); }
-        HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" bpb --backend "${BACKEND:-cuda}" --model "$CK" \
-            --concatenate data/heldout/*.txt --positions "$POSITIONS" --window 256 \
+        wants bpb && HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" bpb --backend "${BACKEND:-cuda}" \
+            --model "$CK" --concatenate data/heldout/*.txt --positions "$POSITIONS" --window 256 \
             --out "$E/bpb" > "$E/bpb.log" 2>&1
         # The repeat probe per held-out document: one passage each (the joined text gives one).
-        HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" bpb --backend "${BACKEND:-cuda}" --model "$CK" \
-            data/heldout/*.txt --positions 1K --window "$REPEAT_PASSAGE" --repeat-distances "$REPEATS" \
-            --out "$E/repeat" > "$E/repeat.log" 2>&1
-        HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" eval --backend "${BACKEND:-cuda}" --model "$CK" \
-            --suite unseen --lengths "$UNSEEN_LENGTHS" --samples "$SAMPLES" --data data \
+        wants repeat && HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" bpb --backend "${BACKEND:-cuda}" \
+            --model "$CK" data/heldout/*.txt --positions 1K --window "$REPEAT_PASSAGE" \
+            --repeat-distances "$REPEATS" --out "$E/repeat" > "$E/repeat.log" 2>&1
+        wants unseen && HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" eval --backend "${BACKEND:-cuda}" \
+            --model "$CK" --suite unseen --lengths "$UNSEEN_LENGTHS" --samples "$SAMPLES" --data data \
             --out "$E/unseen" > "$E/unseen.log" 2>&1
-        HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" eval --backend "${BACKEND:-cuda}" --model "$CK" \
-            --suite ruler --tasks niah_single_1,niah_single_2,niah_multikey_1,vt --diagnostics \
+        wants ruler && HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" eval --backend "${BACKEND:-cuda}" \
+            --model "$CK" --suite ruler --tasks "$RULER_TASKS" --diagnostics \
             --lengths "$RULER_LENGTHS" --samples "$SAMPLES" --data data \
             --out "$E/ruler" > "$E/ruler.log" 2>&1
     ) &
@@ -75,11 +81,12 @@ for TARGET in "${TARGETS[@]}"; do
     NAME=${TARGET%%|*}; CK=${TARGET#*|}
     E=$W/eval/$NAME/${CK##*/}
     echo "== $NAME ${CK##*/}"
-    tail -7 "$E/bpb.log"; grep -A 6 "repeat probe" "$E/repeat.log"
+    wants bpb && tail -7 "$E/bpb.log"; wants repeat && grep -A 6 "repeat probe" "$E/repeat.log"
     # The score tables (the first table of each log; the 95% intervals follow it in the
     # results.md files), then the mean recall of the needle's chunk (diagnostics).
-    sed -n '/^| task/,/^$/{p;/^$/q}' "$E/unseen.log"
-    sed -n '/^| task/,/^$/{p;/^$/q}' "$E/ruler.log"; grep -E "Mean (layer[0-9]+\.recall|needle)" "$E/ruler.log"
+    wants unseen && sed -n '/^| task/,/^$/{p;/^$/q}' "$E/unseen.log"
+    wants ruler && sed -n '/^| task/,/^$/{p;/^$/q}' "$E/ruler.log" \
+        && grep -E "Mean (layer[0-9]+\.recall|needle)" "$E/ruler.log"
     # One model per run comes back (at most 8 files return): its newest checkpoint.
     NEWEST=$(ls -d "$W/run-$NAME"/checkpoints/step-* | sort -V | tail -1)
     if [ "${EXPORT:-1}" = 1 ] && [ "$CK" = "$NEWEST" ]; then
