@@ -11,22 +11,29 @@ extension CPU {
 
     /// out[b, t, d] = bias[d] + Σ_k weight[d, k] · input[b, t - (K - 1) + k, d] (zero before the
     /// sequence start): PyTorch's depthwise `Conv1d(D, D, K, groups: D, padding: K - 1)` cut to
-    /// the first T outputs.
-    /// - Parameters: out and input (B, T, D); weight (D, K); bias (D).
+    /// the first T outputs. With `history`, the K - 1 rows before the sequence start are
+    /// `history[b]` instead of zeros (streaming: the previous block's last inputs).
+    /// - Parameters: out and input (B, T, D); weight (D, K); bias (D); history (B, K - 1, D).
     public static func causalConv1dForward(
         out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, batch: Int, length: Int,
-        channels: Int, kernel: Int
+        channels: Int, kernel: Int, history: UnsafePointer<Float>? = nil
     ) {
         let (T, D, K) = (length, channels, kernel)
         rowParallel(batch * T, workPerRow: D * K) { row in
-            let t = row % T
+            let (b, t) = row.quotientAndRemainder(dividingBy: T)
             let o = out + row * D
             for d in 0..<D { o[d] = bias[d] }
             for k in 0..<K {
                 let source = t - (K - 1) + k
-                guard source >= 0 else { continue }
-                let x = input + (row - t + source) * D
+                let x: UnsafePointer<Float>
+                if source >= 0 {
+                    x = input + (row - t + source) * D
+                } else if let history {
+                    x = history + (b * (K - 1) + K - 1 + source) * D
+                } else {
+                    continue
+                }
                 for d in 0..<D { o[d] += weight[d * K + k] * x[d] }
             }
         }

@@ -32,8 +32,10 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case unreadableFile(path: String, reason: String)
     /// The model's attention kind has no streaming engine yet (`attention: landmark`).
     case streamingUnsupported(attention: String)
-    /// Streaming inference has no recurrent form of `mixer` (e.g. `mamba2`) yet.
+    /// Streaming inference of `mixer` (e.g. `mamba2`) runs on the CPU only.
     case streamingUnsupportedMixer(String)
+    /// Snapshots (document memories) do not hold the recurrent state of `mixer` models yet.
+    case snapshotUnsupportedMixer(String)
 
     /// The message, naming the file or token, with a hint where one is known.
     public var description: String {
@@ -83,9 +85,11 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
                 + "support attention '\(attention)' models yet; hint: measure them with "
                 + "`hsa train`'s validation loss for now"
         case .streamingUnsupportedMixer(let mixer):
-            return "streaming inference (generate, complete, eval, serve, memory) does not "
-                + "support mixer '\(mixer)' models yet (no recurrent form); hint: measure them "
-                + "with `hsa train`'s validation loss for now"
+            return "streaming inference of mixer '\(mixer)' models runs on the CPU only for now "
+                + "(its scan has no CUDA kernel yet); hint: use --backend cpu"
+        case .snapshotUnsupportedMixer(let mixer):
+            return "document memories do not hold the recurrent state of mixer '\(mixer)' "
+                + "models yet; hint: pass the document with the prompt instead"
         }
     }
 }

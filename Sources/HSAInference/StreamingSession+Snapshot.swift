@@ -9,6 +9,9 @@ extension StreamingSession {
     /// - Throws: `InferenceError.snapshotNeedsCPU` for a session on an accelerator.
     public func snapshot() throws -> StreamingSnapshot {
         guard !isAccelerated else { throw InferenceError.snapshotNeedsCPU }
+        guard !config.usesMamba2 else {
+            throw InferenceError.snapshotUnsupportedMixer(config.mixer.rawValue)
+        }
         return StreamingSnapshot(
             position: position,
             lowerWindows: lowerStates.map { state in
@@ -36,6 +39,9 @@ extension StreamingSession {
         maxBlock: Int = 1024
     ) throws {
         try Self.checkSupported(model.config)
+        guard !model.config.usesMamba2 else {
+            throw InferenceError.snapshotUnsupportedMixer(model.config.mixer.rawValue)
+        }
         let layer = StreamingLayer(config: model.config)
         guard layer.accelerator == nil else { throw InferenceError.snapshotNeedsCPU }
         var memory: ChunkMemory?

@@ -17,6 +17,9 @@ import HSAModel
 ///   incrementally, one token at a time.
 /// - `attention: full` cannot stream in bounded memory: its windows and the tail keep every
 ///   position (a full KV cache), and the upper pass covers the whole prompt.
+/// - `mixer: mamba2` has no lower/upper split: every block runs through all its layers in
+///   their recurrent form (`Mamba2State`, constant memory), and the logits come from the last
+///   row.
 ///
 /// When `ComputeBackends.current` is a `StreamingAccelerator` (`--backend cuda`) at creation,
 /// every cache (windows, tail, landmarks) lives in its memory, the chunk keys/values go to its
@@ -43,6 +46,8 @@ public final class StreamingSession {
     /// Internal, like `middle` and `pendingChunk`: `StreamingSession+Snapshot` saves and
     /// restores them.
     let lowerStates: [LayerState]
+    /// One per layer of a `mixer: mamba2` model (empty otherwise).
+    private let mamba2States: [Mamba2State]
     private var upperStates: [LayerState] = []
     /// Whether `upperStates` and `lastLogits` reflect every consumed token.
     private var upperCurrent = false
@@ -78,19 +83,21 @@ public final class StreamingSession {
         self.layer = layer
         self.maxBlock = max(1, maxBlock)
         self.memory = memory
-        lowerStates = (0..<model.config.nLowerLayers).map { _ in
+        lowerStates = weights.lower.map { _ in
             LayerState(config: model.config, firstPosition: 0)
         }
+        mamba2States = model.mamba2States()
         middle = RowWindow(width: model.config.dModel, capacity: 64)
         pendingChunk = RowWindow(width: model.config.dModel, capacity: model.config.chunkSize)
     }
 
     /// Throws `InferenceError.streamingUnsupported` for a model the streaming layers would run
     /// wrongly: `attention: landmark` (its landmark rows and block retrieval are not streamed
-    /// yet, and running its layers as dense attention would silently be another model).
-    /// Commands call it right after loading a model, so they refuse before doing other work.
+    /// yet, and running its layers as dense attention would silently be another model), and
+    /// `mixer: mamba2` on an accelerator (its SSD scan runs on the CPU only).
+    /// Commands call it right after choosing the backend, so they refuse before other work.
     public static func checkSupported(_ config: ModelConfig) throws {
-        if config.usesMamba2 {
+        if config.usesMamba2, ComputeBackends.current is any StreamingAccelerator {
             throw InferenceError.streamingUnsupportedMixer(config.mixer.rawValue)
         }
         if config.usesLandmarks {
@@ -110,12 +117,13 @@ public final class StreamingSession {
     }
 
     /// Rows of H kept for the upper decoder: LU * span + 1 (nil: all).
-    var tailLength: Int? { upperSpan.map { config.nUpperLayers * $0 + 1 } }
+    var tailLength: Int? { upperSpan.map { weights.upper.count * $0 + 1 } }
 
     /// Bytes of RAM held by the caches (windows, tail, landmarks; K/V too when in RAM).
     public var cacheBytes: Int {
         var total = middle.allocatedBytes + pendingChunk.allocatedBytes
         for state in lowerStates + upperStates { total += state.allocatedBytes }
+        for state in mamba2States { total += state.allocatedBytes }
         if let memory {
             total += memory.landmarkBytes
             if memory.store is RAMKVStore { total += memory.store.storedBytes }
@@ -178,7 +186,7 @@ public final class StreamingSession {
         }
         let hidden = try lowerBlock([token])
         appendMiddle(hidden, rows: 1)
-        for j in 0..<config.nUpperLayers {
+        for j in weights.upper.indices {
             try layer.forward(
                 hidden, rows: 1, firstPosition: position, weights: weights.upper[j],
                 hsa: weights.hsa[j], state: upperStates[j], memory: memory)
@@ -194,11 +202,14 @@ public final class StreamingSession {
     /// complete. Returns H (n, C).
     private func lowerBlock(_ tokens: [Int32]) throws -> Tensor {
         let (n, c) = (tokens.count, config.dModel)
-        let x = Tensor(shape: [n, c])
+        var x = Tensor(shape: [n, c])
         tokens.withUnsafeBufferPointer { ids in
             guard let ids = ids.baseAddress else { return }
             backend.embeddingForward(
                 out: x.data, tokens: ids, table: weights.embedding.data, rows: n, channels: c)
+        }
+        for (l, state) in mamba2States.enumerated() {
+            x = model.mamba2Block(x, rows: n, weights: weights.mamba2[l], state: state)
         }
         for (l, state) in lowerStates.enumerated() {
             try layer.forward(
@@ -261,7 +272,7 @@ public final class StreamingSession {
         backend.copy(current.data, middle.rows, count: rows * c)
         var input = current
         upperStates = []
-        for j in 0..<config.nUpperLayers {
+        for j in weights.upper.indices {
             if j > 0, tailStart > 0, let span = upperSpan {
                 // Drop the rows whose inputs are inexact (keep at least the last row).
                 let drop = min(span, rows - 1)
@@ -287,9 +298,7 @@ public final class StreamingSession {
 
     /// Fresh, empty upper-layer states whose first row will sit at `firstPosition`.
     private func freshUpperStates(firstPosition: Int) -> [LayerState] {
-        (0..<config.nUpperLayers).map { _ in
-            LayerState(config: config, firstPosition: firstPosition)
-        }
+        weights.upper.map { _ in LayerState(config: config, firstPosition: firstPosition) }
     }
 
     /// Final RMSNorm and lm_head of one row (C) -> logits (V), copied to the host.

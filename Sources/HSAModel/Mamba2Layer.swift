@@ -10,6 +10,8 @@ import HSACore
 ///   dt = softplus(dt_raw + dt_bias); A = -exp(A_log) per head;
 ///   y = SSD(x, dt, A, B, C, D) from a zero state; y = RMSNorm(y · SiLU(z)) (per group of E / G);
 ///   out_proj (E → C).
+/// Streaming runs the same forward block by block with a `Mamba2State` (the conv's last inputs
+/// and the SSD state), its recurrent form.
 /// The conv, SiLU, softplus and gated norm are host loops (`CPU`, Mamba2Ops.swift); the SSD scan
 /// is the backend's (`ssdScanForward`), which the CUDA backend refuses for now.
 struct Mamba2Layer {
@@ -52,10 +54,11 @@ struct Mamba2Layer {
 
     // MARK: - Forward
 
-    /// Writes `out` (n, C) for input `x` (n, C).
+    /// Writes `out` (n, C) for input `x` (n, C). With `state`, the block continues the
+    /// sequences `state` ended (conv history and SSD state), and `state` advances past it.
     func forward(
         out: Tensor, input x: Tensor, weights w: Mamba2LayerWeights, batch: Int,
-        sequenceLength: Int
+        sequenceLength: Int, state: Mamba2State? = nil
     ) -> Cache {
         let n = batch * sequenceLength
         let (e, h, k) = (config.mambaInnerDim, config.mambaHeads, config.mambaConvKernel)
@@ -78,7 +81,8 @@ struct Mamba2Layer {
         CPU.causalConv1dForward(
             out: cache.convOutput.data, input: cache.convInput.data, weight: w.convWeight.data,
             bias: w.convBias.data, batch: batch, length: sequenceLength, channels: cc,
-            kernel: k)
+            kernel: k, history: state?.convHistory.data)
+        state?.advanceConvHistory(input: cache.convInput.data, length: sequenceLength)
         let activated = Tensor(shape: [n, cc])
         CPU.siluForward(out: activated.data, input: cache.convOutput.data, count: n * cc)
         copyColumns(cache.x.data, width: e, from: activated.data, stride: cc, offset: 0, rows: n)
@@ -92,10 +96,13 @@ struct Mamba2Layer {
         let finalState = Tensor(shape: [
             max(shape(batch: batch, length: sequenceLength).stateCount, 1)
         ])
+        var scanInputs = inputs(cache, w)
+        scanInputs.initialState = UnsafePointer(state?.ssd.data)
         TensorOps.backend.ssdScanForward(
-            out: cache.y.data, finalState: finalState.data, inputs: inputs(cache, w),
+            out: cache.y.data, finalState: finalState.data, inputs: scanInputs,
             shape: shape(batch: batch, length: sequenceLength))
         TensorOps.synchronize()
+        state?.ssd.copy(from: finalState)
         CPU.gatedRMSNormForward(
             out: cache.gated.data, rstd: cache.gateRstd.data, y: cache.y.data, z: cache.z.data,
             weight: w.norm.data, rows: n, channels: e, groupSize: e / config.mambaGroups,

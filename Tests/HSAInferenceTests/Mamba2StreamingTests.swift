@@ -1,23 +1,69 @@
 import Foundation
 import HSA
+import HSATestSupport
 import Testing
 
-/// Streaming inference has no recurrent Mamba2 form yet: sessions for a `mixer: mamba2` model
-/// are refused with one line instead of running layers it does not have.
+/// A `mixer: mamba2` model streams in its recurrent form (conv history + SSD state per layer):
+/// the logits equal `LanguageModel.forward` for any block split, prefill or decode.
 @Suite struct Mamba2StreamingTests {
-    @Test func aMamba2ModelIsRefusedWithOneLine() throws {
+    /// Two Mamba2 layers, N 8, P 16, scan chunks of 8 rows (so blocks end mid-chunk).
+    static var config: ModelConfig {
         var config = ModelConfig.tiny
         config.mixer = .mamba2
         config.mambaStateDim = 8
         config.mambaHeadDim = 16
-        let model = LanguageModel(config: config, seed: 1)
-        let expected = InferenceError.streamingUnsupportedMixer("mamba2")
-        #expect(throws: expected) { try StreamingSession(model: model) }
-        #expect(throws: expected) { try StreamingSession.checkSupported(config) }
+        config.mambaChunkLength = 8
+        return config
+    }
+
+    @Test(arguments: [1, 3, 7, 50])
+    func prefillLogitsEqualFullForward(block: Int) throws {
+        let model = StreamingFixtures.model(Self.config, seed: 3)
+        let length = 50
+        let tokens = StreamingFixtures.tokens(length, seed: 4)
+        let expected = StreamingFixtures.row(
+            model.forward(tokens: tokens, batch: 1, sequenceLength: length).logits.toArray(),
+            length - 1)
+        // maxBlock 16 also splits the 50-token block inside the session.
+        let session = try StreamingSession(model: model, maxBlock: 16)
+        var start = 0
+        while start < length {
+            let end = min(start + block, length)
+            try session.prefill(tokens: Array(tokens[start..<end]))
+            start = end
+        }
+        let report = compare(
+            try session.logits(), expected, atol: 1e-4, rtol: 1e-4, label: "block \(block)")
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test func decodeEqualsFullForwardPositionByPosition() throws {
+        let model = StreamingFixtures.model(Self.config, seed: 5)
+        let (length, prompt) = (40, 13)
+        let tokens = StreamingFixtures.tokens(length, seed: 9)
+        let logits = model.forward(tokens: tokens, batch: 1, sequenceLength: length).logits
+            .toArray()
+        let session = try StreamingSession(model: model)
+        try session.prefill(tokens: Array(tokens[0..<prompt]))
+        let bytesAfterPrompt = session.cacheBytes
+        for t in prompt..<length {
+            let step = try session.decodeNext(token: tokens[t])
+            let report = compare(
+                step, StreamingFixtures.row(logits, t), atol: 1e-4, rtol: 1e-4,
+                label: "position \(t)")
+            #expect(report.passed, "\(report)")
+        }
+        // Constant memory: decoding keeps no per-token state.
+        #expect(session.cacheBytes == bytesAfterPrompt)
+    }
+
+    @Test func documentMemoriesAreRefusedWithOneLine() throws {
+        let model = LanguageModel(config: Self.config, seed: 1)
+        let session = try StreamingSession(model: model)
+        try session.prefill(tokens: [1, 2, 3])
+        let expected = InferenceError.snapshotUnsupportedMixer("mamba2")
+        #expect(throws: expected) { try session.snapshot() }
         #expect(!expected.description.contains("\n"))
-        #expect(expected.description.contains("mixer 'mamba2'"))
-        // The same config with the attention mixer still streams.
-        config.mixer = .attention
-        _ = try StreamingSession(model: LanguageModel(config: config, seed: 1))
+        #expect(!InferenceError.streamingUnsupportedMixer("mamba2").description.contains("\n"))
     }
 }
