@@ -25,26 +25,24 @@ extension CPU {
             let o = out + row * D
             for d in 0..<D { o[d] = bias[d] }
             for k in 0..<K {
-                let source = t - (K - 1) + k
-                let x: UnsafePointer<Float>
-                if source >= 0 {
-                    x = input + (row - t + source) * D
-                } else if let history {
-                    x = history + (b * (K - 1) + K - 1 + source) * D
-                } else {
-                    continue
-                }
+                guard
+                    let x = convInputRow(
+                        t - (K - 1) + k, batchRow: b, input: input, history: history,
+                        length: T, channels: D, kernel: K)
+                else { continue }
                 for d in 0..<D { o[d] += weight[d * K + k] * x[d] }
             }
         }
     }
 
     /// Backward of `causalConv1dForward`: dInput OVERWRITTEN, dWeight and dBias accumulated.
+    /// `history` is the forward's; it is a constant here (a carried state: no gradient flows
+    /// into the previous segment), but its rows still weigh in dWeight.
     public static func causalConv1dBackward(
         dInput: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
         dBias: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, batch: Int, length: Int,
-        channels: Int, kernel: Int
+        channels: Int, kernel: Int, history: UnsafePointer<Float>? = nil
     ) {
         let (T, D, K) = (length, channels, kernel)
         rowParallel(batch * T, workPerRow: D * K) { row in
@@ -61,16 +59,28 @@ extension CPU {
         }
         // Parameter gradients summed in index order (deterministic).
         for row in 0..<(batch * T) {
-            let t = row % T
+            let (b, t) = row.quotientAndRemainder(dividingBy: T)
             let dy = dOut + row * D
             for d in 0..<D { dBias[d] += dy[d] }
             for k in 0..<K {
-                let source = t - (K - 1) + k
-                guard source >= 0 else { continue }
-                let x = input + (row - t + source) * D
+                guard
+                    let x = convInputRow(
+                        t - (K - 1) + k, batchRow: b, input: input, history: history,
+                        length: T, channels: D, kernel: K)
+                else { continue }
                 for d in 0..<D { dWeight[d * K + k] += dy[d] * x[d] }
             }
         }
+    }
+
+    /// The conv's input row at `source` of sequence `b` (B, T, D): negative sources are the
+    /// K - 1 rows of `history` (B, K - 1, D) before the sequence, or zeros (nil) without one.
+    private static func convInputRow(
+        _ source: Int, batchRow b: Int, input: UnsafePointer<Float>,
+        history: UnsafePointer<Float>?, length T: Int, channels D: Int, kernel K: Int
+    ) -> UnsafePointer<Float>? {
+        if source >= 0 { return input + (b * T + source) * D }
+        return history.map { $0 + (b * (K - 1) + K - 1 + source) * D }
     }
 
     // MARK: - SiLU

@@ -1,12 +1,13 @@
 import HSACore
 
-// The recurrent form of a `mixer: mamba2` model for streaming inference: the training forward
-// of each layer, run block by block over one sequence with the layer's `Mamba2State`.
+// The recurrent form of a `mixer: mamba2` model: the training forward of each layer, run block
+// by block with the layer's `Mamba2State` (streaming inference, state passing in training).
 
 extension LanguageModel {
-    /// Fresh states (the start of a sequence), one per Mamba2 layer; empty for other models.
-    public func mamba2States() -> [Mamba2State] {
-        config.usesMamba2 ? inferenceWeights.mamba2.map { _ in Mamba2State(config: config) } : []
+    /// Fresh states (the start of `batch` sequences), one per Mamba2 layer; empty for other
+    /// models.
+    public func mamba2States(batch: Int = 1) -> [Mamba2State] {
+        weights.mamba2.map { _ in Mamba2State(config: config, batch: batch) }
     }
 
     /// The output (rows, C) of Mamba2 layer `weights` for `input` (rows, C): rows at consecutive

@@ -127,15 +127,24 @@ public final class LanguageModel: @unchecked Sendable {
 
 extension LanguageModel {
     /// Runs the model over `tokens` (B*T). With `targets` (B*T, -1 = ignore) and an optional
-    /// `lossMask` (B*T, 1 = counts), it also computes the mean cross-entropy.
+    /// `lossMask` (B*T, 1 = counts), it also computes the mean cross-entropy. With
+    /// `mamba2States` (one per layer of a `mixer: mamba2` model, each for B sequences), the B
+    /// rows continue the sequences those states ended, and the states advance (state passing
+    /// across training segments; `backward` treats the carried start as a constant).
     public func forward(
         tokens: [Int32], targets: [Int32]? = nil, lossMask: [Float]? = nil, batch: Int,
-        sequenceLength: Int
+        sequenceLength: Int, mamba2States: [Mamba2State]? = nil
     ) -> Pass {
         let n = batch * sequenceLength
         let c = config.dModel
         precondition(
             tokens.count == n, "\(tokens.count) tokens for batch \(batch) x \(sequenceLength)")
+        if let mamba2States {
+            precondition(
+                mamba2States.count == weights.mamba2.count
+                    && mamba2States.allSatisfy { $0.batch == batch },
+                "mamba2States: one state of batch \(batch) per Mamba2 layer")
+        }
         // The layers run on m = B*T' rows: the tokens, with landmark rows (token V of the
         // extended table) inserted for `attention: landmark`.
         let landmarkRows =
@@ -157,12 +166,12 @@ extension LanguageModel {
 
         // `mixer: mamba2`: every layer is a Mamba2 layer (`weights.lower` and `upper` are empty).
         var mamba2Caches: [Mamba2Layer.Cache] = []
-        for layerWeights in weights.mamba2 {
+        for (l, layerWeights) in weights.mamba2.enumerated() {
             let out = Tensor(shape: [m, c])
             mamba2Caches.append(
                 mamba2Layer.forward(
                     out: out, input: streams[streams.count - 1], weights: layerWeights,
-                    batch: batch, sequenceLength: layerLength))
+                    batch: batch, sequenceLength: layerLength, state: mamba2States?[l]))
             streams.append(out)
         }
 

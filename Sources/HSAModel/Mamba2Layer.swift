@@ -40,6 +40,8 @@ struct Mamba2Layer {
         let gateRstd: Tensor  // (n, G)
         let gated: Tensor  // (n, E) the gated norm's output
         let afterMixer: Tensor  // (n, C)
+        /// The carried state the block started from (a copy; nil: zeros), for the backward.
+        let start: Mamba2State?
         /// Set once the MLP sublayer ran.
         var mlp: MLPSublayer.Cache?
     }
@@ -71,7 +73,7 @@ struct Mamba2Layer {
             x: Tensor(shape: [n, e]), b: Tensor(shape: [n, gn]), c: Tensor(shape: [n, gn]),
             dt: Tensor(shape: [n, h]), a: Tensor(shape: [h]), y: Tensor(shape: [n, e]),
             gateRstd: Tensor(shape: [n, config.mambaGroups]), gated: Tensor(shape: [n, e]),
-            afterMixer: Tensor(shape: [n, config.dModel]), mlp: nil)
+            afterMixer: Tensor(shape: [n, config.dModel]), start: state?.copy(), mlp: nil)
         TensorOps.rmsNorm(cache.normed, rstd: cache.rstd, x, w.mixerNorm, rows: n)
         TensorOps.linear(cache.projection, cache.normed, w.inProj, rows: n)
         TensorOps.synchronize()  // host loops follow
@@ -96,10 +98,8 @@ struct Mamba2Layer {
         let finalState = Tensor(shape: [
             max(shape(batch: batch, length: sequenceLength).stateCount, 1)
         ])
-        var scanInputs = inputs(cache, w)
-        scanInputs.initialState = UnsafePointer(state?.ssd.data)
         TensorOps.backend.ssdScanForward(
-            out: cache.y.data, finalState: finalState.data, inputs: scanInputs,
+            out: cache.y.data, finalState: finalState.data, inputs: inputs(cache, w),
             shape: shape(batch: batch, length: sequenceLength))
         TensorOps.synchronize()
         state?.ssd.copy(from: finalState)
@@ -118,12 +118,14 @@ struct Mamba2Layer {
     func inputs(_ cache: Cache, _ w: Mamba2LayerWeights) -> SSDInputs {
         SSDInputs(
             x: cache.x.data, dt: cache.dt.data, A: cache.a.data, B: cache.b.data,
-            C: cache.c.data, D: w.d.data, initialState: nil)
+            C: cache.c.data, D: w.d.data, initialState: UnsafePointer(cache.start?.ssd.data))
     }
 
     // MARK: - Backward
 
-    /// dInput (n, C) += the gradient of the layer's input; parameter gradients accumulate.
+    /// dInput (n, C) += the gradient of the layer's input; parameter gradients accumulate. A
+    /// carried start state is a constant (truncated backpropagation: nothing flows into the
+    /// previous segment).
     func backward(
         dInput: Tensor, dOut: Tensor, input x: Tensor, cache: Cache, weights w: Mamba2LayerWeights,
         grads g: Mamba2LayerWeights, batch: Int, sequenceLength: Int
@@ -185,7 +187,8 @@ struct Mamba2Layer {
         CPU.causalConv1dBackward(
             dInput: dConvInput.data, dWeight: g.convWeight.data, dBias: g.convBias.data,
             dOut: dConvOutput.data, input: cache.convInput.data, weight: w.convWeight.data,
-            batch: batch, length: sequenceLength, channels: cc, kernel: k)
+            batch: batch, length: sequenceLength, channels: cc, kernel: k,
+            history: cache.start?.convHistory.data)
         copyColumns(dp, stride: width, offset: 0, from: dZ.data, width: e, rows: n)
         copyColumns(dp, stride: width, offset: e, from: dConvInput.data, width: cc, rows: n)
         let dNormed = TensorOps.linearInputGradient(

@@ -19,12 +19,28 @@ public final class Mamba2State {
         ])
     }
 
+    private init(convHistory: Tensor, ssd: Tensor) {
+        (self.convHistory, self.ssd) = (convHistory, ssd)
+    }
+
+    /// An independent copy of this state.
+    public func copy() -> Mamba2State {
+        let history = Tensor(shape: convHistory.shape)
+        history.copy(from: convHistory)
+        let state = Tensor(shape: ssd.shape)
+        state.copy(from: ssd)
+        return Mamba2State(convHistory: history, ssd: state)
+    }
+
+    /// The number of sequences B.
+    public var batch: Int { ssd.shape[0] }
+
     /// Bytes held: constant in the sequence length.
     public var allocatedBytes: Int { (convHistory.count + ssd.count) * MemoryLayout<Float>.size }
 
     /// Keeps the last K - 1 conv inputs of history + `input` (B, T, E + 2GN) per sequence.
     func advanceConvHistory(input: UnsafePointer<Float>, length: Int) {
-        let (batch, kept, width) = (ssd.shape[0], convHistory.shape[1], convHistory.shape[2])
+        let (kept, width) = (convHistory.shape[1], convHistory.shape[2])
         guard kept > 0 else { return }
         for b in 0..<batch {
             let history = convHistory.data + b * kept * width
