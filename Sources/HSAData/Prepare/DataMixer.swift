@@ -101,14 +101,8 @@ public enum DataMixer {
                 name: "segment length", value: "\(segmentLength)", expected: ">= 2")
         }
         let loaded = try sources.map { try SegmentedSource(directory: $0.directory) }
+        let sourceTokenizer = try sharedTokenizer(of: sources, manifests: loaded.map(\.manifest))
         let tokenizer = loaded[0].manifest.tokenizer
-        for (source, data) in zip(sources, loaded) where data.manifest.tokenizer != tokenizer {
-            throw DataPrepareError.io(
-                path: source.directory.path,
-                reason: "tokenizer \(data.manifest.tokenizer) differs from "
-                    + "\(sources[0].directory.path)'s \(tokenizer); hint: mix datasets made "
-                    + "with the same tokenizer")
-        }
         let cuts = loaded.map { $0.segments(maxLength: segmentLength, bos: tokenizer.bos) }
         let segmentsPerSource = cuts.map(\.segments)
         for (source, cut) in zip(sources, cuts) where cut.segments.isEmpty {
@@ -165,14 +159,15 @@ public enum DataMixer {
             tokens: written,
             shards: shards.map(\.file))
         try writeMetadata(
-            summary, shards: shards, tokenizer: tokenizer,
-            tokenizerSource: sources[0].directory, to: directory)
+            summary, shards: shards, tokenizer: tokenizer, tokenizerFile: sourceTokenizer,
+            to: directory)
         return summary
     }
 
     private static func writeMetadata(
         _ summary: Summary, shards: [DataManifest.Shard],
-        tokenizer: DataManifest.TokenizerSummary, tokenizerSource: URL, to directory: URL
+        tokenizer: DataManifest.TokenizerSummary, tokenizerFile: any Tokenizer,
+        to directory: URL
     ) throws {
         let manifest = DataManifest(
             trainShards: shards, tokenizer: tokenizer,
@@ -183,8 +178,7 @@ public enum DataMixer {
         summaryEncoder.keyEncodingStrategy = .convertToSnakeCase
         try AtomicFile.write(
             summaryEncoder.encode(summary), to: directory.appendingPathComponent("mix.json"))
-        // The sources share one tokenizer (checked above): the first one's file travels on.
-        try TokenizerLoader.load(checkpoint: tokenizerSource)
-            .save(to: directory.appendingPathComponent("tokenizer.json"))
+        // The sources share one tokenizer (`sharedTokenizer`): the first one's file travels on.
+        try tokenizerFile.save(to: directory.appendingPathComponent("tokenizer.json"))
     }
 }
