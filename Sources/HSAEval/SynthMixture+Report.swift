@@ -5,8 +5,8 @@ extension SynthMixture.Manifest {
             + "\(shards.count) shards to \(output)"
     }
 
-    /// The line `hsa data synth` adds when fewer than the `requested` samples were written
-    /// (lengths too short for their task), or nil.
+    /// The line `hsa data synth` and `tasks` add when fewer than the `requested` samples were
+    /// written (lengths too short for their task), or nil.
     public func skippedLine(requested: Int) -> String? {
         guard samples < requested else { return nil }
         return "skipped \(requested - samples) samples whose length is too short for their task"

@@ -42,11 +42,17 @@ public enum SynthMixture {
         return " " + sample.outputs.joined(separator: ", ") + "."
     }
 
+    /// The tokens a training sample is scored on: its answer text and EOS.
+    public static func answerTokens(_ sample: EvalSample, tokenizer: any Tokenizer) -> [Int32] {
+        tokenizer.encode(answerText(sample)) + [tokenizer.eos]
+    }
+
     /// Tokens `[BOS] prompt answer [EOS]` and mask (0 on BOS and prompt, 1 on answer and EOS).
-    public static func tokens(_ sample: EvalSample) -> (tokens: [Int32], mask: [UInt8]) {
-        let tokenizer = ByteTokenizer()
-        let prompt = [tokenizer.bos] + tokenizer.encode(sample.promptText)
-        let answer = tokenizer.encode(answerText(sample)) + [tokenizer.eos]
+    public static func tokens(
+        _ sample: EvalSample, tokenizer: any Tokenizer = ByteTokenizer()
+    ) -> (tokens: [Int32], mask: [UInt8]) {
+        let prompt = sample.prompt(tokenizer: tokenizer)
+        let answer = answerTokens(sample, tokenizer: tokenizer)
         return (
             prompt + answer,
             [UInt8](repeating: 0, count: prompt.count) + [UInt8](repeating: 1, count: answer.count)
@@ -54,33 +60,39 @@ public enum SynthMixture {
     }
 
     /// Writes `samples` samples of every (task, length) into `directory` as
-    /// `train-NNNNN.bin` shards of at most about `shardTokens` tokens, plus `synth.json`, and
-    /// `manifest.json` and `tokenizer.json` in `hsa data prepare`'s format so that
-    /// `hsa train --data DIRECTORY` reads it directly. Lengths that are too short for a task
-    /// are skipped for that task.
+    /// `train-NNNNN.bin` shards of at most about `shardTokens` tokens of `tokenizer`, plus
+    /// `synth.json`, and `manifest.json` and `tokenizer.json` in `hsa data prepare`'s format so
+    /// that `hsa train --data DIRECTORY` reads it directly. Lengths count `tokenizer`'s tokens
+    /// (``TaskGenerator/trainingSample(_:length:index:seed:tokenizer:)``); lengths that are too
+    /// short for a task are skipped for that task.
     @discardableResult
     public static func write(
         tasks: [EvalTask], lengths: [Int], samples: Int, seed: UInt64, generator: TaskGenerator,
-        to directory: URL, shardTokens: Int = 16 << 20, progress: ProgressBar? = nil
+        tokenizer: any Tokenizer = ByteTokenizer(), to directory: URL,
+        shardTokens: Int = 16 << 20, progress: ProgressBar? = nil
     ) throws -> Manifest {
         let jobs = lengths.flatMap { length in
             tasks.flatMap { task in (0..<samples).map { (task, length, $0) } }
         }
         return try write(
-            count: jobs.count, to: directory, shardTokens: shardTokens, progress: progress
+            count: jobs.count, tokenizer: tokenizer, to: directory, shardTokens: shardTokens,
+            progress: progress
         ) { number in
             let (task, length, index) = jobs[number]
-            return try generator.sample(task, length: length, index: index, seed: seed)
+            return try generator.trainingSample(
+                task, length: length, index: index, seed: seed, tokenizer: tokenizer)
         }
     }
 
-    /// Writes the samples `sample(0)`, ..., `sample(count - 1)` as ``write(tasks:lengths:
-    /// samples:seed:generator:to:shardTokens:progress:)`` does; a sample that throws
-    /// ``EvalError/lengthTooShort(task:length:minimum:)`` is skipped.
+    /// Writes the samples `sample(0)`, ..., `sample(count - 1)` in `tokenizer`'s tokens as
+    /// ``write(tasks:lengths:samples:seed:generator:tokenizer:to:shardTokens:progress:)`` does;
+    /// a sample that throws ``EvalError/lengthTooShort(task:length:minimum:)`` or
+    /// ``EvalError/exceedsTokenBudget(task:length:tokens:)`` is skipped.
     @discardableResult
     public static func write(
-        count: Int, to directory: URL, shardTokens: Int = 16 << 20,
-        progress: ProgressBar? = nil, sample: (Int) throws -> EvalSample
+        count: Int, tokenizer: any Tokenizer = ByteTokenizer(), to directory: URL,
+        shardTokens: Int = 16 << 20, progress: ProgressBar? = nil,
+        sample: (Int) throws -> EvalSample
     ) throws -> Manifest {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var manifest = Manifest(
@@ -100,15 +112,15 @@ public enum SynthMixture {
             let made: EvalSample
             do {
                 made = try sample(number)
-            } catch EvalError.lengthTooShort {
+            } catch EvalError.lengthTooShort, EvalError.exceedsTokenBudget {
                 continue
             }
-            let (tokens, mask) = Self.tokens(made)
+            let (tokens, mask) = Self.tokens(made, tokenizer: tokenizer)
             if writer == nil {
                 let name = DataSplit.train.shardFileName(index: manifest.shards.count)
                 writer = try TokenShardWriter(
                     url: directory.appendingPathComponent(name),
-                    vocabularySize: ByteTokenizer().vocabularySize, hasLossMask: true)
+                    vocabularySize: tokenizer.vocabularySize, hasLossMask: true)
                 manifest.shards.append(name)
             }
             guard let current = writer else { continue }
@@ -122,16 +134,17 @@ public enum SynthMixture {
         try finishShard()
         progress?.finish()
         try AtomicFile.writeJSON(manifest, to: directory.appendingPathComponent("synth.json"))
-        try writeTrainingManifest(shards: finished, shardTokens: shardTokens, to: directory)
+        try writeTrainingManifest(
+            shards: finished, tokenizer: tokenizer, shardTokens: shardTokens, to: directory)
         return manifest
     }
 
     /// `manifest.json` (``DataManifest``'s fields; every shard in the train split, no
-    /// documents) and `tokenizer.json` (byte tokenizer), what `hsa train` reads.
+    /// documents) and `tokenizer.json` (`tokenizer`'s), what `hsa train` reads.
     static func writeTrainingManifest(
-        shards: [DataManifest.Shard], shardTokens: Int, to directory: URL
+        shards: [DataManifest.Shard], tokenizer: any Tokenizer, shardTokens: Int,
+        to directory: URL
     ) throws {
-        let tokenizer = ByteTokenizer()
         try tokenizer.save(to: directory.appendingPathComponent("tokenizer.json"))
         let data = DataManifest(
             trainShards: shards, tokenizer: .init(tokenizer), shardTokens: shardTokens,

@@ -1,5 +1,6 @@
 import Foundation
 import HSACore
+import HSAData
 import HSAReport
 
 /// The kinds of varied training tasks (`hsa data tasks`).
@@ -46,6 +47,15 @@ public struct VariedTaskGenerator: Sendable {
     public func sample(_ kind: VariedTaskKind, length: Int, index: Int, seed: UInt64) throws
         -> EvalSample
     {
+        try sample(kind, length: length, byteLength: length, index: index, seed: seed)
+    }
+
+    /// Sample `index` of `kind` for `length`, built to exactly `byteLength` bytes. The seed
+    /// comes from `length`, so a sample rebuilt at another byte length (to fit a subword
+    /// tokenizer's budget) is still a function of its kind, length, index and seed alone.
+    func sample(
+        _ kind: VariedTaskKind, length: Int, byteLength: Int, index: Int, seed: UInt64
+    ) throws -> EvalSample {
         let derived = SampleSeed.derive(
             seed: ValueSpace.training.effectiveSeed(seed), task: "varied_" + kind.rawValue,
             length: length, index: index)
@@ -53,29 +63,34 @@ public struct VariedTaskGenerator: Sendable {
         var sample: EvalSample
         switch kind {
         case .single, .multikey, .multivalue, .multiquery, .multidoc:
-            sample = try factSample(kind, length: length, rng: &rng)
-        case .passkey: sample = try passkeySample(length: length, rng: &rng)
-        case .vt: sample = try variableTrackingSample(length: length, rng: &rng)
-        case .babi: sample = try babiSample(length: length, rng: &rng)
+            sample = try factSample(kind, length: byteLength, rng: &rng)
+        case .passkey: sample = try passkeySample(length: byteLength, rng: &rng)
+        case .vt: sample = try variableTrackingSample(length: byteLength, rng: &rng)
+        case .babi: sample = try babiSample(length: byteLength, rng: &rng)
         }
         sample.index = index
         sample.seed = seed
+        sample.length = length
         return sample
     }
 
-    /// Writes `count` samples as `SynthMixture.write` does: the kinds take turns, each length
-    /// is drawn uniformly from `lengths` (a stream seeded by `seed`).
+    /// Writes `count` samples in `tokenizer`'s tokens as `SynthMixture.write` does: the kinds
+    /// take turns, each length is drawn uniformly from `lengths` (a stream seeded by `seed`).
     @discardableResult
     public func write(
-        count: Int, kinds: [VariedTaskKind], lengths: [Int], seed: UInt64, to directory: URL,
+        count: Int, kinds: [VariedTaskKind], lengths: [Int], seed: UInt64,
+        tokenizer: any Tokenizer = ByteTokenizer(), to directory: URL,
         shardTokens: Int = 16 << 20, progress: ProgressBar? = nil
     ) throws -> SynthMixture.Manifest {
         var lengthRNG = SplitMix64(seed: seed ^ 0x7A5C_0DE5)
         let picked = (0..<count).map { _ in pick(lengths, &lengthRNG) }
         return try SynthMixture.write(
-            count: count, to: directory, shardTokens: shardTokens, progress: progress
+            count: count, tokenizer: tokenizer, to: directory, shardTokens: shardTokens,
+            progress: progress
         ) { index in
-            try sample(kinds[index % kinds.count], length: picked[index], index: index, seed: seed)
+            try sample(
+                kinds[index % kinds.count], length: picked[index], index: index, seed: seed,
+                tokenizer: tokenizer)
         }
     }
 
