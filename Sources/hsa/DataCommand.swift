@@ -29,12 +29,7 @@ extension HSACommand.DataCommand {
         var validationFraction: Double = 0.01
         @Option(help: "Tokens per shard file.")
         var shardTokens: Int = 64 * 1024 * 1024
-        @Option(
-            help: """
-                A tokenizer.json, or a directory holding one (hsa tokenizer train); default: \
-                bytes. Train with --vocab-size at least its size; checkpoints keep it.
-                """)
-        var tokenizer: String?
+        @OptionGroup var tokenizer: DataTokenizerOption
 
         func validate() throws {
             guard (0...1).contains(validationFraction) else {
@@ -46,8 +41,7 @@ extension HSACommand.DataCommand {
         func run() throws {
             try requireOutputDirectory(out, option: "--out")
             let preparer = DataPreparer(
-                tokenizer: try tokenizer.map(TokenizerLoader.load(fileOrDirectory:))
-                    ?? ByteTokenizer(),
+                tokenizer: try tokenizer.load(),
                 options: .init(validationFraction: validationFraction, shardTokens: shardTokens))
             let manifest = try preparer.prepare(
                 inputs: inputs.map { URL(fileURLWithPath: $0) },

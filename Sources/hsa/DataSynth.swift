@@ -12,7 +12,9 @@ extension HSACommand.DataCommand {
                 The loss mask is 1 only on answer tokens. Samples use the training value space \
                 (seeds offset by 2^40, the other half of every number range and word list), so \
                 they never repeat an evaluation needle. Writes train-NNNNN.bin shards, manifest.json, \
-                tokenizer.json and synth.json, so `hsa train --data DIR` reads it directly.
+                tokenizer.json and synth.json, so `hsa train --data DIR` reads it directly. With \
+                --tokenizer, samples are written in its tokens, and each (BOS, prompt, answer, \
+                EOS) is rebuilt until it is at most its length and within 1% of it.
                 """)
 
         @Option(
@@ -21,8 +23,9 @@ extension HSACommand.DataCommand {
                 ruler and babilong tasks).
                 """)
         var tasks: String = "all"
-        @Option(help: "Comma-separated lengths in tokens (at most 4K each).")
+        @Option(help: "Comma-separated lengths in tokens of --tokenizer (at most 4K each).")
         var lengths: String = "1K,2K,4K"
+        @OptionGroup var tokenizer: DataTokenizerOption
         @Option(help: "Samples per task and length.")
         var samples: Int = 100
         @Option var seed: UInt64 = 0
@@ -37,6 +40,7 @@ extension HSACommand.DataCommand {
 
         func run() throws {
             try requireOutputDirectory(out, option: "--out")
+            let tokenizer = try self.tokenizer.load()
             guard let valueSpace = ValueSpace(rawValue: space) else {
                 throw ValidationError("--space must be training or evaluation")
             }
@@ -48,7 +52,7 @@ extension HSACommand.DataCommand {
             let manifest = try SynthMixture.write(
                 tasks: taskList, lengths: lengthList, samples: samples, seed: seed,
                 generator: TaskGenerator(sources: sources, space: valueSpace),
-                to: URL(fileURLWithPath: out), shardTokens: shardTokens,
+                tokenizer: tokenizer, to: URL(fileURLWithPath: out), shardTokens: shardTokens,
                 progress: ProgressBar(total: total))
             Terminal.printLine(manifest.reportLine(output: out))
             if let skipped = manifest.skippedLine(requested: total) { Terminal.printLine(skipped) }

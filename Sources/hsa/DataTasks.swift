@@ -15,7 +15,8 @@ extension HSACommand.DataCommand {
                 of RULER's templates and of the `unseen` evaluation suite are never used, and \
                 values come from the training value space. Kinds take turns; lengths are drawn \
                 uniformly from --lengths. Output as `hsa data synth`: train shards, \
-                manifest.json, tokenizer.json, synth.json.
+                manifest.json, tokenizer.json, synth.json; with --tokenizer, samples are written \
+                in its tokens and fill each length to within 1%.
                 """)
 
         @Option(help: "Directory of training text (*.txt, recursive) to hide facts in.")
@@ -28,8 +29,9 @@ extension HSACommand.DataCommand {
                 \(VariedTaskKind.allCases.map(\.rawValue).joined(separator: ",")), or all.
                 """)
         var kinds: String = "all"
-        @Option(help: "Comma-separated lengths in tokens (at most 4K each).")
+        @Option(help: "Comma-separated lengths in tokens of --tokenizer (at most 4K each).")
         var lengths: String = "1K,2K,4K"
+        @OptionGroup var tokenizer: DataTokenizerOption
         @Option(help: "Samples in total.")
         var samples: Int = 1000
         @Option var seed: UInt64 = 0
@@ -42,6 +44,7 @@ extension HSACommand.DataCommand {
 
         func run() throws {
             try requireOutputDirectory(out, option: "--out")
+            let tokenizer = try self.tokenizer.load()
             let kindList: [VariedTaskKind] =
                 kinds == "all"
                 ? VariedTaskKind.allCases
@@ -65,9 +68,12 @@ extension HSACommand.DataCommand {
                 sources: EvalTextSources.load(dataDirectory: URL(fileURLWithPath: data)))
             let manifest = try generator.write(
                 count: samples, kinds: kindList, lengths: lengthList, seed: seed,
-                to: URL(fileURLWithPath: out), shardTokens: shardTokens,
+                tokenizer: tokenizer, to: URL(fileURLWithPath: out), shardTokens: shardTokens,
                 progress: ProgressBar(total: samples))
             Terminal.printLine(manifest.reportLine(output: out))
+            if let skipped = manifest.skippedLine(requested: samples) {
+                Terminal.printLine(skipped)
+            }
         }
     }
 }
