@@ -6,15 +6,7 @@ import Testing
 /// A `mixer: mamba2` model streams in its recurrent form (conv history + SSD state per layer):
 /// the logits equal `LanguageModel.forward` for any block split, prefill or decode.
 @Suite struct Mamba2StreamingTests {
-    /// Two Mamba2 layers, N 8, P 16, scan chunks of 8 rows (so blocks end mid-chunk).
-    static var config: ModelConfig {
-        var config = ModelConfig.tiny
-        config.mixer = .mamba2
-        config.mambaStateDim = 8
-        config.mambaHeadDim = 16
-        config.mambaChunkLength = 8
-        return config
-    }
+    static let config = ModelConfig.tinyMamba2()
 
     @Test(arguments: [1, 3, 7, 50])
     func prefillLogitsEqualFullForward(block: Int) throws {

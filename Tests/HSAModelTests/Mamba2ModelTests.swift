@@ -1,20 +1,14 @@
 import Foundation
 import HSACore
 import HSAModel
+import HSATestSupport
 import Testing
 
 /// `mixer: mamba2`: its config fields round-trip and default for older files, its layers are
 /// Mamba2 layers with Mamba2's initialisation and no attention, HSA or chunk memory, and its
 /// logits are causal (also across the SSD scan's chunk boundaries).
 @Suite struct Mamba2ModelTests {
-    static var mamba2: ModelConfig {
-        var config = ModelConfig.tiny
-        config.mixer = .mamba2
-        config.mambaStateDim = 8
-        config.mambaHeadDim = 16
-        config.mambaChunkLength = 4
-        return config
-    }
+    static let mamba2 = ModelConfig.tinyMamba2(chunkLength: 4)
 
     @Test func roundTripsThroughJSON() throws {
         var config = Self.mamba2

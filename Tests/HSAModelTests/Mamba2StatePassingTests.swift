@@ -1,20 +1,13 @@
 import HSACore
 import HSAModel
+import HSATestSupport
 import Testing
 
 /// State passing across training segments (`forward(..., mamba2States:)`): a sequence run as
 /// two segments with the states carried equals the sequence run at once, and the gradients of
 /// the second segment, with its carried start held constant, match finite differences.
 @Suite struct Mamba2StatePassingTests {
-    /// Two Mamba2 layers, N 8, P 16, conv 4, scan chunks of 8 (segments end mid-chunk).
-    static var config: ModelConfig {
-        var config = ModelConfig.tiny
-        config.mixer = .mamba2
-        config.mambaStateDim = 8
-        config.mambaHeadDim = 16
-        config.mambaChunkLength = 8
-        return config
-    }
+    static let config = ModelConfig.tinyMamba2()
 
     static func tokens(batch: Int, length: Int, seed: UInt64) -> [Int32] {
         var rng = SplitMix64(seed: seed)
