@@ -13,17 +13,10 @@ import Testing
         let model = StreamingFixtures.model(Self.config, seed: 3)
         let length = 50
         let tokens = StreamingFixtures.tokens(length, seed: 4)
-        let expected = StreamingFixtures.row(
-            model.forward(tokens: tokens, batch: 1, sequenceLength: length).logits.toArray(),
-            length - 1)
+        let expected = StreamingFixtures.lastLogits(model, tokens)
         // maxBlock 16 also splits the 50-token block inside the session.
         let session = try StreamingSession(model: model, maxBlock: 16)
-        var start = 0
-        while start < length {
-            let end = min(start + block, length)
-            try session.prefill(tokens: Array(tokens[start..<end]))
-            start = end
-        }
+        try StreamingFixtures.prefill(session, tokens[...], block: block)
         let report = compare(
             try session.logits(), expected, atol: 1e-4, rtol: 1e-4, label: "block \(block)")
         #expect(report.passed, "\(report)")

@@ -16,17 +16,10 @@ import Testing
         let model = StreamingFixtures.model(config)
         let length = 97  // > the kept tail (LU * (W - 1) + 1 = 22, 34 with per_chunk)
         let tokens = StreamingFixtures.tokens(length)
-        let expected = StreamingFixtures.row(
-            model.forward(tokens: tokens, batch: 1, sequenceLength: length).logits.toArray(),
-            length - 1)
+        let expected = StreamingFixtures.lastLogits(model, tokens)
         for block in [7, length] {
             let session = try StreamingSession(model: model)
-            var start = 0
-            while start < length {
-                let end = min(start + block, length)
-                try session.prefill(tokens: Array(tokens[start..<end]))
-                start = end
-            }
+            try StreamingFixtures.prefill(session, tokens[...], block: block)
             let report = compare(
                 try session.logits(), expected, atol: Self.atol, rtol: Self.rtol,
                 label: "\(variant), block \(block)")
@@ -41,17 +34,10 @@ import Testing
             let model = StreamingFixtures.model(config, seed: 11)
             let length = 300
             let tokens = StreamingFixtures.tokens(length, seed: 3)
-            let expected = StreamingFixtures.row(
-                model.forward(tokens: tokens, batch: 1, sequenceLength: length).logits.toArray(),
-                length - 1)
+            let expected = StreamingFixtures.lastLogits(model, tokens)
             // maxBlock below the block size also splits blocks inside the session.
             let session = try StreamingSession(model: model, maxBlock: 50)
-            var start = 0
-            while start < length {
-                let end = min(start + block, length)
-                try session.prefill(tokens: Array(tokens[start..<end]))
-                start = end
-            }
+            try StreamingFixtures.prefill(session, tokens[...], block: block)
             #expect(session.memory?.chunkCount == length / config.chunkSize)
             let report = compare(
                 try session.logits(), expected, atol: Self.atol, rtol: Self.rtol,

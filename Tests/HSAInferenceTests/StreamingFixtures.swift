@@ -71,6 +71,25 @@ enum StreamingFixtures {
         return model
     }
 
+    /// Prefills `tokens` into `session` in blocks of `block`.
+    static func prefill(_ session: StreamingSession, _ tokens: ArraySlice<Int32>, block: Int)
+        throws
+    {
+        var start = tokens.startIndex
+        while start < tokens.endIndex {
+            let end = min(start + block, tokens.endIndex)
+            try session.prefill(tokens: Array(tokens[start..<end]))
+            start = end
+        }
+    }
+
+    /// `model.forward`'s logits (V) at the last of `tokens` (one sequence).
+    static func lastLogits(_ model: LanguageModel, _ tokens: [Int32]) -> [Float] {
+        row(
+            model.forward(tokens: tokens, batch: 1, sequenceLength: tokens.count).logits
+                .toArray(), tokens.count - 1)
+    }
+
     /// `count` random token ids.
     static func tokens(_ count: Int, seed: UInt64 = 1) -> [Int32] {
         var rng = SplitMix64(seed: seed)

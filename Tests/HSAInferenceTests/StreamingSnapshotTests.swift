@@ -5,18 +5,6 @@ import Testing
 /// A session restored from a snapshot continues exactly like the session it was taken from,
 /// and a snapshot that does not fit the model is refused with the reason.
 @Suite struct StreamingSnapshotTests {
-    /// Prefills `tokens` in blocks of `block`.
-    static func prefill(_ session: StreamingSession, _ tokens: ArraySlice<Int32>, block: Int)
-        throws
-    {
-        var start = tokens.startIndex
-        while start < tokens.endIndex {
-            let end = min(start + block, tokens.endIndex)
-            try session.prefill(tokens: Array(tokens[start..<end]))
-            start = end
-        }
-    }
-
     @Test(arguments: ["default", "per_chunk", "attention swa", "attention full"])
     func restoredSessionContinuesBitForBit(variant: String) throws {
         let config = try #require(StreamingFixtures.variants.first { $0.0 == variant }?.1)
@@ -25,18 +13,18 @@ import Testing
         let cut = 83  // not a chunk boundary: the incomplete chunk is part of the snapshot
 
         let reference = try StreamingSession(model: model, maxBlock: 32)
-        try Self.prefill(reference, tokens[..<cut], block: 40)
-        try Self.prefill(reference, tokens[cut...], block: 40)
+        try StreamingFixtures.prefill(reference, tokens[..<cut], block: 40)
+        try StreamingFixtures.prefill(reference, tokens[cut...], block: 40)
 
         let first = try StreamingSession(model: model, maxBlock: 32)
-        try Self.prefill(first, tokens[..<cut], block: 40)
+        try StreamingFixtures.prefill(first, tokens[..<cut], block: 40)
         let snapshot = try first.snapshot()
         // The first session is dropped here: the restored one takes over its store.
         let store = first.memory?.store as? any HostKVStore
         let restored = try StreamingSession(
             model: model, restoring: snapshot, store: store, maxBlock: 32)
         #expect(try restored.snapshot() == snapshot)
-        try Self.prefill(restored, tokens[cut...], block: 40)
+        try StreamingFixtures.prefill(restored, tokens[cut...], block: 40)
         #expect(restored.position == reference.position)
         #expect(try restored.logits() == reference.logits())
         let next: Int32 = 42
