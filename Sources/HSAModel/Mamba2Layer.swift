@@ -95,14 +95,15 @@ struct Mamba2Layer {
             out: cache.dt.data, raw: p + e + cc, rawStride: width, bias: w.dtBias.data, rows: n,
             heads: h)
         for i in 0..<h { cache.a.data[i] = -exp(w.aLog.data[i]) }
-        let finalState = Tensor(shape: [
-            max(shape(batch: batch, length: sequenceLength).stateCount, 1)
-        ])
+        // The scan writes the carried state in place: it reads its start from `cache.start`,
+        // a copy, so input and output never alias.
+        let finalState =
+            state?.ssd
+            ?? Tensor(shape: [max(shape(batch: batch, length: sequenceLength).stateCount, 1)])
         TensorOps.backend.ssdScanForward(
             out: cache.y.data, finalState: finalState.data, inputs: inputs(cache, w),
             shape: shape(batch: batch, length: sequenceLength))
         TensorOps.synchronize()
-        state?.ssd.copy(from: finalState)
         CPU.gatedRMSNormForward(
             out: cache.gated.data, rstd: cache.gateRstd.data, y: cache.y.data, z: cache.z.data,
             weight: w.norm.data, rows: n, channels: e, groupSize: e / config.mambaGroups,
