@@ -19,7 +19,7 @@
 #   EXPORT (1: export the models) [1]; BACKEND [cuda];
 #   PARTS which measurements, comma-separated [bpb,repeat,unseen,ruler] (a sweep over every
 #   checkpoint can skip the slow bits-per-byte ones); RULER_TASKS
-#   [niah_single_1,niah_single_2,niah_multikey_1,vt]
+#   [niah_single_1,niah_single_2,niah_multikey_1,vt]; JOBS checkpoints evaluated at a time [4]
 set -u
 : "${OUT:?OUT must name the output directory}"
 W=${WORK:-/tmp/real-work}
@@ -51,12 +51,14 @@ for NAME in "${NAMES[@]}"; do
     [ "${ALL_CHECKPOINTS:-0}" = 1 ] || CKS=$(tail -1 <<< "$CKS")
     for CK in $CKS; do TARGETS+=("$NAME|$CK"); echo "$NAME: $CK"; done
 done
-PIDS=()
 for TARGET in "${TARGETS[@]}"; do
     NAME=${TARGET%%|*}; CK=${TARGET#*|}
     # One folder per checkpoint: `hsa eval` resumes a folder only for the model that began it.
     E=$W/eval/$NAME/${CK##*/}
     mkdir -p "$E"
+    # JOBS at a time: processes on one GPU take turns, so all of them at once finish together
+    # or, at the time limit, not at all.
+    while [ "$(jobs -rp | wc -l)" -ge "${JOBS:-4}" ]; do wait -n; done
     (
         left() { echo $(( BUDGET_S - $(since) )); }
         wants bpb && HSA_NUM_THREADS=4 timeout "$(left)" "$HSA" bpb --backend "${BACKEND:-cuda}" \
@@ -74,9 +76,8 @@ for TARGET in "${TARGETS[@]}"; do
             --lengths "$RULER_LENGTHS" --samples "$SAMPLES" --data data \
             --out "$E/ruler" > "$E/ruler.log" 2>&1
     ) &
-    PIDS+=($!)
 done
-wait "${PIDS[@]}"
+wait
 for TARGET in "${TARGETS[@]}"; do
     NAME=${TARGET%%|*}; CK=${TARGET#*|}
     E=$W/eval/$NAME/${CK##*/}

@@ -27,6 +27,7 @@
 #   TASK_SAMPLES varied task samples [24000]; TEXT_WEIGHT, TASK_WEIGHT token shares [0.8, 0.2]
 #   TASK_LENGTHS task sample lengths [1K,2K,4K]; keep them <= SEQ: `hsa data mix` leaves out
 #                samples longer than a segment (older CLIs cut them, so answers lost the needle)
+#   TASK_KINDS   `hsa data tasks --kinds`, e.g. multikey,vt to train the weak kinds more [all]
 #   COPY_DRILL   fraction of prose segments made copy drills [0.3]
 #   DRILL_PASSAGES, DRILL_LENGTH  passages per drill and their length in tokens [2, 128]
 #   DRILL_NEAR, DRILL_NEAR_LENGTH near repeats per drill and their length [0, 32]
@@ -52,6 +53,7 @@ CHECKPOINT_EVERY=${CHECKPOINT_EVERY:-250}
 KEEP_CHECKPOINTS=${KEEP_CHECKPOINTS:-8}
 TASK_SAMPLES=${TASK_SAMPLES:-24000}
 TASK_LENGTHS=${TASK_LENGTHS:-1K,2K,4K}
+TASK_KINDS=${TASK_KINDS:-all}
 TEXT_WEIGHT=${TEXT_WEIGHT:-0.8}
 TASK_WEIGHT=${TASK_WEIGHT:-0.2}
 COPY_DRILL=${COPY_DRILL:-0.3}
@@ -67,6 +69,7 @@ DEVICE_FLAGS=(--backend "$BACKEND")
 [ "$BACKEND" = cuda ] && DEVICE_FLAGS+=(--matmul-precision bf16 --attention-precision bf16)
 W=${WORK:-/tmp/real-work}
 TASKS=$W/tasks-${TASK_LENGTHS//,/-}
+[ "$TASK_KINDS" = all ] || TASKS=$TASKS-${TASK_KINDS//,/-}
 T0=$(date +%s)
 since() { echo $(( $(date +%s) - T0 )); }
 mkdir -p "$W/meta" "$OUT"
@@ -92,7 +95,7 @@ if [ ! -f "$W/text/manifest.json" ]; then
 fi
 if [ ! -f "$TASKS/synth.json" ]; then
     "$HSA" data tasks --haystack data/corpus --samples "$TASK_SAMPLES" --lengths "$TASK_LENGTHS" \
-        --data data --out "$TASKS" > "$W/meta/tasks.log" 2>&1 \
+        --kinds "$TASK_KINDS" --data data --out "$TASKS" > "$W/meta/tasks.log" 2>&1 \
         || { cat "$W/meta/tasks.log"; exit 1; }
     tail -1 "$W/meta/tasks.log"
 fi
@@ -103,7 +106,7 @@ if [ ! -f "$W/$MIX/manifest.json" ]; then
         --drill-near-passages "$DRILL_NEAR" --drill-near-length "$DRILL_NEAR_LENGTH" \
         --tokens "$MIX_TOKENS" --out "$W/$MIX" > "$W/meta/$MIX.log" 2>&1 \
         || { cat "$W/meta/$MIX.log"; exit 1; }
-    cp "$TASKS/synth.json" "$W/meta/tasks-${TASK_LENGTHS//,/-}.json"
+    cp "$TASKS/synth.json" "$W/meta/${TASKS##*/}.json"
     cp "$W/$MIX/mix.json" "$W/meta/$MIX.json"
     echo "[$(since)s] mixture $MIX ready"
 fi
