@@ -8,7 +8,8 @@
 # Leaves grid-TAG.tar.gz in $OUT (per-suite results.md, summary.json, plots, logs).
 # Knobs: OUT (required); MODEL [models/small-prose-4k-top8]; TAG [shipped]; BUDGET_S [540];
 #   JOBS parallel cells [4]; CELLS ';'-separated SUITE|TASKS|LENGTH|SAMPLES
-#   [RULER all 13 tasks at 1M-4K (20), BABILong at 1M/64K/4K (20), unseen at 1M-4K (10)];
+#   [the unseen pass key at 32M/16M/4M (3, 3, 5), RULER's 13 tasks at 1M-4K (20), BABILong at
+#   1M/64K/4K (20), the unseen suite at 1M-4K (10)];
 #   BACKEND [cuda]
 set -u
 : "${OUT:?OUT must name the output directory}"
@@ -19,7 +20,7 @@ TAG=${TAG:-shipped}
 BUDGET_S=${BUDGET_S:-540}
 JOBS=${JOBS:-4}
 R13=all,qa_1,qa_2
-DEFAULT_CELLS="ruler|$R13|1M|20;ruler|$R13|256K|20;babilong|all|1M|20;unseen|all|1M|10"
+DEFAULT_CELLS="unseen|passkey|32M|3;unseen|passkey|16M|3;unseen|passkey|4M|5;ruler|$R13|1M|20;ruler|$R13|256K|20;babilong|all|1M|20;unseen|all|1M|10"
 DEFAULT_CELLS+=";ruler|$R13|64K|20;babilong|all|64K|20;unseen|all|256K|10;unseen|all|64K|10"
 DEFAULT_CELLS+=";ruler|$R13|16K|20;ruler|$R13|4K|20;babilong|all|4K|20;unseen|all|16K|10"
 DEFAULT_CELLS+=";unseen|all|4K|10"
