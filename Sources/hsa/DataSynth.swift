@@ -23,36 +23,31 @@ extension HSACommand.DataCommand {
                 ruler and babilong tasks).
                 """)
         var tasks: String = "all"
-        @Option(help: "Comma-separated lengths in tokens of --tokenizer (at most 4K each).")
-        var lengths: String = "1K,2K,4K"
-        @OptionGroup var tokenizer: DataTokenizerOption
         @Option(help: "Samples per task and length.")
         var samples: Int = 100
-        @Option var seed: UInt64 = 0
+        @OptionGroup var shards: SampleShardOptions
         @Option(help: "Value space: training (disjoint from evaluation) or evaluation.")
         var space: String = "training"
         @Option(help: "Output directory.")
         var out: String = "data/synth"
         @Option(help: "Data directory with eval/ and heldout/ texts.")
         var data: String = "data"
-        @Option(help: "Tokens per shard file.")
-        var shardTokens: Int = 16 << 20
 
         func run() throws {
             try requireOutputDirectory(out, option: "--out")
-            let tokenizer = try self.tokenizer.load()
+            let tokenizer = try shards.tokenizer.load()
             guard let valueSpace = ValueSpace(rawValue: space) else {
                 throw ValidationError("--space must be training or evaluation")
             }
-            let lengthList = try HSACommand.DataCommand.parseSampleLengths(
-                lengths, command: "synth")
+            let lengthList = try shards.lengthList(command: "synth")
             let taskList = try SynthMixture.tasks(named: tasks)
             let sources = EvalTextSources.load(dataDirectory: URL(fileURLWithPath: data))
             let total = taskList.count * lengthList.count * samples
             let manifest = try SynthMixture.write(
-                tasks: taskList, lengths: lengthList, samples: samples, seed: seed,
+                tasks: taskList, lengths: lengthList, samples: samples, seed: shards.seed,
                 generator: TaskGenerator(sources: sources, space: valueSpace),
-                tokenizer: tokenizer, to: URL(fileURLWithPath: out), shardTokens: shardTokens,
+                tokenizer: tokenizer, to: URL(fileURLWithPath: out),
+                shardTokens: shards.shardTokens,
                 progress: ProgressBar(total: total))
             Terminal.printLine(manifest.reportLine(output: out))
             if let skipped = manifest.skippedLine(requested: total) { Terminal.printLine(skipped) }

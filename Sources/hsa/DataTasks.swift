@@ -29,22 +29,17 @@ extension HSACommand.DataCommand {
                 \(VariedTaskKind.allCases.map(\.rawValue).joined(separator: ",")), or all.
                 """)
         var kinds: String = "all"
-        @Option(help: "Comma-separated lengths in tokens of --tokenizer (at most 4K each).")
-        var lengths: String = "1K,2K,4K"
-        @OptionGroup var tokenizer: DataTokenizerOption
         @Option(help: "Samples in total.")
         var samples: Int = 1000
-        @Option var seed: UInt64 = 0
+        @OptionGroup var shards: SampleShardOptions
         @Option(help: "Output directory.")
         var out: String = "data/tasks"
         @Option(help: "Data directory with eval/words (word lists for keys and values).")
         var data: String = "data"
-        @Option(help: "Tokens per shard file.")
-        var shardTokens: Int = 16 << 20
 
         func run() throws {
             try requireOutputDirectory(out, option: "--out")
-            let tokenizer = try self.tokenizer.load()
+            let tokenizer = try shards.tokenizer.load()
             let kindList: [VariedTaskKind] =
                 kinds == "all"
                 ? VariedTaskKind.allCases
@@ -56,19 +51,20 @@ extension HSACommand.DataCommand {
                     }
                     return kind
                 }
-            let lengthList = try HSACommand.DataCommand.parseSampleLengths(
-                lengths, command: "tasks")
+            let lengthList = try shards.lengthList(command: "tasks")
             guard samples > 0, haystackBytes > 0 else {
                 throw ValidationError("--samples and --haystack-bytes must be > 0")
             }
             let corpus = try HaystackCorpus.load(
-                directory: URL(fileURLWithPath: haystack), maxBytes: haystackBytes, seed: seed)
+                directory: URL(fileURLWithPath: haystack), maxBytes: haystackBytes,
+                seed: shards.seed)
             let generator = VariedTaskGenerator(
                 corpus: corpus,
                 sources: EvalTextSources.load(dataDirectory: URL(fileURLWithPath: data)))
             let manifest = try generator.write(
-                count: samples, kinds: kindList, lengths: lengthList, seed: seed,
-                tokenizer: tokenizer, to: URL(fileURLWithPath: out), shardTokens: shardTokens,
+                count: samples, kinds: kindList, lengths: lengthList, seed: shards.seed,
+                tokenizer: tokenizer, to: URL(fileURLWithPath: out),
+                shardTokens: shards.shardTokens,
                 progress: ProgressBar(total: samples))
             Terminal.printLine(manifest.reportLine(output: out))
             if let skipped = manifest.skippedLine(requested: samples) {
