@@ -21,15 +21,11 @@ extension CPU {
     ) {
         let (T, D, K) = (length, channels, kernel)
         rowParallel(batch * T, workPerRow: D * K) { row in
-            let (b, t) = row.quotientAndRemainder(dividingBy: T)
             let o = out + row * D
             for d in 0..<D { o[d] = bias[d] }
-            for k in 0..<K {
-                guard
-                    let x = convInputRow(
-                        t - (K - 1) + k, batchRow: b, input: input, history: history,
-                        length: T, channels: D, kernel: K)
-                else { continue }
+            forEachConvTap(
+                ofRow: row, input: input, history: history, length: T, channels: D, kernel: K
+            ) { k, x in
                 for d in 0..<D { o[d] += weight[d * K + k] * x[d] }
             }
         }
@@ -59,28 +55,33 @@ extension CPU {
         }
         // Parameter gradients summed in index order (deterministic).
         for row in 0..<(batch * T) {
-            let (b, t) = row.quotientAndRemainder(dividingBy: T)
             let dy = dOut + row * D
             for d in 0..<D { dBias[d] += dy[d] }
-            for k in 0..<K {
-                guard
-                    let x = convInputRow(
-                        t - (K - 1) + k, batchRow: b, input: input, history: history,
-                        length: T, channels: D, kernel: K)
-                else { continue }
+            forEachConvTap(
+                ofRow: row, input: input, history: history, length: T, channels: D, kernel: K
+            ) { k, x in
                 for d in 0..<D { dWeight[d * K + k] += dy[d] * x[d] }
             }
         }
     }
 
-    /// The conv's input row at `source` of sequence `b` (B, T, D): negative sources are the
-    /// K - 1 rows of `history` (B, K - 1, D) before the sequence, or zeros (nil) without one.
-    private static func convInputRow(
-        _ source: Int, batchRow b: Int, input: UnsafePointer<Float>,
-        history: UnsafePointer<Float>?, length T: Int, channels D: Int, kernel K: Int
-    ) -> UnsafePointer<Float>? {
-        if source >= 0 { return input + (b * T + source) * D }
-        return history.map { $0 + (b * (K - 1) + K - 1 + source) * D }
+    /// Calls `body(k, x)`, k in order, for each tap of the conv's output row `row` (b * T + t)
+    /// with an input row x: input[b, t - (K - 1) + k] (B, T, D), or before the sequence start
+    /// one of the K - 1 rows of `history` (B, K - 1, D); without a history those taps are zeros
+    /// and skipped.
+    private static func forEachConvTap(
+        ofRow row: Int, input: UnsafePointer<Float>, history: UnsafePointer<Float>?,
+        length T: Int, channels D: Int, kernel K: Int, _ body: (Int, UnsafePointer<Float>) -> Void
+    ) {
+        let (b, t) = row.quotientAndRemainder(dividingBy: T)
+        for k in 0..<K {
+            let source = t - (K - 1) + k
+            if source >= 0 {
+                body(k, input + (b * T + source) * D)
+            } else if let history {
+                body(k, history + (b * (K - 1) + K - 1 + source) * D)
+            }
+        }
     }
 
     // MARK: - SiLU
