@@ -46,13 +46,7 @@ struct LandmarkRows {
     /// (B*T, C) the ordinary rows of `expanded` (B*T', C): what the final norm reads.
     func dropLandmarks(_ expanded: Tensor, channels c: Int) -> Tensor {
         let out = Tensor(shape: [batch * length, c])
-        for b in 0..<batch {
-            for run in runs {
-                out.allocator.copy(
-                    out.data + (b * length + run.token) * c,
-                    expanded.data + (b * expandedLength + run.row) * c, count: run.count * c)
-            }
-        }
+        copyRuns(from: expanded, to: out, channels: c, expanding: false)
         return out
     }
 
@@ -60,14 +54,21 @@ struct LandmarkRows {
     /// backward of `dropLandmarks`.
     func insertZeroLandmarks(_ rows: Tensor, channels c: Int) -> Tensor {
         let out = Tensor(shape: [batch * expandedLength, c])
+        copyRuns(from: rows, to: out, channels: c, expanding: true)
+        return out
+    }
+
+    /// Copies every run of ordinary rows (C wide) from the (B*T, C) layout to the expanded
+    /// (B*T', C) one when `expanding`, else back.
+    private func copyRuns(from source: Tensor, to out: Tensor, channels c: Int, expanding: Bool) {
         for b in 0..<batch {
             for run in runs {
-                out.allocator.copy(
-                    out.data + (b * expandedLength + run.row) * c,
-                    rows.data + (b * length + run.token) * c, count: run.count * c)
+                let ordinary = b * length + run.token
+                let expanded = b * expandedLength + run.row
+                let (to, from) = expanding ? (expanded, ordinary) : (ordinary, expanded)
+                out.allocator.copy(out.data + to * c, source.data + from * c, count: run.count * c)
             }
         }
-        return out
     }
 
     /// The (V + 1, C) view of `embed.weight` followed by `embed.landmark` in `store`; nil
