@@ -74,6 +74,8 @@ private enum BuiltInTextForTests {
             pieces + heldOut.attributes.map { " \($0) " } + [
                 "pass key", "The grass is green. The sky is blue.",
                 "There is an important info hidden",
+                // RULER's questions for several values.
+                "mentioned in the provided text", "What are all the special magic",
             ]
         for kind in VariedTaskKind.allCases {
             for index in 0..<25 {
@@ -84,6 +86,30 @@ private enum BuiltInTextForTests {
                     #expect(!text.contains(phrase), "\(kind) #\(index) contains '\(phrase)'")
                 }
             }
+        }
+    }
+
+    /// Several values are asked for in the plural too ("Which ... belong to"), never only as
+    /// "What is the ...", so RULER's plural questions are not a wording the model never met.
+    @Test func samplesWithSeveralAnswersAskInThePlural() throws {
+        // A piece of each plural question that no singular one has.
+        let markers = [
+            "belong to", "List every", "were assigned", "Name all the", "Give each",
+            "What are the", "Question: all",
+        ]
+        #expect(markers.count == FactPhrasings.training.pluralQuestions.count)
+        func isPlural(_ sample: EvalSample) -> Bool {
+            let question = sample.input.split(separator: "\n").last.map(String.init) ?? ""
+            return markers.contains { question.contains($0) }
+        }
+        let multivalue = try (0..<30).map {
+            try variedGenerator.sample(.multivalue, length: 2048, index: $0, seed: 2)
+        }
+        let pluralCount = multivalue.filter(isPlural).count
+        #expect(pluralCount > 5 && pluralCount < 25, "\(pluralCount) of 30 plural")
+        for index in 0..<30 {
+            let sample = try variedGenerator.sample(.single, length: 1024, index: index, seed: 2)
+            #expect(!isPlural(sample), "single #\(index)")
         }
     }
 

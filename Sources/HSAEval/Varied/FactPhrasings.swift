@@ -28,20 +28,34 @@ public struct FactPhrasings: Sendable {
     public var answerPrefixes: [String]
     /// Optional first lines telling that facts are hidden in the text.
     public var instructions: [String]
+    /// Questions and answer prefixes whose answer is several values (`{attrs}`: the plural
+    /// attribute), so that a model meets "which ... are" as well as "what is". Empty: the
+    /// singular ones serve.
+    public var pluralQuestions: [String] = []
+    public var pluralAnswerPrefixes: [String] = []
 
-    /// A random combination of a statement, a question and an answer prefix.
-    public func phrasing(rng: inout SplitMix64) -> FactPhrasing {
-        FactPhrasing(
-            statement: pick(statements, &rng), question: pick(questions, &rng),
+    /// A random combination of a statement, a question and an answer prefix; with `plural`,
+    /// half of the time a plural question and answer prefix (when the bank has them).
+    public func phrasing(plural: Bool = false, rng: inout SplitMix64) -> FactPhrasing {
+        let statement = pick(statements, &rng)
+        if plural, !pluralQuestions.isEmpty, rng.nextUniform() < 0.5 {
+            return FactPhrasing(
+                statement: statement, question: pick(pluralQuestions, &rng),
+                answerPrefix: pick(pluralAnswerPrefixes, &rng))
+        }
+        return FactPhrasing(
+            statement: statement, question: pick(questions, &rng),
             answerPrefix: pick(answerPrefixes, &rng))
     }
 
-    /// `template` with `{attr}`, `{key}` and `{value}` filled in. Keys and values keep their
-    /// case wherever they stand, so the question names a key exactly as the fact does.
+    /// `template` with `{attrs}` (`attr` + "s"), `{attr}`, `{key}` and `{value}` filled in.
+    /// Keys and values keep their case wherever they stand, so the question names a key
+    /// exactly as the fact does.
     public static func fill(_ template: String, attr: String, key: String, value: String = "")
         -> String
     {
-        template.replacingOccurrences(of: "{attr}", with: attr)
+        template.replacingOccurrences(of: "{attrs}", with: attr + "s")
+            .replacingOccurrences(of: "{attr}", with: attr)
             .replacingOccurrences(of: "{key}", with: key)
             .replacingOccurrences(of: "{value}", with: value)
     }
@@ -101,6 +115,19 @@ extension FactPhrasings {
             "Below is a long text with a few important notes in it.",
             "Memorize the key facts in this document. You will be asked about them.",
             "The following text contains the information needed to answer the question at the end.",
+        ],
+        pluralQuestions: [
+            "Which {attrs} belong to {key}?",
+            "List every {attr} of {key}.",
+            "What {attrs} were assigned to {key}?",
+            "Name all the {attrs} given for {key}.",
+            "Give each {attr} that the text records for {key}.",
+            "What are the {attrs} of {key}?",
+            "Question: all {attrs} of {key}?",
+        ],
+        pluralAnswerPrefixes: [
+            "", " Answer:", " The {attrs} of {key} are", " The {attrs} for {key} are",
+            " They are", " {key}'s {attrs} are",
         ])
 
     /// The phrasings of the `unseen` evaluation suite, never given to a training generator.

@@ -115,7 +115,7 @@ public struct VariedTaskGenerator: Sendable {
         -> EvalSample
     {
         let (keyCount, valueCount, queryCount) = counts(kind, rng: &rng)
-        let phrasing = phrasings.phrasing(rng: &rng)
+        let phrasing = phrasings.phrasing(plural: valueCount * queryCount > 1, rng: &rng)
         let attr = pick(phrasings.attributes, &rng)
         let keyKind = pick(VariedKeyKind.allCases, &rng)
         let valueKind = pick(VariedValueKind.allCases, &rng)
