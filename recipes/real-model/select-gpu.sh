@@ -9,6 +9,7 @@
 # Knobs: OUT (required); RUN_NAMES [every run]; SWEEP_LENGTHS [4K]; SWEEP_SAMPLES [20];
 #   SWEEP_S, FINAL_S, UNSEEN_S time limits in seconds [150, 120, 60];
 #   FINAL_LENGTHS [4K,16K]; FINAL_SAMPLES [25]; SHIPPED [models/small-prose-4k-top8];
+#   RULER_TASKS the RULER tasks of the sweep and the comparison (eval-gpu.sh's default);
 #   BACKEND [cuda] (cpu: a dry run anywhere)
 set -u
 : "${OUT:?OUT must name the output directory}"
@@ -44,7 +45,7 @@ for TARGET in "$NAME-$STEP|$W/run-$NAME/checkpoints/$STEP" "shipped|$SHIPPED"; d
     mkdir -p "$E"
     (
         timeout "${FINAL_S:-120}" "$HSA" eval --backend "${BACKEND:-cuda}" --model "$CK" --suite ruler \
-            --tasks niah_single_1,niah_single_2,niah_multikey_1,vt \
+            --tasks "${RULER_TASKS:-niah_single_1,niah_single_2,niah_multikey_1,vt}" \
             --lengths "${FINAL_LENGTHS:-4K,16K}" --samples "${FINAL_SAMPLES:-25}" --data data \
             --out "$E/ruler" > "$E/ruler.log" 2>&1
         timeout "${UNSEEN_S:-60}" "$HSA" eval --backend "${BACKEND:-cuda}" --model "$CK" --suite unseen \
