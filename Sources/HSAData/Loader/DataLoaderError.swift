@@ -18,6 +18,8 @@ public enum DataLoaderError: Error, CustomStringConvertible, Sendable {
     case manifestMismatch(file: String, reason: String)
     /// A shard holds token ids the model has no embedding for.
     case vocabularyTooLarge(file: String, vocabularySize: Int, modelVocabularySize: Int)
+    /// The split is too short to give each of `lanes` lanes one segment of `needed` tokens.
+    case tooFewTokensForLanes(directory: String, tokens: Int, lanes: Int, needed: Int)
 
     /// A message naming the file and the expected vs actual value, with a hint when known.
     public var description: String {
@@ -42,6 +44,10 @@ public enum DataLoaderError: Error, CustomStringConvertible, Sendable {
             return "\(file): token ids go up to \(vocabularySize - 1) (shard vocabulary "
                 + "\(vocabularySize)) but the model's vocab_size is \(modelVocabularySize); "
                 + "hint: train with --config of a vocab_size >= \(vocabularySize)"
+        case .tooFewTokensForLanes(let directory, let tokens, let lanes, let needed):
+            return "\(directory): \(tokens) tokens are too few for \(lanes) lanes of at least "
+                + "\(needed) tokens (sequence length + 1) each; hint: use a smaller batch size, "
+                + "gradient accumulation or sequence length, or more data"
         }
     }
 }

@@ -47,31 +47,13 @@ public final class TokenDataLoader {
         guard batchSize > 0, sequenceLength > 0 else {
             throw DataLoaderError.invalidShape(batchSize: batchSize, sequenceLength: sequenceLength)
         }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        } catch {
-            throw DataLoaderError.io(path: directory.path, reason: fileErrorReason(error))
-        }
-        let shardNames = names.filter {
-            $0.hasPrefix(split.rawValue + "-") && $0.hasSuffix(".bin")
-        }.sorted()
-        guard !shardNames.isEmpty else {
-            throw DataLoaderError.noShards(directory: directory.path, split: split.rawValue)
-        }
         var shards: [TokenShardReader] = []
         var starts: [[Int]] = []
         var offsets = [0]
-        for name in shardNames {
-            let shard = try TokenShardReader(url: directory.appendingPathComponent(name))
+        for shard in try TokenShardReader.openSplit(split, in: directory) {
             guard shard.tokenCount >= sequenceLength + 1 else {
                 throw DataLoaderError.shardTooShort(
                     file: shard.url.path, tokens: shard.tokenCount, needed: sequenceLength + 1)
-            }
-            if let first = shards.first, first.vocabularySize != shard.vocabularySize {
-                throw DataLoaderError.vocabularyMismatch(
-                    file: shard.url.path, expected: first.vocabularySize,
-                    actual: shard.vocabularySize)
             }
             let shardStarts =
                 documentStart.map {
@@ -103,11 +85,7 @@ public final class TokenDataLoader {
     /// naming the first shard whose vocabulary (every token is below it, checked on open)
     /// exceeds the model's: its ids would index past the embedding and the output layer.
     public func requireVocabulary(atMost modelVocabularySize: Int) throws {
-        if let shard = shards.first(where: { $0.vocabularySize > modelVocabularySize }) {
-            throw DataLoaderError.vocabularyTooLarge(
-                file: shard.url.path, vocabularySize: shard.vocabularySize,
-                modelVocabularySize: modelVocabularySize)
-        }
+        try shards.requireVocabulary(atMost: modelVocabularySize)
     }
 
     // MARK: - State
