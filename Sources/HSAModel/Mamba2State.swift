@@ -6,9 +6,9 @@ import HSACore
 /// one state equals the whole sequence run at once.
 public final class Mamba2State {
     /// (B, K - 1, E + 2GN) the conv's input rows before the next block.
-    let convHistory: Tensor
+    public let convHistory: Tensor
     /// (B, H, P, N) the SSD state after the last row run.
-    let ssd: Tensor
+    public let ssd: Tensor
 
     /// A state at the start of `batch` sequences.
     public init(config: ModelConfig, batch: Int = 1) {
@@ -30,6 +30,12 @@ public final class Mamba2State {
         let state = Tensor(shape: ssd.shape)
         state.copy(from: ssd)
         return Mamba2State(convHistory: history, ssd: state)
+    }
+
+    /// Back to the start of every sequence (all zeros).
+    public func reset() {
+        convHistory.zero()
+        ssd.zero()
     }
 
     /// The number of sequences B.

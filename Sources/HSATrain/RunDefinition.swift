@@ -52,6 +52,7 @@ public struct RunDefinition: Sendable, Equatable {
         .init(key: "grad_clip") { "\($0.gradientClip)" },
         // nil (older files) and false mean the same.
         .init(key: "document_aligned") { "\($0.documentAligned ?? false)" },
+        .init(key: "state_passing") { "\($0.statePassing ?? false)" },
         .init(key: "loss_on_all_tokens") { "\($0.lossOnAllTokens ?? false)" },
         .init(key: "train_only") { $0.trainOnly?.joined(separator: ",") ?? "(all)" },
         .init(key: "data_identity") { $0.dataIdentity },
@@ -120,5 +121,28 @@ public struct ResumeMismatchError: Error, CustomStringConvertible, Equatable {
         "cannot resume from \(checkpoint): run-defining options differ ("
             + changes.map(\.description).joined(separator: "; ")
             + "); pass --allow-changed-options to resume anyway"
+    }
+}
+
+/// `--resume` with `--state-passing` from a checkpoint trained without it, or the other way
+/// round: the checkpoint's data position (and carried states) belong to the other loader, so
+/// not even `--allow-changed-options` resumes it.
+public struct StatePassingResumeError: Error, CustomStringConvertible, Equatable {
+    /// The checkpoint directory's name, e.g. `step-00000200`.
+    public var checkpoint: String
+    /// Whether the checkpoint was trained with state passing.
+    public var checkpointPassesState: Bool
+
+    public init(checkpoint: String, checkpointPassesState: Bool) {
+        self.checkpoint = checkpoint
+        self.checkpointPassesState = checkpointPassesState
+    }
+
+    public var description: String {
+        checkpointPassesState
+            ? "cannot resume from \(checkpoint) without --state-passing: it was trained with it "
+                + "(its data position and carried Mamba2 states need it)"
+            : "cannot resume from \(checkpoint) with --state-passing: it was trained without it; "
+                + "resume without the flag, or start a new run from it with --init-from"
     }
 }

@@ -13,6 +13,10 @@ import HSAModel
 /// checkpoints. Each rank's loss is weighted by its share of the global batch's loss targets,
 /// so the summed gradient is the single-process gradient of the same global batch up to
 /// summation order.
+///
+/// With `options.statePassing` the batches come from a `TokenLaneLoader` and the trainer carries
+/// each micro-batch's Mamba2 states from one step to the next (`CarriedMamba2States`), saved in
+/// checkpoints with the loader's position so that a resumed run continues exactly.
 public final class Trainer {
     public let model: LanguageModel
     public let optimizer: AdamWOptimizer
@@ -40,6 +44,8 @@ public final class Trainer {
     /// `resumeFromLatestCheckpoint(allowingChangedOptions: true)` accepted (empty otherwise).
     public private(set) var changesSinceCheckpoint: [RunDefinition.Change] = []
     private var nonFiniteGuard: NonFiniteGuard
+    /// The Mamba2 states carried across steps; nil without `options.statePassing`.
+    private let carriedStates: CarriedMamba2States?
     /// Data-parallel: start each gradient bucket's all-reduce during the last micro-batch's
     /// backward pass, as soon as its gradients are final (default), instead of after it. The
     /// results are bit-identical either way. `HSA_OVERLAP_REDUCE=0` turns it off.
@@ -64,6 +70,12 @@ public final class Trainer {
             layout: model.layout, weightDecay: Float(options.weightDecay),
             maxGradientNorm: options.gradientClip > 0 ? Float(options.gradientClip) : nil)
         optimizer.retrievalWeightDecay = options.retrievalWeightDecay.map(Float.init)
+        carriedStates =
+            options.statePassing == true
+            ? CarriedMamba2States(
+                model: model, microBatches: options.gradientAccumulation,
+                globalBatch: options.batchSize, rank: reducer?.rank ?? 0,
+                worldSize: reducer?.worldSize ?? 1) : nil
     }
 
     /// Continues from the newest checkpoint in the run directory, if any. Returns its step.
@@ -80,6 +92,12 @@ public final class Trainer {
         }
         let stored = try TrainingCheckpoint.runDefinition(at: latest)
         let changes = RunDefinition(options: options, model: model.config).changes(from: stored)
+        // Not even allowed changes: the data position and carried states belong to one loader.
+        if changes.contains(where: { $0.field == "state_passing" }) {
+            throw StatePassingResumeError(
+                checkpoint: latest.lastPathComponent,
+                checkpointPassesState: stored.options.statePassing == true)
+        }
         guard changes.isEmpty || allowingChangedOptions else {
             throw ResumeMismatchError(checkpoint: latest.lastPathComponent, changes: changes)
         }
@@ -91,6 +109,7 @@ public final class Trainer {
                 file: latest.appendingPathComponent("trainer_state.json").path,
                 reason: "data_state: \(error)")
         }
+        try carriedStates?.load(from: latest)
         step = state.step
         tokensSeen = state.tokensSeen
         nonFiniteGuard.skippedSteps = state.skippedSteps ?? 0
@@ -115,15 +134,19 @@ public final class Trainer {
         return losses.reduce(0, +) / Double(validation.count)
     }
 
-    /// Runs the forward pass over this rank's slice of the global `batch`. Returns the pass and
-    /// the slice's share of the batch's loss targets (1 for a single process), the weight that
-    /// turns the slice's mean loss into its part of the global mean.
-    private func forwardSlice(of batch: TrainingBatch) throws -> (LanguageModel.Pass, Double) {
+    /// Runs the forward pass over this rank's slice of the global `batch`, continuing from
+    /// `mamba2States` (advanced) if given. Returns the pass and the slice's share of the batch's
+    /// loss targets (1 for a single process), the weight that turns the slice's mean loss into
+    /// its part of the global mean.
+    private func forwardSlice(of batch: TrainingBatch, mamba2States: [Mamba2State]? = nil) throws
+        -> (LanguageModel.Pass, Double)
+    {
         let local = try batch.slice(rank: rank, worldSize: worldSize)
         let mask = lossMask(local)
         let pass = model.forward(
             tokens: local.inputs, targets: local.targets, lossMask: mask,
-            batch: local.batchSize, sequenceLength: local.sequenceLength)
+            batch: local.batchSize, sequenceLength: local.sequenceLength,
+            mamba2States: mamba2States)
         if worldSize == 1 { return (pass, 1) }
         let globalCount = batch.lossTargetCount(lossMask: lossMask(batch))
         return (pass, globalCount > 0 ? Double(pass.targetCount) / Double(globalCount) : 0)
@@ -172,6 +195,7 @@ public final class Trainer {
         let schedule = options.schedule
         let end = min(options.steps, stopAfter.map { step + $0 } ?? Int.max)
         optimizer.trainableNames = try options.trainableNames(in: model.layout)
+        try options.requireStatePassingFits(model.config)
         try checkParametersAgree()
         while step < end {
             let started = Date()
@@ -183,7 +207,9 @@ public final class Trainer {
             let overlapped = makeOverlappedReduction()
             for index in 0..<micro {
                 let batch = try source.nextBatch()
-                let (pass, share) = try forwardSlice(of: batch)
+                let (pass, share) = try forwardSlice(
+                    of: batch,
+                    mamba2States: carriedStates?.states(forMicroBatch: index, of: batch))
                 // share is exactly 1 for a single process: the same bits as before.
                 let scale = Float(share) / Float(micro)
                 if index == micro - 1, let overlapped {
@@ -237,24 +263,38 @@ public final class Trainer {
                     .evaluation(EvaluationReport(step: step, validationLoss: validationLoss)))
             }
             let due = options.checkpointEvery > 0 && step % options.checkpointEvery == 0
-            // Checkpoints are global state: rank 0 writes them once for all ranks.
-            if (due || step == end) && rank == 0 {
-                try onEvent(.checkpoint(step: step, directory: try saveCheckpoint()))
+            if due || step == end {
+                // Every rank takes part in gathering the carried states (a collective); the
+                // checkpoint is global state, which rank 0 writes once for all ranks.
+                let carried = try carriedStates?.globalEntries(reducer: reducer)
+                if rank == 0 {
+                    try onEvent(
+                        .checkpoint(
+                            step: step, directory: try saveCheckpoint(carriedStates: carried)))
+                }
             }
         }
         // No rank leaves while another still needs it for a collective.
         try reducer?.barrier()
     }
 
-    /// Writes a checkpoint of the current state and prunes old ones.
+    /// Writes a checkpoint of the current state and prunes old ones. With state passing on
+    /// several ranks, every rank must call it (the carried states are gathered from all).
     /// - Throws: `NonFiniteError.checkpoint` if a weight is not finite; nothing is pruned then.
     public func saveCheckpoint() throws -> URL {
+        try saveCheckpoint(carriedStates: carriedStates?.globalEntries(reducer: reducer))
+    }
+
+    /// Writes a checkpoint with `carriedStates` (`CarriedMamba2States.globalEntries`) and
+    /// prunes old ones.
+    private func saveCheckpoint(carriedStates: [SafetensorsEntry]?) throws -> URL {
         let state = TrainerState(
             step: step, dataState: try source.saveState(), tokensSeen: tokensSeen,
             options: options, skippedSteps: skippedSteps)
         let url = try TrainingCheckpoint.save(
             model: model, optimizer: optimizer, state: state, tokenizer: tokenizer,
-            runDirectory: runDirectory, maxShardBytes: options.maxShardBytes)
+            runDirectory: runDirectory, maxShardBytes: options.maxShardBytes,
+            carriedStates: carriedStates)
         // Only after a successful save: the newest checkpoint kept is the one just written,
         // which is finite (`TrainingCheckpoint.save` checks), so pruning never deletes the
         // last good checkpoint.

@@ -26,7 +26,9 @@ public struct TrainerState: Codable, Sendable, Equatable {
 }
 
 /// A training checkpoint directory: the model files of MODEL.md plus `optimizer.safetensors`
-/// (AdamW moments as `m.<name>` / `v.<name>`, sharded like the model) and `trainer_state.json`.
+/// (AdamW moments as `m.<name>` / `v.<name>`, sharded like the model) and `trainer_state.json`;
+/// with state passing also `CarriedMamba2States.fileName` (the carried Mamba2 states, whose lane
+/// positions are the data state in `trainer_state.json`).
 /// Written into a temporary directory and renamed into place, so a crash never leaves a
 /// half-written checkpoint under the final name.
 public enum TrainingCheckpoint {
@@ -34,12 +36,13 @@ public enum TrainingCheckpoint {
     public static func name(step: Int) -> String { String(format: "step-%08d", step) }
 
     /// Writes a complete checkpoint to `checkpoints/step-N` under `runDirectory`.
+    /// - Parameter carriedStates: the state-passing trainer's Mamba2 states, or nil.
     /// - Throws: `NonFiniteError.checkpoint`, before writing anything, when a parameter or an
     ///   optimizer moment is NaN or infinite: every checkpoint on disk can be resumed from.
     public static func save(
         model: LanguageModel, optimizer: AdamWOptimizer, state: TrainerState,
         tokenizer: (any Tokenizer)?,
-        runDirectory: URL, maxShardBytes: Int?
+        runDirectory: URL, maxShardBytes: Int?, carriedStates: [SafetensorsEntry]? = nil
     ) throws -> URL {
         try requireFinite(model: model, optimizer: optimizer, step: state.step)
         let fileManager = FileManager.default
@@ -58,6 +61,9 @@ public enum TrainingCheckpoint {
                     + optimizer.v.safetensorsEntries(prefix: "v."),
                 metadata: ["adamw_step": String(optimizer.step)], directory: temporary,
                 baseName: "optimizer", maxShardBytes: maxShardBytes)
+            if let carriedStates {
+                try CarriedMamba2States.write(carriedStates, into: temporary)
+            }
             try AtomicFile.writeJSON(
                 state, to: temporary.appendingPathComponent("trainer_state.json"))
             try? fileManager.removeItem(at: final)

@@ -3,7 +3,7 @@ import Foundation
 // How a global batch is split over data-parallel ranks. Rank r takes sequences r, r + N,
 // r + 2N, ... of every global batch, so the ranks together see exactly the batch a single
 // process would train on, and the saved data position (the global stream's) resumes on any
-// number of ranks.
+// number of ranks. With state passing, rank r's rows are thereby always the same lanes.
 
 extension TrainingBatch {
     /// The sequences of this batch that rank `rank` of `worldSize` trains on.
@@ -22,7 +22,7 @@ extension TrainingBatch {
         }
         return TrainingBatch(
             batchSize: sequences.count, sequenceLength: t, inputs: take(inputs),
-            targets: take(targets), mask: take(mask))
+            targets: take(targets), mask: take(mask), continuesStreams: continuesStreams)
     }
 
     /// Targets that count towards the loss: non-negative and, with a `lossMask`, not masked out

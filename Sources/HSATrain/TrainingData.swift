@@ -8,7 +8,9 @@ import HSAData
 /// `val_loss=nan`).
 public struct TrainingData {
     public let manifest: DataManifest
-    public let loader: TokenDataLoader
+    /// The training batches: a `TokenDataLoader` (shuffled windows), or with
+    /// `options.statePassing` a `TokenLaneLoader` (each row the next segment of its lane).
+    public let source: any BatchSource
     /// The fixed validation batches; empty when the data has no validation shards.
     public let validation: [TrainingBatch]
     /// Warning lines for the user (checksums missing, validation off).
@@ -29,12 +31,22 @@ public struct TrainingData {
                 modelVocabularySize: modelVocabularySize)
         }
         let checksumWarning = try manifest.verifyShards(in: directory)
-        let documentStart = options.documentAligned == true ? ByteTokenizer().bos : nil
-        loader = try TokenDataLoader(
-            directory: directory, split: .train, batchSize: options.batchSize,
-            sequenceLength: options.sequenceLength, seed: options.seed,
-            documentStart: documentStart)
-        try loader.requireVocabulary(atMost: modelVocabularySize)
+        if options.statePassing == true {
+            // One lane group per micro-batch: each micro-batch carries the states of its own.
+            let lanes = try TokenLaneLoader(
+                directory: directory, split: .train, batchSize: options.batchSize,
+                sequenceLength: options.sequenceLength, laneGroups: options.gradientAccumulation)
+            try lanes.requireVocabulary(atMost: modelVocabularySize)
+            source = lanes
+        } else {
+            let documentStart = options.documentAligned == true ? ByteTokenizer().bos : nil
+            let loader = try TokenDataLoader(
+                directory: directory, split: .train, batchSize: options.batchSize,
+                sequenceLength: options.sequenceLength, seed: options.seed,
+                documentStart: documentStart)
+            try loader.requireVocabulary(atMost: modelVocabularySize)
+            source = loader
+        }
         guard manifest.hasShards(of: .val) else {
             validation = []
             let validationOff =

@@ -31,6 +31,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Start training windows at document starts (BOS) instead of every T tokens, so packed task
     /// samples are never cut from their beginning. nil (absent in older files) means false.
     public var documentAligned: Bool?
+    /// Feed each batch row consecutive segments of its own lane of the data and carry the
+    /// `mixer: mamba2` states from one step to the next (`TokenLaneLoader`,
+    /// `CarriedMamba2States`). nil (absent in older files) means false.
+    public var statePassing: Bool?
     /// Ignore the shards' loss masks: every next token counts (language-model loss on task
     /// mixtures). nil (absent in older files) means false.
     public var lossOnAllTokens: Bool?
@@ -71,6 +75,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case maxShardBytes = "max_shard_bytes"
         case seed
         case documentAligned = "document_aligned"
+        case statePassing = "state_passing"
         case lossOnAllTokens = "loss_on_all_tokens"
         case trainOnly = "train_only"
         case onNonFinite = "on_nonfinite"
@@ -91,6 +96,14 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         return names
     }
 
+    /// Throws `TrainingOptionsError.statePassingNeedsMamba2` when `statePassing` is on for a
+    /// model that is not `mixer: mamba2` (it has no state to carry).
+    public func requireStatePassingFits(_ config: ModelConfig) throws {
+        if statePassing == true, config.mixer != .mamba2 {
+            throw TrainingOptionsError.statePassingNeedsMamba2(mixer: config.mixer.rawValue)
+        }
+    }
+
     /// The warm-up + cosine schedule these options describe.
     public var schedule: LearningRateSchedule {
         LearningRateSchedule(
@@ -103,12 +116,17 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 public enum TrainingOptionsError: Error, CustomStringConvertible, Equatable {
     /// A `train_only` prefix that names no parameter of the model.
     case unmatchedPrefix(String)
+    /// `state_passing` for a model without recurrent state to carry.
+    case statePassingNeedsMamba2(mixer: String)
 
     public var description: String {
         switch self {
         case .unmatchedPrefix(let prefix):
             return "train_only: no parameter name starts with '\(prefix)' "
                 + "(`hsa inspect --tensors` lists them)"
+        case .statePassingNeedsMamba2(let mixer):
+            return "--state-passing carries Mamba2 states across training segments; it needs "
+                + "a mixer: mamba2 model (--mixer mamba2), not mixer: \(mixer)"
         }
     }
 }

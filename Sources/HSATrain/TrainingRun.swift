@@ -56,6 +56,7 @@ public struct TrainingRun {
         // Rank 0 speaks for the run; the others print only errors.
         let isLead = rank == 0
         var options = self.options
+        try options.requireStatePassingFits(config)
         let trainingData = try TrainingData(
             directory: dataDirectory, options: options, modelVocabularySize: config.vocabSize)
         let manifest = trainingData.manifest
@@ -73,7 +74,7 @@ public struct TrainingRun {
         let tokenizer = try TokenizerLoader.load(
             checkpoint: URL(fileURLWithPath: dataDirectory))
         let trainer = Trainer(
-            model: model, options: options, source: trainingData.loader,
+            model: model, options: options, source: trainingData.source,
             validation: trainingData.validation,
             runDirectory: runDirectory, tokenizer: tokenizer, reducer: reducer)
         let resumedStep =

@@ -49,6 +49,7 @@ import Testing
         var options = TrainingOptions()
         options.maxShardBytes = 1
         options.documentAligned = true
+        options.statePassing = true
         options.lossOnAllTokens = true
         options.trainOnly = ["encoder."]
         options.onNonFinite = .skip
