@@ -24,6 +24,15 @@ extension HSACommand {
                 one GPU with the same --batch-size. Rank 0 writes logs and checkpoints, which \
                 resume on any number of GPUs. If one rank dies the others are stopped and the \
                 launcher names it. See docs/MULTI-GPU.md.
+
+                --state-passing (mixer: mamba2 models only) trains on consecutive segments with \
+                the Mamba2 state carried across steps: the training tokens are cut into \
+                batch-size x grad-accum equal lanes, each batch row reads the next --seq-len \
+                tokens of its own lane every step (in order, no shuffling), and starts again \
+                from a zero state where its lane wraps to its start. Gradients stop at the \
+                segment start (truncated backpropagation). Checkpoints store the carried states \
+                and lane positions, so --resume stays exact; resuming needs the same flag as the \
+                run was started with. See docs/MODEL-NOTES.md, "Mamba2 baseline".
                 """)
 
         @OptionGroup var model: ModelOptions
@@ -87,6 +96,12 @@ extension HSACommand {
                 needle).
                 """)
         var documentAligned = false
+        @Flag(
+            help: """
+                Mamba2 models: each batch row reads consecutive --seq-len segments of its own \
+                lane of the data and carries its Mamba2 state from step to step (see above).
+                """)
+        var statePassing = false
         @Flag(help: "Ignore the data's loss masks: every next token counts.")
         var lossOnAllTokens = false
         @Option(
@@ -115,6 +130,11 @@ extension HSACommand {
                 gpus: gpus, reportEvery: reportEvery, stopAfter: stopAfter)
             {
                 throw ValidationError(violation)
+            }
+            if statePassing, documentAligned {
+                throw ValidationError(
+                    "--state-passing reads consecutive segments of its lanes; it cannot be "
+                        + "combined with --document-aligned")
             }
             if gpus > 1 {
                 guard device.backend != "cpu" else {
@@ -149,6 +169,8 @@ extension HSACommand {
             o.maxShardBytes = maxShardSize
             o.seed = seed
             o.documentAligned = documentAligned
+            // Absent from training.json unless set: other runs' files stay as they were.
+            o.statePassing = statePassing ? true : nil
             o.lossOnAllTokens = lossOnAllTokens
             o.trainOnly = trainOnly.map {
                 $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
@@ -181,6 +203,10 @@ extension HSACommand {
                 source: model.source, overrides: model.overrides, runDirectory: out,
                 resume: resume, initFrom: initFrom, dataDirectory: data,
                 sequenceLength: options.sequenceLength)
+            // The config (preset, file, stored run or --init-from) is known only now.
+            do { try options.requireStatePassingFits(config) } catch {
+                throw ValidationError("\(error)")
+            }
             try TrainingRun(
                 config: config, options: options, dataDirectory: data, runDirectory: out,
                 resume: resume, allowChangedOptions: allowChangedOptions, initFrom: initFrom,
