@@ -279,7 +279,8 @@ public final class Trainer {
     }
 
     /// Writes a checkpoint of the current state and prunes old ones. With state passing on
-    /// several ranks, every rank must call it (the carried states are gathered from all).
+    /// several ranks, gathering the carried states is a collective that every rank must join;
+    /// `run` therefore gathers on every rank and writes on rank 0 only.
     /// - Throws: `NonFiniteError.checkpoint` if a weight is not finite; nothing is pruned then.
     public func saveCheckpoint() throws -> URL {
         try saveCheckpoint(carriedStates: carriedStates?.globalEntries(reducer: reducer))
