@@ -51,6 +51,7 @@ for NAME in "${NAMES[@]}"; do
     [ "${ALL_CHECKPOINTS:-0}" = 1 ] || CKS=$(tail -1 <<< "$CKS")
     for CK in $CKS; do TARGETS+=("$NAME|$CK"); echo "$NAME: $CK"; done
 done
+PIDS=()
 for TARGET in "${TARGETS[@]}"; do
     NAME=${TARGET%%|*}; CK=${TARGET#*|}
     # One folder per checkpoint: `hsa eval` resumes a folder only for the model that began it.
@@ -76,8 +77,11 @@ for TARGET in "${TARGETS[@]}"; do
             --lengths "$RULER_LENGTHS" --samples "$SAMPLES" --data data \
             --out "$E/ruler" > "$E/ruler.log" 2>&1
     ) &
+    PIDS+=($!)
 done
-wait
+# The evaluations only: a bare `wait` would also wait for the console's tee (bash 5.1 waits
+# for the last process substitution), which never ends.
+wait "${PIDS[@]}"
 for TARGET in "${TARGETS[@]}"; do
     NAME=${TARGET%%|*}; CK=${TARGET#*|}
     E=$W/eval/$NAME/${CK##*/}
