@@ -11,6 +11,8 @@ public final class AdamWOptimizer: @unchecked Sendable {
     public var weightDecay: Float
     /// Weight decay of the retrieval path's matrices (`isRetrievalPath`); nil: `weightDecay`.
     public var retrievalWeightDecay: Float?
+    /// The retrieval path's learning rate as a multiple of the step's (1: the same).
+    public var retrievalLearningRateScale: Float = 1
     /// Clip the global gradient norm to this value; nil disables clipping.
     public var maxGradientNorm: Float?
     /// First and second moments, same layout as the parameters.
@@ -100,7 +102,9 @@ public final class AdamWOptimizer: @unchecked Sendable {
             backend.adamWUpdate(
                 parameters: parameters.storage.data + offset,
                 gradients: gradients.storage.data + offset, m: m.storage.data + offset,
-                v: v.storage.data + offset, count: spec.count, learningRate: learningRate,
+                v: v.storage.data + offset, count: spec.count,
+                learningRate: Self.isRetrievalPath(spec.name)
+                    ? learningRate * retrievalLearningRateScale : learningRate,
                 beta1: beta1, beta2: beta2, epsilon: epsilon,
                 weightDecay: spec.decays ? decay(of: spec.name) : 0, step: step)
         }

@@ -49,6 +49,7 @@ public struct RunDefinition: Sendable, Equatable {
         .init(key: "weight_decay") { "\($0.weightDecay)" },
         // nil (older files) means the same decay as every other matrix.
         .init(key: "retrieval_weight_decay") { "\($0.retrievalWeightDecay ?? $0.weightDecay)" },
+        .init(key: "retrieval_lr_scale") { "\($0.retrievalLearningRateScale ?? 1)" },
         .init(key: "grad_clip") { "\($0.gradientClip)" },
         // nil (older files) and false mean the same.
         .init(key: "document_aligned") { "\($0.documentAligned ?? false)" },

@@ -70,6 +70,7 @@ public final class Trainer {
             layout: model.layout, weightDecay: Float(options.weightDecay),
             maxGradientNorm: options.gradientClip > 0 ? Float(options.gradientClip) : nil)
         optimizer.retrievalWeightDecay = options.retrievalWeightDecay.map(Float.init)
+        optimizer.retrievalLearningRateScale = Float(options.retrievalLearningRateScale ?? 1)
         carriedStates =
             options.statePassing == true
             ? CarriedMamba2States(

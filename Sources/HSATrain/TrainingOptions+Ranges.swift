@@ -42,6 +42,7 @@ extension TrainingOptions {
             ("--min-lr", minLearningRate, 0, true, 10),
             ("--weight-decay", weightDecay, 0, true, 10),
             ("--retrieval-weight-decay", retrievalWeightDecay ?? 0, 0, true, 10),
+            ("--retrieval-lr-scale", retrievalLearningRateScale ?? 1, 0, true, 100),
             ("--grad-clip", gradientClip, 0, true, 1e6),
         ]
         for (name, value, lower, closed, upper) in reals {

@@ -16,6 +16,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// and the HSA sublayers), which gets little gradient early and is otherwise decayed away
     /// before it is used (docs/RESULTS.md entry 4). nil (absent in older files): `weightDecay`.
     public var retrievalWeightDecay: Double?
+    /// The retrieval path's learning rate as a multiple of the schedule's: below 1 it keeps
+    /// a retriever that already works from being overwritten while the rest of the model
+    /// trains on (docs/RESULTS.md entry 26). nil (absent in older files): 1.
+    public var retrievalLearningRateScale: Double?
     /// Global gradient-norm clip; 0 disables it.
     public var gradientClip: Double = 1.0
     /// Validate every this many steps (0: never).
@@ -67,6 +71,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case warmupSteps = "warmup_steps"
         case weightDecay = "weight_decay"
         case retrievalWeightDecay = "retrieval_weight_decay"
+        case retrievalLearningRateScale = "retrieval_lr_scale"
         case gradientClip = "grad_clip"
         case evalEvery = "eval_every"
         case evalBatches = "eval_batches"

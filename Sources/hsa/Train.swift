@@ -77,6 +77,14 @@ extension HSACommand {
                 before it gets a signal.
                 """)
         var retrievalWeightDecay: Double?
+        @Option(
+            name: .customLong("retrieval-lr-scale"),
+            help: """
+                Learning rate of the chunk encoder and the HSA sublayers as a multiple of \
+                --lr's schedule (default 1); below 1 keeps a retriever that already works \
+                from being overwritten while the rest of the model trains on.
+                """)
+        var retrievalLearningRateScale: Double?
         @Option(help: "Gradient-norm clip (0: off).")
         var gradClip: Double = 1.0
         @Option(help: "Validate every N steps (0: never).")
@@ -161,6 +169,7 @@ extension HSACommand {
             o.warmupSteps = warmupSteps
             o.weightDecay = weightDecay
             o.retrievalWeightDecay = retrievalWeightDecay
+            o.retrievalLearningRateScale = retrievalLearningRateScale
             o.gradientClip = gradClip
             o.evalEvery = evalEvery
             o.evalBatches = evalBatches

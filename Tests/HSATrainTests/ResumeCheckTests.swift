@@ -56,6 +56,7 @@ import Testing
         options.maxSkippedSteps = 1
         options.dataIdentity = "x"
         options.retrievalWeightDecay = 0.01
+        options.retrievalLearningRateScale = 0.1
         let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(options))
         let keys = Set((object as? [String: Any] ?? [:]).keys)
         let defining = Set(RunDefinition.definingOptionKeys)
