@@ -141,31 +141,11 @@ public final class TokenDataLoader {
     // MARK: - Helpers
 
     private func makeBatch(windows: [Int]) -> TokenBatch {
-        let length = sequenceLength
-        var inputs = [Int32](repeating: 0, count: batchSize * length)  // (B, T)
-        var targets = [Int32](repeating: 0, count: batchSize * length)  // (B, T)
-        var mask = [Float](repeating: 1, count: batchSize * length)  // (B, T)
-        var window = [Int32](repeating: 0, count: length + 1)  // (T + 1,)
-        for (row, index) in windows.enumerated() {
-            let (shard, start) = locate(window: index)
-            window.withUnsafeMutableBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                shard.copyTokens(from: start, count: length + 1, into: base)
-            }
-            let rowStart = row * length
-            for t in 0..<length {
-                inputs[rowStart + t] = window[t]
-                targets[rowStart + t] = window[t + 1]
-            }
-            if shard.hasLossMask {
-                // The mask of a target is the mask byte of the token being predicted.
-                let bytes = shard.lossMask(in: (start + 1)..<(start + 1 + length))
-                for t in 0..<length where bytes[t] == 0 { mask[rowStart + t] = 0 }
-            }
-        }
-        return TokenBatch(
-            batchSize: batchSize, sequenceLength: length, inputs: inputs, targets: targets,
-            mask: mask)
+        TokenBatch(
+            rows: windows.map { index in
+                let (shard, start) = locate(window: index)
+                return (shard, start)
+            }, sequenceLength: sequenceLength)
     }
 
     /// The shard and first token of global window `index`.

@@ -123,30 +123,7 @@ public final class TokenLaneLoader {
     }
 
     private func makeBatch(starts: [Int]) -> TokenBatch {
-        let length = sequenceLength
-        var inputs = [Int32](repeating: 0, count: batchSize * length)  // (B, T)
-        var targets = [Int32](repeating: 0, count: batchSize * length)  // (B, T)
-        var mask = [Float](repeating: 1, count: batchSize * length)  // (B, T)
-        var window = [Int32](repeating: 0, count: length + 1)  // (T + 1,)
-        for (row, start) in starts.enumerated() {
-            window.withUnsafeMutableBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                stream.copyTokens(from: start, count: length + 1, into: base)
-            }
-            let rowStart = row * length
-            for t in 0..<length {
-                inputs[rowStart + t] = window[t]
-                targets[rowStart + t] = window[t + 1]
-            }
-            if stream.hasLossMask {
-                // The mask of a target is the mask byte of the token being predicted.
-                let bytes = stream.lossMask(in: (start + 1)..<(start + 1 + length))
-                for t in 0..<length where bytes[t] == 0 { mask[rowStart + t] = 0 }
-            }
-        }
-        return TokenBatch(
-            batchSize: batchSize, sequenceLength: length, inputs: inputs, targets: targets,
-            mask: mask)
+        TokenBatch(rows: starts.map { (stream, $0) }, sequenceLength: sequenceLength)
     }
 }
 
