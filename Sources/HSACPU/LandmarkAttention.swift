@@ -59,8 +59,22 @@ extension LandmarkHeadSequence {
         _ t: Int, out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
         blockOut: UnsafeMutablePointer<Float>
     ) -> Float {
+        groupedSoftmaxRow(
+            query: query(t), blocks: 0..<(t / (blockSize + 1)), ownKeys: ownKeys(t), out: out,
+            scores: scores, blockOut: blockOut)
+    }
+
+    /// The grouped softmax of the query `qt` over the earlier `blocks` (each through its
+    /// landmark, ascending) and the own-block keys `ownKeys`: writes D values at `out` and
+    /// returns the outer log-sum-exp. The training form passes every earlier block, streaming
+    /// inference the retrieved ones; the loop order is the same, so with every block the two
+    /// agree bit for bit. Scratch: `scores` (S), `blockOut` (D).
+    func groupedSoftmaxRow<Blocks: Sequence<Int>>(
+        query qt: UnsafePointer<Float>, blocks: Blocks, ownKeys: Range<Int>,
+        out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+        blockOut: UnsafeMutablePointer<Float>
+    ) -> Float {
         let (D, S) = (headDim, blockSize)
-        let qt = query(t)
         var maximum = -Float.infinity
         var sum: Float = 0
         out.update(repeating: 0, count: D)
@@ -77,7 +91,7 @@ extension LandmarkHeadSequence {
             let w = e * factor
             for d in 0..<D { out[d] += w * value[d] }
         }
-        for block in 0..<(t / (S + 1)) {
+        for block in blocks {
             let base = block * (S + 1)
             var innerMax = -Float.infinity
             for i in 0..<S {
@@ -94,7 +108,7 @@ extension LandmarkHeadSequence {
             }
             accumulate(score(qt, base + S), blockOut, factor: 1 / innerSum)
         }
-        for j in ownKeys(t) { accumulate(score(qt, j), value(j), factor: 1) }
+        for j in ownKeys { accumulate(score(qt, j), value(j), factor: 1) }
         let inverse = 1 / sum
         for d in 0..<D { out[d] *= inverse }
         return maximum + log(sum)
