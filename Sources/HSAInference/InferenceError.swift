@@ -30,12 +30,15 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case promptFileTooLong(prompt: String, limit: Int)
     /// A file that could not be read (`reason` says why).
     case unreadableFile(path: String, reason: String)
-    /// The model's attention kind has no streaming engine yet (`attention: landmark`).
+    /// Streaming inference of `attention` (e.g. `landmark`) runs on the CPU only.
     case streamingUnsupported(attention: String)
     /// Streaming inference of `mixer` (e.g. `mamba2`) runs on the CPU only.
     case streamingUnsupportedMixer(String)
     /// Snapshots (document memories) do not hold the recurrent state of `mixer` models yet.
     case snapshotUnsupportedMixer(String)
+    /// Snapshots (document memories) do not hold the block caches of `attention` (e.g.
+    /// `landmark`) models yet.
+    case snapshotUnsupportedAttention(String)
 
     /// The message, naming the file or token, with a hint where one is known.
     public var description: String {
@@ -81,15 +84,17 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
         case .unreadableFile(let path, let reason):
             return "\(path): cannot read (\(reason))"
         case .streamingUnsupported(let attention):
-            return "streaming inference (generate, complete, eval, serve, memory) does not "
-                + "support attention '\(attention)' models yet; hint: measure them with "
-                + "`hsa train`'s validation loss for now"
+            return "streaming inference of attention '\(attention)' models runs on the CPU only "
+                + "for now (its block retrieval has no CUDA kernel yet); hint: use --backend cpu"
         case .streamingUnsupportedMixer(let mixer):
             return "streaming inference of mixer '\(mixer)' models runs on the CPU only for now "
                 + "(its scan has no CUDA kernel yet); hint: use --backend cpu"
         case .snapshotUnsupportedMixer(let mixer):
             return "document memories do not hold the recurrent state of mixer '\(mixer)' "
                 + "models yet; hint: pass the document with the prompt instead"
+        case .snapshotUnsupportedAttention(let attention):
+            return "document memories do not hold the block caches of attention "
+                + "'\(attention)' models yet; hint: pass the document with the prompt instead"
         }
     }
 }

@@ -12,6 +12,9 @@ final class LayerState {
     let values: RowWindow
     /// (NKV*DR) retrieval query at `boundaryPosition`.
     let boundaryQuery: Tensor
+    /// (·, NKV*HS) the keys of the landmark rows seen so far, one per complete block, for the
+    /// retrieval step of `attention: landmark` (whose `keys` keep every row); empty otherwise.
+    let landmarkKeys: RowWindow
     /// The latest position cS - 1 seen by this layer (-1: none yet).
     var boundaryPosition = -1
     /// (NKV, K) chunks selected by the last row of the last block (recency order, -1 in empty
@@ -22,11 +25,14 @@ final class LayerState {
         let width = config.nKvHeads * config.headDim
         keys = RowWindow(width: width, firstPosition: firstPosition)
         values = RowWindow(width: width, firstPosition: firstPosition)
+        landmarkKeys = RowWindow(width: width)
         boundaryQuery = Tensor(shape: [config.resolvedRetrievalDim])
     }
 
     /// Bytes held by the key/value windows.
-    var allocatedBytes: Int { keys.allocatedBytes + values.allocatedBytes }
+    var allocatedBytes: Int {
+        keys.allocatedBytes + values.allocatedBytes + landmarkKeys.allocatedBytes
+    }
 }
 
 /// Runs one decoder layer (lower, upper, or upper with HSA) over a block of new rows at
@@ -63,8 +69,11 @@ struct StreamingLayer {
     /// one T x T pass per generated token and layer; the host reads the T cached keys once.
     static let hostAttentionRows = 16
 
-    /// Keys kept between blocks: W - 1 (nil for full attention, which keeps all).
-    var keptKeys: Int? { config.attention == .full ? nil : config.window - 1 }
+    /// Keys kept between blocks: W - 1 (nil for full and landmark attention, which keep all:
+    /// landmark retrieval may pick any earlier block).
+    var keptKeys: Int? {
+        config.attention == .full || config.usesLandmarks ? nil : config.window - 1
+    }
 
     // MARK: - Forward
 
@@ -109,12 +118,18 @@ struct StreamingLayer {
             query.copy(from: queryRaw)
             backend.copy(keys, keyRaw.data, count: n * nkv * hs)
         }
-        backend.ropeQueryAndKey(
-            query: query.data, key: keys, rows: n, positions: positions, config: config,
-            direction: .forward)
-        let attention = windowedAttention(
-            query: paddedQuery, onHost: onHost, windowRows: windowRows, rows: n,
-            firstPosition: first, state: state)
+        // Every kind but NoPE landmark attention rotates (AttentionSublayer's rule).
+        if config.usesRoPE {
+            backend.ropeQueryAndKey(
+                query: query.data, key: keys, rows: n, positions: positions, config: config,
+                direction: .forward)
+        }
+        let attention =
+            config.usesLandmarks
+            ? landmarkAttention(query: query, rows: n, firstPosition: first, state: state)
+            : windowedAttention(
+                query: paddedQuery, onHost: onHost, windowRows: windowRows, rows: n,
+                firstPosition: first, state: state)
         if let keptKeys {
             state.keys.keepLast(keptKeys)
             state.values.keepLast(keptKeys)
@@ -168,6 +183,32 @@ struct StreamingLayer {
                 batch: 1, sequenceLength: total, heads: nh, kvHeads: nkv, headDim: hs,
                 mask: .causal(window: min(config.effectiveWindow, total))))
         return Tensor(viewing: out, offset: windowRows * nh * hs, shape: [n, nh * hs])
+    }
+
+    /// (n, NH*HS) Landmark Attention of the block's queries (positions `first ..< first + n` of
+    /// the stream with landmark rows) over the layer's block cache, which already holds the
+    /// block's keys and values: its own block plus the `top_k` earlier blocks whose landmarks
+    /// score best (`CPU.landmarkCachedAttentionForward`). Host only: sessions refuse landmark
+    /// models on an accelerator. First files the block's landmark keys for retrieval.
+    private func landmarkAttention(
+        query: Tensor, rows n: Int, firstPosition first: Int, state: LayerState
+    ) -> Tensor {
+        let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
+        let s = config.landmarkBlock
+        precondition(state.keys.firstPosition == 0, "a landmark cache keeps every row")
+        for t in first..<(first + n) where t % (s + 1) == s {
+            state.landmarkKeys.append(state.keys.rows + t * nkv * hs, rows: 1)
+        }
+        let attention = Tensor(shape: [n, nh * hs])
+        CPU.landmarkCachedAttentionForward(
+            out: attention.data, q: query.data, keys: state.keys.rows, values: state.values.rows,
+            landmarkKeys: state.landmarkKeys.rows, queryCount: n, firstQueryPosition: first,
+            keyCount: state.keys.count,
+            shape: LandmarkRetrievalShape(
+                heads: nh, kvHeads: nkv, headDim: hs, blockCount: state.landmarkKeys.count,
+                topK: config.topK),
+            blockSize: s)
+        return attention
     }
 
     // MARK: - HSA

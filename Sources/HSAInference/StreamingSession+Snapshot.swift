@@ -12,6 +12,9 @@ extension StreamingSession {
         guard !config.usesMamba2 else {
             throw InferenceError.snapshotUnsupportedMixer(config.mixer.rawValue)
         }
+        guard !config.usesLandmarks else {
+            throw InferenceError.snapshotUnsupportedAttention(config.attention.rawValue)
+        }
         return StreamingSnapshot(
             position: position,
             lowerWindows: lowerStates.map { state in
@@ -41,6 +44,9 @@ extension StreamingSession {
         try Self.checkSupported(model.config)
         guard !model.config.usesMamba2 else {
             throw InferenceError.snapshotUnsupportedMixer(model.config.mixer.rawValue)
+        }
+        guard !model.config.usesLandmarks else {
+            throw InferenceError.snapshotUnsupportedAttention(model.config.attention.rawValue)
         }
         let layer = StreamingLayer(config: model.config)
         guard layer.accelerator == nil else { throw InferenceError.snapshotNeedsCPU }

@@ -20,6 +20,9 @@ import HSAModel
 /// - `mixer: mamba2` has no lower/upper split: every block runs through all its layers in
 ///   their recurrent form (`Mamba2State`, constant memory), and the logits come from the last
 ///   row.
+/// - `attention: landmark` has none either: every block, with the landmark rows it completes,
+///   runs through all layers over their block caches (`LandmarkStream`: every key and value
+///   kept, attention over the own block and the `top_k` best earlier blocks), CPU only.
 ///
 /// When `ComputeBackends.current` is a `StreamingAccelerator` (`--backend cuda`) at creation,
 /// every cache (windows, tail, landmarks) lives in its memory, the chunk keys/values go to its
@@ -48,6 +51,8 @@ public final class StreamingSession {
     let lowerStates: [LayerState]
     /// One per layer of a `mixer: mamba2` model (empty otherwise).
     private let mamba2States: [Mamba2State]
+    /// The block caches of an `attention: landmark` model (nil otherwise).
+    private let landmarkStream: LandmarkStream?
     private var upperStates: [LayerState] = []
     /// Whether `upperStates` and `lastLogits` reflect every consumed token.
     private var upperCurrent = false
@@ -87,20 +92,22 @@ public final class StreamingSession {
             LayerState(config: model.config, firstPosition: 0)
         }
         mamba2States = model.mamba2States()
+        landmarkStream =
+            model.config.usesLandmarks
+            ? LandmarkStream(config: model.config, weights: weights, layer: layer) : nil
         middle = RowWindow(width: model.config.dModel, capacity: 64)
         pendingChunk = RowWindow(width: model.config.dModel, capacity: model.config.chunkSize)
     }
 
-    /// Throws `InferenceError.streamingUnsupported` for a model the streaming layers would run
-    /// wrongly: `attention: landmark` (its landmark rows and block retrieval are not streamed
-    /// yet, and running its layers as dense attention would silently be another model), and
-    /// `mixer: mamba2` on an accelerator (its SSD scan runs on the CPU only).
+    /// Throws `InferenceError.streamingUnsupported` for a model the streaming layers cannot
+    /// run on the current backend: `attention: landmark` and `mixer: mamba2` on an accelerator
+    /// (their block retrieval and SSD scan run on the CPU only).
     /// Commands call it right after choosing the backend, so they refuse before other work.
     public static func checkSupported(_ config: ModelConfig) throws {
         if config.usesMamba2, ComputeBackends.current is any StreamingAccelerator {
             throw InferenceError.streamingUnsupportedMixer(config.mixer.rawValue)
         }
-        if config.usesLandmarks {
+        if config.usesLandmarks, ComputeBackends.current is any StreamingAccelerator {
             throw InferenceError.streamingUnsupported(attention: config.attention.rawValue)
         }
     }
@@ -124,6 +131,7 @@ public final class StreamingSession {
         var total = middle.allocatedBytes + pendingChunk.allocatedBytes
         for state in lowerStates + upperStates { total += state.allocatedBytes }
         for state in mamba2States { total += state.allocatedBytes }
+        total += landmarkStream?.allocatedBytes ?? 0
         if let memory {
             total += memory.landmarkBytes
             if memory.store is RAMKVStore { total += memory.store.storedBytes }
@@ -155,12 +163,17 @@ public final class StreamingSession {
         var start = 0
         while start < tokens.count {
             let n = min(maxBlock, tokens.count - start)
-            let hidden = try lowerBlock(Array(tokens[start..<(start + n)]))
-            appendMiddle(hidden, rows: n)
+            let block = Array(tokens[start..<(start + n)])
+            if let landmarkStream {
+                lastLogits = try landmarkLogits(landmarkStream, block)
+            } else {
+                appendMiddle(try lowerBlock(block), rows: n)
+            }
             position += n
             start += n
         }
-        if !tokens.isEmpty { upperCurrent = false }
+        // A landmark stream runs every layer as it goes, so its logits are already current.
+        if !tokens.isEmpty { upperCurrent = landmarkStream != nil }
     }
 
     /// Next-token logits (V) at the last consumed position.
@@ -176,6 +189,12 @@ public final class StreamingSession {
     /// every layer incrementally.
     public func decodeNext(token: Int32) throws -> [Float] {
         try validate([token])
+        if let landmarkStream {
+            lastLogits = try landmarkLogits(landmarkStream, [token])
+            position += 1
+            upperCurrent = true
+            return lastLogits
+        }
         if !upperCurrent {
             if position > 0 {
                 try rebuildUpper()
@@ -248,6 +267,13 @@ public final class StreamingSession {
         }
         pendingChunk.reset(firstPosition: 0)
         pendingChunk.append(hidden.data + fromBlock * c, rows: n - fromBlock)
+    }
+
+    /// Runs `tokens` through every layer of a landmark model; the logits of the last one.
+    private func landmarkLogits(_ stream: LandmarkStream, _ tokens: [Int32]) throws -> [Float] {
+        let hidden = try stream.consume(tokens)
+        // `head` reads through a pointer: the row must outlive the call.
+        return withExtendedLifetime(hidden) { head(hidden.data) }
     }
 
     /// Appends H rows to the tail and drops what the upper decoder can no longer need.

@@ -40,7 +40,8 @@ struct ModelOptions: ParsableArguments {
     @Option(
         help: """
             hsa, swa, full or landmark (the Landmark Attention baseline: a learned landmark \
-            after every --landmark-block tokens; CPU training only for now).
+            after every --landmark-block tokens; CPU only for now, training and streaming \
+            inference).
             """)
     var attention: String?
     @Option(help: "Tokens per landmark block of --attention landmark (default 63).")
