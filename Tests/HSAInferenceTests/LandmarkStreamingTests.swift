@@ -44,13 +44,8 @@ import Testing
             try session.logits(), StreamingFixtures.row(logits, prompt - 1), atol: 1e-4,
             rtol: 1e-4, label: "prompt")
         #expect(prefilled.passed, "\(prefilled)")
-        for t in prompt..<length {
-            let step = try session.decodeNext(token: tokens[t])
-            let report = compare(
-                step, StreamingFixtures.row(logits, t), atol: 1e-4, rtol: 1e-4,
-                label: "position \(t)")
-            #expect(report.passed, "\(report)")
-        }
+        try StreamingFixtures.expectDecodeMatches(
+            session, tokens: tokens, logits: logits, positions: prompt..<length)
         #expect(session.position == length)
     }
 

@@ -31,13 +31,8 @@ import Testing
         let session = try StreamingSession(model: model)
         try session.prefill(tokens: Array(tokens[0..<prompt]))
         let bytesAfterPrompt = session.cacheBytes
-        for t in prompt..<length {
-            let step = try session.decodeNext(token: tokens[t])
-            let report = compare(
-                step, StreamingFixtures.row(logits, t), atol: 1e-4, rtol: 1e-4,
-                label: "position \(t)")
-            #expect(report.passed, "\(report)")
-        }
+        try StreamingFixtures.expectDecodeMatches(
+            session, tokens: tokens, logits: logits, positions: prompt..<length)
         // Constant memory: decoding keeps no per-token state.
         #expect(session.cacheBytes == bytesAfterPrompt)
     }

@@ -57,13 +57,9 @@ import Testing
             .toArray()
         let session = try StreamingSession(model: model)
         try session.prefill(tokens: Array(tokens[0..<prompt]))
-        for t in prompt..<length {
-            let step = try session.decodeNext(token: tokens[t])
-            let report = compare(
-                step, StreamingFixtures.row(logits, t), atol: Self.atol, rtol: Self.rtol,
-                label: "\(variant), position \(t)")
-            #expect(report.passed, "\(report)")
-        }
+        try StreamingFixtures.expectDecodeMatches(
+            session, tokens: tokens, logits: logits, positions: prompt..<length,
+            atol: Self.atol, rtol: Self.rtol, label: "\(variant), ")
         #expect(session.position == length)
     }
 

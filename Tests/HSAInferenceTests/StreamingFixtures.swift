@@ -1,5 +1,7 @@
 import Foundation
 import HSA
+import HSATestSupport
+import Testing
 
 /// Small models and token streams for the streaming-inference tests.
 enum StreamingFixtures {
@@ -99,5 +101,19 @@ enum StreamingFixtures {
     /// The full forward's logits at position `t` (V).
     static func row(_ logits: [Float], _ t: Int, vocab: Int = 259) -> [Float] {
         Array(logits[(t * vocab)..<((t + 1) * vocab)])
+    }
+
+    /// Decodes `tokens[positions]` one at a time and expects each step's logits to equal row
+    /// t of the full forward's `logits`.
+    static func expectDecodeMatches(
+        _ session: StreamingSession, tokens: [Int32], logits: [Float], positions: Range<Int>,
+        atol: Double = 1e-4, rtol: Double = 1e-4, label: String = ""
+    ) throws {
+        for t in positions {
+            let step = try session.decodeNext(token: tokens[t])
+            let report = compare(
+                step, row(logits, t), atol: atol, rtol: rtol, label: "\(label)position \(t)")
+            #expect(report.passed, "\(report)")
+        }
     }
 }
