@@ -51,21 +51,14 @@ final class CarriedMamba2States {
     /// all rows on every rank.
     func globalEntries(reducer: (any GradientReducer)?) throws -> [SafetensorsEntry] {
         var entries: [SafetensorsEntry] = []
-        for (micro, layers) in states.enumerated() {
-            for (layer, state) in layers.enumerated() {
-                for (kind, local) in Self.tensors(of: state) {
-                    let global = Tensor(shape: [globalBatch] + local.shape.dropFirst())
-                    global.zero()
-                    copyRows(local, into: global)
-                    if let reducer, worldSize > 1 {
-                        try reducer.allReduceSumInBuckets(global.data, count: global.count)
-                    }
-                    entries.append(
-                        SafetensorsEntry(
-                            name: Self.name(micro: micro, layer: layer, kind: kind),
-                            tensor: global))
-                }
+        try forEachTensor { name, local in
+            let global = Tensor(shape: [globalBatch] + local.shape.dropFirst())
+            global.zero()
+            copyRows(local, into: global)
+            if let reducer, worldSize > 1 {
+                try reducer.allReduceSumInBuckets(global.data, count: global.count)
             }
+            entries.append(SafetensorsEntry(name: name, tensor: global))
         }
         return entries
     }
@@ -93,33 +86,31 @@ final class CarriedMamba2States {
                 reason: "format \(file.metadata["format"] ?? "(none)"), this build reads "
                     + Self.formatVersion)
         }
-        for (micro, layers) in states.enumerated() {
-            for (layer, state) in layers.enumerated() {
-                for (kind, local) in Self.tensors(of: state) {
-                    let name = Self.name(micro: micro, layer: layer, kind: kind)
-                    guard let info = file.tensors[name] else {
-                        throw CheckpointError.missingTensor(file: url.path, name: name)
-                    }
-                    let shape = [globalBatch] + local.shape.dropFirst()
-                    guard info.shape == shape else {
-                        throw CheckpointError.shapeMismatch(
-                            file: url.path, name: name, expected: shape, actual: info.shape)
-                    }
-                    copyRows(from: try file.tensor(name), into: local)
-                }
+        try forEachTensor { name, local in
+            guard let info = file.tensors[name] else {
+                throw CheckpointError.missingTensor(file: url.path, name: name)
             }
+            let shape = [globalBatch] + local.shape.dropFirst()
+            guard info.shape == shape else {
+                throw CheckpointError.shapeMismatch(
+                    file: url.path, name: name, expected: shape, actual: info.shape)
+            }
+            copyRows(from: try file.tensor(name), into: local)
         }
     }
 
     // MARK: - Rows
 
-    /// The tensors of `state` and their names in checkpoints.
-    private static func tensors(of state: Mamba2State) -> [(String, Tensor)] {
-        [("conv_history", state.convHistory), ("ssd", state.ssd)]
-    }
-
-    private static func name(micro: Int, layer: Int, kind: String) -> String {
-        "micro.\(micro).layer.\(layer).\(kind)"
+    /// Calls `body(name, tensor)` for every carried tensor (this rank's rows) with its name in
+    /// checkpoints, in checkpoint order.
+    private func forEachTensor(_ body: (String, Tensor) throws -> Void) rethrows {
+        for (micro, layers) in states.enumerated() {
+            for (layer, state) in layers.enumerated() {
+                for (kind, tensor) in [("conv_history", state.convHistory), ("ssd", state.ssd)] {
+                    try body("micro.\(micro).layer.\(layer).\(kind)", tensor)
+                }
+            }
+        }
     }
 
     /// The global row of this rank's row `row`.
