@@ -13,8 +13,8 @@ final class LayerState {
     /// (NKV*DR) retrieval query at `boundaryPosition`.
     let boundaryQuery: Tensor
     /// (·, NKV*HS) the keys of the landmark rows seen so far, one per complete block, for the
-    /// retrieval step of `attention: landmark` (whose `keys` keep every row); empty otherwise.
-    let landmarkKeys: RowWindow
+    /// retrieval step of `attention: landmark` (whose `keys` keep every row); nil otherwise.
+    let landmarkKeys: RowWindow?
     /// The latest position cS - 1 seen by this layer (-1: none yet).
     var boundaryPosition = -1
     /// (NKV, K) chunks selected by the last row of the last block (recency order, -1 in empty
@@ -25,13 +25,13 @@ final class LayerState {
         let width = config.nKvHeads * config.headDim
         keys = RowWindow(width: width, firstPosition: firstPosition)
         values = RowWindow(width: width, firstPosition: firstPosition)
-        landmarkKeys = RowWindow(width: width)
+        landmarkKeys = config.usesLandmarks ? RowWindow(width: width) : nil
         boundaryQuery = Tensor(shape: [config.resolvedRetrievalDim])
     }
 
     /// Bytes held by the key/value windows.
     var allocatedBytes: Int {
-        keys.allocatedBytes + values.allocatedBytes + landmarkKeys.allocatedBytes
+        keys.allocatedBytes + values.allocatedBytes + (landmarkKeys?.allocatedBytes ?? 0)
     }
 }
 
@@ -196,16 +196,19 @@ struct StreamingLayer {
         let (nh, nkv, hs) = (config.nHeads, config.nKvHeads, config.headDim)
         let s = config.landmarkBlock
         precondition(state.keys.firstPosition == 0, "a landmark cache keeps every row")
+        guard let landmarkKeys = state.landmarkKeys else {
+            preconditionFailure("a landmark layer state keeps the landmark keys")
+        }
         for t in first..<(first + n) where t % (s + 1) == s {
-            state.landmarkKeys.append(state.keys.rows + t * nkv * hs, rows: 1)
+            landmarkKeys.append(state.keys.rows + t * nkv * hs, rows: 1)
         }
         let attention = Tensor(shape: [n, nh * hs])
         CPU.landmarkCachedAttentionForward(
             out: attention.data, q: query.data, keys: state.keys.rows, values: state.values.rows,
-            landmarkKeys: state.landmarkKeys.rows, queryCount: n, firstQueryPosition: first,
+            landmarkKeys: landmarkKeys.rows, queryCount: n, firstQueryPosition: first,
             keyCount: state.keys.count,
             shape: LandmarkRetrievalShape(
-                heads: nh, kvHeads: nkv, headDim: hs, blockCount: state.landmarkKeys.count,
+                heads: nh, kvHeads: nkv, headDim: hs, blockCount: landmarkKeys.count,
                 topK: config.topK),
             blockSize: s)
         return attention
