@@ -83,11 +83,9 @@ public final class TokenLaneLoader {
     /// - Throws: ``DataLoaderError/invalidState(reason:)`` for a state of other lanes (batch
     ///   size, lane groups, sequence length or data changed) or a position outside them.
     public func restore(_ newState: LaneState) throws {
-        let expected = LaneState(
-            lanes: laneCount, laneLength: laneLength, sequenceLength: sequenceLength)
         guard
             (newState.lanes, newState.laneLength, newState.sequenceLength)
-                == (expected.lanes, expected.laneLength, expected.sequenceLength)
+                == (laneCount, laneLength, sequenceLength)
         else {
             throw DataLoaderError.invalidState(
                 reason: "saved for \(newState.lanes) lanes of \(newState.laneLength) tokens and "
