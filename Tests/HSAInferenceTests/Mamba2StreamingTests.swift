@@ -16,10 +16,8 @@ import Testing
         let expected = StreamingFixtures.lastLogits(model, tokens)
         // maxBlock 16 also splits the 50-token block inside the session.
         let session = try StreamingSession(model: model, maxBlock: 16)
-        try StreamingFixtures.prefill(session, tokens[...], block: block)
-        let report = compare(
-            try session.logits(), expected, atol: 1e-4, rtol: 1e-4, label: "block \(block)")
-        #expect(report.passed, "\(report)")
+        try StreamingFixtures.expectPrefillMatches(
+            session, tokens: tokens, expected: expected, block: block, label: "block \(block)")
     }
 
     @Test func decodeEqualsFullForwardPositionByPosition() throws {

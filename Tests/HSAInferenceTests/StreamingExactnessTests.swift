@@ -19,11 +19,9 @@ import Testing
         let expected = StreamingFixtures.lastLogits(model, tokens)
         for block in [7, length] {
             let session = try StreamingSession(model: model)
-            try StreamingFixtures.prefill(session, tokens[...], block: block)
-            let report = compare(
-                try session.logits(), expected, atol: Self.atol, rtol: Self.rtol,
-                label: "\(variant), block \(block)")
-            #expect(report.passed, "\(report)")
+            try StreamingFixtures.expectPrefillMatches(
+                session, tokens: tokens, expected: expected, block: block, atol: Self.atol,
+                rtol: Self.rtol, label: "\(variant), block \(block)")
         }
     }
 
@@ -37,12 +35,10 @@ import Testing
             let expected = StreamingFixtures.lastLogits(model, tokens)
             // maxBlock below the block size also splits blocks inside the session.
             let session = try StreamingSession(model: model, maxBlock: 50)
-            try StreamingFixtures.prefill(session, tokens[...], block: block)
+            try StreamingFixtures.expectPrefillMatches(
+                session, tokens: tokens, expected: expected, block: block, atol: Self.atol,
+                rtol: Self.rtol, label: "\(name), block \(block)")
             #expect(session.memory?.chunkCount == length / config.chunkSize)
-            let report = compare(
-                try session.logits(), expected, atol: Self.atol, rtol: Self.rtol,
-                label: "\(name), block \(block)")
-            #expect(report.passed, "\(report)")
         }
     }
 

@@ -103,6 +103,17 @@ enum StreamingFixtures {
         Array(logits[(t * vocab)..<((t + 1) * vocab)])
     }
 
+    /// Prefills `tokens` in blocks of `block` and expects the session's logits to equal
+    /// `expected`, the full forward's last row.
+    static func expectPrefillMatches(
+        _ session: StreamingSession, tokens: [Int32], expected: [Float], block: Int,
+        atol: Double = 1e-4, rtol: Double = 1e-4, label: String
+    ) throws {
+        try prefill(session, tokens[...], block: block)
+        let report = compare(try session.logits(), expected, atol: atol, rtol: rtol, label: label)
+        #expect(report.passed, "\(report)")
+    }
+
     /// Decodes `tokens[positions]` one at a time and expects each step's logits to equal row
     /// t of the full forward's `logits`.
     static func expectDecodeMatches(
