@@ -63,12 +63,16 @@ public enum BabiWorld {
     static let directions = ["north", "south", "east", "west"]
 
     /// A story for `task` drawn from `rng`: regenerated until its question has one answer.
-    public static func story(_ task: BabilongTask, rng: inout SplitMix64) -> BabiStory {
+    /// `factCount` shortens event stories (qa1-qa3, qa5) from the task's usual length.
+    public static func story(
+        _ task: BabilongTask, factCount: Int? = nil, rng: inout SplitMix64
+    ) -> BabiStory {
         while true {
             let story: BabiStory?
             switch task {
             case .qa4: story = relationStory(rng: &rng)
-            default: story = eventStory(task, rng: &rng)
+            default:
+                story = eventStory(task, factCount: factCount ?? task.storyFacts, rng: &rng)
             }
             if let story { return story }
         }
@@ -98,12 +102,14 @@ public enum BabiWorld {
         array[Int.random(in: 0..<array.count, using: &rng)]
     }
 
-    private static func eventStory(_ task: BabilongTask, rng: inout SplitMix64) -> BabiStory? {
+    private static func eventStory(_ task: BabilongTask, factCount: Int, rng: inout SplitMix64)
+        -> BabiStory?
+    {
         let people = task == .qa5 ? qa5Actors : actors
         let usesObjects = task != .qa1
         var state = State()
         var facts: [String] = []
-        while facts.count < task.storyFacts {
+        while facts.count < factCount {
             let roll = rng.nextUniform()
             let actor = pick(people, &rng)
             let place = state.actorLocation[actor]

@@ -45,6 +45,23 @@ private enum BuiltInTextForTests {
         }
     }
 
+    @Test func babiSamplesSometimesOpenWithSolvedExamplesOfAnotherAnswer() throws {
+        let samples = try (0..<40).map {
+            try variedGenerator.sample(.babi, length: 2048, index: $0, seed: 9)
+        }
+        let opens = VariedTaskGenerator.babiExampleWrappers.map(\.open)
+        let withExamples = samples.filter { sample in
+            opens.contains { sample.input.contains($0) }
+        }
+        #expect(withExamples.count > 5 && withExamples.count < 35)
+        for sample in withExamples {
+            // An example's solved answer ("?<prefix> <label>.") is never the sample's own label.
+            let solved = "?" + sample.answerPrefix + " " + sample.outputs[0] + "."
+            #expect(!sample.input.contains(solved), "an example answers with the real label")
+        }
+        #expect(!samples.contains { $0.input.contains("<example>") })
+    }
+
     @Test func samplesAreDeterministicAndVaried() throws {
         let a = try variedGenerator.sample(.single, length: 2048, index: 1, seed: 3)
         let b = try variedGenerator.sample(.single, length: 2048, index: 1, seed: 3)

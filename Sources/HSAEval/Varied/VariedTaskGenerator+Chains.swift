@@ -122,12 +122,38 @@ extension VariedTaskGenerator {
         "Read the story and keep track of who is where.",
     ]
 
-    /// A bAbI qa1-qa5 story whose facts are spread, in order, through corpus text.
+    /// How solved examples are set off from the story (BABILong's `<example>` tags stay out).
+    public static let babiExampleWrappers: [(open: String, close: String)] = [
+        ("Example:\n", "\n"), ("For example: ", "\n"), ("[solved] ", " [end]\n"),
+        ("Here is a short solved story.\n", "\nNow the real text.\n"),
+        ("--- sample ---\n", "\n--- end of sample ---\n"),
+    ]
+
+    /// A bAbI qa1-qa5 story whose facts are spread, in order, through corpus text. Half the
+    /// samples open with one or two solved stories of the same task and the same actors, whose
+    /// answers differ from the real one: the answer must come from the text, not the example
+    /// (a model that copies the example's answer fails BABILong's prompts, which have them).
     func babiSample(length: Int, rng: inout SplitMix64) throws -> EvalSample {
-        let story = BabiWorld.story(pick(BabilongTask.allCases, &rng), rng: &rng)
+        let task = pick(BabilongTask.allCases, &rng)
+        let story = BabiWorld.story(task, rng: &rng)
         let answerPrefix = pick([" Answer:", "", " The answer is"], &rng)
+        var intro = pick(Self.babiInstructions, &rng) + "\n"
+        if rng.nextUniform() < 0.5 {
+            let wrapper = pick(Self.babiExampleWrappers, &rng)
+            for _ in 0..<Int.random(in: 1...2, using: &rng) {
+                // Short, as solved examples are (a third of the story's facts).
+                let facts = max(2, task.storyFacts / 3)
+                var example = BabiWorld.story(task, factCount: facts, rng: &rng)
+                for _ in 0..<8 where example.answer == story.answer {
+                    example = BabiWorld.story(task, factCount: facts, rng: &rng)
+                }
+                intro +=
+                    wrapper.open + example.facts.joined(separator: " ") + " " + example.question
+                    + answerPrefix + " " + example.answer + "." + wrapper.close
+            }
+        }
         let assembly = SampleAssembly(
-            prefix: pick(Self.babiInstructions, &rng) + "\n", suffix: "\n" + story.question,
+            prefix: intro, suffix: "\n" + story.question,
             answerPrefix: answerPrefix, tokensToGenerate: Self.answerBytes([story.answer]))
         let budget = try assembly.contextBudget(length: length, task: "varied_babi")
         let depths = story.facts.map { _ in rng.nextUniform() }.sorted()
