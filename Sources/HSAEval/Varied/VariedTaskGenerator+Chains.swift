@@ -147,9 +147,13 @@ extension VariedTaskGenerator {
                 for _ in 0..<8 where example.answer == story.answer {
                     example = BabiWorld.story(task, factCount: facts, rng: &rng)
                 }
-                intro +=
+                let solved =
                     wrapper.open + example.facts.joined(separator: " ") + " " + example.question
                     + answerPrefix + " " + example.answer + "." + wrapper.close
+                // Examples never crowd out the story: at 1K a long qa3 story barely fits alone.
+                let storyBytes = story.facts.reduce(0) { $0 + $1.utf8.count + 1 }
+                guard intro.utf8.count + solved.utf8.count + storyBytes < length / 2 else { break }
+                intro += solved
             }
         }
         let assembly = SampleAssembly(
