@@ -115,11 +115,17 @@ extension FactPhrasings {
             "Remind me: what was {key}'s {attr}?",
             "So, what {attr} does {key} have?",
             "{key}'s {attr}, please.",
+            "What is the {attr} for {key} stated in the text above?",
+            "Which {attr} does the document give for {key}?",
         ],
         answerPrefixes: [
             "", " Answer:", " The {attr} for {key} is", " The {attr} of {key} is",
             " {key}'s {attr} is", " It is", " Answer: the {attr} is", " That was",
             " The answer is",
+            // Qualified prefixes: the value still follows after a longer run of words.
+            " The {attr} for {key} stated in the text is",
+            " The {attr} of {key} given in the document is",
+            " The {attr} that the passage records for {key} is",
         ],
         instructions: [
             "Read the text below carefully; a question about it follows.",
@@ -136,10 +142,12 @@ extension FactPhrasings {
             "Give each {attr} that the text records for {key}.",
             "What are the {attrs} of {key}?",
             "Question: all {attrs} of {key}?",
+            "What are the {attrs} of {key} listed in the text above?",
         ],
         pluralAnswerPrefixes: [
             "", " Answer:", " The {attrs} of {key} are", " The {attrs} for {key} are",
-            " They are", " {key}'s {attrs} are",
+            " They are", " {key}'s {attrs} are", " The {attrs} of {key} listed in the text are",
+            " The {attrs} that the document gives for {key} are",
         ])
 
     /// The phrasings of the `unseen` evaluation suite, never given to a training generator.
