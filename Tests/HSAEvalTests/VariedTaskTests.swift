@@ -112,7 +112,7 @@ private enum BuiltInTextForTests {
         // A piece of each plural question that no singular one has.
         let markers = [
             "belong to", "List every", "were assigned", "Name all the", "Give each",
-            "What are the", "Question: all",
+            "What are the", "Question: all", "listed in the text",
         ]
         #expect(markers.count == FactPhrasings.training.pluralQuestions.count)
         func isPlural(_ sample: EvalSample) -> Bool {
