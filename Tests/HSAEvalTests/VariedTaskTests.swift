@@ -62,6 +62,18 @@ private enum BuiltInTextForTests {
         #expect(!samples.contains { $0.input.contains("<example>") })
     }
 
+    @Test func variableTrackingPrefixesThatCountTheVariablesCountThemRight() throws {
+        let samples = try (0..<60).map {
+            try variedGenerator.sample(.vt, length: 2048, index: $0, seed: 4)
+        }
+        let counted = samples.filter { $0.answerPrefix.contains("variables") }
+            .filter { $0.answerPrefix.contains(where: \.isNumber) }
+        #expect(!counted.isEmpty)
+        for sample in counted {
+            #expect(sample.answerPrefix.contains(" \(sample.outputs.count) variables"))
+        }
+    }
+
     @Test func samplesAreDeterministicAndVaried() throws {
         let a = try variedGenerator.sample(.single, length: 2048, index: 1, seed: 3)
         let b = try variedGenerator.sample(.single, length: 2048, index: 1, seed: 3)

@@ -14,7 +14,17 @@ extension VariedTaskGenerator {
         "List every variable whose value is {v}.",
         "Question: which variables equal {v}?",
     ]
-    static let chainAnswerPrefixes = [" Answer:", " The variables are", " They are:", ""]
+    /// `{n}`: how many variables hold the value, `{v}`: the value (a count in the prefix lets
+    /// the model know when the list ends).
+    static let chainAnswerPrefixes = [
+        " Answer:", " The variables are", " They are:", "", " In total {n} variables carry {v}:",
+        " {n} variables end up with this value. They are",
+    ]
+
+    static func fillChainPrefix(_ prefix: String, names: [String], value: String) -> String {
+        prefix.replacingOccurrences(of: "{n}", with: String(names.count))
+            .replacingOccurrences(of: "{v}", with: value)
+    }
 
     /// Chains of 1-5 assignments from a value through variables, plus 0-2 distractor chains
     /// from other values, in noise or corpus text; half the samples start with a solved
@@ -55,7 +65,8 @@ extension VariedTaskGenerator {
             }
         }
         let question = pick(Self.chainQuestions, &rng)
-        let answerPrefix = pick(Self.chainAnswerPrefixes, &rng)
+        let prefixTemplate = pick(Self.chainAnswerPrefixes, &rng)
+        let answerPrefix = Self.fillChainPrefix(prefixTemplate, names: names, value: value)
         var intro = "Track the variable assignments in the text below.\n"
         if rng.nextUniform() < 0.5 {
             let exampleValue = fiveDigits(&rng)
@@ -63,7 +74,8 @@ extension VariedTaskGenerator {
             intro +=
                 "Example: " + statements(exampleNames, exampleValue).joined(separator: " ")
                 + " " + question.replacingOccurrences(of: "{v}", with: exampleValue)
-                + answerPrefix + " " + exampleNames.joined(separator: ", ") + ".\n"
+                + Self.fillChainPrefix(prefixTemplate, names: exampleNames, value: exampleValue)
+                + " " + exampleNames.joined(separator: ", ") + ".\n"
         }
         let assembly = SampleAssembly(
             prefix: intro, suffix: "\n" + question.replacingOccurrences(of: "{v}", with: value),
