@@ -88,9 +88,11 @@ public final class StreamingSession {
         self.layer = layer
         self.maxBlock = max(1, maxBlock)
         self.memory = memory
-        lowerStates = weights.lower.map { _ in
-            LayerState(config: model.config, firstPosition: 0)
-        }
+        // A landmark stream keeps the block caches of all its layers itself.
+        lowerStates =
+            model.config.usesLandmarks
+            ? []
+            : weights.lower.map { _ in LayerState(config: model.config, firstPosition: 0) }
         mamba2States = model.mamba2States()
         landmarkStream =
             model.config.usesLandmarks
@@ -188,13 +190,12 @@ public final class StreamingSession {
     /// Consumes one token and returns the next-token logits (V) at its position, running
     /// every layer incrementally.
     public func decodeNext(token: Int32) throws -> [Float] {
-        try validate([token])
-        if let landmarkStream {
-            lastLogits = try landmarkLogits(landmarkStream, [token])
-            position += 1
-            upperCurrent = true
+        if landmarkStream != nil {
+            // The stream runs every layer as it consumes: decoding is a one-token prefill.
+            try prefill(tokens: [token])
             return lastLogits
         }
+        try validate([token])
         if !upperCurrent {
             if position > 0 {
                 try rebuildUpper()
