@@ -152,9 +152,10 @@ extension VariedTaskGenerator {
         var intro = pick(Self.babiInstructions, &rng) + "\n"
         if rng.nextUniform() < 0.5 {
             let wrapper = pick(Self.babiExampleWrappers, &rng)
+            // Short, as solved examples are (a third of the story's facts).
+            let facts = max(2, task.storyFacts / 3)
+            let storyBytes = story.facts.reduce(0) { $0 + $1.utf8.count + 1 }
             for _ in 0..<Int.random(in: 1...2, using: &rng) {
-                // Short, as solved examples are (a third of the story's facts).
-                let facts = max(2, task.storyFacts / 3)
                 var example = BabiWorld.story(task, factCount: facts, rng: &rng)
                 for _ in 0..<8 where example.answer == story.answer {
                     example = BabiWorld.story(task, factCount: facts, rng: &rng)
@@ -163,7 +164,6 @@ extension VariedTaskGenerator {
                     wrapper.open + example.facts.joined(separator: " ") + " " + example.question
                     + answerPrefix + " " + example.answer + "." + wrapper.close
                 // Examples never crowd out the story: at 1K a long qa3 story barely fits alone.
-                let storyBytes = story.facts.reduce(0) { $0 + $1.utf8.count + 1 }
                 guard intro.utf8.count + solved.utf8.count + storyBytes < length / 2 else { break }
                 intro += solved
             }
