@@ -12,20 +12,9 @@ import Testing
 
         let root = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        let (prepare, tokens) = try CLITests.preparedTokens(
-            in: root, documents: 3, sentence: "Landmarks close each block. ", repeats: 40,
-            validationFraction: "0.25")
-        #expect(prepare.status == 0, "\(prepare.error)")
-        let run = root.appendingPathComponent("run").path
-        let train = try CLITests.hsa([
-            "train", "--data", tokens, "--out", run, "--preset", "tiny", "--attention",
-            "landmark", "--landmark-block", "7", "--steps", "2", "--seq-len", "32",
-            "--batch-size", "2", "--eval-every", "2", "--checkpoint-every", "2",
-        ])
-        #expect(train.status == 0, "\(train.error)")
-        #expect(train.output.contains("step=2/2"))
-        let checkpoint = "\(run)/checkpoints/step-00000002"
-        let config = try String(contentsOfFile: "\(checkpoint)/config.json", encoding: .utf8)
+        let (checkpoint, config) = try CLITests.trainedTinyCheckpoint(
+            in: root, sentence: "Landmarks close each block. ",
+            modelFlags: ["--attention", "landmark", "--landmark-block", "7"])
         #expect(config.contains("\"attention\" : \"landmark\""))
         #expect(config.contains("\"landmark_block\" : 7"))
 
@@ -42,19 +31,9 @@ import Testing
             "--max-tokens", "4",
         ])
         #expect(complete.status == 0, "\(complete.error)")
-        let eval = try CLITests.hsa([
-            "eval", "--model", checkpoint, "--suite", "unseen", "--tasks", "passkey", "--lengths",
-            "512", "--samples", "1", "--out", root.appendingPathComponent("eval").path,
-        ])
-        #expect(eval.status == 0, "\(eval.error)")
-        #expect(eval.output.contains("| passkey |"))
-
-        let memory = try CLITests.hsa([
-            "memory", "build", "--model", checkpoint, "--out",
-            root.appendingPathComponent("memory").path, prompt.path,
-        ])
-        #expect(memory.exited && memory.status != 0, "\(memory.output)")
-        #expect(memory.error.contains("block caches of attention 'landmark'"), "\(memory.error)")
-        #expect(memory.error.split(separator: "\n").count == 1, "\(memory.error)")
+        try CLITests.expectUnseenPasskeyEval(checkpoint: checkpoint, root: root)
+        try CLITests.expectMemoryBuildRefused(
+            checkpoint: checkpoint, root: root, document: prompt,
+            reason: "block caches of attention 'landmark'")
     }
 }
