@@ -33,11 +33,8 @@ import Testing
     func decodeEqualsFullForwardPositionByPosition(rope: Bool) throws {
         let model = StreamingFixtures.model(Self.config(rope: rope), seed: 5)
         let (length, prompt) = (40, 13)
-        let tokens = StreamingFixtures.tokens(length, seed: 9)
-        let logits = model.forward(tokens: tokens, batch: 1, sequenceLength: length).logits
-            .toArray()
-        let session = try StreamingSession(model: model)
-        try session.prefill(tokens: Array(tokens[0..<prompt]))
+        let (session, tokens, logits) = try StreamingFixtures.promptedSession(
+            model, length: length, prompt: prompt)
         let prefilled = compare(
             try session.logits(), StreamingFixtures.row(logits, prompt - 1), atol: 1e-4,
             rtol: 1e-4, label: "prompt")

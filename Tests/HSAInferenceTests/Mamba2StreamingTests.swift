@@ -23,11 +23,8 @@ import Testing
     @Test func decodeEqualsFullForwardPositionByPosition() throws {
         let model = StreamingFixtures.model(Self.config, seed: 5)
         let (length, prompt) = (40, 13)
-        let tokens = StreamingFixtures.tokens(length, seed: 9)
-        let logits = model.forward(tokens: tokens, batch: 1, sequenceLength: length).logits
-            .toArray()
-        let session = try StreamingSession(model: model)
-        try session.prefill(tokens: Array(tokens[0..<prompt]))
+        let (session, tokens, logits) = try StreamingFixtures.promptedSession(
+            model, length: length, prompt: prompt)
         let bytesAfterPrompt = session.cacheBytes
         try StreamingFixtures.expectDecodeMatches(
             session, tokens: tokens, logits: logits, positions: prompt..<length)

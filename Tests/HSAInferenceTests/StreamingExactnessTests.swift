@@ -48,11 +48,8 @@ import Testing
         let model = StreamingFixtures.model(config, seed: 5)
         let length = 90
         let prompt = 37
-        let tokens = StreamingFixtures.tokens(length, seed: 9)
-        let logits = model.forward(tokens: tokens, batch: 1, sequenceLength: length).logits
-            .toArray()
-        let session = try StreamingSession(model: model)
-        try session.prefill(tokens: Array(tokens[0..<prompt]))
+        let (session, tokens, logits) = try StreamingFixtures.promptedSession(
+            model, length: length, prompt: prompt)
         try StreamingFixtures.expectDecodeMatches(
             session, tokens: tokens, logits: logits, positions: prompt..<length,
             atol: Self.atol, rtol: Self.rtol, label: "\(variant), ")

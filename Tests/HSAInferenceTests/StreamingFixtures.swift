@@ -92,6 +92,20 @@ enum StreamingFixtures {
                 .toArray(), tokens.count - 1)
     }
 
+    /// A fresh session of `model` that has read the first `prompt` of `length` random tokens,
+    /// with the tokens and the full forward's logits over all of them: the setup of every
+    /// decode-against-full-forward test.
+    static func promptedSession(_ model: LanguageModel, length: Int, prompt: Int) throws
+        -> (session: StreamingSession, tokens: [Int32], logits: [Float])
+    {
+        let tokens = Self.tokens(length, seed: 9)
+        let logits = model.forward(tokens: tokens, batch: 1, sequenceLength: length).logits
+            .toArray()
+        let session = try StreamingSession(model: model)
+        try session.prefill(tokens: Array(tokens[0..<prompt]))
+        return (session, tokens, logits)
+    }
+
     /// `count` random token ids.
     static func tokens(_ count: Int, seed: UInt64 = 1) -> [Int32] {
         var rng = SplitMix64(seed: seed)
